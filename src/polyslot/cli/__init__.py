@@ -1,0 +1,52 @@
+"""The ``polyslot`` command line: thin, one library call per command.
+
+Each command lives in its own module ``polyslot.cli.<name>`` exposing ``register(app)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="polyslot",
+    help="Turn a polyclinic network's appointment history into better appointment-slot templates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_COMMAND_MODULES = (
+    "demo_data",
+    "ingest",
+    "evaluate",
+    "estimate",
+    "sequence",
+    "optimize",
+    "simulate",
+    "capacity",
+    "run",
+)
+
+for _name in _COMMAND_MODULES:
+    try:
+        _mod = importlib.import_module(f"polyslot.cli.{_name}")
+    except ModuleNotFoundError as _exc:  # a command whose module is not written yet
+        if _exc.name != f"polyslot.cli.{_name}":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``polyslot`` console script."""
+    app()
+
+
+@app.command("version")
+def version() -> None:
+    """Print polyslot's version."""
+    from importlib.metadata import version as _v
+
+    print(_v("polyslot"))

@@ -1,0 +1,106 @@
+"""The one errors module: every error polyslot raises on purpose is a :class:`PolyslotError`.
+
+The CLI turns any of these into a single line on stderr and exit code 2; the API lets them
+propagate so callers can catch them by type.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PolyslotError",
+    "InputError",
+    "DataError",
+    "SchemaError",
+    "ModelError",
+    "NotFittedError",
+    "SolverError",
+    "InfeasibleError",
+    "ConfigError",
+]
+
+
+class PolyslotError(Exception):
+    """Base class of every error polyslot raises deliberately."""
+
+
+class InputError(PolyslotError, ValueError):
+    """A value supplied by the user is invalid (names the field, the value and what was expected).
+
+    Parameters
+    ----------
+    message : str
+        Human-readable one-line description.
+    source : str, optional
+        File (or other source) the value came from.
+    field : str, optional
+        Field / column / JSON path that is wrong.
+    value : object, optional
+        The offending value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.source = source
+        self.field = field
+        self.value = value
+        parts = []
+        if source:
+            parts.append(str(source))
+        if field:
+            parts.append(f"field {field!r}")
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class DataError(InputError):
+    """An input table is missing, unreadable or lacks a required column."""
+
+
+class SchemaError(DataError):
+    """An input table's structure does not match the data contract."""
+
+
+class ConfigError(InputError):
+    """A configuration file or option is invalid."""
+
+
+class ModelError(PolyslotError):
+    """A model (statistical or optimisation) cannot be built or used as asked."""
+
+
+class NotFittedError(ModelError, AttributeError):
+    """A statistical model was used before ``fit`` was called."""
+
+
+class SolverError(ModelError):
+    """A MIP/LP solver is unavailable or failed."""
+
+
+class InfeasibleError(ModelError):
+    """An optimisation model has no feasible solution.
+
+    Parameters
+    ----------
+    message : str
+        Plain explanation naming the conflicting requirements with numbers.
+    conflicts : list of str, optional
+        One line per conflicting requirement.
+    relaxation : list of str, optional
+        The smallest relaxation found that restores feasibility.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        conflicts: list[str] | None = None,
+        relaxation: list[str] | None = None,
+    ) -> None:
+        self.conflicts = list(conflicts or [])
+        self.relaxation = list(relaxation or [])
+        super().__init__(message)
