@@ -29,6 +29,12 @@ _COMMAND_MODULES = (
     "run",
 )
 
+
+@app.callback()
+def _root() -> None:
+    """polyslot: appointment-slot templates from appointment history."""
+
+
 for _name in _COMMAND_MODULES:
     try:
         _mod = importlib.import_module(f"polyslot.cli.{_name}")
