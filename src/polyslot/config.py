@@ -1,0 +1,184 @@
+"""Run configuration: a ``polyslot.toml`` file plus CLI overrides, validated once.
+
+Every section is a frozen dataclass; unknown keys and wrong types raise
+:class:`polyslot.errors.ConfigError` naming the file, the key and the value. Sections that belong
+to a stage (``optimize``, ``simulate``) are handed to that stage as plain dicts and validated by
+the stage's own config type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polyslot.errors import ConfigError
+
+__all__ = ["SampleConfig", "SimulateSettings", "SensitivitySettings", "RunConfig", "load_config"]
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """The embedded sample network generated when no data is given."""
+
+    polyclinics: int = 6
+    days: int = 365
+    start: str = "2025-01-01"
+
+    def __post_init__(self) -> None:
+        _positive(self, "polyclinics", "days")
+
+
+@dataclass(frozen=True)
+class SimulateSettings:
+    """Replication control for the clinic-day simulation (95% CI stopping rule)."""
+
+    min_replications: int = 10
+    max_replications: int = 60
+    rel_half_width: float = 0.05
+    abs_half_width: float = 0.5
+    late_threshold_minutes: float = 15.0
+    discipline: str = "pooled_fcfs"
+
+    def __post_init__(self) -> None:
+        _positive(self, "min_replications", "max_replications", "rel_half_width", "abs_half_width")
+        if self.max_replications < self.min_replications:
+            raise ConfigError(
+                "must be >= min_replications",
+                field="simulate.max_replications",
+                value=self.max_replications,
+            )
+
+
+@dataclass(frozen=True)
+class SensitivitySettings:
+    """Parameter sweeps of the sensitivity analysis (multiplicative factors)."""
+
+    enabled: bool = True
+    reoptimise: bool = True
+    no_show: tuple[float, ...] = (0.5, 0.75, 1.0, 1.5, 2.0)
+    duration_mean: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
+    duration_cv: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
+    demand: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1, 1.2)
+    punctuality: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)
+
+    def __post_init__(self) -> None:
+        for f in ("no_show", "duration_mean", "duration_cv", "demand", "punctuality"):
+            values = tuple(float(v) for v in getattr(self, f))
+            if not values or any(v < 0 for v in values):
+                raise ConfigError(
+                    "must be a non-empty list of factors >= 0",
+                    field=f"sensitivity.{f}",
+                    value=values,
+                )
+            object.__setattr__(self, f, values)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Configuration of ``polyslot run``.
+
+    Parameters
+    ----------
+    seed : int
+        Master seed; every random step derives its own stream from it.
+    slot_minutes : int
+        Slot length of the time grid (minutes).
+    holdout_days : int
+        Most recent days held back from estimation and used for historical replay.
+    workers : int
+        Processes used by the local runner.
+    sample, simulate, sensitivity : section dataclasses
+    optimize : dict
+        Passed to the optimizer's own configuration type.
+    """
+
+    seed: int = 20261123
+    slot_minutes: int = 1
+    holdout_days: int = 28
+    workers: int = 2
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    simulate: SimulateSettings = field(default_factory=SimulateSettings)
+    sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
+    optimize: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _positive(self, "slot_minutes", "workers")
+        if self.holdout_days < 0:
+            raise ConfigError("must be >= 0", field="holdout_days", value=self.holdout_days)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists) for provenance in outputs."""
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {
+    "sample": SampleConfig,
+    "simulate": SimulateSettings,
+    "sensitivity": SensitivitySettings,
+}
+
+
+def _positive(obj: Any, *names: str) -> None:
+    for n in names:
+        v = getattr(obj, n)
+        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            raise ConfigError(f"must be a number > 0, got {v!r}", field=n, value=v)
+
+
+def _build(cls: type, data: Mapping[str, Any], prefix: str, source: str | None) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(names)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(
+            f"unknown key (expected one of {', '.join(sorted(names))})",
+            source=source,
+            field=f"{prefix}{key}",
+            value=key,
+        )
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SECTIONS and cls is RunConfig:
+            if not isinstance(value, Mapping):
+                raise ConfigError("must be a table", source=source, field=key, value=value)
+            kwargs[key] = _build(_SECTIONS[key], value, f"{key}.", source)
+        else:
+            kwargs[key] = tuple(value) if isinstance(value, list) else value
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        if source and exc.source is None:
+            raise ConfigError(str(exc), source=source, value=exc.value) from None
+        raise
+    except TypeError as exc:
+        raise ConfigError(str(exc), source=source) from None
+
+
+def load_config(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> RunConfig:
+    """Read ``polyslot.toml`` (optional) and apply ``overrides`` (top-level keys).
+
+    Raises
+    ------
+    ConfigError
+        Unreadable file, invalid TOML, unknown key or invalid value.
+    """
+    data: dict[str, Any] = {}
+    source = None
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config ({exc.strerror})", source=source) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML ({exc})", source=source) from None
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    return _build(RunConfig, data, "", source)
