@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from polyslot.errors import InputError
 
 __all__ = ["Discipline", "parse_discipline"]
 
 
-class Discipline(str, Enum):
+class Discipline(StrEnum):
     """Queue discipline of a simulated clinic day."""
 
     FCFS = "fcfs"
