@@ -1,0 +1,120 @@
+"""Pseudonymous patients of one synthetic polyclinic: who books, and their history.
+
+* Acute, health-screening and vaccination visits and walk-ins come from a general population
+  of ``spec.population`` patients, drawn uniformly (so some patients come back by chance).
+* Every new-patient visit is a new patient; after the visit they join the chronic pool with
+  probability ``NEW_TO_CHRONIC_PROB``.
+* Chronic follow-up visits come from the chronic pool: each chronic patient has a fixed
+  revisit interval (28, 42, 56 or 84 days) and is due again ``interval + jitter`` days after
+  each visit (whatever its outcome); a request goes to the most overdue patient who is due
+  within ``CHRONIC_EARLY_DAYS``, otherwise to a new chronic patient.  After a visit a patient
+  leaves the pool with probability ``CHRONIC_EXIT_PROB``.
+* Patient ids are random 16-hex-digit strings: they carry no information at all.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from polyslot.data.synthetic_params import (
+    AGE_MIX_CHRONIC,
+    AGE_MIX_GENERAL,
+    CHRONIC_EARLY_DAYS,
+    CHRONIC_EXIT_PROB,
+    NEW_TO_CHRONIC_PROB,
+    REVISIT_INTERVALS,
+    REVISIT_JITTER,
+    PolyclinicSpec,
+)
+
+__all__ = ["PatientRegistry"]
+
+_INTERVALS = np.array(list(REVISIT_INTERVALS), dtype=np.int64)
+_INTERVAL_P = np.array(list(REVISIT_INTERVALS.values()), dtype=float)
+
+
+class PatientRegistry:
+    """Mutable patient state of one polyclinic during generation (ids, ages, no-shows, pool).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of all randomness of the registry.
+    spec : PolyclinicSpec
+        The polyclinic (its ``population`` size).
+    chronic_per_day : float
+        Mean chronic follow-up requests per calendar day, used to size the initial pool.
+    first_day : int
+        Ordinal (``date.toordinal()``) of the first generated day.
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        spec: PolyclinicSpec,
+        chronic_per_day: float,
+        first_day: int,
+    ) -> None:
+        self._rng = rng
+        n = spec.population
+        self.ids: list[str] = self._new_ids(n)
+        self.age: list[int] = rng.choice(4, size=n, p=AGE_MIX_GENERAL).tolist()
+        self.no_shows: list[int] = [0] * n
+        self.interval: dict[int, int] = {}
+        self._pool: list[tuple[int, int, int]] = []
+        self._seq = 0
+        self._population = n
+        mean_interval = float(np.dot(_INTERVALS, _INTERVAL_P))
+        for _ in range(round(chronic_per_day * mean_interval)):
+            pid = self._add(int(rng.choice(4, p=AGE_MIX_CHRONIC)))
+            iv = self._draw_interval(pid)
+            self._push(pid, first_day + int(rng.integers(0, iv)))
+
+    def _new_ids(self, n: int) -> list[str]:
+        raw = self._rng.integers(0, np.iinfo(np.int64).max, size=n, dtype=np.int64)
+        return [f"{int(x):016x}" for x in raw]
+
+    def _add(self, age: int) -> int:
+        self.ids.append(self._new_ids(1)[0])
+        self.age.append(age)
+        self.no_shows.append(0)
+        return len(self.ids) - 1
+
+    def _draw_interval(self, pid: int) -> int:
+        iv = int(self._rng.choice(_INTERVALS, p=_INTERVAL_P))
+        self.interval[pid] = iv
+        return iv
+
+    def _push(self, pid: int, due: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._pool, (due, self._seq, pid))
+
+    def general(self, n: int) -> np.ndarray:
+        """``n`` patients drawn uniformly from the general population."""
+        return self._rng.integers(0, self._population, size=n)
+
+    def new_patient(self) -> int:
+        """A brand-new patient (general age mix)."""
+        return self._add(int(self._rng.choice(4, p=AGE_MIX_GENERAL)))
+
+    def chronic(self, day: int) -> int:
+        """The chronic patient booked for a follow-up on ``day`` (ordinal)."""
+        if self._pool and self._pool[0][0] <= day + CHRONIC_EARLY_DAYS:
+            return heapq.heappop(self._pool)[2]
+        pid = self._add(int(self._rng.choice(4, p=AGE_MIX_CHRONIC)))
+        self._draw_interval(pid)
+        return pid
+
+    def after_chronic_visit(self, pid: int, day: int) -> None:
+        """Schedule the next follow-up of ``pid`` (or let them leave the pool)."""
+        if self._rng.random() < CHRONIC_EXIT_PROB:
+            return
+        jitter = int(self._rng.integers(-REVISIT_JITTER, REVISIT_JITTER + 1))
+        self._push(pid, day + self.interval[pid] + jitter)
+
+    def after_new_visit(self, pid: int, day: int) -> None:
+        """A new patient becomes a chronic follow-up patient with some probability."""
+        if self._rng.random() < NEW_TO_CHRONIC_PROB:
+            self._push(pid, day + self._draw_interval(pid))
