@@ -1,0 +1,90 @@
+"""``polyslot ingest``: validate input tables into the DuckDB store, with quarantine and summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from polyslot.cli._common import console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``ingest`` command to ``app``."""
+
+    @app.command("ingest")
+    @handle_errors
+    def ingest_cmd(
+        source: Path = typer.Argument(
+            ...,
+            help="Data folder with the standard files, an attendances file (CSV, Parquet file "
+            "or folder), or a DuckDB database.",
+        ),
+        out: Path = typer.Option(..., "--out", help="Output folder for polyslot.duckdb etc."),
+        table: str = typer.Option(
+            None, "--table", help="Table in a DuckDB SOURCE holding the attendances."
+        ),
+        roster: Path = typer.Option(None, "--roster", help="ROSTER file."),
+        slot_template: Path = typer.Option(None, "--slot-template", help="SLOT_TEMPLATE file."),
+        demand_forecast: Path = typer.Option(
+            None, "--demand-forecast", help="DEMAND_FORECAST file (Story 05)."
+        ),
+        no_show_predictions: Path = typer.Option(
+            None, "--no-show-predictions", help="NO_SHOW_PREDICTIONS file (Story 06)."
+        ),
+        batch_rows: int = typer.Option(
+            1_000_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."
+        ),
+    ) -> None:
+        """Validate the input tables, write accepted rows to OUT/polyslot.duckdb, rejected rows
+        to OUT/quarantine.csv and counts to OUT/data_quality.json."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.table import Table
+
+        from polyslot.data.ingest import ingest
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(name: str, done: int, total: int | None) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(f"validating {name}", total=total)
+                bar.update(tasks[name], completed=done)
+
+            summary = ingest(
+                source,
+                out,
+                table=table,
+                roster=roster,
+                slot_template=slot_template,
+                demand_forecast=demand_forecast,
+                no_show_predictions=no_show_predictions,
+                batch_rows=batch_rows,
+                progress=progress,
+            )
+        grid = Table(title="reconciliation: read = accepted + quarantined")
+        for col in ("table", "polyclinic", "read", "accepted", "quarantined"):
+            grid.add_column(col, justify="right" if col in ("read", "accepted") else "left")
+        for r in summary.reconciliation.itertuples():
+            grid.add_row(
+                r.table_name,
+                str(r.polyclinic_id),
+                f"{r.read:,}",
+                f"{r.accepted:,}",
+                f"{r.quarantined:,}",
+            )
+        console.print(grid)
+        for name, t in summary.tables.items():
+            if t.reasons:
+                reasons = ", ".join(f"{k} {v:,}" for k, v in t.reasons.items())
+                console.print(f"{name}: quarantined {t.quarantined:,} ({reasons})")
+        console.print(f"store: {summary.store_path}")
+        console.print(f"quarantine: {summary.quarantine_csv}")
+        console.print(f"data quality: {summary.quality_json}")

@@ -1,0 +1,189 @@
+"""Coerce raw source values to their contract types, remembering what could not be parsed.
+
+A raw chunk (all strings from CSV, typed values from Parquet or DuckDB) becomes a typed chunk:
+strings are ``string[pyarrow]``, timestamps and dates ``datetime64[ns]``, numbers, counts and
+weekdays ``float64`` (cast to integers after validation), times of day ``"HH:MM"`` strings.
+A value that is present but cannot be parsed becomes null, and the row gets a note in one of
+the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema in
+:mod:`polyslot.data.rules` turns those notes into quarantine reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+import pandas as pd
+
+from polyslot.data.schema import TableSpec
+
+__all__ = ["coerce_frame", "BAD_COLUMNS", "STRING_DTYPE", "to_text"]
+
+STRING_DTYPE = pd.StringDtype("pyarrow")
+
+#: Hidden note columns, by the reason code they feed.
+BAD_COLUMNS: dict[str, str] = {
+    "__bad_timestamp": "unparseable_timestamp",
+    "__bad_number": "unparseable_number",
+    "__bad_time": "unparseable_time",
+    "__bad_weekday": "invalid_weekday",
+}
+_KIND_NOTE = {
+    "timestamp": "__bad_timestamp",
+    "date": "__bad_timestamp",
+    "float": "__bad_number",
+    "int": "__bad_number",
+    "time": "__bad_time",
+    "weekday": "__bad_weekday",
+}
+
+_WEEKDAYS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        ]
+    )
+    for name in names
+}
+_TIME_RE = r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$"
+
+
+def _first(s: pd.Series) -> object:
+    nn = s.dropna()
+    return nn.iloc[0] if len(nn) else None
+
+
+def to_text(s: pd.Series) -> pd.Series:
+    """Return ``s`` as ``string[pyarrow]`` (nulls stay null)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s if s.dtype == STRING_DTYPE else s.astype(STRING_DTYPE)
+    if s.dtype == object and isinstance(_first(s), _dt.time):
+        return s.map(lambda v: v.strftime("%H:%M") if isinstance(v, _dt.time) else None).astype(
+            STRING_DTYPE
+        )
+    return s.astype(STRING_DTYPE)
+
+
+def _timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.astype("datetime64[ns]"), None
+    if s.dtype == object and isinstance(_first(s), _dt.date):
+        parsed = pd.to_datetime(s, errors="coerce")
+    else:
+        parsed = pd.to_datetime(to_text(s), format="ISO8601", errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]"), s.notna() & parsed.isna()
+
+
+def _number(s: pd.Series, integral: bool) -> tuple[pd.Series, pd.Series | None]:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype(STRING_DTYPE)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out = s.astype("float64")
+        bad = None
+    else:
+        out = pd.to_numeric(to_text(s).str.strip(), errors="coerce").astype("float64")
+        bad = s.notna() & out.isna()
+    if integral:
+        frac = out.notna() & (np.floor(out) != out)
+        if frac.any():
+            bad = frac if bad is None else (bad | frac)
+            out = out.mask(frac)
+    return out, bad
+
+
+def _time(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = to_text(s)
+    parts = text.str.extract(_TIME_RE)
+    h = pd.to_numeric(parts[0], errors="coerce")
+    m = pd.to_numeric(parts[1], errors="coerce")
+    sec = pd.to_numeric(parts[2], errors="coerce").fillna(0)
+    ok = h.notna() & (m <= 59) & (sec == 0) & ((h <= 23) | ((h == 24) & (m == 0)))
+    out = pd.Series(pd.NA, index=s.index, dtype=STRING_DTYPE)
+    if ok.any():
+        hh = h[ok].astype("int64").astype(str).str.zfill(2)
+        mm = m[ok].astype("int64").astype(str).str.zfill(2)
+        out[ok] = (hh + ":" + mm).astype(STRING_DTYPE)
+    return out, s.notna() & ~ok
+
+
+def _weekday(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        text = to_text(s).str.strip().str.lower()
+        num = pd.to_numeric(text, errors="coerce").astype("float64")
+        named = text.map(_WEEKDAYS, na_action="ignore").astype("float64")
+        num = num.fillna(named)
+    ok = num.notna() & num.isin(np.arange(7, dtype="float64"))
+    return num.where(ok), s.notna() & ~ok
+
+
+def _note(col: str, raw: pd.Series, bad: pd.Series) -> pd.Series:
+    """``"col='raw value'"`` where ``bad``, else null."""
+    out = pd.Series(pd.NA, index=raw.index, dtype=STRING_DTYPE)
+    if bad.any():
+        out[bad] = (f"{col}='" + to_text(raw[bad]).fillna("") + "'").astype(STRING_DTYPE)
+    return out
+
+
+def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
+    """Return a typed copy of ``raw`` with the hidden ``__bad_*`` note columns added.
+
+    Parameters
+    ----------
+    spec : TableSpec
+        The table's contract.
+    raw : DataFrame
+        One chunk as read from the source. Columns not in the contract are kept unchanged.
+
+    Returns
+    -------
+    DataFrame
+        Contract columns coerced (absent optional columns are added as nulls), extra columns
+        unchanged, plus one ``__bad_<kind>`` column per kind of parse failure.
+    """
+    out = raw.copy(deep=False)
+    notes: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            out[col.name] = pd.Series(
+                pd.NA if col.kind in ("string", "time") else np.nan,
+                index=raw.index,
+                dtype=STRING_DTYPE if col.kind in ("string", "time") else "float64",
+            )
+            continue
+        s = raw[col.name]
+        bad: pd.Series | None
+        if col.kind == "string":
+            typed, bad = to_text(s), None
+            if col.name == "status":
+                typed = typed.str.strip().str.lower()
+        elif col.kind in ("timestamp", "date"):
+            typed, bad = _timestamp(s)
+            if col.kind == "date":
+                typed = typed.dt.normalize()
+        elif col.kind in ("float", "int"):
+            typed, bad = _number(s, integral=col.kind == "int")
+        elif col.kind == "time":
+            typed, bad = _time(s)
+        else:
+            typed, bad = _weekday(s)
+        out[col.name] = typed
+        if bad is not None and bad.any():
+            note = _note(col.name, s, bad)
+            key = _KIND_NOTE[col.kind]
+            notes[key] = note if key not in notes else notes[key].fillna(note)
+    for key in BAD_COLUMNS:
+        out[key] = notes.get(key, pd.Series(pd.NA, index=raw.index, dtype=STRING_DTYPE))
+    return out

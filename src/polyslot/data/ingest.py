@@ -1,0 +1,234 @@
+"""``ingest``: validate every supplied table into the DuckDB store, with quarantine and summary.
+
+Outputs in ``out_dir`` (each written atomically):
+
+- ``polyslot.duckdb`` — accepted rows per table, ``quarantine`` and ``reconciliation``;
+- ``quarantine.csv`` — every rejected row (``patient_id`` never included);
+- ``data_quality.json`` — counts read / accepted / quarantined per table, per polyclinic and
+  per reason code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from polyslot.atomic import atomic_path, write_json
+from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
+from polyslot.data.readers import (
+    DEFAULT_BATCH_ROWS,
+    STORE_FILE,
+    TableSource,
+    find_table_file,
+    is_duckdb_file,
+    open_source,
+)
+from polyslot.data.schema import TABLE_NAMES, get_spec
+from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.errors import DataError
+
+__all__ = ["IngestSummary", "ingest", "resolve_sources"]
+
+QUARANTINE_CSV = "quarantine.csv"
+QUALITY_JSON = "data_quality.json"
+#: DuckDB memory cap while ingesting (spills to disk beyond it), keeping peak RSS near 2 GB.
+MEMORY_LIMIT = "1GB"
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What ``ingest`` did.
+
+    Attributes
+    ----------
+    out_dir, store_path, quarantine_csv, quality_json : Path
+        Output folder and files.
+    tables : dict of str to TableCounts
+        Per table: source, read / accepted / quarantined, reconciliation, reason counts.
+    """
+
+    out_dir: Path
+    store_path: Path
+    quarantine_csv: Path
+    quality_json: Path
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+
+    @property
+    def reconciliation(self) -> pd.DataFrame:
+        """Per table and polyclinic: read, accepted, quarantined."""
+        return pd.concat([t.reconciliation for t in self.tables.values()], ignore_index=True)
+
+    def to_dict(self) -> dict:
+        """The data-quality summary written to ``data_quality.json``."""
+        return {
+            "store": str(self.store_path),
+            "quarantine_csv": str(self.quarantine_csv),
+            "tables": {
+                name: {
+                    "source": t.source,
+                    "read": t.read,
+                    "accepted": t.accepted,
+                    "quarantined": t.quarantined,
+                    "reasons": t.reasons,
+                    "polyclinics": {
+                        str(r.polyclinic_id): {
+                            "read": int(r.read),
+                            "accepted": int(r.accepted),
+                            "quarantined": int(r.quarantined),
+                        }
+                        for r in t.reconciliation.itertuples()
+                    },
+                }
+                for name, t in self.tables.items()
+            },
+        }
+
+
+def resolve_sources(
+    source: str | os.PathLike[str],
+    *,
+    table: str | None = None,
+    extra: dict[str, str | os.PathLike[str] | None] | None = None,
+) -> dict[str, TableSource]:
+    """Map standard table names to opened sources.
+
+    A data folder contributes every standard file it holds; a DuckDB database contributes its
+    standard tables, or only ``table`` (as attendances) when given; any other file is the
+    attendances table. ``extra`` (table name -> path) adds or overrides individual tables.
+    """
+    path = Path(os.fspath(source))
+    if not path.exists():
+        raise DataError(
+            "file not found; expected a data folder, an attendances file or a DuckDB database",
+            source=str(path),
+        )
+    found: dict[str, TableSource] = {}
+    if path.is_dir() and (path / STORE_FILE).exists():
+        path = path / STORE_FILE
+    if path.is_dir() and any(find_table_file(path, n) for n in TABLE_NAMES):
+        for name in TABLE_NAMES:
+            f = find_table_file(path, name)
+            if f is not None:
+                found[name] = open_source(f, get_spec(name))
+    elif path.is_file() and is_duckdb_file(path) and table is None:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+        finally:
+            con.close()
+        for name in TABLE_NAMES:
+            if name in names:
+                found[name] = open_source(path, get_spec(name), table=name)
+    else:
+        found["attendances"] = open_source(path, get_spec("attendances"), table=table)
+    for name, p in (extra or {}).items():
+        if p is not None:
+            found[name] = open_source(p, get_spec(name))
+    if "attendances" not in found:
+        raise DataError(
+            "no attendances table found; expected attendances.csv or attendances.parquet "
+            "(or a DuckDB table named attendances)",
+            source=str(path),
+        )
+    return found
+
+
+def ingest(
+    source: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    table: str | None = None,
+    roster: str | os.PathLike[str] | None = None,
+    slot_template: str | os.PathLike[str] | None = None,
+    demand_forecast: str | os.PathLike[str] | None = None,
+    no_show_predictions: str | os.PathLike[str] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Validate the supplied tables into ``out_dir/polyslot.duckdb``; write quarantine and summary.
+
+    Parameters
+    ----------
+    source : path-like
+        Data folder with the standard files, a single attendances file (CSV, Parquet file or
+        folder), or a DuckDB database (all standard tables, or only ``table`` as attendances).
+    out_dir : path-like
+        Output folder (created).
+    table : str, optional
+        Table name inside a DuckDB ``source`` holding the attendances.
+    roster, slot_template, demand_forecast, no_show_predictions : path-like, optional
+        Individual files for these tables (override those found in ``source``).
+    batch_rows : int
+        Rows per chunk; memory use grows with it.
+    progress : callable, optional
+        ``progress(table, rows_done, rows_total_or_None)`` called after each chunk.
+
+    Returns
+    -------
+    IngestSummary
+    """
+    sources = resolve_sources(
+        source,
+        table=table,
+        extra={
+            "roster": roster,
+            "slot_template": slot_template,
+            "demand_forecast": demand_forecast,
+            "no_show_predictions": no_show_predictions,
+        },
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store_path = out / STORE_FILE
+    counts: dict[str, TableCounts] = {}
+    with atomic_path(store_path) as tmp:
+        tmp.unlink()
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            con.execute("SET preserve_insertion_order = true")
+            create_quarantine_table(con)
+            for name in TABLE_NAMES:
+                if name not in sources:
+                    continue
+                src = sources[name]
+                counts[name] = load_table(
+                    con, get_spec(name), src, batch_rows=batch_rows, progress=progress
+                )
+                append_quarantine_records(
+                    con, name, f'"_q_{name}"', tuple(c for c in src.columns if c != "source_row")
+                )
+                con.execute(f'DROP TABLE "_q_{name}"')
+            recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
+            con.register("_recon", recon)
+            con.execute(
+                "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
+                "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
+                "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
+            )
+            con.unregister("_recon")
+            qcsv = out / QUARANTINE_CSV
+            with atomic_path(qcsv) as qtmp:
+                con.execute(
+                    "COPY (SELECT * FROM quarantine ORDER BY table_name, source_row) "
+                    f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
+                )
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    summary = IngestSummary(
+        out_dir=out,
+        store_path=store_path,
+        quarantine_csv=out / QUARANTINE_CSV,
+        quality_json=out / QUALITY_JSON,
+        tables=counts,
+    )
+    write_json(summary.quality_json, summary.to_dict())
+    return summary

@@ -1,0 +1,279 @@
+"""Open a table source (CSV, Parquet file or folder, DuckDB table, DataFrame) and read it in chunks.
+
+Every reader checks the source's header against the contract before reading any row, so a
+missing required column stops at once with a :class:`~polyslot.errors.SchemaError` that names
+the file, the column and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
+
+from polyslot.data.coerce import STRING_DTYPE
+from polyslot.data.schema import TableSpec
+from polyslot.errors import DataError, SchemaError
+
+__all__ = [
+    "TableSource",
+    "open_source",
+    "find_table_file",
+    "is_duckdb_file",
+    "STORE_FILE",
+    "DEFAULT_BATCH_ROWS",
+]
+
+STORE_FILE = "polyslot.duckdb"
+DEFAULT_BATCH_ROWS = 1_000_000
+_DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt")
+
+
+def _strings(t: pa.DataType) -> pd.StringDtype | None:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return STRING_DTYPE
+    return None
+
+
+def _batch_to_pandas(batch: pa.RecordBatch | pa.Table) -> pd.DataFrame:
+    if isinstance(batch, pa.RecordBatch):
+        batch = pa.Table.from_batches([batch])
+    return batch.to_pandas(types_mapper=_strings, self_destruct=True, split_blocks=True)
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A resolved source of one table.
+
+    Attributes
+    ----------
+    kind : {"csv", "parquet", "duckdb", "frame"}
+        How the rows are stored.
+    path : str
+        File or folder (``"<DataFrame>"`` for an in-memory frame).
+    columns : tuple of str
+        Column names found in the source.
+    table : str or None
+        Table name inside a DuckDB database.
+    total_rows : int or None
+        Row count when known without reading (Parquet metadata, DuckDB, DataFrame).
+    """
+
+    kind: str
+    path: str
+    columns: tuple[str, ...]
+    table: str | None = None
+    total_rows: int | None = None
+    frame: pd.DataFrame | None = None
+
+    @property
+    def label(self) -> str:
+        """Human name of the source for messages."""
+        return f"{self.path} (table {self.table})" if self.table else self.path
+
+    def check_columns(self, spec: TableSpec) -> None:
+        """Raise :class:`SchemaError` if a required column is absent."""
+        expected = ", ".join(spec.required_names)
+        for col in spec.required_names:
+            if col not in self.columns:
+                raise SchemaError(
+                    f"missing required column of table {spec.name!r}; expected columns "
+                    f"{expected}; found {', '.join(self.columns) or 'none'}",
+                    source=self.label,
+                    field=col,
+                )
+        if spec.one_of and not any(c in self.columns for c in spec.one_of):
+            raise SchemaError(
+                f"table {spec.name!r} needs at least one of the columns {' or '.join(spec.one_of)}",
+                source=self.label,
+                field=spec.one_of[0],
+            )
+
+    def iter_batches(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+        """Yield the rows as raw pandas chunks of at most about ``batch_rows`` rows."""
+        try:
+            yield from self._iter(batch_rows)
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DataError(f"cannot read rows ({msg})", source=self.label) from None
+
+    def _iter(self, batch_rows: int) -> Iterator[pd.DataFrame]:
+        if self.kind == "frame":
+            assert self.frame is not None
+            for i in range(0, max(len(self.frame), 1), batch_rows):
+                yield self.frame.iloc[i : i + batch_rows]
+        elif self.kind == "parquet":
+            ds = pads.dataset(self.path, format="parquet")
+            for batch in ds.to_batches(batch_size=batch_rows):
+                if batch.num_rows:
+                    yield _batch_to_pandas(batch)
+        elif self.kind == "csv":
+            opts = pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in self.columns},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            )
+            block = max(1 << 20, min(batch_rows * 200, 256 << 20))
+            stream = pa.input_stream(self.path, compression="detect")
+            with pacsv.open_csv(
+                stream, read_options=pacsv.ReadOptions(block_size=block), convert_options=opts
+            ) as reader:
+                for batch in reader:
+                    if batch.num_rows:
+                        yield _batch_to_pandas(batch)
+        elif self.kind == "duckdb":
+            import duckdb
+
+            con = duckdb.connect(self.path, read_only=True)
+            try:
+                rel = con.sql(f'SELECT * FROM "{self.table}"')
+                reader = rel.to_arrow_reader(batch_rows)
+                for batch in reader:
+                    if batch.num_rows:
+                        yield _batch_to_pandas(batch)
+            finally:
+                con.close()
+        else:  # pragma: no cover - kinds are fixed above
+            raise AssertionError(self.kind)
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    with pa.input_stream(str(path), compression="detect") as fh:
+        head = fh.read(1 << 16)
+    text = head.decode("utf-8-sig", errors="replace")
+    first = next(csv.reader(io.StringIO(text)), None)
+    if not first:
+        raise DataError("the file is empty; expected a CSV header line", source=str(path))
+    return tuple(c.strip() for c in first)
+
+
+def is_duckdb_file(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database (by suffix or magic bytes)."""
+    if path.suffix.lower() in _DUCKDB_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def _duckdb_source(path: Path, table: str) -> TableSource:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        msg = str(exc).splitlines()[0]
+        raise DataError(f"cannot open DuckDB database ({msg})", source=str(path)) from None
+    try:
+        names = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        if table not in names:
+            raise DataError(
+                f"no table {table!r} in the database; found {', '.join(sorted(names)) or 'none'}",
+                source=str(path),
+            )
+        cols = tuple(r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall())
+        total = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    finally:
+        con.close()
+    return TableSource("duckdb", str(path), cols, table=table, total_rows=int(total))
+
+
+def find_table_file(folder: str | os.PathLike[str], name: str) -> Path | None:
+    """The file (or Parquet folder) holding standard table ``name`` in a data folder, if any."""
+    folder = Path(folder)
+    for cand in (
+        folder / f"{name}.parquet",
+        folder / f"{name}.csv",
+        folder / f"{name}.csv.gz",
+        folder / name,
+    ):
+        if cand.exists():
+            return cand
+    return None
+
+
+def open_source(source: object, spec: TableSpec, *, table: str | None = None) -> TableSource:
+    """Resolve ``source`` into a :class:`TableSource` of table ``spec`` and check its columns.
+
+    Parameters
+    ----------
+    source : path-like or DataFrame
+        A CSV file, a Parquet file or folder of Parquet files, a DuckDB database file (the
+        table is ``table`` or the standard name), a polyslot store folder or data folder
+        (the standard file/table is used), or an in-memory DataFrame.
+    spec : TableSpec
+        The table's contract.
+    table : str, optional
+        Table name inside a DuckDB database.
+
+    Raises
+    ------
+    DataError
+        The source is missing or unreadable.
+    SchemaError
+        A required column is absent.
+    """
+    if isinstance(source, pd.DataFrame):
+        src = TableSource(
+            "frame",
+            "<DataFrame>",
+            tuple(map(str, source.columns)),
+            total_rows=len(source),
+            frame=source,
+        )
+        src.check_columns(spec)
+        return src
+    path = Path(os.fspath(source))  # type: ignore[arg-type]
+    if not path.exists():
+        raise DataError(f"file not found; expected the {spec.name!r} table here", source=str(path))
+    if path.is_dir():
+        if (path / STORE_FILE).exists() and table is None:
+            return open_source(path / STORE_FILE, spec, table=spec.name)
+        found = find_table_file(path, spec.name)
+        if found is not None and found != path:
+            return open_source(found, spec, table=table)
+        parquet = sorted(path.rglob("*.parquet"))
+        if not parquet:
+            raise DataError(
+                f"folder holds neither {spec.name}.csv/.parquet nor Parquet files",
+                source=str(path),
+            )
+        src = _parquet_source(path)
+    elif is_duckdb_file(path):
+        src = _duckdb_source(path, table or spec.name)
+    elif path.name.lower().endswith(_CSV_SUFFIXES):
+        src = TableSource("csv", str(path), _csv_header(path))
+    elif path.suffix.lower() in (".parquet", ".pq"):
+        src = _parquet_source(path)
+    else:
+        raise DataError(
+            "unsupported file type; expected .csv, .parquet, a Parquet folder or a DuckDB file",
+            source=str(path),
+        )
+    src.check_columns(spec)
+    return src
+
+
+def _parquet_source(path: Path) -> TableSource:
+    try:
+        ds = pads.dataset(str(path), format="parquet")
+        total = ds.count_rows()
+    except (OSError, pa.ArrowException) as exc:
+        msg = str(exc).splitlines()[0]
+        raise DataError(f"cannot read Parquet ({msg})", source=str(path)) from None
+    return TableSource("parquet", str(path), tuple(ds.schema.names), total_rows=int(total))

@@ -1,0 +1,214 @@
+"""The row rules of every table, as pandera schemas (validated lazily, failures collected per row).
+
+Column rules are pandera column checks; rules that relate several columns are dataframe-level
+pandera checks returning one boolean per row. Every check is named after the quarantine reason
+code it produces (see :data:`polyslot.data.schema.REASONS`); a null in a non-nullable column is
+reported by pandera as ``not_nullable`` and filed as ``missing_required_field``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from polyslot.data.coerce import BAD_COLUMNS, STRING_DTYPE
+from polyslot.data.schema import (
+    DURATION_TOLERANCE_MINUTES,
+    MAX_CONSULT_MINUTES,
+    STATUSES,
+    TableSpec,
+    get_spec,
+)
+
+__all__ = ["CrossRule", "CROSS_RULES", "build_schema"]
+
+_DTYPES = {
+    "string": STRING_DTYPE,
+    "time": STRING_DTYPE,
+    "timestamp": "datetime64[ns]",
+    "date": "datetime64[ns]",
+    "float": "float64",
+    "int": "float64",
+    "weekday": "float64",
+}
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A rule over several columns: ``fn(df)`` is True for the rows that pass.
+
+    ``columns`` are the columns whose values are quoted in the quarantine detail.
+    """
+
+    reason: str
+    columns: tuple[str, ...]
+    fn: Callable[[pd.DataFrame], pd.Series]
+
+
+def _minutes(end: pd.Series, start: pd.Series) -> pd.Series:
+    return (end - start).dt.total_seconds() / 60.0
+
+
+def _time_minutes(s: pd.Series) -> pd.Series:
+    parts = s.str.split(":", n=1, expand=True)
+    return pd.to_numeric(parts[0]) * 60 + pd.to_numeric(parts[1])
+
+
+def _seen(df: pd.DataFrame) -> pd.Series:
+    return df["consult_start_ts"].notna() & df["consult_end_ts"].notna()
+
+
+def _status_consistent(df: pd.DataFrame) -> pd.Series:
+    st = df["status"]
+    arrived = df["arrival_ts"].notna()
+    any_consult = df["consult_start_ts"].notna() | df["consult_end_ts"].notna()
+    seen = _seen(df)
+    bad = (
+        ((st == "attended") & ~(arrived & seen))
+        | ((st == "walk_in") & ~(arrived & seen))
+        | ((st == "walk_in") & df["appointment_ts"].notna())
+        | ((st == "no_show") & (arrived | any_consult))
+        | ((st == "cancelled") & any_consult)
+        | (~any_consult & df["consultation_duration_minutes"].notna())
+    )
+    return ~bad.fillna(False).astype(bool)
+
+
+def _not_before(later: str, earlier: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def fn(df: pd.DataFrame) -> pd.Series:
+        return ~(df[later] < df[earlier]).fillna(False).astype(bool)
+
+    return fn
+
+
+def _duration_matches(df: pd.DataFrame) -> pd.Series:
+    diff = (
+        _minutes(df["consult_end_ts"], df["consult_start_ts"]) - df["consultation_duration_minutes"]
+    )
+    return ~(diff.abs() > DURATION_TOLERANCE_MINUTES).fillna(False).astype(bool)
+
+
+def _time_ordered(df: pd.DataFrame) -> pd.Series:
+    ok = df["start_time"].notna() & df["end_time"].notna()
+    res = pd.Series(True, index=df.index)
+    if ok.any():
+        res[ok] = (
+            _time_minutes(df.loc[ok, "end_time"]) > _time_minutes(df.loc[ok, "start_time"])
+        ).to_numpy()
+    return res
+
+
+def _interval_ordered(df: pd.DataFrame) -> pd.Series:
+    e = df["expected_requests"]
+    bad = (df["lower"] > e) | (df["upper"] < e) | (df["lower"] > df["upper"])
+    return ~bad.fillna(False).astype(bool)
+
+
+CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
+    "attendances": (
+        CrossRule(
+            "missing_required_field",
+            ("status", "booking_ts"),
+            lambda df: (
+                ~(
+                    (df["status"] != "walk_in")
+                    & df["booking_ts"].isna()
+                    & df["__bad_timestamp"].isna()
+                ).fillna(False)
+            ),
+        ),
+        CrossRule(
+            "end_before_start",
+            ("consult_start_ts", "consult_end_ts"),
+            _not_before("consult_end_ts", "consult_start_ts"),
+        ),
+        CrossRule(
+            "duration_mismatch",
+            ("consult_start_ts", "consult_end_ts", "consultation_duration_minutes"),
+            _duration_matches,
+        ),
+        CrossRule(
+            "missing_appointment",
+            ("status", "appointment_ts"),
+            lambda df: (
+                ~(
+                    df["status"].isin(["attended", "no_show", "cancelled"])
+                    & df["appointment_ts"].isna()
+                ).fillna(False)
+            ),
+        ),
+        CrossRule(
+            "inconsistent_status",
+            ("status", "appointment_ts", "arrival_ts", "consult_start_ts", "consult_end_ts"),
+            _status_consistent,
+        ),
+        CrossRule(
+            "arrival_before_booking",
+            ("booking_ts", "arrival_ts"),
+            _not_before("arrival_ts", "booking_ts"),
+        ),
+        CrossRule(
+            "appointment_before_booking",
+            ("booking_ts", "appointment_ts"),
+            _not_before("appointment_ts", "booking_ts"),
+        ),
+        CrossRule(
+            "consult_before_arrival",
+            ("arrival_ts", "consult_start_ts"),
+            _not_before("consult_start_ts", "arrival_ts"),
+        ),
+    ),
+    "roster": (CrossRule("end_before_start", ("start_time", "end_time"), _time_ordered),),
+    "demand_forecast": (
+        CrossRule(
+            "inconsistent_interval", ("lower", "expected_requests", "upper"), _interval_ordered
+        ),
+    ),
+}
+
+#: Column checks: (column, reason, vectorised predicate on the non-null values).
+_COLUMN_CHECKS: dict[str, tuple[tuple[str, str, Callable[[pd.Series], pd.Series]], ...]] = {
+    "attendances": (
+        ("status", "unknown_status", lambda s: s.isin(STATUSES)),
+        ("consultation_duration_minutes", "negative_duration", lambda s: s >= 0),
+        (
+            "consultation_duration_minutes",
+            "implausible_duration",
+            lambda s: s <= MAX_CONSULT_MINUTES,
+        ),
+    ),
+    "roster": (("doctors", "out_of_range", lambda s: s >= 0),),
+    "slot_template": (
+        ("duration_minutes", "out_of_range", lambda s: s > 0),
+        ("count", "out_of_range", lambda s: s >= 1),
+    ),
+    "demand_forecast": (
+        ("expected_requests", "out_of_range", lambda s: s >= 0),
+        ("lower", "out_of_range", lambda s: s >= 0),
+        ("upper", "out_of_range", lambda s: s >= 0),
+    ),
+    "no_show_predictions": (("probability", "out_of_range", lambda s: (s >= 0) & (s <= 1)),),
+}
+
+
+@functools.cache
+def build_schema(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of standard table ``table`` (applied to a coerced chunk)."""
+    spec: TableSpec = get_spec(table)
+    checks: dict[str, list[pa.Check]] = {c.name: [] for c in spec.columns}
+    for col, reason, pred in _COLUMN_CHECKS.get(table, ()):
+        checks[col].append(pa.Check(pred, name=reason, ignore_na=True))
+    columns = {
+        c.name: pa.Column(_DTYPES[c.kind], checks=checks[c.name], nullable=c.nullable)
+        for c in spec.columns
+    }
+    for note, reason in BAD_COLUMNS.items():
+        columns[note] = pa.Column(
+            STRING_DTYPE, pa.Check(lambda s: s.isna(), name=reason), nullable=True
+        )
+    frame_checks = [pa.Check(r.fn, name=r.reason) for r in CROSS_RULES.get(table, ())]
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=table)

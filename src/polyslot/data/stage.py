@@ -1,0 +1,197 @@
+"""Load one table into a DuckDB connection chunk by chunk: validate, stage, de-duplicate.
+
+This is the single code path behind both ``load_*`` (an in-memory DuckDB) and ``ingest`` (the
+store file), so the two always accept and quarantine exactly the same rows. Memory stays
+bounded by one chunk: accepted rows are appended to ``<table>``, rejected rows to
+``_q_<table>``, and duplicates across chunks are found afterwards in SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
+from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
+from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
+from polyslot.data.validate import validate_chunk
+
+__all__ = ["Progress", "TableCounts", "load_table"]
+
+#: ``progress(table, rows_done, rows_total_or_None)``.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """What happened to one table."""
+
+    table: str
+    source: str
+    read: int
+    accepted: int
+    quarantined: int
+    reconciliation: pd.DataFrame
+    reasons: dict[str, int]
+
+
+#: Columns polyslot adds itself; a source column of the same name is dropped (renumbered).
+_META = ("source_row",)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _select_typed(spec: TableSpec, columns: list[str]) -> str:
+    parts = []
+    for c in columns:
+        if c == "source_row":
+            parts.append("CAST(source_row AS BIGINT) AS source_row")
+        elif c in spec.column_names:
+            parts.append(f"CAST({_q(c)} AS {spec.column(c).duckdb_type}) AS {_q(c)}")
+        else:
+            parts.append(_q(c))
+    return ", ".join(parts)
+
+
+def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select: str) -> bool:
+    """Append ``df`` to table ``name`` (created from the first chunk); True if created."""
+    con.register("_chunk", df)
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()[0]
+        if exists:
+            con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk")
+        else:
+            con.execute(f"CREATE TABLE {_q(name)} AS SELECT {select} FROM _chunk")
+    finally:
+        con.unregister("_chunk")
+    return not exists
+
+
+def _create_quarantine_staging(
+    con: duckdb.DuckDBPyConnection, staging: str, columns: tuple[str, ...]
+) -> None:
+    cols = ", ".join(f"{_q(c)} VARCHAR" for c in columns)
+    con.execute(
+        f"CREATE TABLE {staging} (source_row BIGINT, reason VARCHAR, detail VARCHAR"
+        f"{', ' + cols if cols else ''})"
+    )
+
+
+def _dedupe(con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str) -> None:
+    """Move later duplicates of the key from ``spec.name`` into the quarantine staging."""
+    if not spec.key:
+        return
+    key = ", ".join(_q(k) for k in spec.key)
+    t = _q(spec.name)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} FROM {t} "
+        f"GROUP BY ALL HAVING count(*) > 1"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT source_row FROM ("
+        f"SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS rn "
+        f"FROM {t} SEMI JOIN _dupkeys USING ({key})) WHERE rn > 1"
+    )
+    con.execute("DROP TABLE _dupkeys")
+    if con.execute("SELECT count(*) FROM _dups").fetchone()[0] == 0:
+        return
+    qcols = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()][3:]
+    tcols = {r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()}
+    sel = ", ".join(f"CAST({_q(c)} AS VARCHAR)" if c in tcols else "NULL" for c in qcols)
+    key_text = " || ', ' || ".join(f"'{k}=' || CAST({_q(k)} AS VARCHAR)" for k in spec.key)
+    reason = spec.duplicate_reason
+    con.execute(
+        f"INSERT INTO {staging} SELECT source_row, '{reason}', "
+        f"'{reason}: ' || {key_text} || ' first seen in an earlier row'"
+        f"{', ' + sel if sel else ''} FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)"
+    )
+    con.execute(f"DELETE FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)")
+    con.execute("DROP TABLE _dups")
+
+
+def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
+    if not has_pc:
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return {ALL_POLYCLINICS: int(n)} if n else {}
+    rows = con.execute(
+        f"SELECT coalesce(CAST(polyclinic_id AS VARCHAR), '{MISSING_POLYCLINIC}'), count(*) "
+        f"FROM {table} GROUP BY 1"
+    ).fetchall()
+    return {str(k): int(n) for k, n in rows}
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    source: TableSource,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> TableCounts:
+    """Validate ``source`` chunk by chunk into tables ``spec.name`` and ``_q_<name>`` of ``con``.
+
+    Returns
+    -------
+    TableCounts
+        Read / accepted / quarantined totals, per-polyclinic reconciliation and reason counts.
+    """
+    staging = _q(f"_q_{spec.name}")
+    for name in (spec.name, f"_q_{spec.name}"):
+        con.execute(f"DROP TABLE IF EXISTS {_q(name)}")
+    # a store re-ingested as a source carries our own provenance column: renumber instead
+    columns = tuple(c for c in source.columns if c not in _META)
+    _create_quarantine_staging(con, staging, columns)
+    read: Counter = Counter()
+    done = 0
+    select_valid: str | None = None
+    if progress:
+        progress(spec.name, 0, source.total_rows)
+    for raw in source.iter_batches(batch_rows):
+        if not len(raw):
+            continue
+        if "source_row" in raw.columns:
+            raw = raw.drop(columns="source_row")
+        count_read(read, raw)
+        res = validate_chunk(spec, raw, first_row=done + 1)
+        done += len(raw)
+        if len(res.valid):
+            if select_valid is None:
+                select_valid = _select_typed(spec, list(res.valid.columns))
+            _append(con, spec.name, res.valid, select_valid)
+        if len(res.quarantine):
+            con.register("_qchunk", res.quarantine)
+            try:
+                con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM _qchunk")
+            finally:
+                con.unregister("_qchunk")
+        if progress:
+            progress(spec.name, done, source.total_rows)
+    if select_valid is None:  # nothing accepted: create the empty typed table
+        cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
+        con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
+    _dedupe(con, spec, staging)
+    has_pc = "polyclinic_id" in spec.column_names
+    accepted = _counts_by_pc(con, _q(spec.name), has_pc)
+    quarantined = _counts_by_pc(con, staging, has_pc and "polyclinic_id" in source.columns)
+    recon = reconciliation_frame(spec.name, read, accepted, quarantined)
+    reasons = dict(
+        con.execute(f"SELECT reason, count(*) FROM {staging} GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    reasons = {k: int(reasons[k]) for k in REASONS if k in reasons}
+    return TableCounts(
+        table=spec.name,
+        source=source.label,
+        read=int(recon["read"].sum()),
+        accepted=int(recon["accepted"].sum()),
+        quarantined=int(recon["quarantined"].sum()),
+        reconciliation=recon,
+        reasons=reasons,
+    )
