@@ -23,6 +23,21 @@ def _table(obj: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _load(build: Any, path: Path, what: str) -> Any:
+    """Build a typed object from a JSON file; a malformed structure is an InputError."""
+    from polyslot.errors import InputError, PolyslotError
+
+    data = read_json_file(path)
+    try:
+        return build(data)
+    except PolyslotError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            f"not a valid {what} ({type(exc).__name__}: {exc})", source=str(path)
+        ) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``simulate`` command to ``app``."""
 
@@ -79,11 +94,11 @@ def register(app: typer.Typer) -> None:
             from polyslot.simulate.clinic import ClinicConfig
             from polyslot.template import SlotTemplate
 
-            cm = ClinicModel.from_json(model)
+            cfg = ClinicConfig(discipline, late_threshold, service)
+            cm = _load(ClinicModel.from_dict, model, "ClinicModel")
             tpl = None
             if template is not None:
-                tpl = SlotTemplate.from_dict(read_json_file(template))
-            cfg = ClinicConfig(discipline, late_threshold, service)
+                tpl = _load(SlotTemplate.from_dict, template, "SlotTemplate")
             if replay is not None:
                 from polyslot.simulate.history import load_history
                 from polyslot.simulate.replay import replay as run_replay
@@ -119,8 +134,8 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             echo_json(result)
         else:
-            _table(
-                result.get("totals", result)
-                if "totals" not in result
-                else {f"{s}.{k}": v for s, row in result["totals"].items() for k, v in row.items()}
-            )
+            if "totals" in result:
+                result = {
+                    f"{n}.{k}": v for n, row in result["totals"].items() for k, v in row.items()
+                }
+            _table(result)
