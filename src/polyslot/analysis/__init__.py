@@ -1,0 +1,1 @@
+"""Analysis: current vs recommended comparison and sensitivity sweeps."""

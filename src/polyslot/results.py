@@ -1,0 +1,390 @@
+"""Result records: what the pipeline hands to the analysis and report stages.
+
+One :class:`PolyclinicResult` per polyclinic holds the estimated :class:`ClinicModel`, the current
+and recommended :class:`SlotTemplate`, and tidy KPI tables; a :class:`NetworkResult` holds them
+all. The tables are pandas DataFrames whose columns are fixed here (``*_COLUMNS``) and checked
+when a record is built, so the producers (evaluator, simulator, replay, sensitivity) and the
+consumers (comparison, report) agree on one format.
+
+KPI units (the ``kpi`` column of :data:`KPI_COLUMNS`)
+-----------------------------------------------------
+``wait_mean``, ``wait_p90``
+    minutes per patient seen;
+``utilization``
+    busy doctor-minutes / available doctor-minutes (a fraction);
+``overtime``, ``idle``
+    doctor-minutes, summed over the doctor sessions of the day (of the week for ``weekday=-1``);
+``patients_served``, ``unmet_demand``
+    patients per day (per average week for ``weekday=-1``);
+``capacity_minutes``
+    available doctor-minutes (the weight of ``utilization`` when aggregating).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from polyslot.clinic_model import ClinicModel
+from polyslot.errors import InputError
+from polyslot.template import SlotTemplate
+
+__all__ = [
+    "SCENARIOS",
+    "SOURCES",
+    "SOURCE_PREFERENCE",
+    "KPI_NAMES",
+    "KPI_COLUMNS",
+    "HOURLY_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "ENVELOPE_COLUMNS",
+    "WEEK",
+    "SessionKPI",
+    "PolyclinicResult",
+    "NetworkResult",
+    "session_kpis_frame",
+    "capacity_by_weekday",
+]
+
+#: The two templates every KPI is reported for.
+SCENARIOS = ("current", "recommended")
+#: Where a KPI comes from: exact evaluator, SimPy simulator, historical replay.
+SOURCES = ("evaluator", "simulator", "replay")
+#: Order in which a source is preferred when a KPI is reported by several (summary.json uses
+#: the simulator, whole clinic, when present).
+SOURCE_PREFERENCE = ("simulator", "evaluator", "replay")
+#: Known KPI names (others are allowed and carried along).
+KPI_NAMES = (
+    "wait_mean",
+    "wait_p90",
+    "utilization",
+    "overtime",
+    "idle",
+    "patients_served",
+    "unmet_demand",
+    "capacity_minutes",
+)
+#: ``weekday`` value of a whole-week row.
+WEEK = -1
+
+#: Per-scenario KPIs with 95% CI (``ci_low``/``ci_high`` equal ``mean`` when exact).
+KPI_COLUMNS = ("scenario", "source", "weekday", "kpi", "mean", "ci_low", "ci_high", "n")
+#: Per weekday x hour profile of one scenario.
+HOURLY_COLUMNS = ("scenario", "weekday", "hour", "wait_mean", "queue_length", "utilization")
+#: One row per sensitivity scenario: ``multiplier`` scales the parameter (1.0 = as estimated);
+#: ``policy`` is ``fixed`` (recommended template held fixed) or ``reoptimised``.
+SENSITIVITY_COLUMNS = ("parameter", "multiplier", "policy", "wait_mean", "utilization")
+#: Booking envelope of a typical session: ``minute`` after session start, one line per
+#: ``series`` (e.g. remaining-work mean / p90, running idle time).
+ENVELOPE_COLUMNS = ("minute", "series", "value")
+
+
+def _check_frame(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError("must be a pandas DataFrame", field=name, value=type(frame).__name__)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing columns {missing}; expected at least {list(columns)}",
+            field=name,
+            value=list(frame.columns),
+        )
+    return frame.reset_index(drop=True)
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+@dataclass(frozen=True)
+class SessionKPI:
+    """KPIs of one doctor session of one scenario (a tidy record; evaluator and simulator alike).
+
+    Parameters
+    ----------
+    scenario : str
+        ``current`` or ``recommended``.
+    source : str
+        ``evaluator``, ``simulator`` or ``replay``.
+    weekday : int
+        0 = Monday ... 6 = Sunday.
+    doctor_session : str
+    wait_mean, wait_p90 : float
+        Minutes per patient seen.
+    idle, overtime : float
+        Doctor-minutes in this session.
+    utilization : float
+        Busy / available minutes of the session.
+    patients_served : float
+        Expected patients seen in the session.
+    capacity_minutes : float
+        Available doctor-minutes of the session.
+    unmet_demand : float
+        Expected requests of the session's day that found no slot (0 when not modelled).
+    """
+
+    scenario: str
+    source: str
+    weekday: int
+    doctor_session: str
+    wait_mean: float
+    wait_p90: float
+    idle: float
+    overtime: float
+    utilization: float
+    patients_served: float
+    capacity_minutes: float
+    unmet_demand: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise InputError(f"must be one of {SCENARIOS}", field="scenario", value=self.scenario)
+        if self.source not in SOURCES:
+            raise InputError(f"must be one of {SOURCES}", field="source", value=self.source)
+        if not 0 <= int(self.weekday) <= 6:
+            raise InputError("must be 0..6", field="weekday", value=self.weekday)
+        if self.capacity_minutes <= 0:
+            raise InputError("must be > 0", field="capacity_minutes", value=self.capacity_minutes)
+
+
+def session_kpis_frame(records: Iterable[SessionKPI]) -> pd.DataFrame:
+    """Aggregate session records into KPI rows (:data:`KPI_COLUMNS`) per weekday and week.
+
+    Additive KPIs (overtime, idle, patients served, unmet demand, capacity) are summed; waits are
+    weighted by patients served; utilisation by capacity. CIs equal the mean (exact values).
+    """
+    frame = pd.DataFrame([asdict(r) for r in records])
+    if frame.empty:
+        return _empty(KPI_COLUMNS)
+    rows: list[dict[str, Any]] = []
+    for (scenario, source), grp in frame.groupby(["scenario", "source"], sort=True):
+        for weekday, sub in [*grp.groupby("weekday", sort=True), (WEEK, grp)]:
+            served = sub["patients_served"].to_numpy(float)
+            cap = sub["capacity_minutes"].to_numpy(float)
+            values = {
+                "wait_mean": _wavg(sub["wait_mean"], served),
+                "wait_p90": _wavg(sub["wait_p90"], served),
+                "utilization": _wavg(sub["utilization"], cap),
+                "overtime": float(sub["overtime"].sum()),
+                "idle": float(sub["idle"].sum()),
+                "patients_served": float(served.sum()),
+                "unmet_demand": float(sub["unmet_demand"].sum()),
+                "capacity_minutes": float(cap.sum()),
+            }
+            for kpi, v in values.items():
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "source": source,
+                        "weekday": int(weekday),
+                        "kpi": kpi,
+                        "mean": v,
+                        "ci_low": v,
+                        "ci_high": v,
+                        "n": len(sub),
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
+
+
+def _wavg(values: pd.Series, weights: np.ndarray) -> float:
+    v = values.to_numpy(float)
+    total = float(weights.sum())
+    return float((v * weights).sum() / total) if total > 0 else float(v.mean())
+
+
+def capacity_by_weekday(model: ClinicModel) -> dict[int, float]:
+    """Available doctor-minutes per weekday from the model's doctor sessions."""
+    out: dict[int, float] = {}
+    for s in model.sessions:
+        out[s.weekday] = out.get(s.weekday, 0.0) + float(s.end_minute - s.start_minute)
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True, eq=False)
+class PolyclinicResult:
+    """Everything the deliverables need about one polyclinic.
+
+    Parameters
+    ----------
+    polyclinic_id : str
+    model : ClinicModel
+        The estimated model.
+    current, recommended : SlotTemplate
+        Today's template and the recommended one.
+    kpis : DataFrame
+        Columns :data:`KPI_COLUMNS` (see the module docstring for units). ``weekday`` is 0..6 or
+        :data:`WEEK` (-1) for a whole average week; week rows are derived when absent.
+    hourly : DataFrame
+        Columns :data:`HOURLY_COLUMNS`.
+    sensitivity : DataFrame
+        Columns :data:`SENSITIVITY_COLUMNS` (may be empty).
+    break_even : mapping of str to float
+        Named break-even points, e.g. ``{"no_show_rate_overbooking_stops_paying": 0.07}``.
+    envelope : DataFrame
+        Columns :data:`ENVELOPE_COLUMNS` (may be empty).
+    envelope_session : str
+        Plain description of the session the envelope belongs to.
+    data_quality : mapping of str to int
+        Quarantined rows per reason (and any reconciliation counts).
+    assumptions : mapping of str to object
+        Assumptions used (parameters, sources, horizons), printed as given.
+    """
+
+    polyclinic_id: str
+    model: ClinicModel
+    current: SlotTemplate
+    recommended: SlotTemplate
+    kpis: pd.DataFrame
+    hourly: pd.DataFrame = field(default_factory=lambda: _empty(HOURLY_COLUMNS))
+    sensitivity: pd.DataFrame = field(default_factory=lambda: _empty(SENSITIVITY_COLUMNS))
+    break_even: Mapping[str, float] = field(default_factory=dict)
+    envelope: pd.DataFrame = field(default_factory=lambda: _empty(ENVELOPE_COLUMNS))
+    envelope_session: str = ""
+    data_quality: Mapping[str, int] = field(default_factory=dict)
+    assumptions: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        pid = self.polyclinic_id
+        if not pid or any(c in pid for c in '/\\:*?"<>|') or pid.startswith("."):
+            raise InputError(
+                "must be a non-empty name usable as a file name", field="polyclinic_id", value=pid
+            )
+        for name, tpl in (("current", self.current), ("recommended", self.recommended)):
+            if tpl.polyclinic_id != pid:
+                raise InputError(
+                    f"template belongs to {tpl.polyclinic_id!r}, expected {pid!r}",
+                    field=name,
+                    value=tpl.polyclinic_id,
+                )
+        kpis = _check_frame(self.kpis, KPI_COLUMNS, "kpis")
+        bad = sorted(set(kpis["scenario"]) - set(SCENARIOS))
+        if bad:
+            raise InputError(f"must be one of {SCENARIOS}", field="kpis.scenario", value=bad)
+        object.__setattr__(self, "kpis", _with_week_rows(kpis, capacity_by_weekday(self.model)))
+        object.__setattr__(self, "hourly", _check_frame(self.hourly, HOURLY_COLUMNS, "hourly"))
+        object.__setattr__(
+            self,
+            "sensitivity",
+            _check_frame(self.sensitivity, SENSITIVITY_COLUMNS, "sensitivity"),
+        )
+        object.__setattr__(
+            self, "envelope", _check_frame(self.envelope, ENVELOPE_COLUMNS, "envelope")
+        )
+        for reason, count in self.data_quality.items():
+            if int(count) < 0:
+                raise InputError("counts must be >= 0", field=f"data_quality.{reason}", value=count)
+        object.__setattr__(self, "break_even", dict(self.break_even))
+        object.__setattr__(self, "data_quality", {k: int(v) for k, v in self.data_quality.items()})
+        object.__setattr__(self, "assumptions", dict(self.assumptions))
+
+    def kpi(
+        self, scenario: str, kpi: str, *, weekday: int = WEEK, source: str | None = None
+    ) -> float:
+        """One KPI mean (NaN if absent); ``source`` None picks simulator, evaluator, replay."""
+        sub = self.kpis[
+            (self.kpis["scenario"] == scenario)
+            & (self.kpis["kpi"] == kpi)
+            & (self.kpis["weekday"] == weekday)
+        ]
+        for src in (source,) if source else SOURCE_PREFERENCE:
+            hit = sub[sub["source"] == src]
+            if not hit.empty:
+                return float(hit["mean"].iloc[0])
+        return float("nan")
+
+
+def _with_week_rows(kpis: pd.DataFrame, capacity: Mapping[int, float]) -> pd.DataFrame:
+    """Add ``capacity_minutes`` rows (from the roster) and whole-week rows where absent."""
+    kpis = kpis.copy()
+    kpis["weekday"] = kpis["weekday"].astype(int)
+    extra: list[dict[str, Any]] = []
+    for (scenario, source), grp in kpis.groupby(["scenario", "source"], sort=True):
+        days = sorted(set(grp["weekday"]) - {WEEK})
+        have_cap = set(grp.loc[grp["kpi"] == "capacity_minutes", "weekday"])
+        for d in days:
+            if d not in have_cap and d in capacity:
+                c = capacity[d]
+                extra.append(_row(scenario, source, d, "capacity_minutes", c, c, c, 1))
+    if extra:
+        kpis = pd.concat([kpis, pd.DataFrame(extra, columns=list(KPI_COLUMNS))], ignore_index=True)
+    from polyslot.analysis.compare import aggregate_kpis
+
+    week_rows: list[pd.DataFrame] = []
+    for _, grp in kpis.groupby(["scenario", "source"], sort=True):
+        have = set(grp.loc[grp["weekday"] == WEEK, "kpi"])
+        days = grp[grp["weekday"] != WEEK]
+        if days.empty:
+            continue
+        agg = aggregate_kpis(days, by=["scenario", "source"])
+        agg = agg[~agg["kpi"].isin(have)].assign(weekday=WEEK)
+        if not agg.empty:
+            week_rows.append(agg[list(KPI_COLUMNS)])
+    out = pd.concat([kpis, *week_rows], ignore_index=True)
+    out = out.sort_values(["scenario", "source", "weekday", "kpi"], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def _row(
+    scenario: str, source: str, weekday: int, kpi: str, mean: float, lo: float, hi: float, n: int
+) -> dict[str, Any]:
+    return {
+        "scenario": scenario,
+        "source": source,
+        "weekday": weekday,
+        "kpi": kpi,
+        "mean": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": n,
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkResult:
+    """All polyclinic results of one run.
+
+    Parameters
+    ----------
+    polyclinics : tuple of PolyclinicResult
+        Sorted by ``polyclinic_id``; ids must be unique.
+    data_quality : mapping of str to int
+        Network-level quarantine counts per reason (rows not attributable to a polyclinic).
+    assumptions : mapping of str to object
+        Run-wide assumptions (seed, replications, horizons, config).
+    title : str
+        Title of the report.
+    """
+
+    polyclinics: tuple[PolyclinicResult, ...]
+    data_quality: Mapping[str, int] = field(default_factory=dict)
+    assumptions: Mapping[str, Any] = field(default_factory=dict)
+    title: str = "polyslot: appointment-slot templates"
+
+    def __post_init__(self) -> None:
+        items = tuple(sorted(self.polyclinics, key=lambda r: r.polyclinic_id))
+        if not items:
+            raise InputError("must hold at least one polyclinic", field="polyclinics", value=0)
+        ids = [r.polyclinic_id for r in items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise InputError("polyclinic ids must be unique", field="polyclinics", value=dupes)
+        object.__setattr__(self, "polyclinics", items)
+        object.__setattr__(self, "data_quality", {k: int(v) for k, v in self.data_quality.items()})
+        object.__setattr__(self, "assumptions", dict(self.assumptions))
+
+    def all_kpis(self) -> pd.DataFrame:
+        """KPI rows of every polyclinic with a leading ``polyclinic_id`` column."""
+        frames = [r.kpis.assign(polyclinic_id=r.polyclinic_id) for r in self.polyclinics]
+        out = pd.concat(frames, ignore_index=True)
+        return out[["polyclinic_id", *KPI_COLUMNS]]
+
+    def network_kpis(self) -> pd.DataFrame:
+        """Network totals per scenario x source x weekday (see :func:`aggregate_kpis`)."""
+        from polyslot.analysis.compare import aggregate_kpis
+
+        return aggregate_kpis(self.all_kpis(), by=["scenario", "source", "weekday"])

@@ -1,0 +1,88 @@
+"""report.html is one self-contained, deterministic file; write_deliverables writes everything."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from polyslot.report import write_deliverables
+from polyslot.report.demo import demo_network_result
+from polyslot.report.html import count_figures, render_report
+
+# network figure + per clinic: heatmap, hourly, utilisation, tornado, curves, envelope
+FIGURES_PER_CLINIC = 6
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("out")
+    return folder, write_deliverables(demo_network_result(n_polyclinics=2), folder)
+
+
+def test_all_deliverables_written(out):
+    folder, written = out
+    expected = {
+        "summary.json",
+        "comparison.csv",
+        "guide.md",
+        "report.html",
+        *(f"templates/PC0{i}.{ext}" for i in (1, 2) for ext in ("csv", "json", "xlsx")),
+    }
+    assert set(written) == expected
+    for rel, path in written.items():
+        assert path == folder / rel and path.stat().st_size > 0
+    leftovers = [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_report_is_self_contained(out):
+    folder, _ = out
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src\s*=", text, flags=re.I)
+    assert not re.search(r"<link[^>]+href\s*=\s*[\"']https?:", text, flags=re.I)
+    assert not re.search(r"<img[^>]+src\s*=\s*[\"']https?:", text, flags=re.I)
+    assert "cdn.plot.ly" not in text.split("</head>")[0]
+    # plotly.js is embedded exactly once
+    assert len(re.findall(r"\* plotly\.js v\d", text)) == 1
+    assert count_figures(text) == 1 + 2 * FIGURES_PER_CLINIC
+    meta = re.search(r'name="polyslot-figures" content="(\d+)"', text)
+    assert meta and int(meta.group(1)) == 1 + 2 * FIGURES_PER_CLINIC
+
+
+def test_report_sections_in_order(out):
+    folder, _ = out
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    pos = [
+        text.index(s)
+        for s in ('id="network"', 'id="clinic-PC01"', 'id="clinic-PC02"', 'id="guide"')
+    ]
+    assert pos == sorted(pos)
+    for needle in (
+        "Data quality",
+        "Assumptions",
+        "Booking envelope",
+        "95% CI",
+        "negative_duration",
+        "Implementation guide",
+    ):
+        assert needle in text
+
+
+def test_report_is_deterministic():
+    a = render_report(demo_network_result(n_polyclinics=1, seed=5))
+    b = render_report(demo_network_result(n_polyclinics=1, seed=5))
+    assert a == b
+
+
+def test_summary_matches_comparison_csv(out):
+    folder, _ = out
+    import pandas as pd
+
+    doc = json.loads((folder / "summary.json").read_text())
+    table = pd.read_csv(folder / "comparison.csv")
+    row = table[
+        (table.polyclinic_id == "NETWORK") & (table.weekday == -1) & (table.source == "simulator")
+    ].iloc[0]
+    assert doc["network"]["wait_mean_current"] == pytest.approx(row["wait_mean_current"], abs=1e-5)
