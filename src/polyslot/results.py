@@ -47,6 +47,8 @@ __all__ = [
     "PolyclinicResult",
     "NetworkResult",
     "session_kpis_frame",
+    "KPI_ALIASES",
+    "kpi_rows",
     "capacity_by_weekday",
 ]
 
@@ -188,6 +190,57 @@ def session_kpis_frame(records: Iterable[SessionKPI]) -> pd.DataFrame:
                         "n": len(sub),
                     }
                 )
+    return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
+
+
+#: Names the simulator / evaluator use for the KPIs of :data:`KPI_NAMES`, in order of preference
+#: (the first name present in a summary wins).
+KPI_ALIASES: dict[str, tuple[str, ...]] = {
+    "wait_mean": ("wait_mean",),
+    "wait_p90": ("wait_p90",),
+    "utilization": ("utilization",),
+    "overtime": ("overtime", "doctor_overtime", "overtime_mean"),
+    "idle": ("idle", "idle_mean"),
+    "patients_served": ("patients_served", "patients_seen"),
+    "unmet_demand": ("unmet_demand", "unseen"),
+    "capacity_minutes": ("capacity_minutes", "duty_minutes"),
+}
+
+
+def kpi_rows(
+    summary: Mapping[str, Any], *, scenario: str, source: str, weekday: int, n: int | None = None
+) -> pd.DataFrame:
+    """KPI rows (:data:`KPI_COLUMNS`) from one summary dict of the simulator or evaluator.
+
+    Parameters
+    ----------
+    summary : mapping
+        E.g. the output of ``polyslot.simulate.simulate_clinic_day``: ``{kpi: mean,
+        kpi + "_ci": 95% half-width, "replications": n, ...}``. Names are mapped with
+        :data:`KPI_ALIASES`; a KPI without ``_ci`` is exact (CI = mean).
+    scenario, source : str
+        ``current``/``recommended`` and ``evaluator``/``simulator``/``replay``.
+    weekday : int
+        0..6, or :data:`WEEK` for a whole-week summary.
+    n : int, optional
+        Replications behind the means (default ``summary["replications"]`` or 1).
+    """
+    if scenario not in SCENARIOS:
+        raise InputError(f"must be one of {SCENARIOS}", field="scenario", value=scenario)
+    if source not in SOURCES:
+        raise InputError(f"must be one of {SOURCES}", field="source", value=source)
+    count = int(n if n is not None else summary.get("replications", 1))
+    rows = []
+    for kpi, names in KPI_ALIASES.items():
+        name = next((x for x in names if x in summary), None)
+        if name is None:
+            continue
+        mean = float(summary[name])
+        half = float(summary.get(f"{name}_ci", 0.0))
+        half = half if np.isfinite(half) else float("nan")
+        rows.append(
+            _row(scenario, source, int(weekday), kpi, mean, mean - half, mean + half, count)
+        )
     return pd.DataFrame(rows, columns=list(KPI_COLUMNS))
 
 

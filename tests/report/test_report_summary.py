@@ -162,3 +162,31 @@ def test_demo_summary_is_deterministic_and_json_clean():
     a = json.dumps(build_summary(demo_network_result(seed=3)), sort_keys=True)
     b = json.dumps(build_summary(demo_network_result(seed=3)), sort_keys=True)
     assert a == b and "NaN" not in a
+
+
+def test_real_simulator_summaries_feed_the_summary(tmp_path):
+    """Summaries of the real SimPy clinic simulator map onto KPI rows and a summary entry."""
+    sim = pytest.importorskip("polyslot.simulate.clinic_runs")
+    from polyslot.results import kpi_rows
+
+    model = example_clinic_model(doctors=2)
+    rec = respaced_template(model)
+    frames = []
+    for scen, tpl in (("current", model.current_template), ("recommended", rec)):
+        for day in (0, 1):
+            out = sim.simulate_clinic_day(model, tpl, day, replications=8, seed=11)
+            frames.append(kpi_rows(out, scenario=scen, source="simulator", weekday=day))
+            if scen == "current" and day == 0:
+                first = out
+    kpis = pd.concat(frames, ignore_index=True)
+    res = PolyclinicResult("EX01", model, model.current_template, rec, kpis)
+    row = kpis[(kpis.scenario == "current") & (kpis.weekday == 0)].set_index("kpi")
+    assert row.loc["patients_served", "mean"] == pytest.approx(first["patients_seen"])
+    assert row.loc["wait_mean", "ci_high"] == pytest.approx(
+        first["wait_mean"] + first["wait_mean_ci"]
+    )
+    assert row.loc["capacity_minutes", "mean"] == first["duty_minutes"]
+    entry = build_summary(NetworkResult((res,)))["polyclinics"][0]
+    served = kpis[(kpis.kpi == "patients_served") & (kpis.scenario == "current")]["mean"].sum()
+    assert entry["patients_served_current"] == pytest.approx(served, abs=1e-5)
+    assert entry["source"] == "simulator"
