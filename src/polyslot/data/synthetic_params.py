@@ -80,11 +80,11 @@ class VisitTypeSpec:
 
 
 VISIT_TYPES: tuple[VisitTypeSpec, ...] = (
-    VisitTypeSpec("acute", 8.0, 0.6, 10, 0.34, 0.07, 0.10, 1.0, 0.8, 0.02),
-    VisitTypeSpec("chronic_followup", 13.0, 0.4, 15, 0.30, 0.14, 0.02, 28.0, 6.0, 0.06),
-    VisitTypeSpec("new_patient", 20.0, 0.5, 20, 0.10, 0.22, 0.04, 10.0, 2.0, 0.05),
-    VisitTypeSpec("health_screening", 17.0, 0.3, 20, 0.10, 0.24, 0.03, 14.0, 3.0, 0.08),
-    VisitTypeSpec("vaccination", 6.0, 0.35, 10, 0.16, 0.10, 0.05, 7.0, 2.0, 0.05),
+    VisitTypeSpec("acute", 10.0, 0.6, 10, 0.34, 0.07, 0.10, 1.0, 0.8, 0.02),
+    VisitTypeSpec("chronic_followup", 15.0, 0.4, 15, 0.30, 0.14, 0.02, 28.0, 6.0, 0.06),
+    VisitTypeSpec("new_patient", 22.0, 0.5, 20, 0.10, 0.22, 0.04, 10.0, 2.0, 0.05),
+    VisitTypeSpec("health_screening", 18.0, 0.3, 20, 0.10, 0.24, 0.03, 14.0, 3.0, 0.08),
+    VisitTypeSpec("vaccination", 7.0, 0.35, 10, 0.16, 0.10, 0.05, 7.0, 2.0, 0.05),
 )
 
 AGE_GROUPS: tuple[str, ...] = ("0-17", "18-39", "40-64", "65+")
@@ -113,7 +113,7 @@ PUNCTUALITY: dict[str, dict[str, float | str]] = {
 #: Relative demand by weekday (Mon..Sat); Sunday closed.  The daily mean of a weekday is
 #: ``UTILISATION * WEEKDAY_FACTOR[w] * template slots of that visit type on w``.
 WEEKDAY_FACTOR: tuple[float, ...] = (1.20, 0.97, 0.93, 0.93, 0.97, 1.0)
-UTILISATION = 0.80
+UTILISATION = 0.90
 SEASON_AMPLITUDE = 0.08
 SEASON_PEAK_DAY = 15  # day of year of the seasonal peak
 #: Negative binomial size parameter of daily request counts: var = m + m**2 / DISPERSION.
@@ -152,7 +152,7 @@ WALK_IN_VISIT_SHARE: dict[str, float] = {"acute": 0.85, "vaccination": 0.15}
 REVISIT_INTERVALS: dict[int, float] = {28: 0.30, 42: 0.30, 56: 0.25, 84: 0.15}
 REVISIT_JITTER = 3
 CHRONIC_EXIT_PROB = 0.02  # chance a chronic patient leaves the pool after a visit
-NEW_TO_CHRONIC_PROB = 0.25  # chance a new patient becomes a chronic follow-up patient
+NEW_TO_CHRONIC_PROB = 0.06  # chance a new patient becomes a chronic follow-up patient
 CHRONIC_EARLY_DAYS = 7  # a chronic patient may be booked up to this many days before due
 
 

@@ -32,7 +32,10 @@ from polyslot.data.synthetic_params import (
 __all__ = ["PatientRegistry"]
 
 _INTERVALS = np.array(list(REVISIT_INTERVALS), dtype=np.int64)
-_INTERVAL_P = np.array(list(REVISIT_INTERVALS.values()), dtype=float)
+_INTERVAL_CUM = np.cumsum(list(REVISIT_INTERVALS.values()))
+_AGE_CUM_GENERAL = np.cumsum(AGE_MIX_GENERAL)
+_AGE_CUM_CHRONIC = np.cumsum(AGE_MIX_CHRONIC)
+_ID_BLOCK = 1024
 
 
 class PatientRegistry:
@@ -58,6 +61,7 @@ class PatientRegistry:
         first_day: int,
     ) -> None:
         self._rng = rng
+        self._id_buf: list[str] = []
         n = spec.population
         self.ids: list[str] = self._new_ids(n)
         self.age: list[int] = rng.choice(4, size=n, p=AGE_MIX_GENERAL).tolist()
@@ -66,9 +70,9 @@ class PatientRegistry:
         self._pool: list[tuple[int, int, int]] = []
         self._seq = 0
         self._population = n
-        mean_interval = float(np.dot(_INTERVALS, _INTERVAL_P))
+        mean_interval = float(np.dot(_INTERVALS, np.diff(_INTERVAL_CUM, prepend=0.0)))
         for _ in range(round(chronic_per_day * mean_interval)):
-            pid = self._add(int(rng.choice(4, p=AGE_MIX_CHRONIC)))
+            pid = self._add(self._draw(_AGE_CUM_CHRONIC))
             iv = self._draw_interval(pid)
             self._push(pid, first_day + int(rng.integers(0, iv)))
 
@@ -76,14 +80,22 @@ class PatientRegistry:
         raw = self._rng.integers(0, np.iinfo(np.int64).max, size=n, dtype=np.int64)
         return [f"{int(x):016x}" for x in raw]
 
+    def _draw(self, cum: np.ndarray) -> int:
+        """Index drawn from the distribution with cumulative probabilities ``cum``."""
+        return min(
+            int(np.searchsorted(cum, self._rng.random() * cum[-1], side="right")), cum.size - 1
+        )
+
     def _add(self, age: int) -> int:
-        self.ids.append(self._new_ids(1)[0])
+        if not self._id_buf:
+            self._id_buf = self._new_ids(_ID_BLOCK)[::-1]
+        self.ids.append(self._id_buf.pop())
         self.age.append(age)
         self.no_shows.append(0)
         return len(self.ids) - 1
 
     def _draw_interval(self, pid: int) -> int:
-        iv = int(self._rng.choice(_INTERVALS, p=_INTERVAL_P))
+        iv = int(_INTERVALS[self._draw(_INTERVAL_CUM)])
         self.interval[pid] = iv
         return iv
 
@@ -97,13 +109,13 @@ class PatientRegistry:
 
     def new_patient(self) -> int:
         """A brand-new patient (general age mix)."""
-        return self._add(int(self._rng.choice(4, p=AGE_MIX_GENERAL)))
+        return self._add(self._draw(_AGE_CUM_GENERAL))
 
     def chronic(self, day: int) -> int:
         """The chronic patient booked for a follow-up on ``day`` (ordinal)."""
         if self._pool and self._pool[0][0] <= day + CHRONIC_EARLY_DAYS:
             return heapq.heappop(self._pool)[2]
-        pid = self._add(int(self._rng.choice(4, p=AGE_MIX_CHRONIC)))
+        pid = self._add(self._draw(_AGE_CUM_CHRONIC))
         self._draw_interval(pid)
         return pid
 
