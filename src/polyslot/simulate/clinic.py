@@ -99,6 +99,7 @@ class _Day:
         ns = len(plan.servers)
         self.alive = [True] * ns
         self.busy = [False] * ns
+        self.waiting: list[Any] = [None] * ns
         self.busy_total = [0.0] * ns
         self.busy_duty = [0.0] * ns
         self.last_end = [s.end for s in plan.servers]
@@ -154,6 +155,13 @@ class _Day:
         now = self.env.now
         return any(self._on_duty(o, now) for o in range(len(self.plan.servers)) if o != s)
 
+    def _wake(self, s: int) -> None:
+        """At session end, release an idle doctor's pending request (it then re-checks duty)."""
+        get = self.waiting[s]
+        if get is not None and not get.triggered:
+            get.cancel()
+            get.succeed(None)
+
     def server(self, s: int) -> Any:
         env = self.env
         srv = self.plan.servers[s]
@@ -162,20 +170,19 @@ class _Day:
         if srv.start > env.now:
             yield env.timeout(srv.start - env.now)
         end_ev = env.timeout(srv.end - env.now)
+        end_ev.callbacks.append(lambda _ev: self._wake(s))
         while True:
             if env.now >= srv.end and (
                 not q.items or (self.disc.pooled and self._others_on_duty(s))
             ):
                 break
-            if q.items:
-                item = yield q.get()
-            else:
-                get = q.get()
-                yield get | end_ev
-                if not get.triggered:
-                    get.cancel()
-                    continue
-                item = get.value
+            get = q.get()
+            if not get.triggered:
+                self.waiting[s] = get  # idle: woken by a patient or by the session end
+            item = yield get
+            self.waiting[s] = None
+            if item is None:  # session end while idle
+                continue
             i = item.item if prio else item
             t0 = env.now
             self.busy[s] = True

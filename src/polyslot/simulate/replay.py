@@ -20,6 +20,7 @@ same consultation time, so scenario differences are sharp.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,55 +35,88 @@ from polyslot.simulate.dayplan import DayPlan, ServiceSampler, servers_for
 from polyslot.simulate.history import HistoricalDay
 from polyslot.template import SlotTemplate
 
-__all__ = ["ReplayResult", "replay", "plan_for"]
+__all__ = ["Layout", "ReplayResult", "replay", "plan_for"]
 
 
-def _place(day: HistoricalDay, slots: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
-    times = np.array([s.start_minute for s in slots], dtype=np.float64)
-    types = np.array([s.visit_type for s in slots], dtype=object)
-    names = [s.doctor_session for s in slots]
-    free = np.ones(times.size, dtype=bool)
-    appt = np.empty(day.appointment.size)
-    sess: list[str] = []
-    for j, (t, v) in enumerate(zip(day.appointment, day.visit_type, strict=True)):
-        dist = np.abs(times - t)
-        same = types == v
-        for mask in (free & same, free, same, np.ones_like(free)):
-            if mask.any():
-                i = int(np.argmin(np.where(mask, dist, np.inf)))
-                break
-        else:  # pragma: no cover - empty template handled by caller
-            raise AssertionError
-        free[i] = False
-        appt[j] = times[i]
-        sess.append(names[i])
-    return appt, sess
+class Layout:
+    """A template's slots and doctor sessions on one weekday, ready for placing patients."""
+
+    def __init__(self, model: ClinicModel, template: SlotTemplate, weekday: int) -> None:
+        slots = template.for_weekday(weekday).slots
+        self.servers = servers_for(model, template, weekday) if slots else ()
+        index = {s.name: i for i, s in enumerate(self.servers)}
+        order = sorted(range(len(slots)), key=lambda i: (slots[i].start_minute, i))
+        self.times = [float(slots[i].start_minute) for i in order]
+        self.server = [index[slots[i].doctor_session] for i in order]
+        self.by_type: dict[str, list[int]] = {}
+        for pos, i in enumerate(order):
+            self.by_type.setdefault(slots[i].visit_type, []).append(pos)
+
+    def _nearest(self, positions: list[int], t: float) -> int | None:
+        """Index into ``positions`` (sorted by time) of the slot nearest ``t`` (ties: earlier)."""
+        if not positions:
+            return None
+        k = bisect.bisect_left(positions, t, key=self.times.__getitem__)
+        if k == len(positions):
+            return k - 1
+        if k > 0 and t - self.times[positions[k - 1]] <= self.times[positions[k]] - t:
+            return k - 1
+        return k
+
+    def place(
+        self, appointment: np.ndarray, visit_type: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Appointment times and server indices of booked patients (see module docstring)."""
+        free = {v: list(p) for v, p in self.by_type.items()}
+        everything = list(range(len(self.times)))
+        appt = np.empty(len(visit_type))
+        server = np.empty(len(visit_type), dtype=np.int64)
+        for j, (t, v) in enumerate(zip(appointment.tolist(), visit_type, strict=True)):
+            k = self._nearest(free.get(v, []), t)
+            if k is not None:
+                pos = free[v].pop(k)
+            else:
+                best = None
+                for w, lst in free.items():
+                    kk = self._nearest(lst, t)
+                    if kk is not None:
+                        d = abs(self.times[lst[kk]] - t)
+                        if best is None or d < best[0]:
+                            best = (d, w, kk)
+                if best is not None:
+                    pos = free[best[1]].pop(best[2])
+                else:  # template full: double-book the nearest slot of the type (or any)
+                    lst = self.by_type.get(v) or everything
+                    pos = lst[self._nearest(lst, t) or 0]
+            appt[j] = self.times[pos]
+            server[j] = self.server[pos]
+        return appt, server
 
 
 def plan_for(
     day: HistoricalDay,
     u: np.ndarray,
     model: ClinicModel,
-    template: SlotTemplate | None,
+    template: SlotTemplate | Layout | None,
     sampler: ServiceSampler,
 ) -> DayPlan:
     """The :class:`DayPlan` of ``day`` under ``template`` (None = as recorded) with uniforms
     ``u`` (one per booked patient, then one per walk-in) for the consultation times."""
-    nb = day.appointment.size
-    if template is None or not template.for_weekday(day.weekday).slots:
+    layout = (
+        Layout(model, template, day.weekday) if isinstance(template, SlotTemplate) else template
+    )
+    if layout is None or not layout.times:
         servers = day.servers
         appt = day.appointment
-        booked = np.zeros(nb, dtype=np.int64)
-        for j, t in enumerate(appt):
+        booked = np.zeros(appt.size, dtype=np.int64)
+        for j, t in enumerate(appt.tolist()):
             on = [i for i, s in enumerate(servers) if s.start <= t < s.end] or list(
                 range(len(servers))
             )
             booked[j] = on[j % len(on)]
     else:
-        servers = servers_for(model, template, day.weekday)
-        appt, sess = _place(day, template.for_weekday(day.weekday).slots)
-        index = {s.name: i for i, s in enumerate(servers)}
-        booked = np.array([index[s] for s in sess], dtype=np.int64)
+        servers = layout.servers
+        appt, booked = layout.place(day.appointment, day.visit_type)
     vts = day.visit_type + day.walk_in_visit_type
     return DayPlan(
         servers=servers,
@@ -109,14 +143,19 @@ class _Task:
 
 def _replay_days(task: _Task, days: Sequence[tuple[int, HistoricalDay]]) -> list[dict[str, Any]]:
     sampler = ServiceSampler(task.model, task.config.service_mode)
+    layouts: dict[tuple[int, int], Layout | None] = {}
     rows = []
     for d, day in days:
         n = day.appointment.size + day.walk_in_arrival.size
         for r in range(task.replications):
             ss = np.random.SeedSequence(entropy=task.seed, spawn_key=(d, r))
             u = np.random.default_rng(ss).random(n)
-            for name, tpl in task.scenarios:
-                res = simulate_day(plan_for(day, u, task.model, tpl, sampler), task.config)
+            for k, (name, tpl) in enumerate(task.scenarios):
+                key = (k, day.weekday)
+                if key not in layouts:
+                    layouts[key] = None if tpl is None else Layout(task.model, tpl, day.weekday)
+                plan = plan_for(day, u, task.model, layouts[key], sampler)
+                res = simulate_day(plan, task.config)
                 seen = res.records["seen"]
                 rows.append(
                     {
