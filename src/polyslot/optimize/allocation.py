@@ -1,0 +1,362 @@
+"""Stage 1: the allocation MIP of one polyclinic x weekday (slots per bucket per visit type).
+
+Building the model (this module), solving it (:mod:`.solver`) and reading the solution are kept
+apart. Every constraint is named ``<family>_<bucket>_<visit type>`` so LP files and infeasibility
+reports are readable. The formulation, in the notation of the code, is in docs/model.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+from scipy import stats
+
+from polyslot.clinic_model import ClinicModel
+from polyslot.optimize.allocation_waiting import WaitingCurve
+from polyslot.optimize.config import OptimizeConfig
+from polyslot.template import WEEKDAYS
+
+__all__ = ["WeekdayInputs", "AllocationModel", "weekday_inputs", "build_allocation", "bucket_label"]
+
+
+def bucket_label(weekday: int, start: int, minutes: int) -> str:
+    """``"Mon 09:00-10:00"``."""
+    end = start + minutes
+    return f"{WEEKDAYS[weekday]} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+@dataclass(frozen=True)
+class WeekdayInputs:
+    """Everything the MIP of one weekday needs (plain numbers; build one by hand in tests).
+
+    Attributes
+    ----------
+    weekday : int
+    bucket_minutes : int
+    buckets : tuple of int
+        Bucket start minutes (after midnight), in order, within opening hours.
+    servers : tuple of float
+        Doctors consulting at once per bucket (min of doctors on duty and rooms); 0 = break.
+    block_end : tuple of bool
+        True for the last bucket before a break or closing (backlog there is overtime).
+    visit_types : tuple of str
+    mean_service : tuple of float
+        Mean consultation minutes per visit type.
+    no_show : tuple of tuple of float
+        ``no_show[h][v]``.
+    demand_mean, demand_var : tuple of float
+        Per visit type, requests per day.
+    preference : tuple of tuple of float
+        ``preference[h][v]`` share of v's requests preferring bucket h.
+    allowed : tuple of tuple of bool
+        ``allowed[h][v]``: visit type v may be booked in bucket h.
+    current : tuple of tuple of int
+        ``current[h][v]`` slots in today's template.
+    walk_in_load : tuple of float
+        Expected walk-in workload minutes per bucket.
+    """
+
+    weekday: int
+    bucket_minutes: int
+    buckets: tuple[int, ...]
+    servers: tuple[float, ...]
+    block_end: tuple[bool, ...]
+    visit_types: tuple[str, ...]
+    mean_service: tuple[float, ...]
+    no_show: tuple[tuple[float, ...], ...]
+    demand_mean: tuple[float, ...]
+    demand_var: tuple[float, ...]
+    preference: tuple[tuple[float, ...], ...]
+    allowed: tuple[tuple[bool, ...], ...]
+    current: tuple[tuple[int, ...], ...]
+    walk_in_load: tuple[float, ...] = field(default=())
+
+    def label(self, h: int) -> str:
+        """Readable label of bucket index ``h``."""
+        return bucket_label(self.weekday, self.buckets[h], self.bucket_minutes)
+
+    def capacity(self, h: int) -> float:
+        """Doctor minutes available in bucket ``h``."""
+        return self.servers[h] * self.bucket_minutes
+
+    def need(self, v: int, epsilon: float) -> int:
+        """Chance-constraint slots of visit type ``v``: the (1 - epsilon) demand quantile."""
+        q = self.demand_mean[v] + stats.norm.ppf(1 - epsilon) * math.sqrt(
+            max(self.demand_var[v], 0.0)
+        )
+        return max(0, int(math.ceil(q - 1e-9)))
+
+
+def expected_unmet(mean: float, var: float, slots: float) -> float:
+    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
+    sd = math.sqrt(max(var, 0.0))
+    if sd == 0:
+        return max(mean - slots, 0.0)
+    z = (mean - slots) / sd
+    return sd * stats.norm.pdf(z) + (mean - slots) * stats.norm.cdf(z)
+
+
+def current_throughput(inp: WeekdayInputs) -> float:
+    """Expected requests served by the current template: sum_v E[min(D_v, current_v)]."""
+    total = 0.0
+    for v in range(len(inp.visit_types)):
+        cur = sum(inp.current[h][v] for h in range(len(inp.buckets)))
+        total += inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], cur)
+    return total
+
+
+def weekday_inputs(model: ClinicModel, weekday: int, config: OptimizeConfig) -> WeekdayInputs:
+    """Extract the MIP inputs of ``weekday`` from a ClinicModel."""
+    bm = config.bucket_minutes
+    if weekday in model.opening:
+        open_m, close_m = model.opening[weekday]
+    else:
+        starts = [s.start_minute for s in model.sessions if s.weekday == weekday]
+        ends = [s.end_minute for s in model.sessions if s.weekday == weekday]
+        open_m, close_m = (min(starts), max(ends)) if starts else (0, 0)
+    buckets = tuple(range(open_m // bm * bm, close_m, bm))
+    vts = model.visit_types
+    servers = []
+    for b in buckets:
+        hour = b // 60
+        doctors = model.doctors_on_duty(weekday, hour)
+        if doctors == 0:  # fall back to the roster
+            doctors = sum(
+                1
+                for s in model.sessions
+                if s.weekday == weekday and s.start_minute <= b and s.end_minute >= b + bm
+            )
+        if config.rooms is not None:
+            doctors = min(doctors, config.rooms)
+        servers.append(float(doctors))
+    block_end = tuple(
+        servers[h] > 0 and (h + 1 == len(buckets) or servers[h + 1] == 0)
+        for h in range(len(buckets))
+    )
+    mean_service = tuple(
+        float(np.dot(np.arange(len(model.service_for(v).pmf)), model.service_for(v).pmf))
+        * model.slot_minutes
+        for v in vts
+    )
+    dem = {d.visit_type: d for d in model.demand if d.weekday == weekday}
+    demand_mean = tuple(float(dem[v].mean) if v in dem else 0.0 for v in vts)
+    demand_var = tuple(float(dem[v].variance) if v in dem else 0.0 for v in vts)
+    pref_raw = {(p.visit_type, p.hour): p.value for p in model.preference if p.weekday == weekday}
+    preference = []
+    for b in buckets:
+        row = []
+        for v in vts:
+            share_hour = pref_raw.get((v, b // 60), 0.0)
+            row.append(share_hour * bm / 60.0 if bm < 60 else share_hour)
+        preference.append(tuple(row))
+    allowed = tuple(
+        tuple(
+            servers[h] > 0 and (v not in config.allowed_hours or b // 60 in config.allowed_hours[v])
+            for v in vts
+        )
+        for h, b in enumerate(buckets)
+    )
+    cur = {(b, v): 0 for b in buckets for v in vts}
+    for s in model.current_template.slots:
+        if s.weekday == weekday:
+            key = (s.start_minute // bm * bm, s.visit_type)
+            if key in cur:
+                cur[key] += 1
+    mix_mean = float(np.dot(demand_mean, mean_service) / max(sum(demand_mean), 1e-9))
+    walk = {(w.hour): w.value for w in model.walk_ins if w.weekday == weekday}
+    walk_in_load = tuple(walk.get(b // 60, 0.0) * bm / 60.0 * mix_mean for b in buckets)
+    return WeekdayInputs(
+        weekday=weekday,
+        bucket_minutes=bm,
+        buckets=buckets,
+        servers=tuple(servers),
+        block_end=block_end,
+        visit_types=vts,
+        mean_service=mean_service,
+        no_show=tuple(tuple(model.no_show_rate(v, weekday, b // 60) for v in vts) for b in buckets),
+        demand_mean=demand_mean,
+        demand_var=demand_var,
+        preference=tuple(preference),
+        allowed=allowed,
+        current=tuple(tuple(cur[(b, v)] for v in vts) for b in buckets),
+        walk_in_load=walk_in_load,
+    )
+
+
+@dataclass
+class AllocationModel:
+    """A built MIP with handles to its variables and the constraint families' names."""
+
+    problem: pulp.LpProblem
+    x: dict[tuple[int, int], pulp.LpVariable]
+    wait: dict[int, pulp.LpVariable]
+    backlog: dict[int, pulp.LpVariable]
+    unused: dict[int, pulp.LpVariable]
+    mismatch: dict[tuple[int, int], pulp.LpVariable]
+    unmet: dict[int, pulp.LpVariable]
+    slack: dict[str, pulp.LpVariable]
+    terms: dict[str, pulp.LpAffineExpression]
+
+    def load(self, inp: WeekdayInputs, h: int) -> pulp.LpAffineExpression:
+        """Expected workload minutes of bucket ``h`` (booked + walk-ins)."""
+        return _load(inp, self.x, h)
+
+
+def _load(inp: WeekdayInputs, x: dict, h: int) -> pulp.LpAffineExpression:
+    walk = inp.walk_in_load[h] if inp.walk_in_load else 0.0
+    return (
+        pulp.lpSum(
+            x[h, v] * (1 - inp.no_show[h][v]) * inp.mean_service[v]
+            for v in range(len(inp.visit_types))
+            if (h, v) in x
+        )
+        + walk
+    )
+
+
+def build_allocation(
+    inp: WeekdayInputs,
+    config: OptimizeConfig,
+    curve: WaitingCurve,
+    gamma: float = 1.0,
+    *,
+    elastic: bool = False,
+) -> AllocationModel:
+    """Build the allocation MIP (or its elastic version, whose objective is total slack).
+
+    Parameters
+    ----------
+    inp : WeekdayInputs
+    config : OptimizeConfig
+    curve : WaitingCurve
+        One-doctor waiting curve of the day (its cuts are scaled by ``gamma``).
+    gamma : float
+        Calibration factor of the waiting cuts.
+    elastic : bool
+        Add a nonnegative slack to every hard requirement and minimise their weighted sum.
+    """
+    wd = WEEKDAYS[inp.weekday]
+    prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
+    nb, nv = len(inp.buckets), len(inp.visit_types)
+    tag = [f"{inp.buckets[h] // 60:02d}{inp.buckets[h] % 60:02d}" for h in range(nb)]
+    vn = [_safe(v) for v in inp.visit_types]
+    x = {
+        (h, v): pulp.LpVariable(f"x_{tag[h]}_{vn[v]}", lowBound=0, cat=pulp.LpInteger)
+        for h in range(nb)
+        for v in range(nv)
+        if inp.allowed[h][v]
+    }
+    slack: dict[str, pulp.LpVariable] = {}
+
+    def soft(name: str) -> pulp.LpAffineExpression | float:
+        if not elastic:
+            return 0.0
+        slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0)
+        return slack[name]
+
+    backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
+    unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
+    wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
+    mismatch = {
+        (h, v): pulp.LpVariable(f"mismatch_{tag[h]}_{vn[v]}", lowBound=0)
+        for h in range(nb)
+        for v in range(nv)
+        if inp.preference[h][v] > 0
+    }
+    unmet = {v: pulp.LpVariable(f"unmet_{vn[v]}", lowBound=0) for v in range(nv)}
+    total = {v: pulp.lpSum(x[h, v] for h in range(nb) if (h, v) in x) for v in range(nv)}
+
+    for h in range(nb):
+        cap = inp.capacity(h)
+        load = _load(inp, x, h)
+        prev = backlog[h - 1] if h > 0 and not inp.block_end[h - 1] else 0.0
+        if inp.servers[h] == 0:
+            prob += backlog[h] == 0, f"break_{tag[h]}"
+            prob += unused[h] == 0, f"break_unused_{tag[h]}"
+            prob += wait[h] == 0, f"break_wait_{tag[h]}"
+            continue
+        booked = pulp.lpSum(x[h, v] * inp.mean_service[v] for v in range(nv) if (h, v) in x)
+        if any((h, v) in x for v in range(nv)):
+            prob += (
+                load <= config.utilisation_ceiling * cap + soft(f"staff_{tag[h]}"),
+                f"staff_{tag[h]}",
+            )
+            prob += (
+                booked <= (1 + config.overbooking_cap) * cap + soft(f"overbook_{tag[h]}"),
+                f"overbook_{tag[h]}",
+            )
+            if config.rooms is not None:
+                prob += (
+                    load <= config.rooms * inp.bucket_minutes + soft(f"rooms_{tag[h]}"),
+                    f"rooms_{tag[h]}",
+                )
+        prob += backlog[h] >= prev + load - cap, f"backlog_{tag[h]}"
+        prob += unused[h] >= cap - load - prev, f"unused_{tag[h]}"
+        s = inp.servers[h]
+        for j, (lj, fj, sj) in enumerate(curve.segments()):
+            prob += (
+                wait[h] >= gamma * (s * fj + sj * (load + prev - s * lj)),
+                f"wait_{tag[h]}_seg{j}",
+            )
+    for (h, v), m in mismatch.items():
+        want = inp.preference[h][v] * inp.demand_mean[v]
+        prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
+    for v in range(nv):
+        need = inp.need(v, config.epsilon)
+        prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
+        mean, var = inp.demand_mean[v], inp.demand_var[v]
+        for s_pt in range(max(0, int(mean - 4 * math.sqrt(var)) - 1), need + 2):
+            g = expected_unmet(mean, var, s_pt)
+            g1 = expected_unmet(mean, var, s_pt + 1) - g
+            prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
+    thr = current_throughput(inp)
+    prob += (
+        pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
+        >= thr - 0.01 - soft("throughput"),
+        "throughput_not_below_current",
+    )
+    if config.max_change is not None:
+        for (h, v), var in x.items():
+            cur = inp.current[h][v]
+            prob += (
+                var <= cur + config.max_change + soft(f"change_up_{tag[h]}_{vn[v]}"),
+                f"change_up_{tag[h]}_{vn[v]}",
+            )
+            prob += (
+                var >= cur - config.max_change - soft(f"change_down_{tag[h]}_{vn[v]}"),
+                f"change_down_{tag[h]}_{vn[v]}",
+            )
+    terms = {
+        "wait": pulp.lpSum(wait.values()),
+        "idle": pulp.lpSum(unused.values()),
+        "overtime": pulp.lpSum(backlog[h] for h in range(nb) if inp.block_end[h]),
+        "preference": pulp.lpSum(mismatch.values()),
+        "unmet": pulp.lpSum(unmet.values()),
+    }
+    if elastic:
+        weights = {}
+        for name in slack:
+            if name.startswith("cover_"):
+                v = vn.index(name[len("cover_") :])
+                p_min = min(inp.no_show[h][v] for h in range(nb))
+                weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
+            else:
+                weights[name] = 1.0
+        prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())
+    else:
+        prob += (
+            config.w_wait * terms["wait"]
+            + config.w_idle * terms["idle"]
+            + config.w_overtime * terms["overtime"]
+            + config.w_preference * terms["preference"]
+            + config.w_unmet * terms["unmet"]
+        )
+    return AllocationModel(prob, x, wait, backlog, unused, mismatch, unmet, slack, terms)

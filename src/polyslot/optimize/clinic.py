@@ -1,0 +1,199 @@
+"""optimize_clinic: the allocation MIP + calibration + sequencing for every weekday of a clinic."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from polyslot.clinic_model import ClinicModel
+from polyslot.optimize.allocation import (
+    WeekdayInputs,
+    build_allocation,
+    current_throughput,
+    expected_unmet,
+    weekday_inputs,
+)
+from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
+from polyslot.optimize.build_template import SessionKPI, build_weekday_slots, evaluate_slots
+from polyslot.optimize.config import OptimizeConfig
+from polyslot.optimize.infeasibility import explain_infeasibility
+from polyslot.optimize.sequencing import pad_services
+from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
+from polyslot.template import WEEKDAYS, Slot, SlotTemplate
+
+__all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
+
+
+@dataclass(frozen=True)
+class WeekdayResult:
+    """Solution and KPIs of one weekday."""
+
+    weekday: int
+    record: SolveRecord
+    counts: dict[tuple[int, str], int]
+    terms: dict[str, float]
+    calibration: tuple[CalibrationRound, ...]
+    recommended: SessionKPI
+    current: SessionKPI
+    throughput_current: float
+    throughput_recommended: float
+    slots_current: int
+    slots_recommended: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        last = self.calibration[-1]
+        return {
+            "weekday": WEEKDAYS[self.weekday],
+            **self.record.to_dict(),
+            "objective_terms": {k: round(v, 4) for k, v in self.terms.items()},
+            "calibration": [
+                {
+                    "gamma": round(r.gamma, 6),
+                    "predicted_wait": round(r.predicted_wait, 4),
+                    "exact_wait": round(r.exact_wait, 4),
+                    "rel_error": round(r.rel_error, 6),
+                }
+                for r in self.calibration
+            ],
+            "predicted_wait": round(last.predicted_wait, 4),
+            "exact_wait_calibration": round(last.exact_wait, 4),
+            "calibrated_within_tolerance": bool(last.rel_error <= 0.05 + 1e-12),
+            "recommended": self.recommended.to_dict(),
+            "current": self.current.to_dict(),
+            "throughput_current": round(self.throughput_current, 4),
+            "throughput_recommended": round(self.throughput_recommended, 4),
+            "slots_current": self.slots_current,
+            "slots_recommended": self.slots_recommended,
+        }
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """Recommended template, per-weekday results and the wall time."""
+
+    template: SlotTemplate
+    weekdays: dict[int, WeekdayResult] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the ``optimize_summary.json`` entry of a polyclinic)."""
+        statuses = {w.record.status.value for w in self.weekdays.values()}
+        return {
+            "polyclinic_id": self.template.polyclinic_id,
+            "status": "optimal" if statuses <= {"optimal"} else ",".join(sorted(statuses)),
+            "seconds": round(self.seconds, 3),
+            "weekdays": [w.to_dict() for w in self.weekdays.values()],
+        }
+
+
+def _curve(model: ClinicModel, inp: WeekdayInputs):
+    weights = np.asarray(inp.demand_mean, float)
+    if weights.sum() <= 0:
+        weights = np.ones(len(inp.visit_types))
+    weights = weights / weights.sum()
+    pmfs = pad_services([model.service_for(v).pmf for v in inp.visit_types])
+    mix = weights @ pmfs
+    p = float(np.mean([weights @ np.asarray(row) for row in inp.no_show])) if inp.no_show else 0.0
+    # slot_minutes of the PMF grid; the curve works in minutes
+    return waiting_curve(mix / mix.sum(), p, inp.bucket_minutes, model.slot_minutes)
+
+
+def optimize_weekday(
+    model: ClinicModel, weekday: int, config: OptimizeConfig
+) -> tuple[WeekdayResult, list[Slot]]:
+    """Solve, calibrate and sequence one weekday.
+
+    Raises
+    ------
+    polyslot.errors.InfeasibleError
+        With the conflicting requirements and the smallest relaxation.
+    """
+    inp = weekday_inputs(model, weekday, config)
+    curve = _curve(model, inp)
+    vts = inp.visit_types
+
+    def solve_with(gamma: float):
+        am = build_allocation(inp, config, curve, gamma)
+        rec = solve(am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel)
+        if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            raise explain_infeasibility(inp, config, curve)
+        counts = {(h, v): int(round(rec.values.get(var.name, 0.0))) for (h, v), var in am.x.items()}
+        terms = {
+            k: float(sum(rec.values.get(t.name, 0.0) * c for t, c in e.items()) + e.constant)
+            for k, e in am.terms.items()
+        }
+        return (rec, counts, terms), terms["wait"]
+
+    def exact(sol) -> float:
+        _, counts, _ = sol
+        _, kpi = build_weekday_slots(model, inp, counts, config, sequence=False)
+        return kpi.total_wait
+
+    (rec, counts, terms), rounds = calibrate(
+        solve_with, exact, config.calibration_tolerance, config.max_calibration_rounds
+    )
+    slots, kpi = build_weekday_slots(model, inp, counts, config, sequence=True)
+    current_slots = [s for s in model.current_template.slots if s.weekday == weekday]
+    cur_kpi = evaluate_slots(model, weekday, current_slots)
+    thr_new = sum(
+        inp.demand_mean[v]
+        - expected_unmet(
+            inp.demand_mean[v],
+            inp.demand_var[v],
+            sum(n for (h, vv), n in counts.items() if vv == v),
+        )
+        for v in range(len(vts))
+    )
+    named = {(inp.buckets[h], vts[v]): n for (h, v), n in counts.items() if n > 0}
+    res = WeekdayResult(
+        weekday,
+        rec,
+        named,
+        terms,
+        tuple(rounds),
+        kpi,
+        cur_kpi,
+        current_throughput(inp),
+        thr_new,
+        len(current_slots),
+        len(slots),
+    )
+    return res, slots
+
+
+def _weekdays(model: ClinicModel) -> list[int]:
+    days = {s.weekday for s in model.sessions} | set(model.opening)
+    return sorted(days)
+
+
+def optimize_clinic(model: ClinicModel, config: OptimizeConfig | None = None) -> OptimizeResult:
+    """Recommended SlotTemplate of one polyclinic with per-weekday solution records and KPIs.
+
+    Parameters
+    ----------
+    model : ClinicModel
+    config : OptimizeConfig, optional
+
+    Raises
+    ------
+    polyslot.errors.InfeasibleError
+        When a weekday's requirements conflict (message names the bucket and the numbers).
+    polyslot.errors.SolverError
+        When no MIP solver is available.
+    """
+    config = config or OptimizeConfig()
+    t0 = time.perf_counter()
+    results: dict[int, WeekdayResult] = {}
+    slots: list[Slot] = []
+    for d in _weekdays(model):
+        if not any(s.weekday == d for s in model.sessions):
+            continue
+        res, day_slots = optimize_weekday(model, d, config)
+        results[d] = res
+        slots.extend(day_slots)
+    template = SlotTemplate(model.polyclinic_id, tuple(slots), config.bucket_minutes, "recommended")
+    return OptimizeResult(template, results, time.perf_counter() - t0)

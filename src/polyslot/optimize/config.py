@@ -1,0 +1,132 @@
+"""OptimizeConfig: the weights, limits and solver options of the allocation MIP and sequencing.
+
+Every weight is in *minutes of patient waiting time equivalent*, so the objective reads as
+"expected minutes" throughout (see docs/model.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from polyslot.errors import ConfigError
+
+__all__ = ["OptimizeConfig"]
+
+
+@dataclass(frozen=True)
+class OptimizeConfig:
+    """Options of :func:`polyslot.optimize.optimize_clinic`.
+
+    Parameters
+    ----------
+    bucket_minutes : int
+        Length of an allocation bucket (60 = hour, 30 = half hour).
+    w_wait : float
+        Weight of one minute of expected patient waiting (1.0: the unit of the objective).
+    w_idle : float
+        Weight of one minute of unused doctor time (capacity lost to no-shows and empty
+        slots), default 0.5: a doctor-minute is worth half a patient-minute.
+    w_overtime : float
+        Weight of one minute of expected overtime past the end of a block of doctor
+        sessions, default 1.5 (overtime is paid at a premium).
+    w_preference : float
+        Penalty per patient given an hour other than the one requested, in minutes (10).
+    w_unmet : float
+        Penalty per expected unmet request (demand beyond the slots offered), in minutes (60).
+    epsilon : float
+        Chance-constraint level: slots per visit type >= the (1 - epsilon) quantile of demand.
+    utilisation_ceiling : float
+        Expected workload per bucket <= doctors x bucket minutes x this ceiling.
+    overbooking_cap : float
+        Booked nominal minutes per bucket <= (1 + cap) x doctors x bucket minutes; slots
+        beyond the nominal capacity are flagged ``overbooked``.
+    rooms : int or None
+        Consultation rooms; at most this many doctors consult at once (None = no limit).
+    allowed_hours : mapping visit type -> tuple of hours, optional
+        Hours in which a visit type may be booked (missing visit type = every open hour).
+    max_change : int or None
+        Optional limit on |new - current| slots per bucket x visit type.
+    solver : str
+        ``"highs"`` (default) or ``"cbc"``; HiGHS falls back to CBC when unavailable.
+    time_limit : float
+        Solver time limit in seconds.
+    gap_rel : float
+        Relative MIP gap at which the solver may stop.
+    calibration_tolerance : float
+        Stop calibrating when predicted and exact waiting agree within this share (0.05).
+    max_calibration_rounds : int
+        Upper bound on solve -> evaluate -> re-calibrate rounds.
+    sequencing_interval : int
+        Appointment grid inside a session in minutes.
+    sequencing_max_iter : int
+        Local-search iterations per doctor session (0 = equal spacing within buckets only).
+    weights_sequencing : mapping
+        Weights of the sequencing objective (``wait``, ``idle``, ``overtime``).
+    """
+
+    bucket_minutes: int = 60
+    w_wait: float = 1.0
+    w_idle: float = 0.5
+    w_overtime: float = 1.5
+    w_preference: float = 10.0
+    w_unmet: float = 60.0
+    epsilon: float = 0.1
+    utilisation_ceiling: float = 0.9
+    overbooking_cap: float = 0.2
+    rooms: int | None = None
+    allowed_hours: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    max_change: int | None = None
+    solver: str = "highs"
+    time_limit: float = 4.0
+    gap_rel: float = 5e-3
+    calibration_tolerance: float = 0.05
+    max_calibration_rounds: int = 8
+    sequencing_interval: int = 5
+    sequencing_max_iter: int = 40
+    weights_sequencing: Mapping[str, float] = field(
+        default_factory=lambda: {"wait": 0.5, "idle": 0.0, "overtime": 0.5}
+    )
+
+    def __post_init__(self) -> None:
+        if self.bucket_minutes <= 0 or 1440 % self.bucket_minutes:
+            raise ConfigError(
+                "must divide 1440 and be > 0", field="bucket_minutes", value=self.bucket_minutes
+            )
+        for name in ("w_wait", "w_idle", "w_overtime", "w_preference", "w_unmet"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and v >= 0):
+                raise ConfigError("must be a finite number >= 0", field=name, value=v)
+        if not 0 < self.epsilon < 0.5:
+            raise ConfigError("must be in (0, 0.5)", field="epsilon", value=self.epsilon)
+        if not 0 < self.utilisation_ceiling <= 1.5:
+            raise ConfigError(
+                "must be in (0, 1.5]",
+                field="utilisation_ceiling",
+                value=self.utilisation_ceiling,
+            )
+        if not 0 <= self.overbooking_cap <= 2:
+            raise ConfigError(
+                "must be in [0, 2]", field="overbooking_cap", value=self.overbooking_cap
+            )
+        if self.rooms is not None and self.rooms < 1:
+            raise ConfigError("must be >= 1 or None", field="rooms", value=self.rooms)
+        if self.max_change is not None and self.max_change < 0:
+            raise ConfigError("must be >= 0 or None", field="max_change", value=self.max_change)
+        if self.solver not in ("highs", "cbc"):
+            raise ConfigError("must be 'highs' or 'cbc'", field="solver", value=self.solver)
+        if not self.time_limit > 0:
+            raise ConfigError("must be > 0", field="time_limit", value=self.time_limit)
+        if not 0 <= self.gap_rel < 1:
+            raise ConfigError("must be in [0, 1)", field="gap_rel", value=self.gap_rel)
+        if self.sequencing_interval <= 0:
+            raise ConfigError(
+                "must be > 0", field="sequencing_interval", value=self.sequencing_interval
+            )
+        object.__setattr__(
+            self,
+            "allowed_hours",
+            {k: tuple(int(h) for h in v) for k, v in self.allowed_hours.items()},
+        )
+        object.__setattr__(self, "weights_sequencing", dict(self.weights_sequencing))

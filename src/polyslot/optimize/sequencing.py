@@ -1,0 +1,307 @@
+"""Stage 2: appointment times inside one doctor session (Kaandorp & Koole 2007 local search).
+
+Appointments lie on a grid of ``interval`` slots below ``session_end``. The objective, measured
+exactly, is ``wait * mean_k E[W_k] + idle * E[idle] + overtime * E[overtime]`` where ``W_k`` is
+patient k's wait if they come, idle is doctor idle time inside ``[doctor_start, session_end]``
+(the end of the session included) and overtime is work past ``session_end``.
+
+The local search starts from equal spacing and from the Bailey-Welch rule and moves, while one
+improves, to the best neighbour: a block of consecutive patients shifted one interval earlier or
+later (all blocks when K <= 12, otherwise single patients, prefixes and suffixes) or two
+adjacent patients of different types swapped. Neighbours are evaluated in batches, each from the
+cached state of the current schedule just before its first changed patient (incremental).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from polyslot.optimize._exact import lindley_suffix
+
+__all__ = [
+    "SequencingResult",
+    "equal_spacing",
+    "bailey_welch",
+    "grid_size",
+    "objective_of",
+    "local_search",
+    "pad_services",
+]
+
+DEFAULT_WEIGHTS = {"wait": 0.5, "idle": 0.0, "overtime": 0.5}
+
+
+def pad_services(pmfs: Sequence[Sequence[float]]) -> np.ndarray:
+    """Stack PMFs of different lengths into a (K, S) array (zero padded)."""
+    s_len = max(len(p) for p in pmfs)
+    out = np.zeros((len(pmfs), s_len))
+    for k, p in enumerate(pmfs):
+        out[k, : len(p)] = p
+    return out
+
+
+def grid_size(session_end: int, interval: int) -> int:
+    """Number of grid points ``0, interval, ...`` strictly below ``session_end`` (at least 1)."""
+    return max(1, math.ceil(session_end / interval))
+
+
+def equal_spacing(k_count: int, grid: int) -> np.ndarray:
+    """Grid indices of K patients spread evenly over ``grid`` points."""
+    return np.floor(np.arange(k_count) * grid / max(k_count, 1)).astype(np.int64)
+
+
+def bailey_welch(k_count: int, grid: int) -> np.ndarray:
+    """Bailey-Welch: two patients at the start, the rest evenly spaced after them."""
+    if k_count <= 2:
+        return np.zeros(k_count, dtype=np.int64)
+    rest = np.floor(np.arange(1, k_count - 1) * grid / (k_count - 1)).astype(np.int64)
+    return np.concatenate(([0, 0], rest)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class SequencingResult:
+    """A sequenced session.
+
+    Attributes
+    ----------
+    appointments : tuple of int
+        Appointment slot of each position (non-decreasing).
+    order : tuple of int
+        Input patient index at each position.
+    objective, wait_mean, idle_mean, overtime_mean : float
+    iterations, evaluations : int
+    """
+
+    appointments: tuple[int, ...]
+    order: tuple[int, ...]
+    objective: float
+    wait_mean: float
+    idle_mean: float
+    overtime_mean: float
+    iterations: int = 0
+    evaluations: int = 0
+
+
+class _Incremental:
+    """Evaluates candidate (order, grid) pairs from the cached prefix of the current one."""
+
+    def __init__(self, service, no_show, session_end, interval, doctor_start, weights):
+        self.service = service
+        self.no_show = no_show
+        self.t = session_end
+        self.iv = interval
+        self.d = doctor_start
+        self.w = weights
+        self.evaluations = 0
+
+    def _objective(self, waits, overtime, work):
+        idle = self.t + overtime - self.d - work
+        obj = self.w["wait"] * waits.mean(axis=1) + self.w["idle"] * idle
+        return obj + self.w["overtime"] * overtime, idle
+
+    def set_current(self, order: np.ndarray, g: np.ndarray) -> float:
+        a = (g * self.iv)[None, :]
+        out = lindley_suffix(
+            None, 0, a, self.service[order], self.no_show[order], self.t, self.d, True
+        )
+        self.order, self.g = order.copy(), g.copy()
+        self.states = out["states"]
+        self.waits = out["wait"][0]
+        svc_mean = self.service[order] @ np.arange(self.service.shape[1])
+        self.work_cum = np.concatenate(([0.0], np.cumsum((1 - self.no_show[order]) * svc_mean)))
+        obj, idle = self._objective(out["wait"], out["overtime_mean"], out["work"])
+        self.evaluations += 1
+        self.current = (
+            float(obj[0]),
+            float(out["wait"].mean()),
+            float(idle[0]),
+            float(out["overtime_mean"][0]),
+        )
+        return float(obj[0])
+
+    def evaluate(self, orders: np.ndarray, grids: np.ndarray) -> np.ndarray:
+        n, k_count = grids.shape
+        diff = (orders != self.order[None, :]) | (grids != self.g[None, :])
+        k0 = np.where(diff.any(axis=1), diff.argmax(axis=1), k_count)
+        obj = np.full(n, np.inf)
+        for k in np.unique(k0):
+            rows = np.flatnonzero(k0 == k)
+            if k == k_count:
+                obj[rows] = self.current[0]
+                continue
+            init = None if k == 0 else self.states[k - 1]
+            init_a = 0 if k == 0 else int(self.g[k - 1] * self.iv)
+            sub_o = orders[rows, k:]
+            out = lindley_suffix(
+                init,
+                init_a,
+                grids[rows, k:] * self.iv,
+                self.service[sub_o],
+                self.no_show[sub_o],
+                self.t,
+                self.d,
+            )
+            waits = np.concatenate(
+                (np.broadcast_to(self.waits[:k], (rows.size, k)), out["wait"]), axis=1
+            )
+            o, _ = self._objective(waits, out["overtime_mean"], self.work_cum[k] + out["work"])
+            obj[rows] = o
+        self.evaluations += n
+        return obj
+
+
+def _neighbours(order, g, lower, upper, distinct, all_blocks):
+    k_count = g.size
+    orders, grids = [], []
+    blocks = (
+        [(i, j) for i in range(k_count) for j in range(i, k_count)]
+        if all_blocks
+        else sorted(
+            {(i, i) for i in range(k_count)}
+            | {(0, j) for j in range(k_count)}
+            | {(i, k_count - 1) for i in range(k_count)}
+        )
+    )
+    for d in (-1, 1):
+        for i, j in blocks:
+            ng = g.copy()
+            ng[i : j + 1] += d
+            if np.any(ng[i : j + 1] < lower[i : j + 1]) or np.any(ng[i : j + 1] > upper[i : j + 1]):
+                continue
+            if (i > 0 and ng[i - 1] > ng[i]) or (j + 1 < k_count and ng[j] > ng[j + 1]):
+                continue
+            orders.append(order)
+            grids.append(ng)
+    for k in range(k_count - 1):
+        if distinct[order[k], order[k + 1]]:
+            no = order.copy()
+            no[k], no[k + 1] = no[k + 1], no[k]
+            orders.append(no)
+            grids.append(g)
+    if not grids:
+        return np.empty((0, k_count), np.int64), np.empty((0, k_count), np.int64)
+    return np.array(orders), np.array(grids)
+
+
+def objective_of(
+    appointments: Sequence[int],
+    service: np.ndarray,
+    no_show: Sequence[float],
+    session_end: int,
+    weights: Mapping[str, float] | None = None,
+    doctor_start: int = 0,
+) -> float:
+    """The sequencing objective of one schedule (patients in appointment order)."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    a = np.asarray(appointments, dtype=np.int64)[None, :]
+    out = lindley_suffix(
+        None,
+        0,
+        a,
+        np.asarray(service, float),
+        np.asarray(no_show, float),
+        session_end,
+        doctor_start,
+    )
+    idle = session_end + out["overtime_mean"][0] - doctor_start - out["work"][0]
+    return float(
+        w["wait"] * out["wait"].mean() + w["idle"] * idle + w["overtime"] * out["overtime_mean"][0]
+    )
+
+
+def local_search(
+    service: np.ndarray,
+    no_show: Sequence[float],
+    session_end: int,
+    interval: int = 1,
+    weights: Mapping[str, float] | None = None,
+    *,
+    doctor_start: int = 0,
+    starts: Sequence[Sequence[int]] | None = None,
+    lower: Sequence[int] | None = None,
+    upper: Sequence[int] | None = None,
+    max_iter: int = 500,
+    reorder: bool = True,
+) -> SequencingResult:
+    """Kaandorp-Koole local search for one session.
+
+    Parameters
+    ----------
+    service : (K, S) array
+        Consultation PMFs in slots, one row per patient.
+    no_show : (K,)
+    session_end, interval : int
+        In slots; appointments are ``g * interval`` with ``0 <= g < grid_size``.
+    weights : mapping with ``wait``, ``idle``, ``overtime``
+    starts : list of grid-index vectors, optional
+        Starting schedules (patients in input order); default equal spacing and Bailey-Welch.
+    lower, upper : grid-index bounds per position, optional
+    max_iter : int
+        Maximum accepted moves per start.
+    reorder : bool
+        Allow swapping adjacent patients of different types.
+    """
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    service = np.asarray(service, dtype=np.float64)
+    p = np.asarray(no_show, dtype=np.float64)
+    k_count = service.shape[0]
+    grid = grid_size(session_end, interval)
+    lo = np.zeros(k_count, np.int64) if lower is None else np.asarray(lower, np.int64)
+    hi = np.full(k_count, grid - 1, np.int64) if upper is None else np.asarray(upper, np.int64)
+    if starts is None:
+        starts = [
+            np.clip(equal_spacing(k_count, grid), lo, hi),
+            np.clip(bailey_welch(k_count, grid), lo, hi),
+        ]
+    distinct = np.array(
+        [
+            [
+                reorder and (p[i] != p[j] or not np.array_equal(service[i], service[j]))
+                for j in range(k_count)
+            ]
+            for i in range(k_count)
+        ]
+    )
+    ev = _Incremental(service, p, session_end, interval, doctor_start, w)
+    best: SequencingResult | None = None
+    iters = 0
+    for st in starts:
+        g = np.maximum.accumulate(np.asarray(st, dtype=np.int64))
+        order = np.arange(k_count)
+        cur = ev.set_current(order, g)
+        for _ in range(max_iter):
+            orders, grids = _neighbours(order, g, lo, hi, distinct, k_count <= 12)
+            if grids.shape[0] == 0:
+                break
+            objs = ev.evaluate(orders, grids)
+            j = int(np.argmin(objs))
+            if not objs[j] < cur - 1e-10 * max(1.0, abs(cur)):
+                break
+            order, g = orders[j].copy(), grids[j].copy()
+            cur = ev.set_current(order, g)
+            iters += 1
+        obj, wait, idle, over = ev.current
+        if best is None or obj < best.objective - 1e-12:
+            best = SequencingResult(
+                tuple(int(x) for x in g * interval),
+                tuple(int(x) for x in order),
+                obj,
+                wait,
+                idle,
+                over,
+            )
+    assert best is not None
+    return SequencingResult(
+        best.appointments,
+        best.order,
+        best.objective,
+        best.wait_mean,
+        best.idle_mean,
+        best.overtime_mean,
+        iters,
+        ev.evaluations,
+    )
