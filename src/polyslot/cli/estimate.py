@@ -1,0 +1,33 @@
+"""``polyslot estimate``: history (DuckDB store) -> one ClinicModel JSON per polyclinic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from polyslot.cli._common import console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``estimate`` command to ``app``."""
+
+    @app.command("estimate")
+    @handle_errors
+    def estimate(
+        data: Path = typer.Option(..., "--data", help="Store folder (polyslot.duckdb) or file."),
+        out: Path = typer.Option(Path("model"), "--out", help="Output folder."),
+        slot_minutes: int = typer.Option(1, "--slot-minutes", help="Slot grid length (min)."),
+        seed: int = typer.Option(20261123, "--seed", help="Seed of every random step."),
+    ) -> None:
+        """Estimate consultation times, no-shows, punctuality, demand, the current template
+        and staffing; write model/<polyclinic_id>.json and model/fit_summary.json."""
+        from polyslot.estimate import EstimateConfig, estimate_network
+        from polyslot.estimate.summary import summary_table, write_outputs
+
+        config = EstimateConfig(slot_minutes=slot_minutes, seed=seed)
+        with console.status("estimating..."):
+            result = estimate_network(data, config)
+        paths = write_outputs(result, out)
+        console.print(summary_table(result))
+        console.print(f"wrote {len(paths) - 1} models and fit_summary.json to {out}")

@@ -1,0 +1,184 @@
+"""Assemble one :class:`~polyslot.clinic_model.ClinicModel` per polyclinic from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polyslot.clinic_model import ClinicModel, DoctorSession
+from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.demand import estimate_demand, story05_demand
+from polyslot.estimate.durations import estimate_service_times
+from polyslot.estimate.noshow_rates import estimate_no_show
+from polyslot.estimate.profiles import preference_shares, walk_in_rates
+from polyslot.estimate.punctuality import estimate_punctuality
+from polyslot.estimate.staffing import (
+    inferred_staffing,
+    roster_sessions,
+    roster_staffing,
+    sessions_from_staffing,
+)
+from polyslot.estimate.store import has_table, open_store, resolve_store
+from polyslot.estimate.templates import given_templates, inferred_templates
+from polyslot.template import SlotTemplate
+
+__all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
+
+
+@dataclass(frozen=True)
+class EstimationResult:
+    """The models of every non-empty polyclinic and the fit-quality summary."""
+
+    models: dict[str, ClinicModel]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _template_sessions(t: SlotTemplate) -> list[DoctorSession]:
+    out = []
+    for sid, slots in t.sessions().items():
+        start = min(s.start_minute for s in slots)
+        end = max(s.start_minute + s.duration_minutes for s in slots)
+        out.append(DoctorSession(slots[0].weekday, sid, start, end))
+    return sorted(out, key=lambda s: (s.weekday, s.session_id))
+
+
+def estimate_network(
+    store: str | Path, config: EstimateConfig | None = None
+) -> EstimationResult:
+    """Estimate every polyclinic of ``store`` (folder with polyslot.duckdb, or the file)."""
+    config = config or EstimateConfig()
+    con = open_store(store)
+    try:
+        return _estimate(con, config, str(resolve_store(store)))
+    finally:
+        con.close()
+
+
+def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
+    all_pcs: set[str] = set()
+    for table in ("attendances", "roster", "slot_template"):
+        if has_table(con, table):
+            all_pcs |= {r[0] for r in con.execute(
+                f"SELECT DISTINCT polyclinic_id FROM {table}").fetchall()}
+    counts = dict(con.execute(
+        "SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL").fetchall())
+    ranges = {r[0]: (str(r[1]), str(r[2])) for r in con.execute(
+        "SELECT polyclinic_id, min(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)), "
+        "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances GROUP BY ALL"
+    ).fetchall()}
+    service, service_rows = estimate_service_times(con, config)
+    punct, punct_rows = estimate_punctuality(con, config)
+    no_show, ns_metrics = estimate_no_show(con, config)
+    given = given_templates(con)
+    templates = given or inferred_templates(con, config.template_min_share)
+    template_source = "slot_template" if given else "inferred"
+    if has_table(con, "demand_forecast"):
+        demand, demand_rows = story05_demand(con, config.interval_level), []
+        demand_source = "story05"
+    else:
+        demand, demand_rows = estimate_demand(con, templates, config)
+        demand_source = "model"
+    has_roster = has_table(con, "roster")
+    staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
+    r_sessions = roster_sessions(con) if has_roster else {}
+    preference = preference_shares(con)
+    walk_ins = walk_in_rates(con)
+    models: dict[str, ClinicModel] = {}
+    skipped: list[dict] = []
+    for pc in sorted(all_pcs):
+        if not counts.get(pc) or pc not in service or not service[pc]:
+            skipped.append({"polyclinic_id": pc, "reason": "no attendance records"})
+            continue
+        seen = {r[0] for r in con.execute(
+            "SELECT DISTINCT visit_type FROM attendances WHERE polyclinic_id = ?", [pc]
+        ).fetchall()}
+        template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))
+        vts = tuple(sorted((seen | {s.visit_type for s in template.slots}) & set(service[pc])))
+        if not vts:
+            skipped.append({"polyclinic_id": pc, "reason": "no consultation records"})
+            continue
+        if template_source == "slot_template" and any(
+            s.doctor_session for s in template.slots
+        ) and template.slots:
+            sessions, session_source = _template_sessions(template), "slot_template"
+        elif r_sessions.get(pc):
+            sessions, session_source = r_sessions[pc], "roster"
+        else:
+            sessions, session_source = sessions_from_staffing(staffing.get(pc, [])), "staffing"
+        opening: dict[int, tuple[int, int]] = {}
+        for s in sessions:
+            lo, hi = opening.get(s.weekday, (s.start_minute, s.end_minute))
+            opening[s.weekday] = (min(lo, s.start_minute), max(hi, s.end_minute))
+        pooled = sorted(v for v in vts if service[pc][v].pooled)
+        sparse_demand = sorted(
+            r["visit_type"] for r in demand_rows if r["polyclinic_id"] == pc and r.get("sparse")
+        )
+        models[pc] = ClinicModel(
+            polyclinic_id=pc,
+            slot_minutes=config.slot_minutes,
+            visit_types=vts,
+            service=tuple(service[pc][v] for v in vts),
+            punctuality=tuple(punct[pc][v] for v in vts if v in punct.get(pc, {})),
+            no_show=tuple(r for r in no_show.get(pc, []) if r.visit_type in vts),
+            demand=tuple(d for d in demand.get(pc, []) if d.visit_type in vts),
+            preference=tuple(p for p in preference.get(pc, []) if p.visit_type in vts),
+            walk_ins=tuple(walk_ins.get(pc, [])),
+            staffing=tuple(staffing.get(pc, [])),
+            sessions=tuple(sessions),
+            current_template=template,
+            opening=opening,
+            meta={
+                "source": source,
+                "no_show_source": ns_metrics.get("source", "model"),
+                "demand_source": demand_source,
+                "template_source": template_source if pc in templates else "none",
+                "staffing_source": "roster" if has_roster else "consultations",
+                "session_source": session_source,
+                "date_range": list(ranges.get(pc, ("", ""))),
+                "attendance_rows": int(counts.get(pc, 0)),
+                "pooled_visit_types": pooled,
+                "sparse_demand_visit_types": sparse_demand,
+                "estimate_config": {k: getattr(config, k) for k in config.__dataclass_fields__},
+            },
+        )
+    summary = {
+        "store": source,
+        "polyclinics": sorted(models),
+        "skipped": skipped,
+        "service_time": service_rows and [r for r in service_rows if r["polyclinic_id"] in models],
+        "punctuality": [r for r in punct_rows if r["polyclinic_id"] in models],
+        "no_show": ns_metrics,
+        "demand": {"source": demand_source, "backtest": demand_rows},
+        "template_source": template_source,
+    }
+    return EstimationResult(models, summary)
+
+
+def build_clinic_models(
+    store: str | Path,
+    *,
+    config: EstimateConfig | dict | None = None,
+    slot_minutes: int | None = None,
+    **overrides: Any,
+) -> dict[str, ClinicModel]:
+    """One :class:`ClinicModel` per non-empty polyclinic of ``store``.
+
+    Parameters
+    ----------
+    store : path
+        Folder containing ``polyslot.duckdb`` (written by ``polyslot ingest``) or the file.
+    config : EstimateConfig or dict, optional
+        Estimation settings; a dict is validated (e.g. a ``[estimate]`` TOML section).
+    slot_minutes : int, optional
+        Slot length of the grid (overrides ``config``; default 1).
+    **overrides
+        Any other :class:`EstimateConfig` field.
+    """
+    if not isinstance(config, EstimateConfig):
+        config = EstimateConfig.from_mapping(config, slot_minutes=slot_minutes, **overrides)
+    elif slot_minutes is not None or overrides:
+        config = EstimateConfig.from_mapping(
+            {k: getattr(config, k) for k in config.__dataclass_fields__},
+            slot_minutes=slot_minutes, **overrides)
+    return estimate_network(store, config).models

@@ -1,0 +1,202 @@
+"""Demand: expected appointment requests per polyclinic x visit type x weekday.
+
+Definition: the requests of a day are the booked appointments for that day (attended, no-show
+and cancelled, counted by appointment date); walk-ins are reported separately. Days the
+polyclinic was closed (no booked appointment of any type) are left out. A booked count that
+reached the day's capacity (the current template's slots of that visit type and weekday,
+scaled by the day's rostered doctor-minutes relative to the weekday's usual, minus one for
+rounding) is treated as right-censored, see :mod:`polyslot.estimate.demand_model`.
+
+The fitted daily mean averaged over a whole year gives ``DemandRate.mean`` for each weekday;
+``variance`` is the NB2 day-to-day variance plus the seasonal spread of the mean, and the
+interval is the central ``interval_level`` range of a negative binomial with that mean and
+variance. A rolling-origin backtest (``backtest_origins`` origins, ``horizon_days`` open days
+each) compares forecast bookings ``E[min(D, capacity)]`` with seasonal-naive (same weekday one
+week earlier) by MASE, scaled by the in-sample seasonal-naive error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from polyslot.clinic_model import DemandRate
+from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
+from polyslot.estimate.staffing import MINUTE_SQL
+from polyslot.estimate.store import has_table
+from polyslot.template import SlotTemplate
+
+__all__ = ["daily_series", "estimate_demand", "story05_demand", "nb_interval"]
+
+
+def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Booked appointments per polyclinic x visit type x open day (zeros filled), with the
+    day's rostered doctor-minutes (``docmin``, NaN without roster)."""
+    roster = (
+        f"""SELECT polyclinic_id, date AS d,
+                   sum(doctors * ({MINUTE_SQL('end_time')} - {MINUTE_SQL('start_time')})) AS docmin
+            FROM roster GROUP BY ALL"""
+        if has_table(con, "roster")
+        else "SELECT NULL::VARCHAR AS polyclinic_id, NULL::DATE AS d, NULL::DOUBLE AS docmin"
+    )
+    return con.execute(
+        f"""
+        WITH b AS (
+            SELECT polyclinic_id, visit_type, CAST(appointment_ts AS DATE) AS d, count(*) AS y
+            FROM attendances
+            WHERE appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')
+            GROUP BY ALL),
+        days AS (SELECT DISTINCT polyclinic_id, d FROM b),
+        vts AS (SELECT DISTINCT polyclinic_id, visit_type FROM b),
+        r AS ({roster})
+        SELECT days.polyclinic_id, vts.visit_type, days.d, coalesce(b.y, 0) AS y,
+               isodow(days.d) - 1 AS weekday, dayofyear(days.d) AS doy, r.docmin
+        FROM days JOIN vts USING (polyclinic_id)
+        LEFT JOIN b USING (polyclinic_id, visit_type, d)
+        LEFT JOIN r USING (polyclinic_id, d)
+        ORDER BY 1, 2, 3
+        """
+    ).df()
+
+
+def nb_interval(mean: float, variance: float, level: float) -> tuple[float, float]:
+    """Central interval of a negative binomial (Poisson when not overdispersed)."""
+    lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
+    if mean <= 0:
+        return 0.0, 0.0
+    if variance <= mean * (1 + 1e-9):
+        dist = stats.poisson(mean)
+    else:
+        r = mean * mean / (variance - mean)
+        dist = stats.nbinom(r, r / (r + mean))
+    return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
+
+
+def _capacity(series: pd.DataFrame, template: SlotTemplate | None, vt: str) -> np.ndarray:
+    if template is None:
+        return np.full(len(series), np.inf)
+    counts = template.to_frame()
+    counts = counts[counts["visit_type"] == vt].groupby("weekday").size()
+    cap = series["weekday"].map(counts).fillna(0).to_numpy(float)
+    docmin = series["docmin"].to_numpy(float)
+    if np.isfinite(docmin).any():
+        usual = series.groupby("weekday")["docmin"].transform("median").to_numpy(float)
+        ratio = np.where(np.isfinite(docmin) & (usual > 0), np.minimum(docmin / usual, 1), 1)
+        cap = np.floor(cap * ratio)
+    return cap
+
+
+def _fit(s: pd.DataFrame, cap: np.ndarray, weekdays: list[int], start=None):
+    X = design(s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays)  # noqa: N806
+    y = s["y"].to_numpy(float)
+    censored = (cap > 0) & (y >= cap - 1)
+    return CensoredNegBin(y, X, censored).fit(start_params=start)
+
+
+def _mase(s: pd.DataFrame, cap: np.ndarray, weekdays: list[int], params, config) -> dict:
+    h, k = config.horizon_days, config.backtest_origins
+    n = len(s)
+    if n < h * k + 28:
+        return {"mase": None, "mase_seasonal_naive": None, "note": "series too short"}
+    y = s["y"].to_numpy(float)
+    wd = s["weekday"].to_numpy()
+    err_m, err_n, scale = [], [], []
+    for j in range(k, 0, -1):
+        o = n - j * h
+        train, test = s.iloc[:o], s.iloc[o : o + h]
+        res = _fit(train, cap[:o], weekdays, start=params)
+        Xt = design(test["weekday"].to_numpy(), test["doy"].to_numpy(float), None,  # noqa: N806
+                    weekdays)
+        mu = np.exp(Xt @ res.params[:-1])
+        pred = expected_bookings(mu, math.exp(res.params[-1]), np.where(
+            np.isfinite(cap[o : o + h]), cap[o : o + h], 10 * mu.max() + 100))
+        last = {}
+        for t in range(o):
+            last[wd[t]] = y[t]
+        naive = np.array([last.get(w, np.nan) for w in wd[o : o + h]])
+        prev: dict = {}
+        d = []
+        for t in range(o):
+            if wd[t] in prev:
+                d.append(abs(y[t] - prev[wd[t]]))
+            prev[wd[t]] = y[t]
+        scale.append(np.mean(d))
+        err_m.append(np.mean(np.abs(y[o : o + h] - pred)) / scale[-1])
+        err_n.append(np.nanmean(np.abs(y[o : o + h] - naive)) / scale[-1])
+    return {"mase": round(float(np.mean(err_m)), 4),
+            "mase_seasonal_naive": round(float(np.mean(err_n)), 4)}
+
+
+def estimate_demand(
+    con: duckdb.DuckDBPyConnection,
+    templates: dict[str, SlotTemplate],
+    config: EstimateConfig,
+) -> tuple[dict[str, list[DemandRate]], list[dict]]:
+    """``({polyclinic: [DemandRate]}, backtest_rows)`` from the built-in forecaster."""
+    series = daily_series(con)
+    out: dict[str, list[DemandRate]] = {}
+    rows: list[dict] = []
+    doy = np.arange(1, 366, dtype=float)
+    for (pc, vt), s in series.groupby(["polyclinic_id", "visit_type"], sort=True):
+        s = s.reset_index(drop=True)
+        weekdays = sorted(int(w) for w in s["weekday"].unique())
+        cap = _capacity(s, templates.get(pc), vt)
+        row = {"polyclinic_id": pc, "visit_type": vt, "days": len(s)}
+        if len(s) < 3 * len(weekdays) or s["y"].sum() == 0:
+            for w in weekdays:
+                ys = s.loc[s["weekday"] == w, "y"].to_numpy(float)
+                m, v = float(ys.mean()), float(ys.var()) if len(ys) > 1 else float(ys.mean())
+                lo, hi = nb_interval(m, max(v, m), config.interval_level)
+                out.setdefault(pc, []).append(
+                    DemandRate(vt, w, m, max(v, m), lo, hi, config.interval_level))
+            row.update(model="weekday mean (sparse)", sparse=True)
+            rows.append(row)
+            continue
+        res = _fit(s, cap, weekdays)
+        r = math.exp(float(res.params[-1]))
+        for w in weekdays:
+            X = design(np.full(doy.size, w), doy, None, weekdays)  # noqa: N806
+            mu = np.exp(X @ res.params[:-1])
+            m = float(mu.mean())
+            var = float(np.mean(mu + mu * mu / r) + mu.var())
+            lo, hi = nb_interval(m, var, config.interval_level)
+            out.setdefault(pc, []).append(
+                DemandRate(vt, w, m, var, lo, hi, config.interval_level))
+        row.update(model="censored NB2 GLM (weekday + yearly Fourier)", sparse=False,
+                   dispersion=round(r, 3),
+                   censored_days=int(((cap > 0) & (s["y"].to_numpy() >= cap - 1)).sum()))
+        row.update(_mase(s, cap, weekdays, res.params, config))
+        if row.get("mase") is not None:
+            row["beats_seasonal_naive"] = bool(row["mase"] < row["mase_seasonal_naive"])
+        rows.append(row)
+    return out, rows
+
+
+def story05_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, list[DemandRate]]:
+    """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
+    the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
+    (Poisson), plus the spread of the expected values across dates."""
+    cols = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name='demand_forecast'"
+    ).fetchall()}
+    lo = "lower" if "lower" in cols else "NULL"
+    hi = "upper" if "upper" in cols else "NULL"
+    z = float(stats.norm.ppf((1 + level) / 2))
+    rows = con.execute(
+        f"""SELECT polyclinic_id, visit_type, isodow(date) - 1 AS wd,
+                   avg(expected_requests), coalesce(var_pop(expected_requests), 0),
+                   avg(power(({hi} - {lo}) / {2 * z}, 2)), avg({lo}), avg({hi})
+            FROM demand_forecast GROUP BY ALL ORDER BY 1, 2, 3"""
+    ).fetchall()
+    out: dict[str, list[DemandRate]] = {}
+    for pc, vt, wd, m, spread, qvar, qlo, qhi in rows:
+        var = float((qvar if qvar is not None else m) + spread)
+        lo_, hi_ = (qlo, qhi) if qlo is not None else nb_interval(m, max(var, m), level)
+        out.setdefault(pc, []).append(
+            DemandRate(str(vt), int(wd), float(m), var, float(lo_), float(hi_), level))
+    return out

@@ -1,0 +1,228 @@
+"""No-show rates per polyclinic x visit type x weekday x hour, and the model's evaluation.
+
+The built-in :class:`~polyslot.estimate.noshow.NoShowModel` is trained on the bookings before a
+time cutoff (the last ``test_fraction`` of the date range is held out), evaluated on the
+held-out bookings (AUC, Brier score, calibration table), and its predicted probabilities are
+averaged over all historical bookings of each cell to give the optimizer's rates. Only
+attended and no-show bookings count (cancelled ones never had a chance to be missed).
+With NO_SHOW_PREDICTIONS (Story 06), the supplied probabilities are averaged instead.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from polyslot.clinic_model import NoShowRate
+from polyslot.data.schema import get_spec
+from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP, NoShowModel
+from polyslot.estimate.store import has_table
+
+CATEGORICAL_FEATURES = ("visit_type", "lead_days", "weekday", "hour", "prior_no_shows",
+                        "prior_appointments", "polyclinic_id")
+
+__all__ = ["extra_feature_columns", "booking_features", "estimate_no_show", "CAL_EDGES"]
+
+CAL_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0)
+_MAX_LEVELS = 20
+
+
+def extra_feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Extra VARCHAR columns of ``attendances`` with at most 20 levels (not identifiers)."""
+    known = set(get_spec("attendances").column_names)
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'attendances' ORDER BY ordinal_position"
+    ).fetchall()
+    out = []
+    for name, dtype in rows:
+        if name in known or dtype != "VARCHAR" or name.lower().endswith("id"):
+            continue
+        k = con.execute(f'SELECT count(DISTINCT "{name}") FROM attendances').fetchone()[0]
+        if 0 < k <= _MAX_LEVELS:
+            out.append(name)
+    return out
+
+
+def booking_features(
+    con: duckdb.DuckDBPyConnection,
+    extras: list[str],
+    cutoff: object,
+    sample_fraction: float = 1.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Grouped feature rows of attended/no-show bookings: one row per distinct feature vector
+    and split, with ``n`` bookings and ``no_shows``; ``test`` marks the held-out period and
+    ``sampled`` a seeded hash sample of ``sample_fraction`` of the bookings (for training)."""
+    ex_sel = "".join(f', coalesce(CAST("{c}" AS VARCHAR), \'(missing)\') AS "{c}"'
+                     for c in extras)
+    ex_cols = "".join(f', b."{c}"' for c in extras)
+    sql = f"""
+    WITH b AS (
+        SELECT polyclinic_id, patient_id, visit_type, appointment_ts,
+               hash(attendance_id || '{int(seed)}') % 1000000 < {sample_fraction * 1e6}
+                   AS sampled,
+               coalesce(booking_ts, date_trunc('day', appointment_ts)) AS booked,
+               CAST(status = 'no_show' AS INTEGER) AS y {ex_sel}
+        FROM attendances
+        WHERE status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL),
+    cum AS (
+        SELECT polyclinic_id, patient_id, appointment_ts AS t,
+               count(*) OVER w AS prior_n, sum(y) OVER w AS prior_ns
+        FROM b WHERE patient_id IS NOT NULL
+        WINDOW w AS (PARTITION BY polyclinic_id, patient_id ORDER BY appointment_ts
+                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+    cum1 AS (SELECT polyclinic_id, patient_id, t, max(prior_n) AS prior_n,
+                    max(prior_ns) AS prior_ns FROM cum GROUP BY ALL),
+    f AS (
+        SELECT b.polyclinic_id, b.visit_type, isodow(b.appointment_ts) - 1 AS weekday,
+               hour(b.appointment_ts) AS hour,
+               least(greatest(date_diff('day', CAST(b.booked AS DATE),
+                                        CAST(b.appointment_ts AS DATE)), 0), {LEAD_CAP})
+                   AS lead_raw,
+               least(coalesce(c.prior_ns, 0), {PRIOR_CAP}) AS prior_no_shows,
+               least(coalesce(c.prior_n, 0), 5) AS prior_appointments,
+               b.appointment_ts >= CAST(? AS TIMESTAMP) AS test,
+               b.sampled, b.y {ex_cols}
+        FROM b ASOF LEFT JOIN cum1 c
+          ON b.polyclinic_id = c.polyclinic_id AND b.patient_id = c.patient_id
+         AND b.booked > c.t)
+    SELECT * EXCLUDE (y, lead_raw),
+           CASE WHEN lead_raw <= 14 THEN lead_raw ELSE 7 * floor(lead_raw / 7) + 3 END
+               AS lead_days,
+           count(*) AS n, sum(y) AS no_shows FROM f GROUP BY ALL
+    """
+    return con.execute(sql, [cutoff]).df()
+
+
+def _expand(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Two weighted rows per group: y = 1 with weight no_shows, y = 0 with weight n - no_shows."""
+    pos = frame[frame["no_shows"] > 0]
+    neg = frame[frame["n"] > frame["no_shows"]]
+    X = pd.concat([pos, neg], ignore_index=True)  # noqa: N806
+    y = np.concatenate([np.ones(len(pos), int), np.zeros(len(neg), int)])
+    w = np.concatenate([pos["no_shows"].to_numpy(float),
+                        (neg["n"] - neg["no_shows"]).to_numpy(float)])
+    return X, y, w
+
+
+def evaluation(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict:
+    """AUC, Brier score and a calibration table of probabilities ``p`` for outcomes ``y``."""
+    out: dict = {"n": int(round(w.sum()))}
+    out["auc"] = (
+        round(float(roc_auc_score(y, p, sample_weight=w)), 4) if len(set(y)) == 2 else None
+    )
+    out["brier"] = round(float(brier_score_loss(y, p, sample_weight=w)), 5)
+    table = []
+    bins = np.clip(np.searchsorted(CAL_EDGES, p, side="right") - 1, 0, len(CAL_EDGES) - 2)
+    for b in range(len(CAL_EDGES) - 1):
+        m = bins == b
+        if not m.any():
+            continue
+        wb = w[m]
+        table.append(
+            {
+                "bin": f"[{CAL_EDGES[b]:.2f}, {CAL_EDGES[b + 1]:.2f})",
+                "n": int(round(wb.sum())),
+                "mean_predicted": round(float(np.average(p[m], weights=wb)), 4),
+                "observed_rate": round(float(np.average(y[m], weights=wb)), 4),
+            }
+        )
+    out["calibration"] = table
+    return out
+
+
+def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
+    out: dict[str, list[NoShowRate]] = {}
+    for r in cells.itertuples(index=False):
+        out.setdefault(str(r.polyclinic_id), []).append(
+            NoShowRate(str(r.visit_type), int(r.weekday), int(r.hour),
+                       float(min(max(r.rate, 0.0), 1.0)), int(r.n))
+        )
+    return out
+
+
+def estimate_no_show(
+    con: duckdb.DuckDBPyConnection, config: EstimateConfig
+) -> tuple[dict[str, list[NoShowRate]], dict]:
+    """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"`` or
+    ``"story06"``."""
+    if has_table(con, "no_show_predictions"):
+        return _story06(con)
+    lo, hi = con.execute(
+        "SELECT min(appointment_ts), max(appointment_ts) FROM attendances "
+        "WHERE status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL"
+    ).fetchone()
+    if lo is None:
+        return {}, {"source": "model", "skipped": "no attended or no-show bookings"}
+    cutoff = lo + (hi - lo) * (1.0 - config.test_fraction)
+    extras = extra_feature_columns(con)
+    n_total = con.execute(
+        "SELECT count(*) FROM attendances WHERE status IN ('attended', 'no_show')"
+    ).fetchone()[0]
+    frac = min(1.0, config.max_train_rows / max(n_total, 1))
+    frame = booking_features(con, extras, cutoff, frac, config.seed)
+    train = frame[~frame["test"] & frame["sampled"]]
+    test = frame[frame["test"]]
+    metrics: dict = {"source": "model",
+                     "model": "logistic regression, sigmoid-calibrated (3-fold CV)",
+                     "features": [*CATEGORICAL_FEATURES, *extras], "cutoff": str(cutoff),
+                     "train_sample_fraction": round(frac, 4)}
+    if train.empty or test.empty:
+        train = frame[frame["sampled"]]
+        metrics["note"] = "too few days for a time-based split; evaluated in-sample"
+        test = frame
+    model = NoShowModel(tuple(extras), calibration="sigmoid", random_state=config.seed)
+    X, y, w = _expand(train)  # noqa: N806
+    model.fit(X, y, sample_weight=w)
+    Xt, yt, wt = _expand(test)  # noqa: N806
+    metrics["test"] = evaluation(yt, model.predict_proba(Xt)[:, 1], wt)
+    metrics["train_bookings"] = int(train["n"].sum())
+    # the rates use a model refitted on the sampled bookings of the whole period
+    X, y, w = _expand(frame[frame["sampled"]])  # noqa: N806
+    model = NoShowModel(tuple(extras), calibration="sigmoid", random_state=config.seed)
+    model.fit(X, y, sample_weight=w)
+    frame = frame.assign(p=model.predict_proba(frame)[:, 1])
+    frame["pn"] = frame["p"] * frame["n"]
+    cells = frame.groupby(["polyclinic_id", "visit_type", "weekday", "hour"], as_index=False)[
+        ["pn", "n", "no_shows"]
+    ].sum()
+    cells["rate"] = cells["pn"] / cells["n"]
+    by_vt = frame.groupby(["polyclinic_id", "visit_type"])[["pn", "n", "no_shows"]].sum()
+    metrics["by_visit_type"] = [
+        {"polyclinic_id": pc, "visit_type": vt, "n": int(r.n),
+         "observed_rate": round(float(r.no_shows / r.n), 4),
+         "model_rate": round(float(r.pn / r.n), 4)}
+        for (pc, vt), r in by_vt.iterrows()
+    ]
+    return _rates(cells), metrics
+
+
+def _story06(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[NoShowRate]], dict]:
+    cells = con.execute(
+        """
+        SELECT a.polyclinic_id, a.visit_type, isodow(a.appointment_ts) - 1 AS weekday,
+               hour(a.appointment_ts) AS hour, avg(p.probability) AS rate, count(*) AS n
+        FROM attendances a JOIN no_show_predictions p USING (attendance_id)
+        WHERE a.status IN ('attended', 'no_show') AND a.appointment_ts IS NOT NULL
+        GROUP BY ALL
+        """
+    ).df()
+    ev = con.execute(
+        """
+        SELECT CAST(a.status = 'no_show' AS INTEGER) AS y, round(p.probability, 4) AS p,
+               count(*) AS w
+        FROM attendances a JOIN no_show_predictions p USING (attendance_id)
+        WHERE a.status IN ('attended', 'no_show') GROUP BY ALL
+        """
+    ).df()
+    metrics: dict = {"source": "story06"}
+    if not ev.empty:
+        metrics["test"] = evaluation(
+            ev["y"].to_numpy(int), ev["p"].to_numpy(float), ev["w"].to_numpy(float)
+        )
+        metrics["note"] = "Story 06 probabilities evaluated on all their bookings"
+    return _rates(cells), metrics
