@@ -80,3 +80,15 @@ def test_queue_invariants(patients, k_am, k_pm) -> None:
         for i in np.nonzero(m)[0]:
             if start[i] > max(arrival[i], starts[s]):
                 assert start[i] in set(end.tolist())
+
+
+def test_booking_takes_the_nearest_free_slot_in_booking_order() -> None:
+    from polyslot.data.synthetic_clinic import _book
+
+    times = np.array([480.0, 480.0, 490.0, 600.0, 600.0])
+    pref = np.array([485.0, 485.0, 485.0, 700.0, 700.0, 700.0])
+    lead = np.array([0, 1, 2, 3, 4, 5])  # longest lead books first
+    slot = _book(times, pref, lead, np.zeros(6))
+    # leads 5, 4 take the 10:00 slots; lead 3 the nearest left (08:10); leads 2, 1 the
+    # 08:00 block; lead 0 finds nothing and is lost
+    assert slot.tolist() == [-1, 1, 0, 2, 4, 3]

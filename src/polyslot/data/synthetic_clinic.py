@@ -9,6 +9,7 @@ queue (:func:`polyslot.data.synthetic_day.run_clinic_day`) to get the observed t
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date
 
@@ -75,21 +76,23 @@ def _open_hours(sessions: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _book(times: np.ndarray, pref: np.ndarray, lead: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Slot index of each request (-1 when lost), processed in booking order."""
+    """Slot index of each request (-1 when lost), processed in booking order.
+
+    Each request takes the free slot whose time is nearest to its preferred time (ties: the
+    earlier time, then the first slot in template order).
+    """
     order = np.lexsort((u, -lead))
-    taken = np.zeros(times.size, dtype=bool)
     slot = np.full(lead.size, -1, dtype=np.int64)
-    if times.size == 0:
-        return slot
-    inf = np.inf
+    free = sorted(zip(times.tolist(), range(times.size), strict=True))
+    prefs = pref.tolist()
     for i in order.tolist():
-        d = np.abs(times - pref[i])
-        d[taken] = inf
-        j = int(d.argmin())
-        if d[j] == inf:
+        if not free:
             break
-        taken[j] = True
-        slot[i] = j
+        p = prefs[i]
+        pos = bisect.bisect_left(free, (p, -1))
+        if pos == len(free) or (pos > 0 and p - free[pos - 1][0] <= free[pos][0] - p):
+            pos = bisect.bisect_left(free, (free[pos - 1][0], -1))
+        slot[i] = free.pop(pos)[1]
     return slot
 
 
@@ -266,10 +269,8 @@ def generate_polyclinic(
         # --- patient history after the day ------------------------------------------------
         for x in pid[no_show].tolist():
             reg.no_shows[x] += 1
-        for x in pid[vt == 1].tolist():
-            reg.after_chronic_visit(x, today)
-        for x in pid[vt == 2].tolist():
-            reg.after_new_visit(x, today)
+        reg.after_chronic_visits(pid[vt == 1].tolist(), today)
+        reg.after_new_visits(pid[vt == 2].tolist(), today)
     return _assemble(spec, template, means, cols, roster_rows, reg, requests, lost)
 
 

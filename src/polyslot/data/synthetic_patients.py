@@ -119,14 +119,18 @@ class PatientRegistry:
         self._draw_interval(pid)
         return pid
 
-    def after_chronic_visit(self, pid: int, day: int) -> None:
-        """Schedule the next follow-up of ``pid`` (or let them leave the pool)."""
-        if self._rng.random() < CHRONIC_EXIT_PROB:
-            return
-        jitter = int(self._rng.integers(-REVISIT_JITTER, REVISIT_JITTER + 1))
-        self._push(pid, day + self.interval[pid] + jitter)
+    def after_chronic_visits(self, pids: list[int], day: int) -> None:
+        """Schedule the next follow-up of each of ``pids`` (or let them leave the pool)."""
+        n = len(pids)
+        stay = self._rng.random(n) >= CHRONIC_EXIT_PROB
+        jitter = self._rng.integers(-REVISIT_JITTER, REVISIT_JITTER + 1, size=n).tolist()
+        for pid, keep, j in zip(pids, stay.tolist(), jitter, strict=True):
+            if keep:
+                self._push(pid, day + self.interval[pid] + j)
 
-    def after_new_visit(self, pid: int, day: int) -> None:
-        """A new patient becomes a chronic follow-up patient with some probability."""
-        if self._rng.random() < NEW_TO_CHRONIC_PROB:
-            self._push(pid, day + self._draw_interval(pid))
+    def after_new_visits(self, pids: list[int], day: int) -> None:
+        """Each new patient becomes a chronic follow-up patient with some probability."""
+        join = self._rng.random(len(pids)) < NEW_TO_CHRONIC_PROB
+        for pid, j in zip(pids, join.tolist(), strict=True):
+            if j:
+                self._push(pid, day + self._draw_interval(pid))
