@@ -118,6 +118,8 @@ def test_timestamps_consistent_with_the_queue(net) -> None:
     np.testing.assert_allclose(s["consultation_duration_minutes"] * 10 % 1, 0, atol=1e-6)
     b = a[a["appointment_ts"].notna()]
     assert (b["booking_ts"] <= b["appointment_ts"]).all()
+    arrived = a[a["arrival_ts"].notna()]
+    assert (arrived["booking_ts"] <= arrived["arrival_ts"]).all()
     w = a[a["status"] == "walk_in"]
     assert (w["booking_ts"] == w["arrival_ts"]).all()
     # no doctor serves two patients at once
@@ -205,6 +207,16 @@ def test_write_network_round_trip(tmp_path, net) -> None:
     assert roster["date"].iloc[0] == net.roster["date"].iloc[0]
     truth = json.loads(paths["truth"].read_text())
     assert truth["seed"] == 11 and set(truth["polyclinics"]) == {"PC01", "PC02"}
+
+
+def test_written_tables_pass_the_data_layer_validation(tmp_path, net) -> None:
+    from polyslot.data import loaders
+
+    paths = write_network(net, tmp_path / "v")
+    for name in TABLES:
+        res = loaders.load_table_source(name, paths[name])
+        assert len(res.quarantine) == 0, (name, res.reasons)
+        assert len(res.valid) == len(getattr(net, name))
 
 
 def test_cli_demo_data(tmp_path) -> None:

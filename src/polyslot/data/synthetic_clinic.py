@@ -24,6 +24,7 @@ from polyslot.data.synthetic_template import build_template, daily_means, hhmm, 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
 
 NAT = np.iinfo(np.int64).min
+MAX_MINUTES = 180.0  # consultation times are capped here (probability < 1e-6 per visit)
 STATUSES = ("attended", "no_show", "cancelled", "walk_in")
 _VT = P.VISIT_TYPES
 _NAMES = np.array([v.name for v in _VT], dtype=object)
@@ -60,10 +61,10 @@ def _punctuality(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _durations(rng: np.random.Generator, vt: np.ndarray, factor: float) -> np.ndarray:
-    """Consultation times in whole seconds (minutes rounded to 0.1, at least 0.1)."""
+    """Consultation times in whole seconds (minutes rounded to 0.1, in [0.1, MAX_MINUTES])."""
     sigma2 = np.log1p(_CV[vt] ** 2)
     mu = np.log(_MEAN[vt] * factor) - sigma2 / 2.0
-    minutes = np.maximum(np.round(rng.lognormal(mu, np.sqrt(sigma2)), 1), 0.1)
+    minutes = np.clip(np.round(rng.lognormal(mu, np.sqrt(sigma2)), 1), 0.1, MAX_MINUTES)
     return np.round(minutes * 60.0).astype(np.int64)
 
 
@@ -199,7 +200,7 @@ def generate_polyclinic(
         lead = np.concatenate(b_lead)[order].astype(np.int64)
         u = np.concatenate(b_u)[order]
         advance = -lead * 86400 + np.round((8 + 12 * u) * 3600).astype(np.int64)
-        same_day = np.maximum(appt - np.round((15 + 105 * u) * 60).astype(np.int64), 6 * 3600)
+        same_day = np.maximum(appt - np.round((30 + 90 * u) * 60).astype(np.int64), 6 * 3600)
         booking = np.where(lead > 0, advance, same_day)
         # --- patients, cancellations, no-shows ----------------------------------------------
         nb = vt.size
