@@ -74,3 +74,26 @@ def test_sim_clinic_day_one_doctor_agrees_with_exact_evaluator() -> None:
     assert abs(m - exact.total_wait_mean) <= 2 * h
     m, h = mean_ci(overtime)
     assert abs(m - exact.overtime_mean) <= 2 * h
+
+
+def test_sim_session_unpunctual_agrees_with_exact_evaluator() -> None:
+    from polyslot.schedule import parse_schedule
+
+    rng = np.random.default_rng(4)
+    pats = []
+    for k in range(8):
+        pmf = discretize(lognormal(float(rng.uniform(5, 12)), 0.6), 1.0)
+        pats.append(
+            {
+                "appointment": 9 * k,
+                "service": {"pmf": [float(x) for x in pmf]},
+                "no_show": 0.1,
+                "punctuality": {"offsets": [-6, -2, 0, 3, 8], "pmf": [0.2, 0.3, 0.3, 0.15, 0.05]},
+            }
+        )
+    s = parse_schedule({"session_end": 72, "doctor_start": 3, "patients": pats})
+    exact = evaluation.evaluate(s)
+    sim = simulate_session(s, replications=3000, seed=21)
+    np.testing.assert_array_less(np.abs(sim.wait_mean - exact.wait_mean), 2 * sim.wait_ci + 1e-9)
+    assert abs(sim.overtime_mean - exact.overtime_mean) <= 2 * sim.overtime_ci + 1e-9
+    assert abs(sim.total_wait_mean - exact.total_wait_mean) <= 2 * sim.total_wait_ci + 1e-9
