@@ -1,4 +1,6 @@
-"""First-visit / revisit tactical capacity planning (Nguyen, Sivakumar and Graves; Poningsih et al.).
+"""First-visit / revisit tactical capacity planning.
+
+The model of Nguyen, Sivakumar and Graves, as restated by Poningsih et al.
 
 Three parts kept apart: :func:`build_capacity_model` (the MILP with named constraints),
 :mod:`polyslot.optimize.capacity_solver` (solver adapter, :class:`SolveRecord`), and
@@ -93,7 +95,7 @@ def build_capacity_model(
             y[i, SINK] = pulp.LpVariable(f"y_{i}_{SINK}", lowBound=0)
 
     z_into: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
-    for (i, j), var in z.items():
+    for (_i, j), var in z.items():
         z_into[j].append(var)
     rv_into: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     x_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
@@ -343,7 +345,7 @@ def plan_capacity(
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         raise SolverError(f"capacity model not solved: status {rec.status.value}")
     vals = rec.values
-    T, S = inp.T, inp.S
+    S = inp.S
     n_fv = np.array(inp.prebooked_fv, dtype=float)
     n_rv = np.array(inp.prebooked_rv, dtype=float)
     reserved = np.zeros(S, dtype=int)

@@ -144,7 +144,7 @@ class DemandDistribution:
 
 @dataclass(frozen=True)
 class LeadTimeTargets:
-    """First-visit lead-time targets in periods: median ``u``, ``p``-th percentile ``v``, max ``w``."""
+    """FV lead-time targets (periods): median ``u``, ``p``-th percentile ``v``, max ``w``."""
 
     median: int
     percentile: int
@@ -168,7 +168,7 @@ class LeadTimeTargets:
 
 @dataclass(frozen=True)
 class RevisitPolicy:
-    """Revisit appointments fall ``a..b`` periods after the previous visit, on average <= ``mean_max``."""
+    """Revisits fall ``a..b`` periods after the previous visit, on average ``<= mean_max``."""
 
     min_lead: int
     max_lead: int

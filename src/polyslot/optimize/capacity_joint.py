@@ -45,7 +45,7 @@ def add_bonferroni(
 
 
 def joint_bounds(d: DemandDistribution, epsilon: float) -> tuple[int, int]:
-    """Reservation range worth modelling: ``F^{-1}(1 - eps)`` (necessary) to ``F^{-1}(1 - 1e-10)``."""
+    """Reservations worth modelling: ``F^{-1}(1 - eps)`` (necessary) to ``F^{-1}(1 - 1e-10)``."""
     lo = d.quantile(1.0 - epsilon)
     hi = max(lo + 1, d.quantile(_TOP_P))
     return lo, hi

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pulp
 
@@ -17,7 +17,7 @@ from polyslot.errors import SolverError
 __all__ = ["SolveStatus", "SolveRecord", "make_solver", "solve"]
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     """Outcome of a solve, as a string enum."""
 
     OPTIMAL = "optimal"
