@@ -1,7 +1,8 @@
 """Coerce raw source values to their contract types, remembering what could not be parsed.
 
 A raw chunk (all strings from CSV, typed values from Parquet or DuckDB) becomes a typed chunk:
-strings are ``string[pyarrow]``, timestamps and dates ``datetime64[ns]``, numbers, counts and
+strings are ``string[pyarrow]``, timestamps and dates ``datetime64`` (``[ns]`` when parsed from text; the source's
+resolution otherwise), numbers, counts and
 weekdays ``float64`` (cast to integers after validation), times of day ``"HH:MM"`` strings.
 A value that is present but cannot be parsed becomes null, and the row gets a note in one of
 the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema in
@@ -75,7 +76,7 @@ def _timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s.astype("datetime64[ns]"), None
+        return s, None
     if s.dtype == object and isinstance(_first(s), _dt.date):
         parsed = pd.to_datetime(s, errors="coerce")
     else:
@@ -151,10 +152,13 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Contract columns coerced (absent optional columns are added as nulls), extra columns
-        unchanged, plus one ``__bad_<kind>`` column per kind of parse failure.
+        unchanged, plus one ``__bad_<kind>`` column per kind of parse failure;
+        ``attrs["unparseable"]`` maps a column to the boolean mask of its unparseable values
+        (such a value is reported as unparseable, not as missing).
     """
     out = raw.copy(deep=False)
     notes: dict[str, pd.Series] = {}
+    unparseable: dict[str, np.ndarray] = {}
     for col in spec.columns:
         if col.name not in raw.columns:
             out[col.name] = pd.Series(
@@ -164,6 +168,10 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             )
             continue
         s = raw[col.name]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            blank = (s == "").to_numpy(dtype=bool, na_value=False)
+            if blank.any():  # an empty text is a missing value, as in CSV
+                s = s.mask(blank)
         bad: pd.Series | None
         if col.kind == "string":
             typed, bad = to_text(s), None
@@ -181,9 +189,11 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             typed, bad = _weekday(s)
         out[col.name] = typed
         if bad is not None and bad.any():
+            unparseable[col.name] = bad.to_numpy(dtype=bool)
             note = _note(col.name, s, bad)
             key = _KIND_NOTE[col.kind]
             notes[key] = note if key not in notes else notes[key].fillna(note)
     for key in BAD_COLUMNS:
         out[key] = notes.get(key, pd.Series(pd.NA, index=raw.index, dtype=STRING_DTYPE))
+    out.attrs["unparseable"] = unparseable
     return out

@@ -61,15 +61,18 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
 
 def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select: str) -> bool:
     """Append ``df`` to table ``name`` (created from the first chunk); True if created."""
-    con.register("_chunk", df)
+    import pyarrow as pa
+
+    # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
+    con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
     try:
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchone()[0]
         if exists:
-            con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk")
+            con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk WHERE __keep")
         else:
-            con.execute(f"CREATE TABLE {_q(name)} AS SELECT {select} FROM _chunk")
+            con.execute(f"CREATE TABLE {_q(name)} AS SELECT {select} FROM _chunk WHERE __keep")
     finally:
         con.unregister("_chunk")
     return not exists
@@ -162,10 +165,10 @@ def load_table(
         count_read(read, raw)
         res = validate_chunk(spec, raw, first_row=done + 1)
         done += len(raw)
-        if len(res.valid):
-            if select_valid is None:
-                select_valid = _select_typed(spec, list(res.valid.columns))
-            _append(con, spec.name, res.valid, select_valid)
+        if select_valid is None:
+            cols = [c for c in res.typed.columns if c != "__keep"]
+            select_valid = _select_typed(spec, cols)
+        _append(con, spec.name, res.typed, select_valid)
         if len(res.quarantine):
             con.register("_qchunk", res.quarantine)
             try:
@@ -174,7 +177,7 @@ def load_table(
                 con.unregister("_qchunk")
         if progress:
             progress(spec.name, done, source.total_rows)
-    if select_valid is None:  # nothing accepted: create the empty typed table
+    if select_valid is None:  # empty source: create the empty typed table
         cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
     _dedupe(con, spec, staging)

@@ -1,4 +1,4 @@
-"""Validate one chunk: coerce, run the pandera schema lazily, split accepted / quarantined rows."""
+"""Validate one chunk: coerce, apply the pandera checks, split accepted and quarantined rows."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from polyslot.data.coerce import BAD_COLUMNS, coerce_frame, to_text
-from polyslot.data.rules import CROSS_RULES, CrossRule, build_schema
+from polyslot.data.rules import Failure, evaluate
 from polyslot.data.schema import REASONS, TableSpec
 
 __all__ = ["ChunkResult", "validate_chunk", "quarantine_text"]
 
 _PRIORITY = {code: i for i, code in enumerate(REASONS)}
+_QCOLS = ["source_row", "reason", "detail"]
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,22 @@ class ChunkResult:
 
     Attributes
     ----------
-    valid : DataFrame
-        Typed accepted rows (contract columns, extras, ``source_row``), hidden columns dropped.
+    typed : DataFrame
+        Every row of the chunk, typed, with ``source_row`` first and the boolean ``__keep``
+        (True for accepted rows); hidden ``__bad_*`` columns removed. Filtering is left to the
+        consumer (DuckDB filters far faster than pandas).
     quarantine : DataFrame
         Rejected rows: ``source_row``, ``reason``, ``detail`` and the original fields as text.
     """
 
-    valid: pd.DataFrame
+    typed: pd.DataFrame
     quarantine: pd.DataFrame
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        """The accepted rows (without ``__keep``)."""
+        keep = self.typed["__keep"].to_numpy()
+        return self.typed.loc[keep].drop(columns="__keep")
 
 
 def quarantine_text(raw: pd.DataFrame) -> pd.DataFrame:
@@ -42,59 +50,27 @@ def quarantine_text(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _failures(spec: TableSpec, typed: pd.DataFrame) -> pd.DataFrame:
-    """Failure cases as (index, reason, piece) rows; empty if every row passes."""
-    schema = build_schema(spec.name)
-    try:
-        schema.validate(typed, lazy=True, inplace=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-    else:
-        return pd.DataFrame(columns=["index", "reason", "piece"])
-    if fc["index"].isna().any():  # a whole-column failure (dtype) means a coercion bug
-        bad = fc[fc["index"].isna()].iloc[0]
-        raise RuntimeError(f"{spec.name}: column {bad['column']!r} failed {bad['check']!r}")
-    fc = fc[["column", "check", "failure_case", "index", "schema_context"]].copy()
-    check = fc["check"].astype(str)
-    reason = check.where(check != "not_nullable", "missing_required_field")
-    value = fc["failure_case"].astype(str)
-    column = fc["column"].astype(str)
-    is_note = column.isin(list(BAD_COLUMNS))
-    piece = np.where(
-        is_note,
-        value,
-        np.where(check == "not_nullable", column + " is empty", column + "=" + value),
-    )
-    frame = (fc["schema_context"] == "DataFrameSchema").to_numpy()
-    out = pd.DataFrame({"index": fc["index"], "reason": reason, "piece": piece})[~frame]
-    if frame.any():
-        pairs = pd.DataFrame({"index": fc["index"], "reason": reason})[frame].drop_duplicates()
-        parts = [out]
-        for rule in CROSS_RULES.get(spec.name, ()):
-            idx = pairs.loc[pairs["reason"] == rule.reason, "index"].to_numpy(dtype="int64")
-            if len(idx):
-                parts.append(
-                    pd.DataFrame(
-                        {"index": idx, "reason": rule.reason, "piece": _describe(typed, idx, rule)}
-                    )
-                )
-        out = pd.concat(parts, ignore_index=True)
-    return out
-
-
-def _describe(typed: pd.DataFrame, idx: np.ndarray, rule: CrossRule) -> np.ndarray:
-    """``"col=value, col=value"`` for the columns of a cross-field rule (empty values named)."""
+def _pieces(typed: pd.DataFrame, f: Failure) -> np.ndarray:
+    """The detail text of each failing row of one rule."""
+    if f.note is not None:
+        vals = typed[f.note].iloc[f.rows].to_numpy(dtype=object)
+        return f.reason + ": " + vals.astype(str).astype(object)
+    if f.reason == "missing_required_field" and len(f.columns) == 1:
+        return np.full(len(f.rows), f"{f.reason}: {f.columns[0]} is empty", dtype=object)
     text = None
-    for col in rule.columns:
-        s = typed[col].iloc[idx]
+    for col in f.columns:
+        s = typed[col].iloc[f.rows]
         vals = s.astype(str).where(s.notna(), "empty").to_numpy(dtype=object)
         piece = col + "=" + vals
         text = piece if text is None else text + ", " + piece
-    return text
+    return f.reason + ": " + text
 
 
 def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkResult:
     """Validate one raw chunk of table ``spec``.
+
+    A row failing several rules is filed under the first reason in :data:`REASONS` order; its
+    ``detail`` lists every failure.
 
     Parameters
     ----------
@@ -109,40 +85,60 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
     -------
     ChunkResult
     """
-    raw = raw.reset_index(drop=True)
+    idx = raw.index
+    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+        raw = raw.reset_index(drop=True)
     typed = coerce_frame(spec, raw)
-    fails = _failures(spec, typed)
-    source_row = np.arange(first_row, first_row + len(raw), dtype="int64")
-    if fails.empty:
-        bad_idx = np.empty(0, dtype="int64")
-        q = pd.DataFrame(columns=["source_row", "reason", "detail", *raw.columns])
-    else:
-        fails = fails.assign(prio=fails["reason"].map(_PRIORITY)).sort_values(
-            ["index", "prio"], kind="stable"
-        )
-        fails = fails.drop_duplicates(["index", "reason", "piece"])
-        first = fails.drop_duplicates("index")
-        fails["text"] = fails["reason"] + ": " + fails["piece"]
-        detail = fails.groupby("index", sort=True)["text"].agg("; ".join)
-        bad_idx = first["index"].to_numpy(dtype="int64")
+    failures = evaluate(spec.name, typed)
+    n = len(raw)
+    source_row = np.arange(first_row, first_row + n, dtype="int64")
+    keep = np.ones(n, dtype=bool)
+    if failures:
+        fails = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "row": f.rows,
+                        "prio": _PRIORITY[f.reason],
+                        "reason": f.reason,
+                        "text": _pieces(typed, f),
+                    }
+                )
+                for f in failures
+            ],
+            ignore_index=True,
+        ).sort_values(["row", "prio"], kind="stable")
+        fails = fails.drop_duplicates(["row", "text"])
+        first = fails.drop_duplicates("row")
+        bad = first["row"].to_numpy(dtype="int64")
+        detail = pd.Series(first["text"].to_numpy(dtype=object), index=bad)
+        multi = fails["row"].duplicated(keep=False).to_numpy()
+        if multi.any():  # rows failing several rules: join their texts (few rows)
+            joined: dict[int, list[str]] = {}
+            for r, t in zip(fails["row"].to_numpy()[multi], fails["text"].to_numpy()[multi]):
+                joined.setdefault(int(r), []).append(t)
+            detail.loc[list(joined)] = ["; ".join(v) for v in joined.values()]
+        keep[bad] = False
         q = pd.DataFrame(
             {
-                "source_row": source_row[bad_idx],
+                "source_row": source_row[bad],
                 "reason": first["reason"].to_numpy(),
-                "detail": detail.loc[bad_idx].to_numpy(),
+                "detail": detail.loc[bad].to_numpy(),
             }
         )
-        orig = quarantine_text(raw.iloc[bad_idx]).reset_index(drop=True)
+        orig = quarantine_text(raw.iloc[bad]).reset_index(drop=True)
         q = pd.concat([q, orig], axis=1)
-    keep = np.ones(len(raw), dtype=bool)
-    keep[bad_idx] = False
-    valid = typed.loc[keep].drop(columns=list(BAD_COLUMNS))
+    else:
+        q = pd.DataFrame(columns=[*_QCOLS, *raw.columns])
+    typed = typed.drop(columns=list(BAD_COLUMNS))
     if spec.name == "attendances":
-        valid = _derive_duration(valid)
+        typed = _derive_duration(typed)
     if spec.name == "slot_template":
-        valid["count"] = valid["count"].fillna(1.0)
-    valid.insert(0, "source_row", source_row[keep])
-    return ChunkResult(valid=valid, quarantine=q)
+        typed["count"] = typed["count"].fillna(1.0)
+    typed.insert(0, "source_row", source_row)
+    typed["__keep"] = keep
+    typed.attrs = {}
+    return ChunkResult(typed=typed, quarantine=q)
 
 
 def _derive_duration(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,132 @@
+"""Benchmark: ingest and validate N synthetic-looking attendance rows from Parquet.
+
+Usage: ``python bench/bench_ingest.py [--rows 5000000] [--batch-rows 1000000] [--keep DIR]``
+
+The rows are fabricated with numpy (fast, plausible, about 1% deliberately broken) and written
+to Parquet; then :func:`polyslot.data.ingest` validates them into a DuckDB store. Prints rows/s
+and peak memory (max RSS of this process, which includes the fabrication step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def fabricate(n: int, seed: int = 0) -> pa.Table:
+    """``n`` attendance rows in the contract's columns; ~1% break one rule each."""
+    rng = np.random.default_rng(seed)
+    base = np.datetime64("2025-01-01T08:00", "s")
+    day = rng.integers(0, 365, n).astype("timedelta64[D]").astype("timedelta64[s]")
+    minute = (rng.integers(0, 8 * 60 // 5, n) * 5 * 60).astype("timedelta64[s]")
+    appt = base + day + minute
+    lead = (rng.exponential(7 * 86400, n)).astype("int64").astype("timedelta64[s]")
+    booking = appt - lead - np.timedelta64(60, "s")
+    u = rng.random(n)
+    status = np.where(
+        u < 0.80,
+        "attended",
+        np.where(u < 0.92, "no_show", np.where(u < 0.96, "cancelled", "walk_in")),
+    )
+    walk = status == "walk_in"
+    seen = (status == "attended") | walk
+    arrival = appt + (rng.normal(-8, 6, n) * 60).astype("int64").astype("timedelta64[s]")
+    arrival = np.where(walk, booking + np.timedelta64(60, "s"), arrival)
+    start = np.maximum(arrival, appt) + (rng.exponential(6, n) * 60).astype("int64").astype(
+        "timedelta64[s]"
+    )
+    dur = np.round(rng.lognormal(np.log(12), 0.5, n), 1)
+    end = start + (dur * 60).astype("int64").astype("timedelta64[s]")
+    nat = np.datetime64("NaT", "s")
+    appt = np.where(walk, nat, appt)
+    arrival = np.where(seen, arrival, nat)
+    start = np.where(seen, start, nat)
+    end = np.where(seen, end, nat)
+    dur = np.where(seen, dur, np.nan)
+    # about 1% broken rows of several kinds
+    k = rng.random(n)
+    dur = np.where(k < 0.002, -dur, dur)
+    dur = np.where((k >= 0.002) & (k < 0.004), 400.0, dur)
+    status = np.where((k >= 0.004) & (k < 0.006), "unknown", status)
+    appt = np.where((k >= 0.006) & (k < 0.008) & ~walk, nat, appt)
+    ids = np.char.add("A", np.arange(n).astype("U9"))
+    dup = (k >= 0.008) & (k < 0.010)
+    ids[dup] = ids[np.maximum(np.nonzero(dup)[0] - 1, 0)]
+    pcs = np.char.add("PC", rng.integers(1, 7, n).astype("U2"))
+    vt = np.array(["acute", "chronic", "screening", "vaccination", "procedure"])[
+        rng.integers(0, 5, n)
+    ]
+    ts = pa.timestamp("s")
+    return pa.table(
+        {
+            "attendance_id": pa.array(ids),
+            "polyclinic_id": pa.array(pcs),
+            "patient_id": pa.array(np.char.add("p", rng.integers(0, n // 4 + 1, n).astype("U9"))),
+            "visit_type": pa.array(vt),
+            "booking_ts": pa.array(booking, ts),
+            "appointment_ts": pa.array(appt, ts),
+            "arrival_ts": pa.array(arrival, ts),
+            "consult_start_ts": pa.array(start, ts),
+            "consult_end_ts": pa.array(end, ts),
+            "consultation_duration_minutes": pa.array(dur, from_pandas=True),
+            "doctor_id": pa.array(np.char.add("D", rng.integers(0, 15, n).astype("U2"))),
+            "status": pa.array(status),
+            "age_group": pa.array(
+                np.array(["0-17", "18-39", "40-64", "65+"])[rng.integers(0, 4, n)]
+            ),
+        }
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--batch-rows", type=int, default=1_000_000)
+    ap.add_argument("--keep", type=Path, default=None, help="Keep the files in this folder.")
+    args = ap.parse_args(argv)
+
+    from polyslot.data import ingest
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        t0 = time.perf_counter()
+        path = work / "attendances.parquet"
+        written = 0
+        with pq.ParquetWriter(path, fabricate(1).schema) as w:
+            for i, lo in enumerate(range(0, args.rows, 1_000_000)):
+                part = fabricate(min(1_000_000, args.rows - lo), seed=i)
+                # keep ids unique across parts (duplicates only where planted)
+                ids = np.char.add(f"P{i}-", np.asarray(part["attendance_id"]).astype(str))
+                part = part.set_column(0, "attendance_id", pa.array(ids))
+                w.write_table(part, row_group_size=250_000)
+                written += part.num_rows
+        t_fab = time.perf_counter() - t0
+        rss_fab = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t1 = time.perf_counter()
+        summary = ingest(path, work / "out", batch_rows=args.batch_rows)
+        t_ing = time.perf_counter() - t1
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        att = summary.tables["attendances"]
+        print(f"rows: {written:,}  (fabricated + written to Parquet in {t_fab:.1f} s)")
+        print(f"ingest + validate: {t_ing:.2f} s  -> {written / t_ing:,.0f} rows/s")
+        print(f"accepted {att.accepted:,}  quarantined {att.quarantined:,}  reasons {att.reasons}")
+        print(f"peak RSS: {rss:,.0f} MiB (after fabrication: {rss_fab:,.0f} MiB)")
+        print(f"store size: {summary.store_path.stat().st_size / 2**20:,.0f} MiB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
