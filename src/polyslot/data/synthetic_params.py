@@ -7,7 +7,7 @@ functions, so that ``truth.json`` can state the model exactly and tests can reco
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -176,7 +176,6 @@ class PolyclinicSpec:
     block_size: int
     absence_prob: float
     population: int
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def draw_polyclinic_spec(rng: np.random.Generator, index: int) -> PolyclinicSpec:

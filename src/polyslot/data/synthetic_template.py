@@ -9,6 +9,8 @@ start.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -32,18 +34,13 @@ def hhmm(minute: int) -> str:
     return f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"
 
 
-class Session(tuple):
-    """(name, start_minute, end_minute, nominal doctors) of one session on a weekday."""
+class Session(NamedTuple):
+    """One session of a weekday: name (AM/PM), start and end minute, nominal doctors."""
 
-    __slots__ = ()
-
-    def __new__(cls, name: str, start: int, end: int, doctors: int) -> Session:
-        return super().__new__(cls, (name, start, end, doctors))
-
-    name = property(lambda self: self[0])
-    start = property(lambda self: self[1])
-    end = property(lambda self: self[2])
-    doctors = property(lambda self: self[3])
+    name: str
+    start: int
+    end: int
+    doctors: int
 
 
 def sessions_for(spec: PolyclinicSpec, weekday: int) -> list[Session]:
