@@ -1,9 +1,10 @@
 """Coerce raw source values to their contract types, remembering what could not be parsed.
 
 A raw chunk (all strings from CSV, typed values from Parquet or DuckDB) becomes a typed chunk:
-strings are ``string[pyarrow]``, timestamps and dates ``datetime64`` (``[ns]`` when parsed from text; the source's
-resolution otherwise), numbers, counts and
-weekdays ``float64`` (cast to integers after validation), times of day ``"HH:MM"`` strings.
+strings are ``string[pyarrow]``, timestamps and dates ``datetime64`` (``[ns]`` when parsed
+from text, the source's resolution otherwise), numbers, counts and weekdays ``float64`` (cast
+to integers after validation), times of day ``"HH:MM"`` strings. An empty text is a missing
+value.
 A value that is present but cannot be parsed becomes null, and the row gets a note in one of
 the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema in
 :mod:`polyslot.data.rules` turns those notes into quarantine reasons.

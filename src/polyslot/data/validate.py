@@ -115,7 +115,8 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
         multi = fails["row"].duplicated(keep=False).to_numpy()
         if multi.any():  # rows failing several rules: join their texts (few rows)
             joined: dict[int, list[str]] = {}
-            for r, t in zip(fails["row"].to_numpy()[multi], fails["text"].to_numpy()[multi]):
+            rows_m, texts_m = fails["row"].to_numpy()[multi], fails["text"].to_numpy()[multi]
+            for r, t in zip(rows_m, texts_m, strict=True):
                 joined.setdefault(int(r), []).append(t)
             detail.loc[list(joined)] = ["; ".join(v) for v in joined.values()]
         keep[bad] = False
