@@ -3,7 +3,7 @@
 The model of Nguyen, Sivakumar and Graves, as restated by Poningsih et al.
 
 Three parts kept apart: :func:`build_capacity_model` (the MILP with named constraints),
-:mod:`polyslot.optimize.capacity_solver` (solver adapter, :class:`SolveRecord`), and
+:mod:`polyslot.optimize.solver` (the shared solver adapter and :class:`SolveRecord`), and
 :func:`plan_capacity` (solve, check the breach risk, report a :class:`CapacityPlan`).
 The formulation, in this code's notation, and every correction of the paper are in
 docs/capacity.md.
@@ -22,7 +22,7 @@ from polyslot.errors import InfeasibleError, InputError, SolverError
 from polyslot.optimize.capacity_input import CapacityInput
 from polyslot.optimize.capacity_joint import add_bonferroni, add_joint
 from polyslot.optimize.capacity_risk import exact_violation_risk, monte_carlo_violation_risk
-from polyslot.optimize.capacity_solver import SolveRecord, SolveStatus, make_solver, solve
+from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 
 __all__ = [
     "METHODS",
@@ -194,7 +194,7 @@ def _lead_quantile(leads: np.ndarray, weights: np.ndarray, frac: float) -> int:
     return int(leads[order][min(k, len(order) - 1)])
 
 
-def _infeasible(inp: CapacityInput, method: str, solver: pulp.LpSolver) -> InfeasibleError:
+def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> InfeasibleError:
     """A plain explanation of why no plan exists."""
     r = inp.revisit
     if r.mean_max < r.min_lead:
@@ -205,7 +205,7 @@ def _infeasible(inp: CapacityInput, method: str, solver: pulp.LpSolver) -> Infea
             relaxation=[f"revisit.mean_lead_max >= {r.min_lead}"],
         )
     if inp.capacity_bound is not None:
-        free = solve(build_capacity_model(inp, method, with_bound=False).prob, solver)
+        free = solve(build_capacity_model(inp, method, with_bound=False).prob, **opts)
         if free.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             need = free.values.get("q", 0.0)
             return InfeasibleError(
@@ -223,7 +223,9 @@ def _infeasible(inp: CapacityInput, method: str, solver: pulp.LpSolver) -> Infea
     )
 
 
-def _round_and_fix(model: CapacityModel, lp_values: dict[str, float], slv: pulp.LpSolver):
+def _round_and_fix(
+    model: CapacityModel, lp_values: dict[str, float], opts: dict[str, Any]
+) -> SolveRecord | None:
     """Round the LP relaxation's ``z`` to integers, fix them, and re-solve for the RV flows.
 
     Each ``s_i`` is rounded up (keeps the chance constraint: ``F_i`` is nondecreasing) and its
@@ -261,25 +263,23 @@ def _round_and_fix(model: CapacityModel, lp_values: dict[str, float], slv: pulp.
     for (i, j), var in model.z.items():
         var.lowBound = var.upBound = fixed[i, j]
     try:
-        rec = solve(model.prob, slv)
+        rec = solve(model.prob, **opts)
     finally:
         for var in model.z.values():
             var.lowBound, var.upBound = 0, None
     return rec if rec.status == SolveStatus.OPTIMAL else None
 
 
-def _solve_capacity(
-    model: CapacityModel, slv: pulp.LpSolver, mip_slv: pulp.LpSolver, gap_rel: float
-) -> SolveRecord:
+def _solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveRecord:
     """LP bound, then a rounded incumbent; the MILP runs only if the incumbent is not within
     ``gap_rel`` of the bound. Returns the best record, its ``gap`` measured against the bound."""
     for var in model.z.values():
         var.cat = pulp.LpContinuous
     try:
-        lp = solve(model.prob, slv)
+        lp = solve(model.prob, **opts)
         best = None
         if lp.status == SolveStatus.OPTIMAL:
-            best = _round_and_fix(model, lp.values, slv)
+            best = _round_and_fix(model, lp.values, opts)
     finally:
         for var in model.z.values():
             var.cat = pulp.LpInteger
@@ -290,18 +290,16 @@ def _solve_capacity(
     def _gap(obj: float) -> float:
         return max(0.0, obj - bound) / max(abs(obj), 1e-9)
 
-    if best is not None and best.objective is not None and _gap(best.objective) <= gap_rel:
-        return replace(
-            best, gap=_gap(best.objective), time_seconds=lp.time_seconds + best.time_seconds
-        )
-    mip = solve(model.prob, mip_slv)
-    spent = lp.time_seconds + (best.time_seconds if best else 0.0) + mip.time_seconds
+    if best is not None and best.objective is not None and _gap(best.objective) <= opts["gap_rel"]:
+        return replace(best, gap=_gap(best.objective), time=lp.time + best.time)
+    mip = solve(model.prob, **opts)
+    spent = lp.time + (best.time if best else 0.0) + mip.time
     cands = [r for r in (best, mip) if r is not None and r.objective is not None]
     if not cands:
-        return replace(mip, time_seconds=spent)
+        return replace(mip, time=spent)
     top = min(cands, key=lambda r: r.objective)  # type: ignore[arg-type, return-value]
-    status = SolveStatus.OPTIMAL if _gap(top.objective) <= gap_rel else SolveStatus.FEASIBLE
-    return replace(top, status=status, gap=_gap(top.objective), time_seconds=spent)
+    status = SolveStatus.OPTIMAL if _gap(top.objective) <= opts["gap_rel"] else SolveStatus.FEASIBLE
+    return replace(top, status=status, gap=_gap(top.objective), time=spent)
 
 
 def plan_capacity(
@@ -309,7 +307,7 @@ def plan_capacity(
     method: str = "bonferroni",
     *,
     solver: str = "highs",
-    time_limit: float | None = 60.0,
+    time_limit: float = 60.0,
     gap_rel: float = 0.01,
 ) -> CapacityPlan:
     """Solve the capacity model and check the plan's breach risk.
@@ -336,12 +334,11 @@ def plan_capacity(
     SolverError
         When the solver fails or returns no solution.
     """
-    slv = make_solver(solver)
-    mip_slv = make_solver(solver, time_limit=time_limit, gap_rel=gap_rel)
+    opts = {"solver": solver, "time_limit": time_limit, "gap_rel": gap_rel}
     model = build_capacity_model(inp, method)
-    rec = _solve_capacity(model, slv, mip_slv, gap_rel)
+    rec = _solve_capacity(model, opts)
     if rec.status == SolveStatus.INFEASIBLE:
-        raise _infeasible(inp, method, mip_slv)
+        raise _infeasible(inp, method, opts)
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         raise SolverError(f"capacity model not solved: status {rec.status.value}")
     vals = rec.values
@@ -393,7 +390,7 @@ def compare_methods(
     inp: CapacityInput,
     *,
     solver: str = "highs",
-    time_limit: float | None = 60.0,
+    time_limit: float = 60.0,
     gap_rel: float = 0.01,
 ) -> dict[str, Any]:
     """Solve with Boole and with the joint form; report the capacity the joint form saves."""
