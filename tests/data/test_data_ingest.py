@@ -96,6 +96,7 @@ def test_duckdb_table_and_dataframe(tmp_path):
     db = tmp_path / "src.duckdb"
     df = typed(frame())
     con = duckdb.connect(str(db))
+    con.register("df", df)
     con.execute("CREATE TABLE visits AS SELECT * FROM df")
     con.close()
     expected(load_attendances(db, table="visits"))
