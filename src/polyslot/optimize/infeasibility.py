@@ -24,13 +24,20 @@ _TOL = 1e-6
 
 
 def _span(inp: WeekdayInputs, hs: list[int]) -> str:
+    """``"Mon 09:00-10:00"`` or ``"Mon 08:00-12:00, 13:00-17:00"`` (contiguous runs merged)."""
     if not hs:
         return WEEKDAYS[inp.weekday]
-    contiguous = hs == list(range(hs[0], hs[-1] + 1))
-    if contiguous:
-        first, last = inp.buckets[hs[0]], inp.buckets[hs[-1]] + inp.bucket_minutes
-        return bucket_label(inp.weekday, first, last - first)
-    return ", ".join(inp.label(h) for h in hs)
+    runs: list[list[int]] = []
+    for h in hs:
+        if runs and inp.buckets[h] == inp.buckets[runs[-1][-1]] + inp.bucket_minutes:
+            runs[-1].append(h)
+        else:
+            runs.append([h])
+    parts = []
+    for run in runs:
+        first, last = inp.buckets[run[0]], inp.buckets[run[-1]] + inp.bucket_minutes
+        parts.append(bucket_label(inp.weekday, first, last - first).split(" ", 1)[1])
+    return f"{WEEKDAYS[inp.weekday]} " + ", ".join(parts)
 
 
 def explain_infeasibility(

@@ -7,13 +7,15 @@ patient k's wait if they come, idle is doctor idle time inside ``[doctor_start, 
 
 The local search starts from equal spacing and from the Bailey-Welch rule and moves, while one
 improves, to the best neighbour: a block of consecutive patients shifted one interval earlier or
-later (all blocks when K <= 12, otherwise single patients, prefixes and suffixes) or two
-adjacent patients of different types swapped. Neighbours are evaluated in batches, each from the
-cached state of the current schedule just before its first changed patient (incremental).
+later, or two patients of different types swapped (K <= 12: all blocks and all pairs; larger
+sessions: single patients, prefixes, suffixes and adjacent pairs). Neighbours are evaluated
+in batches, each from the cached state of the current schedule just before its first changed
+patient (incremental).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ __all__ = [
     "pad_services",
 ]
 
+EXHAUSTIVE_ORDERS = 5  # sessions this small try every distinct patient order as a start
 DEFAULT_WEIGHTS = {"wait": 0.5, "idle": 0.0, "overtime": 0.5}
 
 
@@ -154,6 +157,18 @@ class _Incremental:
         return obj
 
 
+def _distinct_orders(service: np.ndarray, no_show: np.ndarray) -> list[np.ndarray]:
+    """Every patient order that differs in the sequence of (service, no-show) types."""
+    keys = [(tuple(service[k]), float(no_show[k])) for k in range(len(no_show))]
+    seen, out = set(), []
+    for perm in itertools.permutations(range(len(keys))):
+        key = tuple(keys[k] for k in perm)
+        if key not in seen:
+            seen.add(key)
+            out.append(np.array(perm, dtype=np.int64))
+    return out
+
+
 def _neighbours(order, g, lower, upper, distinct, all_blocks):
     k_count = g.size
     orders, grids = [], []
@@ -176,10 +191,15 @@ def _neighbours(order, g, lower, upper, distinct, all_blocks):
                 continue
             orders.append(order)
             grids.append(ng)
-    for k in range(k_count - 1):
-        if distinct[order[k], order[k + 1]]:
+    pairs = (
+        [(i, j) for i in range(k_count) for j in range(i + 1, k_count)]
+        if all_blocks
+        else [(k, k + 1) for k in range(k_count - 1)]
+    )
+    for i, j in pairs:
+        if distinct[order[i], order[j]]:
             no = order.copy()
-            no[k], no[k + 1] = no[k + 1], no[k]
+            no[i], no[j] = no[j], no[i]
             orders.append(no)
             grids.append(g)
     if not grids:
@@ -238,7 +258,9 @@ def local_search(
         In slots; appointments are ``g * interval`` with ``0 <= g < grid_size``.
     weights : mapping with ``wait``, ``idle``, ``overtime``
     starts : list of grid-index vectors, optional
-        Starting schedules (patients in input order); default equal spacing and Bailey-Welch.
+        Starting schedules (patients in input order). Default: equal spacing and Bailey-Welch,
+        each with every distinct patient order (K <= 5), with the input order and the
+        shortest-mean-first order (K <= 12), Bailey-Welch in input order only (K > 12).
     lower, upper : grid-index bounds per position, optional
     max_iter : int
         Maximum accepted moves per start.
@@ -252,11 +274,20 @@ def local_search(
     grid = grid_size(session_end, interval)
     lo = np.zeros(k_count, np.int64) if lower is None else np.asarray(lower, np.int64)
     hi = np.full(k_count, grid - 1, np.int64) if upper is None else np.asarray(upper, np.int64)
+    means = service @ np.arange(service.shape[1])
+    spt = np.lexsort((np.arange(k_count), means))
     if starts is None:
-        starts = [
-            np.clip(equal_spacing(k_count, grid), lo, hi),
-            np.clip(bailey_welch(k_count, grid), lo, hi),
-        ]
+        grids0 = [equal_spacing(k_count, grid), bailey_welch(k_count, grid)]
+        if k_count > 12:
+            grids0 = grids0[1:]
+        orders0 = [np.arange(k_count)]
+        if reorder and k_count <= EXHAUSTIVE_ORDERS:
+            orders0 = _distinct_orders(service, p)
+        elif reorder and not np.array_equal(spt, orders0[0]) and k_count <= 12:
+            orders0.append(spt)
+        start_pairs = [(o, np.clip(g, lo, hi)) for o in orders0 for g in grids0]
+    else:
+        start_pairs = [(np.arange(k_count), np.asarray(g, np.int64)) for g in starts]
     distinct = np.array(
         [
             [
@@ -269,9 +300,9 @@ def local_search(
     ev = _Incremental(service, p, session_end, interval, doctor_start, w)
     best: SequencingResult | None = None
     iters = 0
-    for st in starts:
+    for order0, st in start_pairs:
         g = np.maximum.accumulate(np.asarray(st, dtype=np.int64))
-        order = np.arange(k_count)
+        order = np.asarray(order0, dtype=np.int64).copy()
         cur = ev.set_current(order, g)
         for _ in range(max_iter):
             orders, grids = _neighbours(order, g, lo, hi, distinct, k_count <= 12)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -69,7 +70,9 @@ def available(name: str) -> bool:
         if name == "highs":
             return bool(pulp.HiGHS(msg=False).available())
         if name == "cbc":
-            return bool(pulp.PULP_CBC_CMD(msg=False).available())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return bool(pulp.PULP_CBC_CMD(msg=False).available())
     except Exception:  # noqa: BLE001 - a broken install simply means "not available"
         return False
     return False
@@ -98,7 +101,9 @@ def _quiet_stdout() -> Iterator[None]:
 def _make(name: str, time_limit: float, gap_rel: float) -> pulp.LpSolver:
     if name == "highs":
         return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1)
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1)
+    with warnings.catch_warnings():  # PuLP 3 flags PULP_CBC_CMD as deprecated for PuLP 4
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1)
 
 
 def solve(
