@@ -104,11 +104,14 @@ def slots_heatmap(current: SlotTemplate, recommended: SlotTemplate) -> go.Figure
 
 def _hour_labels(hourly: pd.DataFrame) -> pd.DataFrame:
     out = hourly.sort_values(["weekday", "hour"], kind="mergesort").copy()
-    out["label"] = [
-        f"{WEEKDAYS[int(d)]} {int(h):02d}h"
-        for d, h in zip(out["weekday"], out["hour"], strict=True)
-    ]
+    out["day"] = [WEEKDAYS[int(d)] for d in out["weekday"]]
+    out["hh"] = [f"{int(h):02d}" for h in out["hour"]]
     return out
+
+
+def _x(sub: pd.DataFrame) -> list[list[str]]:
+    """Two-level category axis: weekday above hour."""
+    return [sub["day"].tolist(), sub["hh"].tolist()]
 
 
 def hourly_figure(hourly: pd.DataFrame) -> go.Figure | None:
@@ -128,7 +131,7 @@ def hourly_figure(hourly: pd.DataFrame) -> go.Figure | None:
         for row, col in ((1, "wait_mean"), (2, "queue_length")):
             fig.add_trace(
                 go.Scatter(
-                    x=sub["label"],
+                    x=_x(sub),
                     y=sub[col],
                     name=scen,
                     mode="lines+markers",
@@ -153,7 +156,7 @@ def utilization_figure(hourly: pd.DataFrame) -> go.Figure | None:
         sub = data[data["scenario"] == scen]
         fig.add_trace(
             go.Scatter(
-                x=sub["label"],
+                x=_x(sub),
                 y=100 * sub["utilization"],
                 name=scen,
                 mode="lines+markers",
