@@ -9,7 +9,6 @@ queue (:func:`polyslot.data.synthetic_day.run_clinic_day`) to get the observed t
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from polyslot.data import synthetic_params as P
+from polyslot.data.synthetic_booking import book_day, booking_seconds, walk_ins
 from polyslot.data.synthetic_day import run_clinic_day
 from polyslot.data.synthetic_patients import PatientRegistry
 from polyslot.data.synthetic_template import build_template, daily_means, hhmm, sessions_for
@@ -34,8 +34,7 @@ _MEAN = np.array([v.mean_minutes for v in _VT])
 _CV = np.array([v.cv for v in _VT])
 _AGE = np.array(P.AGE_GROUPS, dtype=object)
 _EPOCH = date(1970, 1, 1).toordinal()
-_WALK_VT = np.array([_CODE[k] for k in P.WALK_IN_VISIT_SHARE])
-_WALK_P = np.array(list(P.WALK_IN_VISIT_SHARE.values()))
+_COLS = ("vt", "pid", "booking", "appt", "arrival", "start", "end", "dur", "doctor", "status", "p")
 _PUNCT_W = np.array([c["weight"] for c in P.PUNCTUALITY.values()], dtype=float)
 
 
@@ -66,35 +65,6 @@ def _durations(rng: np.random.Generator, vt: np.ndarray, factor: float) -> np.nd
     mu = np.log(_MEAN[vt] * factor) - sigma2 / 2.0
     minutes = np.clip(np.round(rng.lognormal(mu, np.sqrt(sigma2)), 1), 0.1, MAX_MINUTES)
     return np.round(minutes * 60.0).astype(np.int64)
-
-
-def _open_hours(sessions: list) -> tuple[np.ndarray, np.ndarray]:
-    hours = sorted(
-        {h for s in sessions for h in P.HOUR_PREFERENCE if s.start < h * 60 + 60 and h * 60 < s.end}
-    )
-    w = np.array([P.HOUR_PREFERENCE[h] for h in hours])
-    return np.array(hours), w / w.sum()
-
-
-def _book(times: np.ndarray, pref: np.ndarray, lead: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Slot index of each request (-1 when lost), processed in booking order.
-
-    Each request takes the free slot whose time is nearest to its preferred time (ties: the
-    earlier time, then the first slot in template order).
-    """
-    order = np.lexsort((u, -lead))
-    slot = np.full(lead.size, -1, dtype=np.int64)
-    free = sorted(zip(times.tolist(), range(times.size), strict=True))
-    prefs = pref.tolist()
-    for i in order.tolist():
-        if not free:
-            break
-        p = prefs[i]
-        pos = bisect.bisect_left(free, (p, -1))
-        if pos == len(free) or (pos > 0 and p - free[pos - 1][0] <= free[pos][0] - p):
-            pos = bisect.bisect_left(free, (free[pos - 1][0], -1))
-        slot[i] = free.pop(pos)[1]
-    return slot
 
 
 def generate_polyclinic(
@@ -136,22 +106,7 @@ def generate_polyclinic(
     requests = np.zeros(len(_VT), dtype=np.int64)
     lost = np.zeros(len(_VT), dtype=np.int64)
     roster_rows: list[tuple] = []
-    cols: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "vt",
-            "pid",
-            "booking",
-            "appt",
-            "arrival",
-            "start",
-            "end",
-            "dur",
-            "doctor",
-            "status",
-            "p",
-        )
-    }
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
     for di, day in enumerate(days):
         w = day.weekday()
         sessions = sessions_for(spec, w)
@@ -166,54 +121,19 @@ def generate_polyclinic(
         duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
         for k, docs in enumerate(on_duty):
             duty[k, docs] = True
-        hours, hour_p = _open_hours(sessions)
         base = (day.toordinal() - _EPOCH) * 86400
         # --- appointment requests and booking -------------------------------------------
-        b_vt, b_min, b_sess, b_lead, b_u = [], [], [], [], []
-        for k, v in enumerate(_VT):
-            m = mean_arr[k, w] * season[di]
-            n = int(rng.negative_binomial(P.DISPERSION, P.DISPERSION / (P.DISPERSION + m)))
-            requests[k] += n
-            if n == 0:
-                continue
-            st, se, dc = by_wd[w][k]
-            ok = duty[se, dc]
-            times, sess_of = st[ok], se[ok]
-            lead = np.floor(rng.gamma(v.lead_shape, v.lead_mean_days / v.lead_shape, n))
-            u = rng.random(n)
-            pref = rng.choice(hours, size=n, p=hour_p) * 60.0 + rng.uniform(0, 60, n)
-            slot = _book(times, pref, lead, u)
-            got = slot >= 0
-            lost[k] += int(n - got.sum())
-            b_vt.append(np.full(int(got.sum()), k))
-            b_min.append(times[slot[got]])
-            b_sess.append(sess_of[slot[got]])
-            b_lead.append(lead[got])
-            b_u.append(u[got])
-        if not b_vt:
-            b_vt, b_min, b_sess, b_lead, b_u = ([np.zeros(0)] for _ in range(5))
-        vt = np.concatenate(b_vt).astype(np.int64)
-        appt = (np.concatenate(b_min) * 60).astype(np.int64)
-        order = np.lexsort((vt, appt))
-        vt, appt = vt[order], appt[order]
-        sess = np.concatenate(b_sess)[order]
-        lead = np.concatenate(b_lead)[order].astype(np.int64)
-        u = np.concatenate(b_u)[order]
-        advance = -lead * 86400 + np.round((8 + 12 * u) * 3600).astype(np.int64)
-        same_day = np.maximum(appt - np.round((30 + 90 * u) * 60).astype(np.int64), 6 * 3600)
-        booking = np.where(lead > 0, advance, same_day)
+        bk, req_today, lost_today = book_day(
+            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions
+        )
+        requests += req_today
+        lost += lost_today
+        vt, appt, sess = bk["vt"], bk["appt"], bk["session"]
+        booking = booking_seconds(appt, bk["lead"], bk["u"])
         # --- patients, cancellations, no-shows ----------------------------------------------
         nb = vt.size
-        pid = np.empty(nb, dtype=np.int64)
-        gen = reg.general(nb)
         today = day.toordinal()
-        for i in range(nb):
-            if vt[i] == 1:
-                pid[i] = reg.chronic(today)
-            elif vt[i] == 2:
-                pid[i] = reg.new_patient()
-            else:
-                pid[i] = gen[i]
+        pid = reg.assign(_NAMES[vt].tolist(), today)
         age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
         prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
         p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
@@ -226,20 +146,8 @@ def generate_polyclinic(
         )
         status = np.where(cancel, 2, np.where(no_show, 1, 0))
         # --- walk-ins ----------------------------------------------------------------------
-        w_arr, w_sess = [], []
-        for k, s in enumerate(sessions):
-            for h, r in P.WALK_IN_PROFILE.items():
-                lo, hi = max(h * 60, s.start), min(h * 60 + 60, s.end - 30)
-                if hi <= lo:
-                    continue
-                rate = r * s.doctors * P.WEEKDAY_FACTOR[w] * season[di] * (hi - lo) / 60.0
-                c = int(rng.poisson(rate))
-                w_arr.append(lo * 60 + rng.integers(0, (hi - lo) * 60, size=c))
-                w_sess.append(np.full(c, k))
-        wa = np.concatenate(w_arr).astype(np.int64) if w_arr else np.zeros(0, np.int64)
-        ws = np.concatenate(w_sess).astype(np.int64) if w_sess else np.zeros(0, np.int64)
+        wa, ws, wvt = walk_ins(rng, sessions, w, season[di])
         nw = wa.size
-        wvt = _WALK_VT[rng.choice(len(_WALK_VT), size=nw, p=_WALK_P)]
         wpid = reg.general(nw)
         # --- the clinic day ----------------------------------------------------------------
         q_arr = np.concatenate([arrival[came], wa])
@@ -270,8 +178,8 @@ def generate_polyclinic(
         # --- patient history after the day ------------------------------------------------
         for x in pid[no_show].tolist():
             reg.no_shows[x] += 1
-        reg.after_chronic_visits(pid[vt == 1].tolist(), today)
-        reg.after_new_visits(pid[vt == 2].tolist(), today)
+        reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
+        reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
     return _assemble(spec, template, means, cols, roster_rows, reg, requests, lost)
 
 

@@ -107,6 +107,16 @@ class PatientRegistry:
         """``n`` patients drawn uniformly from the general population."""
         return self._rng.integers(0, self._population, size=n)
 
+    def assign(self, visit_types: list[str], day: int) -> np.ndarray:
+        """The patient of each booking of ``day`` (ordinal), in the order given."""
+        out = self.general(len(visit_types))
+        for i, vt in enumerate(visit_types):
+            if vt == "chronic_followup":
+                out[i] = self.chronic(day)
+            elif vt == "new_patient":
+                out[i] = self.new_patient()
+        return out
+
     def new_patient(self) -> int:
         """A brand-new patient (general age mix)."""
         return self._add(self._draw(_AGE_CUM_GENERAL))
