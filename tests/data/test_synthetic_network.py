@@ -233,3 +233,18 @@ def test_cli_demo_data(tmp_path) -> None:
     bad = runner.invoke(app, ["demo-data", "--out", str(out), "--start", "2025-02-30"])
     assert bad.exit_code == 2
     assert re.search(r"--start", bad.output)
+
+
+def test_seeded_regression() -> None:
+    """Pinned figures: a deliberate model change must update them (and GENERATOR_VERSION)."""
+    net = generate_network(1, 14, 42)
+    a = net.attendances
+    assert net.truth["polyclinics"]["PC01"]["doctors"] == 5
+    assert (len(a), len(net.roster), len(net.slot_template)) == (1245, 20, 825)
+    assert a["status"].value_counts().to_dict() == {
+        "attended": 946,
+        "no_show": 159,
+        "walk_in": 86,
+        "cancelled": 54,
+    }
+    assert round(a["consultation_duration_minutes"].sum(), 1) == 13494.9
