@@ -86,3 +86,36 @@ def test_summary_matches_comparison_csv(out):
         (table.polyclinic_id == "NETWORK") & (table.weekday == -1) & (table.source == "simulator")
     ].iloc[0]
     assert doc["network"]["wait_mean_current"] == pytest.approx(row["wait_mean_current"], abs=1e-5)
+
+
+def test_minimal_result_renders(tmp_path):
+    """Evaluator-only KPIs, no hourly / sensitivity / envelope tables: the report leaves the
+    missing figures out, summary values missing from the run are null."""
+    import pandas as pd
+
+    from polyslot.examples import example_clinic_model
+    from polyslot.report.demo import respaced_template
+    from polyslot.results import KPI_COLUMNS, NetworkResult, PolyclinicResult
+
+    model = example_clinic_model(doctors=1, polyclinic_id="Solo")
+    rows = [
+        (scen, "evaluator", d, "wait_mean", w, w, w, 1)
+        for scen, w in (("current", 20.0), ("recommended", 9.0))
+        for d in (0, 1)
+    ]
+    res = PolyclinicResult(
+        "Solo",
+        model,
+        model.current_template,
+        respaced_template(model),
+        pd.DataFrame(rows, columns=list(KPI_COLUMNS)),
+    )
+    written = write_deliverables(NetworkResult((res,)), tmp_path)
+    text = written["report.html"].read_text(encoding="utf-8")
+    assert count_figures(text) == 2  # network + slot heatmap
+    doc = json.loads(written["summary.json"].read_text())
+    entry = doc["polyclinics"][0]
+    assert entry["wait_mean_current"] == 20.0 and entry["source"] == "evaluator"
+    assert entry["utilization_current"] is None
+    assert "Not computed in this run" in text
+    assert "### Monday" in written["guide.md"].read_text()
