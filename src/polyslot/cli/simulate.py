@@ -73,6 +73,9 @@ def register(app: typer.Typer) -> None:
         polyclinic: Annotated[str | None, typer.Option(help="Polyclinic id (replay).")] = None,
         start: Annotated[str | None, typer.Option(help="First date (replay).")] = None,
         end: Annotated[str | None, typer.Option(help="Last date (replay).")] = None,
+        staffing: Annotated[
+            str, typer.Option(help="Replay doctors: roster (recorded) or template sessions.")
+        ] = "roster",
         out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
     ) -> None:
         """Simulate a schedule (appointment order, one doctor), a clinic day, or replay history."""
@@ -106,11 +109,11 @@ def register(app: typer.Typer) -> None:
                 days = load_history(
                     str(replay), polyclinic or cm.polyclinic_id, start=start, end=end
                 )
-                scen: dict[str, Any] = {"current": cm.current_template}
+                scen: dict[str, Any] = {"recorded": None, "current": cm.current_template}
                 if tpl is not None:
                     scen["candidate"] = tpl
                 result = run_replay(
-                    days, cm, scen, config=cfg, seed=seed, workers=workers
+                    days, cm, scen, config=cfg, seed=seed, workers=workers, staffing=staffing
                 ).to_dict()
             else:
                 from polyslot.simulate.clinic_runs import simulate_clinic_day

@@ -8,9 +8,12 @@ for the ``appointment`` discipline) and holds them for their consultation time.
 Duty and overtime: a session's server starts at its ``start``. At its ``end`` it stops taking
 patients, except that it runs on while patients are waiting for it and no other doctor can take
 them: with the pooled queue, while no other session is on duty; with a dedicated queue, until
-its own queue is empty. A consultation in progress is always finished. So the day runs on until
-everyone present is seen; patients who arrive when no doctor is or will be on duty are counted
-``unseen``. Breaks are gaps between a doctor's sessions.
+its own queue is empty. A consultation in progress is always finished. A doctor also stays past
+the session end until their booked patients who are still on the way have arrived (patients who
+come, and are not turned walk-in by the late policy; no-shows are not waited for), as a doctor
+with the day's list does. So the day runs on until everyone present is seen; patients who arrive
+when no doctor is or will be on duty are counted ``unseen``. Breaks are gaps between a doctor's
+sessions.
 
 Late policy: a booked patient arriving more than ``late_threshold`` minutes after the
 appointment is seen as a walk-in (queue key = arrival, any doctor), ``None`` disables it.
@@ -95,6 +98,13 @@ class _Day:
             late = ~walk & (np.nan_to_num(lateness, nan=-np.inf) > config.late_threshold)
         self.as_walk = walk | late
         self.key = np.where(self.as_walk, plan.arrival, plan.appointment).tolist()
+        # a doctor stays past the session end for their booked patients still on the way
+        # (those who come and are not turned walk-in by the late policy)
+        expected = ~self.as_walk & np.isfinite(plan.arrival)
+        self.release = [s.end for s in plan.servers]
+        for i in np.flatnonzero(expected).tolist():
+            b = int(plan.booked_server[i])
+            self.release[b] = max(self.release[b], float(plan.arrival[i]))
         self.service = plan.service.tolist()
         ns = len(plan.servers)
         self.alive = [True] * ns
@@ -169,10 +179,11 @@ class _Day:
         prio = self.disc is Discipline.APPOINTMENT
         if srv.start > env.now:
             yield env.timeout(srv.start - env.now)
-        end_ev = env.timeout(srv.end - env.now)
+        release = self.release[s]
+        end_ev = env.timeout(release - env.now)
         end_ev.callbacks.append(lambda _ev: self._wake(s))
         while True:
-            if env.now >= srv.end and (
+            if env.now >= release and (
                 not q.items or (self.disc.pooled and self._others_on_duty(s))
             ):
                 break

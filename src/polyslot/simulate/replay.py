@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.errors import InputError
 from polyslot.simulate.clinic import ClinicConfig, simulate_day
 from polyslot.simulate.dayplan import DayPlan, ServiceSampler, servers_for
 from polyslot.simulate.history import HistoricalDay
@@ -99,24 +100,32 @@ def plan_for(
     model: ClinicModel,
     template: SlotTemplate | Layout | None,
     sampler: ServiceSampler,
+    staffing: str = "roster",
 ) -> DayPlan:
     """The :class:`DayPlan` of ``day`` under ``template`` (None = as recorded) with uniforms
-    ``u`` (one per booked patient, then one per walk-in) for the consultation times."""
+    ``u`` (one per booked patient, then one per walk-in) for the consultation times.
+
+    ``staffing="roster"`` staffs the day with its recorded roster; ``"template"`` with the
+    template's doctor sessions."""
     layout = (
         Layout(model, template, day.weekday) if isinstance(template, SlotTemplate) else template
     )
     if layout is None or not layout.times:
-        servers = day.servers
         appt = day.appointment
+        rank = np.arange(appt.size)
+    else:
+        appt, rank = layout.place(day.appointment, day.visit_type)
+    if layout is not None and layout.times and staffing == "template":
+        servers = layout.servers
+        booked = rank
+    else:  # the day's roster; booked patient -> on-duty server (rank mod n)
+        servers = day.servers
         booked = np.zeros(appt.size, dtype=np.int64)
-        for j, t in enumerate(appt.tolist()):
+        for j, (t, k) in enumerate(zip(appt.tolist(), rank.tolist(), strict=True)):
             on = [i for i, s in enumerate(servers) if s.start <= t < s.end] or list(
                 range(len(servers))
             )
-            booked[j] = on[j % len(on)]
-    else:
-        servers = layout.servers
-        appt, booked = layout.place(day.appointment, day.visit_type)
+            booked[j] = on[k % len(on)]
     vts = day.visit_type + day.walk_in_visit_type
     return DayPlan(
         servers=servers,
@@ -139,6 +148,7 @@ class _Task:
     config: ClinicConfig
     seed: int
     replications: int
+    staffing: str
 
 
 def _replay_days(task: _Task, days: Sequence[tuple[int, HistoricalDay]]) -> list[dict[str, Any]]:
@@ -154,7 +164,7 @@ def _replay_days(task: _Task, days: Sequence[tuple[int, HistoricalDay]]) -> list
                 key = (k, day.weekday)
                 if key not in layouts:
                     layouts[key] = None if tpl is None else Layout(task.model, tpl, day.weekday)
-                plan = plan_for(day, u, task.model, layouts[key], sampler)
+                plan = plan_for(day, u, task.model, layouts[key], sampler, task.staffing)
                 res = simulate_day(plan, task.config)
                 seen = res.records["seen"]
                 rows.append(
@@ -224,13 +234,25 @@ def replay(
     seed: int = 0,
     replications: int = 1,
     workers: int = 1,
+    staffing: str = "roster",
 ) -> ReplayResult:
     """Replay ``days`` under every scenario (name -> template, None = as recorded).
 
-    Days are split over ``workers`` processes (1 = serial); results do not depend on it.
+    ``staffing`` is ``"roster"`` (each day's recorded roster, the default) or ``"template"``
+    (the template's doctor sessions). Days are split over ``workers`` processes (1 = serial);
+    results do not depend on it.
     """
+    if staffing not in ("roster", "template"):
+        raise InputError("must be 'roster' or 'template'", field="staffing", value=staffing)
+    if replications < 1:
+        raise InputError("must be >= 1", field="replications", value=replications)
     task = _Task(
-        model, tuple(scenarios.items()), config or ClinicConfig(), int(seed), int(replications)
+        model,
+        tuple(scenarios.items()),
+        config or ClinicConfig(),
+        int(seed),
+        int(replications),
+        staffing,
     )
     indexed = list(enumerate(days))
     if workers <= 1 or len(indexed) < 2:
