@@ -1,0 +1,313 @@
+"""The exact discrete-time Lindley recursion (De Vuyst, Bruneel & Fiems), the hot kernel.
+
+Everything here works on plain arrays, in absolute slots. Patient ``k`` (0-based here) has
+appointment ``tau[k]``, an arrival offset PMF ``opmf[k, j] = P(offset = olo[k] + j)``, and an
+effective consultation PMF ``bpmf[k, b] = P(B_k = b)`` that already mixes in the no-show
+(``p_k`` at 0). With ``D_{-1} = doctor_start`` (doctor arrival) and ``A_k = tau_k + offset_k``:
+
+    S_k = max(A_k, D_{k-1}),  D_k = S_k + B_k,
+    W_k = (D_{k-1} - A_k)^+   (wait),   I_k = (A_k - D_{k-1})^+   (idle before k).
+
+Only the probabilities that can still matter are computed (the paper's insight): the PMF of
+``D_k`` is needed only below the absolute horizon ``H = max(L, max_k(tau_k + max offset_k)) - 1``,
+because every later quantity that needs a PMF (idle before a later patient, idle at the session
+end) only looks at values below an arrival time or below ``L``. Means and variances are carried
+exactly through the identities ``W - I = D - A``, ``W * I = 0`` and ``S = D + I``:
+
+    E[W] = E[D] - E[A] + E[I],   Var W = Var D + Var A - Var I - 2 E[I] E[W],
+    E[S] = E[D] + E[I],          Var S = Var D + Var I + 2 Cov(D, I),
+
+so nothing is truncated: probability mass above ``H`` is simply never needed. Overtime and
+idle at the end are the wait and idle of a punctual virtual patient at ``L``.
+
+The kernel ``core`` is written once in plain Python and compiled with numba when available;
+:func:`core_numpy` is a numpy implementation of the same algorithm (the fallback).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = [
+    "HAVE_NUMBA",
+    "USE_NUMBA",
+    "core",
+    "core_numpy",
+    "run_core",
+    "end_moments",
+    "N_PAT",
+    "N_SC",
+]
+
+N_PAT = 4  # per-patient outputs: wait_mean, wait_var, idle_mean, idle_var
+N_SC = 6  # scalars: completion mean, completion var, overtime mean/var, end idle mean/var
+
+try:  # pragma: no cover - depends on the environment
+    import numba
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    numba = None
+    HAVE_NUMBA = False
+
+USE_NUMBA = HAVE_NUMBA and os.environ.get("POLYSLOT_NO_NUMBA", "") not in ("1", "true", "yes")
+
+
+def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
+    k0, tau, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
+    D, LO, HI, ED, VD, sbuf, pat, sc,
+):  # fmt: skip
+    """Run the recursion from patient ``k0`` on (rows ``0..k0`` of ``D`` must be filled).
+
+    Row ``k`` of ``D`` (absolute slots ``0..H``) holds the PMF of the departure of the
+    ``k``-th patient counted from 1 (row 0 = the doctor's arrival) on ``[LO[k], HI[k]]``;
+    ``ED``/``VD`` hold its exact mean and variance. Fills ``pat[:, k0:]`` and ``sc``.
+    ``brev[k, i] = P(B_k = bhi[k] - i)`` is the reversed service PMF; ``D`` rows have 8 spare
+    slots after ``H``; ``sbuf`` holds S at offset ``P = brev.shape[1]`` with zero guards.
+    """
+    K = tau.shape[0]
+    P = brev.shape[1]
+    for k in range(k0, K):
+        row = D[k]
+        lo = LO[k]
+        hi = HI[k]
+        ed = ED[k]
+        vd = VD[k]
+        amin = tau[k] + olo[k]
+        nof = olen[k]
+        # ---- idle before patient k: I = (A - D)^+ needs D only below max(A)
+        ei = 0.0
+        ei2 = 0.0
+        cov = 0.0
+        for j in range(nof):
+            q = opmf[k, j]
+            if q == 0.0:
+                continue
+            a = amin + j
+            top = min(a - 1, hi)
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            if top >= lo:
+                seg = row[lo : top + 1]
+                for i in range(seg.shape[0]):
+                    p = seg[i]
+                    g = a - lo - i
+                    s1 += p * g
+                    s2 += p * g * g
+                    s3 += p * (lo + i - ed) * g
+            ei += q * s1
+            ei2 += q * s2
+            cov += q * s3
+        vi = max(ei2 - ei * ei, 0.0)
+        ea = tau[k] + omean[k]
+        ew = ed - ea + ei
+        pat[0, k] = ew
+        pat[1, k] = max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0)
+        pat[2, k] = ei
+        pat[3, k] = vi
+        es = ed + ei
+        vs = max(vd + vi + 2.0 * cov, 0.0)
+        # ---- start of service S = max(A, D): PMF on [slo, shi]
+        slo = max(lo, amin)
+        shi = min(max(hi, amin + nof - 1), H)
+        if nof == 1:
+            mass = 0.0
+            top = min(slo - 1, hi)
+            if top >= lo:
+                seg = row[lo : top + 1]
+                for i in range(seg.shape[0]):
+                    mass += seg[i]
+            if slo <= shi:
+                dst = sbuf[P + slo : P + shi + 1]
+                n_in = max(min(hi, shi) - slo + 1, 0)
+                src = row[slo : slo + n_in]
+                for i in range(n_in):
+                    dst[i] = src[i]
+                for i in range(n_in, dst.shape[0]):
+                    dst[i] = 0.0
+                dst[0] += mass
+        else:
+            fd = 0.0
+            for x in range(lo, min(slo - 1, hi) + 1):
+                fd += row[x]
+            fa = 0.0
+            for j in range(min(slo - amin, nof)):
+                fa += opmf[k, j]
+            prev = 0.0
+            for x in range(slo, shi + 1):
+                if x <= hi:
+                    fd += row[x]
+                j = x - amin
+                if j < nof:
+                    fa += opmf[k, j]
+                else:
+                    fa = 1.0
+                f = fd * fa
+                sbuf[P + x] = f - prev
+                prev = f
+        # ---- departure D_k = S + B on [nlo, nhi]: output-stationary blocks of 8 (vectorised)
+        nrow = D[k + 1]
+        b0 = blo[k]
+        b1 = bhi[k]
+        m = b1 - b0 + 1
+        nlo = slo + b0
+        nhi = min(shi + b1, H)
+        if slo <= shi:
+            sbuf[P + slo - m + 1 : P + slo] = 0.0
+            sbuf[P + shi + 1 : P + shi + m + 8] = 0.0
+            wrow = brev[k]
+            x = nlo
+            while x <= nhi:
+                a0 = 0.0
+                a1 = 0.0
+                a2 = 0.0
+                a3 = 0.0
+                a4 = 0.0
+                a5 = 0.0
+                a6 = 0.0
+                a7 = 0.0
+                base = P + x - b1
+                sv = sbuf[base : base + m + 7]  # a view indexed from 0: no wraparound checks
+                for i in range(m):
+                    wi = wrow[i]
+                    a0 += wi * sv[i]
+                    a1 += wi * sv[i + 1]
+                    a2 += wi * sv[i + 2]
+                    a3 += wi * sv[i + 3]
+                    a4 += wi * sv[i + 4]
+                    a5 += wi * sv[i + 5]
+                    a6 += wi * sv[i + 6]
+                    a7 += wi * sv[i + 7]
+                nrow[x] = a0
+                nrow[x + 1] = a1
+                nrow[x + 2] = a2
+                nrow[x + 3] = a3
+                nrow[x + 4] = a4
+                nrow[x + 5] = a5
+                nrow[x + 6] = a6
+                nrow[x + 7] = a7
+                x += 8
+        LO[k + 1] = nlo
+        HI[k + 1] = nhi
+        ED[k + 1] = es + bmean[k]
+        VD[k + 1] = vs + bvar[k]
+    # ---- session end: a punctual virtual patient at L
+    row = D[K]
+    lo = LO[K]
+    hi = HI[K]
+    ed = ED[K]
+    vd = VD[K]
+    s1 = 0.0
+    s2 = 0.0
+    for x in range(lo, min(L - 1, hi) + 1):
+        p = row[x]
+        g = L - x
+        s1 += p * g
+        s2 += p * g * g
+    vie = max(s2 - s1 * s1, 0.0)
+    eot = ed - L + s1
+    sc[0] = ed
+    sc[1] = vd
+    sc[2] = eot
+    sc[3] = max(vd - vie - 2.0 * s1 * eot, 0.0)
+    sc[4] = s1
+    sc[5] = vie
+
+
+if USE_NUMBA:
+    core = numba.njit(cache=True, nogil=True, fastmath=True)(_core_py)
+else:  # pragma: no cover
+    core = None
+
+
+def core_numpy(
+    k0, tau, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
+    D, LO, HI, ED, VD, sbuf, pat, sc,
+):  # fmt: skip
+    """Numpy implementation of :func:`core` (same arguments, same results)."""
+    K = tau.shape[0]
+    for k in range(k0, K):
+        lo, hi, ed, vd = int(LO[k]), int(HI[k]), ED[k], VD[k]
+        amin = int(tau[k] + olo[k])
+        nof = int(olen[k])
+        q = opmf[k, :nof]
+        a = amin + np.arange(nof)
+        top = min(amin + nof - 2, hi)
+        if top >= lo:
+            x = np.arange(lo, top + 1)
+            g = np.maximum(a[:, None] - x[None, :], 0)  # (nof, n)
+            pq = q[:, None] * D[k, lo : top + 1][None, :]
+            ei = float((pq * g).sum())
+            ei2 = float((pq * g * g).sum())
+            cov = float((pq * (x - ed)[None, :] * g).sum())
+        else:
+            ei = ei2 = cov = 0.0
+        vi = max(ei2 - ei * ei, 0.0)
+        ew = ed - tau[k] - omean[k] + ei
+        pat[:, k] = (ew, max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0), ei, vi)
+        es = ed + ei
+        vs = max(vd + vi + 2.0 * cov, 0.0)
+        slo = max(lo, amin)
+        shi = min(max(hi, amin + nof - 1), H)
+        if shi >= slo:
+            xs = np.arange(slo, shi + 1)
+            fd = np.zeros(shi - slo + 1)
+            inside = xs <= hi
+            below = float(D[k, lo : min(slo, hi + 1)].sum()) if slo > lo else 0.0
+            fd[inside] = D[k, slo : min(hi, shi) + 1]
+            fd = below + np.cumsum(fd)
+            jj = xs - amin
+            fa = np.where(jj < nof, np.cumsum(q)[np.minimum(jj, nof - 1)], 1.0)
+            f = fd * fa
+            sv = np.diff(np.concatenate([[0.0], f]))
+            b0, b1 = int(blo[k]), int(bhi[k])
+            conv = np.convolve(sv, brev[k, : b1 - b0 + 1][::-1])
+            nlo = slo + b0
+            nhi = min(shi + b1, H)
+            D[k + 1, nlo : nhi + 1] = conv[: nhi - nlo + 1]
+        else:
+            nlo, nhi = slo + int(blo[k]), min(shi + int(bhi[k]), H)
+        LO[k + 1], HI[k + 1] = nlo, nhi
+        ED[k + 1] = es + bmean[k]
+        VD[k + 1] = vs + bvar[k]
+    lo, hi = int(LO[K]), int(HI[K])
+    top = min(L - 1, hi)
+    if top >= lo:
+        g = L - np.arange(lo, top + 1)
+        p = D[K, lo : top + 1]
+        s1, s2 = float(p @ g), float(p @ (g * g))
+    else:
+        s1 = s2 = 0.0
+    ed, vd = ED[K], VD[K]
+    vie = max(s2 - s1 * s1, 0.0)
+    eot = ed - L + s1
+    sc[:] = (ed, vd, eot, max(vd - vie - 2.0 * s1 * eot, 0.0), s1, vie)
+
+
+def run_core(*args) -> None:
+    """Dispatch to the numba kernel when available, else to the numpy implementation."""
+    if core is not None:
+        core(*args)
+    else:  # pragma: no cover
+        core_numpy(*args)
+
+
+def end_moments(pmf: np.ndarray, lo: int, hi: int, mean: float, var: float, t: int):
+    """Moments of ``(X - t)^+`` and ``(t - X)^+`` from the PMF of ``X`` known below ``t``.
+
+    ``pmf[x]`` (absolute index) must be exact for ``lo <= x <= min(hi, t - 1)``; ``mean`` and
+    ``var`` are the exact moments of ``X``. Returns ``(pos_mean, pos_var, neg_mean, neg_var)``.
+    """
+    top = min(t - 1, hi)
+    if top >= lo:
+        g = t - np.arange(lo, top + 1, dtype=np.float64)
+        p = pmf[lo : top + 1]
+        s1, s2 = float(p @ g), float(p @ (g * g))
+    else:
+        s1 = s2 = 0.0
+    vneg = max(s2 - s1 * s1, 0.0)
+    epos = mean - t + s1
+    return epos, max(var - vneg - 2.0 * s1 * epos, 0.0), s1, vneg
