@@ -9,7 +9,7 @@ import pytest
 
 from polyslot.report import write_deliverables
 from polyslot.report.demo import demo_network_result
-from polyslot.report.html import count_figures, render_report
+from polyslot.report.html import count_figures
 
 # network figure + per clinic: heatmap, hourly, utilisation, tornado, curves, envelope
 FIGURES_PER_CLINIC = 6
@@ -70,10 +70,30 @@ def test_report_sections_in_order(out):
         assert needle in text
 
 
-def test_report_is_deterministic():
-    a = render_report(demo_network_result(n_polyclinics=1, seed=5))
-    b = render_report(demo_network_result(n_polyclinics=1, seed=5))
-    assert a == b
+def test_outputs_identical_across_processes_and_hash_seeds(tmp_path):
+    """Same result -> byte-identical files, whatever PYTHONHASHSEED (set order) is."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from polyslot.report import write_deliverables\n"
+        "from polyslot.report.demo import demo_network_result\n"
+        "write_deliverables(demo_network_result(n_polyclinics=1, seed=5), sys.argv[1])\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / seed)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        for seed in ("1", "2")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*.*"))
+    assert len(files) == 7
+    for rel in files:
+        assert (tmp_path / "1" / rel).read_bytes() == (tmp_path / "2" / rel).read_bytes(), rel
 
 
 def test_summary_matches_comparison_csv(out):
