@@ -50,7 +50,7 @@ class EstimateConfig:
     late_threshold_minutes: float = 15.0
     test_fraction: float = 0.2
     service_pmf: str = "fitted"
-    max_train_rows: int = 20_000
+    max_train_rows: int = 30_000
     backtest_origins: int = 4
     horizon_days: int = 7
     interval_level: float = 0.9

@@ -4,8 +4,10 @@ Definition: the requests of a day are the booked appointments for that day (atte
 and cancelled, counted by appointment date); walk-ins are reported separately. Days the
 polyclinic was closed (no booked appointment of any type) are left out. A booked count that
 reached the day's capacity (the current template's slots of that visit type and weekday,
-scaled by the day's rostered doctor-minutes relative to the weekday's usual, minus one for
-rounding) is treated as right-censored, see :mod:`polyslot.estimate.demand_model`.
+scaled by the day's rostered doctor-minutes relative to the weekday's median, less one slot
+for rounding or, on a day with fewer doctors than usual, less the slots the missing doctors
+would have held, since which doctor is absent is unknown) is treated as right-censored,
+see :mod:`polyslot.estimate.demand_model`.
 
 The fitted daily mean averaged over a whole year gives ``DemandRate.mean`` for each weekday;
 ``variance`` is the NB2 day-to-day variance plus the seasonal spread of the mean, and the
@@ -77,28 +79,37 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
 
 
-def _capacity(series: pd.DataFrame, template: SlotTemplate | None, vt: str) -> np.ndarray:
+def _capacity(
+    series: pd.DataFrame, template: SlotTemplate | None, vt: str, scale: bool = True
+) -> np.ndarray:
     if template is None:
         return np.full(len(series), np.inf)
     counts = template.to_frame()
     counts = counts[counts["visit_type"] == vt].groupby("weekday").size()
     cap = series["weekday"].map(counts).fillna(0).to_numpy(float)
     docmin = series["docmin"].to_numpy(float)
-    if np.isfinite(docmin).any():
+    if scale and np.isfinite(docmin).any():
         usual = series.groupby("weekday")["docmin"].transform("median").to_numpy(float)
         ratio = np.where(np.isfinite(docmin) & (usual > 0), np.minimum(docmin / usual, 1), 1)
-        cap = np.floor(cap * ratio)
+        cap = cap * ratio
     return cap
 
 
-def _fit(s: pd.DataFrame, cap: np.ndarray, weekdays: list[int], start=None):
+def _censored(y: np.ndarray, cap: np.ndarray, full_cap: np.ndarray) -> np.ndarray:
+    """Days whose bookings reached the capacity, allowing one slot for rounding and, on days
+    with fewer doctors than usual, the slots the missing doctors would have held."""
+    return (cap > 0) & (y >= cap - np.maximum(1.0, full_cap - cap))
+
+
+def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], start=None):
     X = design(s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays)  # noqa: N806
     y = s["y"].to_numpy(float)
-    censored = (cap > 0) & (y >= cap - 1)
+    censored = _censored(y, cap, full)
     return CensoredNegBin(y, X, censored).fit(start_params=start)
 
 
-def _mase(s: pd.DataFrame, cap: np.ndarray, weekdays: list[int], params, config) -> dict:
+def _mase(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], params,
+          config) -> dict:
     h, k = config.horizon_days, config.backtest_origins
     n = len(s)
     if n < h * k + 28:
@@ -109,12 +120,13 @@ def _mase(s: pd.DataFrame, cap: np.ndarray, weekdays: list[int], params, config)
     for j in range(k, 0, -1):
         o = n - j * h
         train, test = s.iloc[:o], s.iloc[o : o + h]
-        res = _fit(train, cap[:o], weekdays, start=params)
+        res = _fit(train, cap[:o], full[:o], weekdays, start=params)
         Xt = design(test["weekday"].to_numpy(), test["doy"].to_numpy(float), None,  # noqa: N806
                     weekdays)
         mu = np.exp(Xt @ res.params[:-1])
-        pred = expected_bookings(mu, math.exp(res.params[-1]), np.where(
-            np.isfinite(cap[o : o + h]), cap[o : o + h], 10 * mu.max() + 100))
+        c = cap[o : o + h]
+        pred = expected_bookings(mu, math.exp(res.params[-1]),
+                                 np.where(np.isfinite(c), np.round(c), 10 * mu.max() + 100))
         last = {}
         for t in range(o):
             last[wd[t]] = y[t]
@@ -146,6 +158,7 @@ def estimate_demand(
         s = s.reset_index(drop=True)
         weekdays = sorted(int(w) for w in s["weekday"].unique())
         cap = _capacity(s, templates.get(pc), vt)
+        full = _capacity(s, templates.get(pc), vt, scale=False)
         row = {"polyclinic_id": pc, "visit_type": vt, "days": len(s)}
         if len(s) < 3 * len(weekdays) or s["y"].sum() == 0:
             for w in weekdays:
@@ -157,7 +170,7 @@ def estimate_demand(
             row.update(model="weekday mean (sparse)", sparse=True)
             rows.append(row)
             continue
-        res = _fit(s, cap, weekdays)
+        res = _fit(s, cap, full, weekdays)
         r = math.exp(float(res.params[-1]))
         for w in weekdays:
             X = design(np.full(doy.size, w), doy, None, weekdays)  # noqa: N806
@@ -169,8 +182,8 @@ def estimate_demand(
                 DemandRate(vt, w, m, var, lo, hi, config.interval_level))
         row.update(model="censored NB2 GLM (weekday + yearly Fourier)", sparse=False,
                    dispersion=round(r, 3),
-                   censored_days=int(((cap > 0) & (s["y"].to_numpy() >= cap - 1)).sum()))
-        row.update(_mase(s, cap, weekdays, res.params, config))
+                   censored_days=int(_censored(s["y"].to_numpy(float), cap, full).sum()))
+        row.update(_mase(s, cap, full, weekdays, res.params, config))
         if row.get("mase") is not None:
             row["beats_seasonal_naive"] = bool(row["mase"] < row["mase_seasonal_naive"])
         rows.append(row)

@@ -45,7 +45,7 @@ class NoShowModel:
         self,
         extra_features: tuple[str, ...] = (),
         C: float = 1.0,  # noqa: N803 - scikit-learn's name
-        calibration: str = "sigmoid",
+        calibration: str = "none",
         random_state: int = 0,
     ) -> None:
         self.extra_features = extra_features

@@ -3,7 +3,9 @@
 The built-in :class:`~polyslot.estimate.noshow.NoShowModel` is trained on the bookings before a
 time cutoff (the last ``test_fraction`` of the date range is held out), evaluated on the
 held-out bookings (AUC, Brier score, calibration table), and its predicted probabilities are
-averaged over all historical bookings of each cell to give the optimizer's rates. Only
+averaged over all historical bookings of each cell to give the optimizer's rates, after a
+last recalibration on all history (one log-odds shift per polyclinic x visit type so the
+booking-weighted mean equals the observed rate). Only
 attended and no-show bookings count (cancelled ones never had a chance to be missed).
 With NO_SHOW_PREDICTIONS (Story 06), the supplied probabilities are averaged instead.
 """
@@ -93,7 +95,7 @@ def booking_features(
     SELECT * EXCLUDE (y, lead_raw),
            CASE WHEN lead_raw <= 14 THEN lead_raw ELSE 7 * floor(lead_raw / 7) + 3 END
                AS lead_days,
-           count(*) AS n, sum(y) AS no_shows FROM f GROUP BY ALL
+           count(*) AS n, sum(y) AS no_shows FROM f GROUP BY ALL ORDER BY ALL
     """
     return con.execute(sql, [cutoff]).df()
 
@@ -135,6 +137,30 @@ def evaluation(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict:
     return out
 
 
+def _recalibrate(frame: pd.DataFrame) -> np.ndarray:
+    """Shift the log-odds of every polyclinic x visit type by one constant so that the
+    booking-weighted mean prediction equals the observed no-show rate over all history (the
+    model was trained on a sample; this removes its sampling error from the rates)."""
+    p = np.clip(frame["p"].to_numpy(float), 1e-6, 1 - 1e-6)
+    logit = np.log(p / (1 - p))
+    out = p.copy()
+    n = frame["n"].to_numpy(float)
+    keys = frame["polyclinic_id"].astype(str) + "\x1f" + frame["visit_type"].astype(str)
+    for _, idx in frame.groupby(keys.to_numpy()).indices.items():
+        target = frame["no_shows"].to_numpy(float)[idx].sum() / n[idx].sum()
+        target = min(max(target, 1e-4), 1 - 1e-4)
+        shift = 0.0
+        for _ in range(30):  # Newton on sum n (sigmoid(logit + shift) - target) = 0
+            q = 1 / (1 + np.exp(-(logit[idx] + shift)))
+            f = np.dot(n[idx], q) / n[idx].sum() - target
+            df = np.dot(n[idx], q * (1 - q)) / n[idx].sum()
+            shift -= f / max(df, 1e-9)
+            if abs(f) < 1e-10:
+                break
+        out[idx] = 1 / (1 + np.exp(-(logit[idx] + shift)))
+    return out
+
+
 def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
     out: dict[str, list[NoShowRate]] = {}
     for r in cells.itertuples(index=False):
@@ -168,14 +194,14 @@ def estimate_no_show(
     train = frame[~frame["test"] & frame["sampled"]]
     test = frame[frame["test"]]
     metrics: dict = {"source": "model",
-                     "model": "logistic regression, sigmoid-calibrated (3-fold CV)",
+                     "model": "logistic regression (maximum likelihood)",
                      "features": [*CATEGORICAL_FEATURES, *extras], "cutoff": str(cutoff),
                      "train_sample_fraction": round(frac, 4)}
     if train.empty or test.empty:
         train = frame[frame["sampled"]]
         metrics["note"] = "too few days for a time-based split; evaluated in-sample"
         test = frame
-    model = NoShowModel(tuple(extras), calibration="sigmoid", random_state=config.seed)
+    model = NoShowModel(tuple(extras), calibration="none", random_state=config.seed)
     X, y, w = _expand(train)  # noqa: N806
     model.fit(X, y, sample_weight=w)
     Xt, yt, wt = _expand(test)  # noqa: N806
@@ -183,9 +209,10 @@ def estimate_no_show(
     metrics["train_bookings"] = int(train["n"].sum())
     # the rates use a model refitted on the sampled bookings of the whole period
     X, y, w = _expand(frame[frame["sampled"]])  # noqa: N806
-    model = NoShowModel(tuple(extras), calibration="sigmoid", random_state=config.seed)
+    model = NoShowModel(tuple(extras), calibration="none", random_state=config.seed)
     model.fit(X, y, sample_weight=w)
     frame = frame.assign(p=model.predict_proba(frame)[:, 1])
+    frame["p"] = _recalibrate(frame)
     frame["pn"] = frame["p"] * frame["n"]
     cells = frame.groupby(["polyclinic_id", "visit_type", "weekday", "hour"], as_index=False)[
         ["pn", "n", "no_shows"]
