@@ -298,6 +298,8 @@ def _solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveRecord:
     if not cands:
         return replace(mip, time=spent)
     top = min(cands, key=lambda r: r.objective)  # type: ignore[arg-type, return-value]
+    if mip.status == SolveStatus.OPTIMAL and top.objective <= mip.objective + 1e-9:  # type: ignore[operator]
+        return replace(top, status=SolveStatus.OPTIMAL, gap=mip.gap, time=spent)
     status = SolveStatus.OPTIMAL if _gap(top.objective) <= opts["gap_rel"] else SolveStatus.FEASIBLE
     return replace(top, status=status, gap=_gap(top.objective), time=spent)
 
