@@ -26,6 +26,7 @@ __all__ = [
     "session_kpis_frame",
     "kpi_rows",
     "kpi_row",
+    "kpi_rows_from_days",
 ]
 
 #: The two templates every KPI is reported for.
@@ -215,3 +216,55 @@ def kpi_row(
         "ci_high": hi,
         "n": n,
     }
+
+
+def kpi_rows_from_days(days: pd.DataFrame, *, source: str, level: float = 0.95) -> pd.DataFrame:
+    """KPI rows per scenario x weekday from one row per simulated / replayed day.
+
+    Parameters
+    ----------
+    days : DataFrame
+        Columns ``scenario``, ``weekday`` and day KPIs named as in :data:`KPI_ALIASES` (e.g.
+        ``polyslot.simulate.replay`` ``ReplayResult.days``: one row per date x scenario x
+        replication).
+    source : str
+        ``simulator`` or ``replay`` (or ``evaluator``).
+    level : float
+        Confidence level of the Student-t interval of each mean.
+
+    Returns
+    -------
+    DataFrame
+        :data:`KPI_COLUMNS`; ``mean`` is the average day of that weekday, ``n`` the days
+        averaged.
+    """
+    from scipy import stats
+
+    for col in ("scenario", "weekday"):
+        if col not in days.columns:
+            raise InputError("missing column", field=f"days.{col}", value=list(days.columns))
+    frames = []
+    for (scenario, weekday), grp in days.groupby(["scenario", "weekday"], sort=True):
+        summary: dict[str, float] = {}
+        for names in KPI_ALIASES.values():
+            name = next((x for x in names if x in grp.columns), None)
+            if name is None:
+                continue
+            x = grp[name].to_numpy(float)
+            x = x[np.isfinite(x)]
+            if x.size == 0:
+                continue
+            summary[name] = float(x.mean())
+            if x.size > 1:
+                t = float(stats.t.ppf(0.5 + level / 2, x.size - 1))
+                summary[f"{name}_ci"] = t * float(x.std(ddof=1)) / np.sqrt(x.size)
+            else:
+                summary[f"{name}_ci"] = float("nan")
+        frames.append(
+            kpi_rows(
+                summary, scenario=str(scenario), source=source, weekday=int(weekday), n=len(grp)
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(KPI_COLUMNS))
+    return pd.concat(frames, ignore_index=True)

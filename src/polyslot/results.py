@@ -41,6 +41,7 @@ from polyslot.kpi_records import (
     SessionKPI,
     kpi_row,
     kpi_rows,
+    kpi_rows_from_days,
     session_kpis_frame,
 )
 from polyslot.template import SlotTemplate
@@ -61,6 +62,7 @@ __all__ = [
     "session_kpis_frame",
     "KPI_ALIASES",
     "kpi_rows",
+    "kpi_rows_from_days",
     "capacity_by_weekday",
 ]
 

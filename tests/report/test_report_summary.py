@@ -190,3 +190,29 @@ def test_real_simulator_summaries_feed_the_summary(tmp_path):
     served = kpis[(kpis.kpi == "patients_served") & (kpis.scenario == "current")]["mean"].sum()
     assert entry["patients_served_current"] == pytest.approx(served, abs=1e-5)
     assert entry["source"] == "simulator"
+
+
+def test_kpi_rows_from_days_mean_and_t_interval():
+    from scipy import stats
+
+    from polyslot.results import kpi_rows_from_days
+
+    days = pd.DataFrame(
+        {
+            "scenario": ["current"] * 3 + ["recommended"] * 3,
+            "weekday": [2] * 6,
+            "wait_mean": [10.0, 12.0, 14.0, 5.0, 6.0, 7.0],
+            "patients_seen": [30, 32, 34, 31, 33, 35],
+            "duty_minutes": [480.0] * 6,
+        }
+    )
+    rows = kpi_rows_from_days(days, source="replay")
+    cur = rows[(rows.scenario == "current")].set_index("kpi")
+    half = stats.t.ppf(0.975, 2) * 2.0 / math.sqrt(3)
+    assert cur.loc["wait_mean", "mean"] == 12.0
+    assert cur.loc["wait_mean", "ci_high"] == pytest.approx(12.0 + half)
+    assert cur.loc["patients_served", "mean"] == 32.0
+    assert cur.loc["capacity_minutes", "ci_low"] == 480.0
+    assert set(rows["n"]) == {3} and set(rows["source"]) == {"replay"}
+    with pytest.raises(InputError, match="days.weekday"):
+        kpi_rows_from_days(days.drop(columns="weekday"), source="replay")
