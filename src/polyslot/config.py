@@ -59,6 +59,7 @@ class SensitivitySettings:
 
     enabled: bool = True
     reoptimise: bool = True
+    reoptimise_parameters: tuple[str, ...] = ("no_show", "duration_mean")
     no_show: tuple[float, ...] = (0.5, 0.75, 1.0, 1.5, 2.0)
     duration_mean: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
     duration_cv: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)
@@ -75,6 +76,16 @@ class SensitivitySettings:
                     value=values,
                 )
             object.__setattr__(self, f, values)
+        known = ("no_show", "duration_mean", "duration_cv", "demand", "punctuality")
+        params = tuple(str(p) for p in self.reoptimise_parameters)
+        bad = [p for p in params if p not in known]
+        if bad:
+            raise ConfigError(
+                f"unknown parameter (expected some of {', '.join(known)})",
+                field="sensitivity.reoptimise_parameters",
+                value=bad[0],
+            )
+        object.__setattr__(self, "reoptimise_parameters", params)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,233 @@
+"""Sensitivity analysis: sweep one parameter at a time, for the recommended template held fixed
+and for a template re-optimised at each point.
+
+Each point is a perturbed :class:`~polyslot.clinic_model.ClinicModel`
+(:func:`polyslot.analysis.perturb.perturb`) evaluated exactly, session by session
+(:func:`polyslot.analysis.exact_kpis.template_session_kpis`): mean wait of the patients who come
+(minutes) and doctor utilisation. For a template held fixed, a demand change alters how many
+slots get booked: the fill fraction of a weekday is ``min(1, factor x demand / slots)`` (unfilled
+slots behave like no-shows). Re-optimisation runs the full optimizer on the perturbed model,
+restricted to ``reoptimise_weekdays`` to bound the cost.
+
+Points are independent tasks run in a process pool; evaluations are cached by
+(policy, parameter, factor), so the baseline (factor 1) is computed once and shared by every
+parameter.
+
+Break-even points
+-----------------
+``no_show_rate_overbooking_stops_paying``: the mean no-show rate at which the recommended template
+with its overbooked slots stops beating the same template without them, on the optimizer's
+objective (wait + idle + overtime weights); interpolated linearly between sweep points.
+NaN when the template has no overbooked slots or the curves do not cross in the sweep range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from polyslot.analysis.exact_kpis import template_session_kpis
+from polyslot.analysis.perturb import PARAMETERS, perturb
+from polyslot.clinic_model import ClinicModel
+from polyslot.config import SensitivitySettings
+from polyslot.results import SENSITIVITY_COLUMNS, SessionKPI
+from polyslot.template import SlotTemplate
+
+__all__ = ["SensitivityTask", "run_sensitivity", "restrict_weekdays", "break_even_no_show"]
+
+
+@dataclass(frozen=True)
+class SensitivityTask:
+    """One sweep point (picklable)."""
+
+    policy: str  # "fixed" | "reoptimised"
+    parameter: str
+    factor: float
+
+
+def restrict_weekdays(model: ClinicModel, weekdays: Sequence[int]) -> ClinicModel:
+    """``model`` with sessions, opening and current template limited to ``weekdays``."""
+    keep = set(weekdays)
+    tpl = model.current_template
+    return dataclasses.replace(
+        model,
+        sessions=tuple(s for s in model.sessions if s.weekday in keep),
+        opening={d: v for d, v in model.opening.items() if d in keep},
+        current_template=SlotTemplate(
+            tpl.polyclinic_id,
+            tuple(s for s in tpl.slots if s.weekday in keep),
+            tpl.bucket_minutes,
+            tpl.label,
+        ),
+    )
+
+
+def _fill(model: ClinicModel, template: SlotTemplate, factor: float) -> dict[int, float]:
+    out = {}
+    for d in template.weekdays:
+        slots = sum(1 for s in template.slots if s.weekday == d)
+        demand = sum(r.mean for r in model.demand if r.weekday == d)
+        base = min(1.0, demand / slots) if slots and demand > 0 else 1.0
+        out[d] = min(1.0, base * factor) if demand > 0 else 1.0
+    return out
+
+
+def _summarise(kpis: list[SessionKPI]) -> tuple[float, float, float, float]:
+    served = np.array([k.patients_served for k in kpis])
+    cap = np.array([k.capacity_minutes for k in kpis])
+    wait = float(np.dot([k.wait_mean for k in kpis], served) / served.sum()) if served.sum() else 0
+    util = float(np.dot([k.utilization for k in kpis], cap) / cap.sum()) if cap.sum() else 0.0
+    idle = float(sum(k.idle for k in kpis))
+    over = float(sum(k.overtime for k in kpis))
+    return wait, util, idle, over
+
+
+class _Context:
+    """Per-process state: the model, template and optimizer settings of the sweep."""
+
+    model: ClinicModel
+    template: SlotTemplate
+    optimize: dict[str, Any]
+    weekdays: tuple[int, ...]
+
+
+_CTX = _Context()
+
+
+def _init(model: ClinicModel, template: SlotTemplate, optimize: dict, weekdays: tuple) -> None:
+    _CTX.model, _CTX.template, _CTX.optimize, _CTX.weekdays = model, template, optimize, weekdays
+    _point.cache_clear()
+
+
+@cache
+def _point(policy: str, parameter: str, factor: float) -> dict[str, float]:
+    key_param = "baseline" if factor == 1.0 else parameter
+    if key_param == "baseline" and parameter != PARAMETERS[0]:
+        return _point(policy, PARAMETERS[0], 1.0)  # share the baseline across parameters
+    model = _CTX.model
+    pert = perturb(model, parameter, factor)
+    template = _CTX.template
+    if policy == "reoptimised":
+        from polyslot.errors import InfeasibleError
+        from polyslot.optimize import OptimizeConfig, optimize_clinic
+
+        sub = restrict_weekdays(pert, _CTX.weekdays)
+        try:
+            template = optimize_clinic(sub, OptimizeConfig(**_CTX.optimize)).template
+        except InfeasibleError as exc:
+            nan = float("nan")
+            return {
+                "wait_mean": nan,
+                "utilization": nan,
+                "idle": nan,
+                "overtime": nan,
+                "note": f"infeasible: {str(exc).splitlines()[0]}",
+            }
+        pert = sub
+    elif policy != "fixed":
+        raise ValueError(policy)
+    fill = _fill(model, template, factor if parameter == "demand" else 1.0)
+    kpis = template_session_kpis(pert, template, "recommended", fill=fill, with_p90=False)
+    no_ob = SlotTemplate(
+        template.polyclinic_id,
+        tuple(s for s in template.slots if not s.overbooked),
+        template.bucket_minutes,
+    )
+    wait, util, idle, over = _summarise(kpis)
+    out = {"wait_mean": wait, "utilization": util, "idle": idle, "overtime": over}
+    if policy == "fixed" and parameter == "no_show" and len(no_ob.slots) < len(template.slots):
+        w2, _, i2, o2 = _summarise(
+            template_session_kpis(pert, no_ob, "recommended", with_p90=False)
+        )
+        served = sum(k.patients_served for k in kpis)
+        served2 = served - sum(
+            1 - pert.no_show_rate(s.visit_type, s.weekday, s.hour)
+            for s in template.slots
+            if s.overbooked
+        )
+        out["objective_gain_overbooking"] = (w2 * served2 + 0.5 * i2 + 1.5 * o2) - (
+            wait * served + 0.5 * idle + 1.5 * over
+        )
+    return out
+
+
+def _run(task: SensitivityTask) -> dict[str, Any]:
+    return {**dataclasses.asdict(task), **_point(task.policy, task.parameter, task.factor)}
+
+
+def _mean_no_show(model: ClinicModel) -> float:
+    rates = [r.rate for r in model.no_show]
+    return float(np.mean(rates)) if rates else 0.0
+
+
+def break_even_no_show(frame: pd.DataFrame, base_rate: float) -> float:
+    """Mean no-show rate where ``objective_gain_overbooking`` changes sign (NaN if it does not)."""
+    if "objective_gain_overbooking" not in frame:
+        return float("nan")
+    sub = frame[(frame.parameter == "no_show") & (frame.policy == "fixed")].dropna(
+        subset=["objective_gain_overbooking"]
+    )
+    sub = sub.sort_values("multiplier")
+    x = sub["multiplier"].to_numpy(float) * base_rate
+    g = sub["objective_gain_overbooking"].to_numpy(float)
+    for i in range(len(g) - 1):
+        if g[i] == 0:
+            return float(x[i])
+        if g[i] * g[i + 1] < 0:
+            return float(x[i] + (x[i + 1] - x[i]) * g[i] / (g[i] - g[i + 1]))
+    return float("nan")
+
+
+def run_sensitivity(
+    model: ClinicModel,
+    recommended: SlotTemplate,
+    settings: SensitivitySettings | None = None,
+    *,
+    optimize: dict[str, Any] | None = None,
+    reoptimise_weekdays: Sequence[int] | None = None,
+    workers: int = 1,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Sweep every parameter of ``settings``.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Rows with :data:`polyslot.results.SENSITIVITY_COLUMNS` (plus ``idle``, ``overtime``),
+        and the named break-even points.
+    """
+    settings = settings or SensitivitySettings()
+    if reoptimise_weekdays is None:
+        busiest = max(
+            recommended.weekdays or (0,),
+            key=lambda d: (sum(1 for s in recommended.slots if s.weekday == d), -d),
+        )
+        reoptimise_weekdays = (busiest,)
+    tasks = [
+        SensitivityTask("fixed", p, float(f)) for p in PARAMETERS for f in getattr(settings, p)
+    ]
+    if settings.reoptimise:
+        tasks += [
+            SensitivityTask("reoptimised", p, float(f))
+            for p in settings.reoptimise_parameters
+            for f in getattr(settings, p)
+        ]
+    args = (model, recommended, dict(optimize or {}), tuple(reoptimise_weekdays))
+    if workers <= 1:
+        _init(*args)
+        rows = [_run(t) for t in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=args) as pool:
+            rows = list(pool.map(_run, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+    frame = pd.DataFrame(rows).rename(columns={"factor": "multiplier"})
+    frame = frame[[*SENSITIVITY_COLUMNS, *[c for c in frame if c not in SENSITIVITY_COLUMNS]]]
+    frame = frame.sort_values(["policy", "parameter", "multiplier"], kind="mergesort")
+    frame = frame.reset_index(drop=True)
+    be = {"no_show_rate_overbooking_stops_paying": break_even_no_show(frame, _mean_no_show(model))}
+    return frame, be
