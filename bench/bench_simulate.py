@@ -113,15 +113,17 @@ def bench_replay(n_days: int, workers: int) -> None:
         label="shifted",
     )
     scen = {"current": model.current_template, "other": other}
+    doctors = net.truth["polyclinics"][pc]["doctors"]
     for w in sorted({1, workers}):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = replay(days, model, scen, seed=1, workers=w)
-        dt = time.perf_counter() - t
+        dt, dc = time.perf_counter() - t, time.process_time() - c
         n = int(res.days["patients_seen"].sum())
+        cpu = f"; parent CPU {dc:.2f} s = {n / dc:,.0f} patients per CPU-second" if w == 1 else ""
         print(
-            f"replay of {len(days)} days ({n_days} calendar days) of {pc}, 2 templates, "
-            f"{w} process(es): {dt:.2f} s ({n / dt:,.0f} seen patients/s overall); "
-            f"generation {gen:.1f} s not included"
+            f"replay of {len(days)} days ({n_days} calendar days) of {pc} ({doctors} doctors), "
+            f"2 templates, {n} patient-visits simulated, {w} process(es): wall {dt:.2f} s"
+            f"{cpu}; generation {gen:.1f} s not included"
         )
     print(res.totals[["wait_mean", "utilization", "overtime_mean"]].round(3).to_string())
 
