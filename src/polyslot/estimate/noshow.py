@@ -35,10 +35,15 @@ class NoShowModel:
         Additional categorical columns (e.g. ``age_group``).
     C : float
         Inverse L2 regularisation strength of the logistic regression.
-    calibration : {"sigmoid", "isotonic", "none"}
-        Calibration wrapper (:class:`~sklearn.calibration.CalibratedClassifierCV`, 3 folds).
+    calibration : {"none", "sigmoid", "isotonic"}
+        ``"none"`` (default) uses the maximum-likelihood logistic regression as is: its score
+        equations make the weighted mean prediction equal the observed rate within every
+        one-hot category, and the held-out calibration table checks it. The wrappers use
+        :class:`~sklearn.calibration.CalibratedClassifierCV` (3 folds); on grouped, weighted
+        rows they are biased (folds split a group's positive and negative rows, and Platt's
+        prior correction counts rows, not weights), so they are not used by default.
     random_state : int
-        Seed of the calibration folds.
+        Seed kept for the calibration folds (stratified, not shuffled).
     """
 
     def __init__(
