@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -18,7 +19,7 @@ import pandas as pd
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
-from polyslot.data.validate import validate_chunk
+from polyslot.data.validate import ChunkResult, validate_chunk
 
 __all__ = ["Progress", "TableCounts", "load_table"]
 
@@ -76,6 +77,19 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select:
     finally:
         con.unregister("_chunk")
     return not exists
+
+
+def _write_chunk(
+    con: duckdb.DuckDBPyConnection, table: str, staging: str, res: ChunkResult, select: str
+) -> None:
+    """Append a validated chunk: accepted rows to ``table``, rejected rows to ``staging``."""
+    _append(con, table, res.typed, select)
+    if len(res.quarantine):
+        con.register("_qchunk", res.quarantine)
+        try:
+            con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM _qchunk")
+        finally:
+            con.unregister("_qchunk")
 
 
 def _create_quarantine_staging(
@@ -157,26 +171,28 @@ def load_table(
     select_valid: str | None = None
     if progress:
         progress(spec.name, 0, source.total_rows)
-    for raw in source.iter_batches(batch_rows):
-        if not len(raw):
-            continue
-        if "source_row" in raw.columns:
-            raw = raw.drop(columns="source_row")
-        count_read(read, raw)
-        res = validate_chunk(spec, raw, first_row=done + 1)
-        done += len(raw)
-        if select_valid is None:
-            cols = [c for c in res.typed.columns if c != "__keep"]
-            select_valid = _select_typed(spec, cols)
-        _append(con, spec.name, res.typed, select_valid)
-        if len(res.quarantine):
-            con.register("_qchunk", res.quarantine)
-            try:
-                con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM _qchunk")
-            finally:
-                con.unregister("_qchunk")
-        if progress:
-            progress(spec.name, done, source.total_rows)
+    # validation (pandas, mostly holding the GIL) of chunk k+1 overlaps the DuckDB insert of
+    # chunk k (which releases the GIL); at most one write is pending, so memory stays ~2 chunks
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool:
+        pending: Future | None = None
+        for raw in source.iter_batches(batch_rows):
+            if not len(raw):
+                continue
+            if "source_row" in raw.columns:
+                raw = raw.drop(columns="source_row")
+            count_read(read, raw)
+            res = validate_chunk(spec, raw, first_row=done + 1)
+            done += len(raw)
+            if select_valid is None:
+                cols = [c for c in res.typed.columns if c != "__keep"]
+                select_valid = _select_typed(spec, cols)
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_write_chunk, con, spec.name, staging, res, select_valid)
+            if progress:
+                progress(spec.name, done, source.total_rows)
+        if pending is not None:
+            pending.result()
     if select_valid is None:  # empty source: create the empty typed table
         cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
