@@ -26,8 +26,10 @@ def _schedule(tau, service, p, L, ds, offsets):
 @pytest.mark.parametrize("unpunctual", [False, True])
 def test_evaluate_matches_enumeration(unpunctual):
     rng = np.random.default_rng(11 + unpunctual)
-    for _ in range(60):
-        tau, service, p, L, ds, offs = random_instance(rng, unpunctual=unpunctual)
+    for _ in range(40):
+        tau, service, p, L, ds, offs = random_instance(
+            rng, max_k=3 if unpunctual else 4, unpunctual=unpunctual
+        )
         bf = enumerate_session(tau, service, p, L, ds, offs)
         ev = evaluate(_schedule(tau, service, p, L, ds, offs), wait_pmfs=True, envelope=True)
         for key in KEYS:
@@ -57,14 +59,14 @@ def test_numpy_fallback_equals_numba_kernel(unpunctual):
         for fn in (lindley._core_py, lindley.core_numpy):
             st = new_state(len(tau), H, ds, prep.brev.shape[1])
             fn(0, tau, *prep.kernel_args(), H, L, *st)
-            outs.append((st[6].copy(), st[7].copy()))
+            outs.append((st[-2].copy(), st[-1].copy()))
         np.testing.assert_allclose(outs[0][0], outs[1][0], atol=1e-10)
         np.testing.assert_allclose(outs[0][1], outs[1][1], atol=1e-10)
 
 
 def test_array_and_batch_api_match_enumeration():
     rng = np.random.default_rng(3)
-    tau, service, p, L, ds, _ = random_instance(rng, max_k=4)
+    tau, service, p, L, ds, _ = random_instance(rng, max_k=3)
     rows = np.array([tau, np.sort(rng.integers(0, 8, len(tau))), np.zeros(len(tau), int)])
     got = evaluate_batch(rows, service, p, L, ds)
     for n, row in enumerate(rows):

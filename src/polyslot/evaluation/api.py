@@ -121,7 +121,7 @@ def evaluate_arrays(
             value=prep.n_patients,
         )
     st = _run(tau, prep, session_end, doctor_start, horizon(tau, prep, session_end))
-    return summarize(st[6], st[7], prep.no_show)
+    return summarize(st[-2], st[-1], prep.no_show)
 
 
 def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = False) -> Evaluation:
@@ -144,7 +144,7 @@ def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = Fa
     H = horizon(tau, prep, L)
     if wait_pmfs:
         H = full_horizon(tau, prep, L, ds)
-    D, LO, HI, ED, VD, _, pat, sc = _run(tau, prep, L, ds, H)
+    D, LO, HI, _, ED, VD, _, pat, sc = _run(tau, prep, L, ds, H)
     pmfs = wait_pmfs_from_state(tau, prep, D, LO, HI) if wait_pmfs else None
     env = compute_envelope(tau, L, D, LO, HI, ED, VD) if envelope else None
     return Evaluation(

@@ -32,12 +32,13 @@ BATCH_KEYS = (
 
 def _batch_py(  # noqa: PLR0913
     taus, Hs, bpmf, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds, out,
-    D, LO, HI, ED, VD, sbuf, pat, sc,
+    D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
 ):  # fmt: skip
     K = taus.shape[1]
     for n in range(taus.shape[0]):
         H = Hs[n]
         LO[0] = ds
+        TOP[0] = ds
         ED[0] = ds
         VD[0] = 0.0
         if ds <= H:
@@ -47,7 +48,7 @@ def _batch_py(  # noqa: PLR0913
             HI[0] = H
         _CORE(
             0, taus[n], bpmf, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
-            D, LO, HI, ED, VD, sbuf, pat, sc,
+            D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
         )  # fmt: skip
         tw = 0.0
         ib = 0.0
@@ -223,4 +224,4 @@ class Evaluator:
         st = self._state
         lindley.run_core(k, tau, *self._args, self._H, self.session_end, *st)
         self._tau = tau.copy()
-        return summarize(st[6], st[7], self.prepared.no_show)
+        return summarize(st[-2], st[-1], self.prepared.no_show)

@@ -57,7 +57,7 @@ USE_NUMBA = HAVE_NUMBA and os.environ.get("POLYSLOT_NO_NUMBA", "") not in ("1", 
 
 def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
     k0, tau, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
-    D, LO, HI, ED, VD, sbuf, pat, sc,
+    D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
 ):  # fmt: skip
     """Run the recursion from patient ``k0`` on (rows ``0..k0`` of ``D`` must be filled).
 
@@ -103,9 +103,11 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
             cov += q * s3
         vi = max(ei2 - ei * ei, 0.0)
         ea = tau[k] + omean[k]
-        ew = ed - ea + ei
+        ew = max(ed - ea + ei, 0.0)
+        if TOP[k] <= amin:  # nobody can still be in service: no wait, exactly
+            ew = 0.0
         pat[0, k] = ew
-        pat[1, k] = max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0)
+        pat[1, k] = 0.0 if ew == 0.0 else max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0)
         pat[2, k] = ei
         pat[3, k] = vi
         es = ed + ei
@@ -192,6 +194,7 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
                 x += 8
         LO[k + 1] = nlo
         HI[k + 1] = nhi
+        TOP[k + 1] = max(TOP[k], amin + nof - 1) + b1
         ED[k + 1] = es + bmean[k]
         VD[k + 1] = vs + bvar[k]
     # ---- session end: a punctual virtual patient at L
@@ -208,11 +211,13 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
         s1 += p * g
         s2 += p * g * g
     vie = max(s2 - s1 * s1, 0.0)
-    eot = ed - L + s1
+    eot = max(ed - L + s1, 0.0)
+    if TOP[K] <= L:
+        eot = 0.0
     sc[0] = ed
     sc[1] = vd
     sc[2] = eot
-    sc[3] = max(vd - vie - 2.0 * s1 * eot, 0.0)
+    sc[3] = 0.0 if eot == 0.0 else max(vd - vie - 2.0 * s1 * eot, 0.0)
     sc[4] = s1
     sc[5] = vie
 
@@ -225,7 +230,7 @@ else:  # pragma: no cover
 
 def core_numpy(
     k0, tau, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
-    D, LO, HI, ED, VD, sbuf, pat, sc,
+    D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
 ):  # fmt: skip
     """Numpy implementation of :func:`core` (same arguments, same results)."""
     K = tau.shape[0]
@@ -246,8 +251,9 @@ def core_numpy(
         else:
             ei = ei2 = cov = 0.0
         vi = max(ei2 - ei * ei, 0.0)
-        ew = ed - tau[k] - omean[k] + ei
-        pat[:, k] = (ew, max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0), ei, vi)
+        ew = 0.0 if TOP[k] <= amin else max(ed - tau[k] - omean[k] + ei, 0.0)
+        vw = 0.0 if ew == 0.0 else max(vd + ovar[k] - vi - 2.0 * ei * ew, 0.0)
+        pat[:, k] = (ew, vw, ei, vi)
         es = ed + ei
         vs = max(vd + vi + 2.0 * cov, 0.0)
         slo = max(lo, amin)
@@ -271,6 +277,7 @@ def core_numpy(
         else:
             nlo, nhi = slo + int(blo[k]), min(shi + int(bhi[k]), H)
         LO[k + 1], HI[k + 1] = nlo, nhi
+        TOP[k + 1] = max(TOP[k], amin + nof - 1) + bhi[k]
         ED[k + 1] = es + bmean[k]
         VD[k + 1] = vs + bvar[k]
     lo, hi = int(LO[K]), int(HI[K])
@@ -283,8 +290,9 @@ def core_numpy(
         s1 = s2 = 0.0
     ed, vd = ED[K], VD[K]
     vie = max(s2 - s1 * s1, 0.0)
-    eot = ed - L + s1
-    sc[:] = (ed, vd, eot, max(vd - vie - 2.0 * s1 * eot, 0.0), s1, vie)
+    eot = 0.0 if TOP[K] <= L else max(ed - L + s1, 0.0)
+    vot = 0.0 if eot == 0.0 else max(vd - vie - 2.0 * s1 * eot, 0.0)
+    sc[:] = (ed, vd, eot, vot, s1, vie)
 
 
 def run_core(*args) -> None:

@@ -146,7 +146,9 @@ def horizon(tau: np.ndarray, prep: Prepared, session_end: int) -> int:
 
 
 def new_state(K: int, H: int, doctor_start: int, width: int):
-    """Allocate ``(D, LO, HI, ED, VD, sbuf, pat, sc)`` with row 0 = the doctor's arrival.
+    """Allocate ``(D, LO, HI, TOP, ED, VD, sbuf, pat, sc)``, row 0 = the doctor's arrival.
+
+    ``TOP[k]`` is the largest reachable value of row k (not capped at H).
 
     ``width`` is the service PMF width S (``Prepared.brev.shape[1]``).
     """
@@ -154,6 +156,8 @@ def new_state(K: int, H: int, doctor_start: int, width: int):
     D = np.empty((K + 1, H + 9))
     LO = np.empty(K + 1, dtype=np.int64)
     HI = np.empty(K + 1, dtype=np.int64)
+    TOP = np.empty(K + 1, dtype=np.int64)
+    TOP[0] = doctor_start
     ED = np.empty(K + 1)
     VD = np.empty(K + 1)
     LO[0] = doctor_start
@@ -165,4 +169,4 @@ def new_state(K: int, H: int, doctor_start: int, width: int):
     ED[0] = float(doctor_start)
     VD[0] = 0.0
     sbuf = np.zeros(H + 2 * width + 16)
-    return D, LO, HI, ED, VD, sbuf, np.empty((4, K)), np.empty(6)
+    return D, LO, HI, TOP, ED, VD, sbuf, np.empty((4, K)), np.empty(6)
