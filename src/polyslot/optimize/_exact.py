@@ -1,8 +1,8 @@
 """Exact single-session evaluation used by the optimizer (batched, with shared prefixes).
 
-Prefers :func:`polyslot.evaluation.evaluate_batch` when that package is installed; otherwise
-uses the private Lindley recursion below, which computes the same quantities for punctual
-patients on a slot grid:
+A batched, prefix-resumable Lindley recursion for punctual patients on a slot grid (the
+optimizer's hot loop); the tests check it against brute-force enumeration and against
+:mod:`polyslot.evaluation`:
 
 - ``V_k`` = work in the system just before patient k's appointment (``V_1 = max(d - a_1, 0)``);
   patient k, if they come, waits ``W_k = V_k``;

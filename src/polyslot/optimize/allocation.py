@@ -313,7 +313,9 @@ def build_allocation(
         need = inp.need(v, config.epsilon)
         prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
         mean, var = inp.demand_mean[v], inp.demand_var[v]
-        for s_pt in range(max(0, int(mean - 4 * math.sqrt(var)) - 1), need + 2):
+        sd = math.sqrt(max(var, 0.0))
+        top = max(need, int(math.ceil(mean + 6 * sd))) + 2
+        for s_pt in range(max(0, int(mean - 4 * sd) - 1), top):
             g = expected_unmet(mean, var, s_pt)
             g1 = expected_unmet(mean, var, s_pt + 1) - g
             prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"

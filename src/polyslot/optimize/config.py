@@ -84,7 +84,7 @@ class OptimizeConfig:
     calibration_tolerance: float = 0.05
     max_calibration_rounds: int = 8
     sequencing_interval: int = 5
-    sequencing_max_iter: int = 40
+    sequencing_max_iter: int = 20
     weights_sequencing: Mapping[str, float] = field(
         default_factory=lambda: {"wait": 0.5, "idle": 0.0, "overtime": 0.5}
     )

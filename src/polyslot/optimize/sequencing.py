@@ -197,7 +197,8 @@ def _neighbours(order, g, lower, upper, distinct, all_blocks):
         else [(k, k + 1) for k in range(k_count - 1)]
     )
     for i, j in pairs:
-        if distinct[order[i], order[j]]:
+        same_window = lower[i] == lower[j] and upper[i] == upper[j]
+        if same_window and distinct[order[i], order[j]]:
             no = order.copy()
             no[i], no[j] = no[j], no[i]
             orders.append(no)
