@@ -231,3 +231,18 @@ def test_cli_ingest(tmp_path):
     res = runner.invoke(app, ["ingest", str(p), "--out", str(tmp_path / "o2")])
     assert res.exit_code == 2
     assert "booking_ts" in res.output and "visits.csv" in res.output
+
+
+def test_clashing_and_empty_sources(tmp_path):
+    df = frame()
+    df["reason"] = "referral"  # a source column named like a quarantine column
+    res = load_attendances(df)
+    assert res.quarantine["orig_reason"].tolist() == ["referral", "referral"]
+    assert res.valid["reason"].tolist() == ["referral"] * 4
+    p = tmp_path / "empty.csv"
+    frame().iloc[:0].to_csv(p, index=False)
+    res = load_attendances(p)
+    assert res.valid.empty and res.quarantine.empty and res.reconciliation.empty
+    s = ingest(p, tmp_path / "out")
+    assert s.tables["attendances"].read == 0
+    assert Store(tmp_path / "out").table("attendances").empty

@@ -29,6 +29,7 @@ from polyslot.data.readers import (
 )
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.validate import field_name
 from polyslot.errors import DataError
 
 __all__ = ["IngestSummary", "ingest", "resolve_sources"]
@@ -203,7 +204,10 @@ def ingest(
                     con, get_spec(name), src, batch_rows=batch_rows, progress=progress
                 )
                 append_quarantine_records(
-                    con, name, f'"_q_{name}"', tuple(c for c in src.columns if c != "source_row")
+                    con,
+                    name,
+                    f'"_q_{name}"',
+                    tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
             recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)

@@ -19,7 +19,7 @@ import pandas as pd
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
-from polyslot.data.validate import ChunkResult, validate_chunk
+from polyslot.data.validate import ChunkResult, field_name, validate_chunk
 
 __all__ = ["Progress", "TableCounts", "load_table"]
 
@@ -122,7 +122,8 @@ def _dedupe(con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str) -> No
         return
     qcols = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()][3:]
     tcols = {r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()}
-    sel = ", ".join(f"CAST({_q(c)} AS VARCHAR)" if c in tcols else "NULL" for c in qcols)
+    src = {field_name(c): c for c in tcols}
+    sel = ", ".join(f"CAST({_q(src[c])} AS VARCHAR)" if c in src else "NULL" for c in qcols)
     key_text = " || ', ' || ".join(f"'{k}=' || CAST({_q(k)} AS VARCHAR)" for k in spec.key)
     reason = spec.duplicate_reason
     con.execute(
@@ -164,7 +165,7 @@ def load_table(
     for name in (spec.name, f"_q_{spec.name}"):
         con.execute(f"DROP TABLE IF EXISTS {_q(name)}")
     # a store re-ingested as a source carries our own provenance column: renumber instead
-    columns = tuple(c for c in source.columns if c not in _META)
+    columns = tuple(field_name(c) for c in source.columns if c not in _META)
     _create_quarantine_staging(con, staging, columns)
     read: Counter = Counter()
     done = 0

@@ -11,7 +11,7 @@ from polyslot.data.coerce import BAD_COLUMNS, coerce_frame, to_text
 from polyslot.data.rules import Failure, evaluate
 from polyslot.data.schema import REASONS, TableSpec
 
-__all__ = ["ChunkResult", "validate_chunk", "quarantine_text"]
+__all__ = ["ChunkResult", "validate_chunk", "quarantine_text", "field_name"]
 
 _PRIORITY = {code: i for i, code in enumerate(REASONS)}
 _QCOLS = ["source_row", "reason", "detail"]
@@ -41,12 +41,17 @@ class ChunkResult:
         return self.typed.loc[keep].drop(columns="__keep")
 
 
+def field_name(col: str) -> str:
+    """Quarantine column holding source column ``col`` (``orig_`` prefix if it would clash)."""
+    return f"orig_{col}" if col in _QCOLS else col
+
+
 def quarantine_text(raw: pd.DataFrame) -> pd.DataFrame:
     """The original fields of ``raw`` as text (``object`` dtype, None for empty)."""
     out = pd.DataFrame(index=raw.index)
     for col in raw.columns:
         s = to_text(raw[col]).astype(object)
-        out[col] = s.where(s.notna(), None)
+        out[field_name(col)] = s.where(s.notna(), None)
     return out
 
 
@@ -130,7 +135,7 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
         orig = quarantine_text(raw.iloc[bad]).reset_index(drop=True)
         q = pd.concat([q, orig], axis=1)
     else:
-        q = pd.DataFrame(columns=[*_QCOLS, *raw.columns])
+        q = pd.DataFrame(columns=[*_QCOLS, *map(field_name, raw.columns)])
     typed = typed.drop(columns=list(BAD_COLUMNS))
     if spec.name == "attendances":
         typed = _derive_duration(typed)
