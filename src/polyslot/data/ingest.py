@@ -225,8 +225,11 @@ def ingest(
                     f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
                 )
             con.execute("CHECKPOINT")
-        finally:
+        except BaseException:
             con.close()
+            Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
+            raise
+        con.close()
     summary = IngestSummary(
         out_dir=out,
         store_path=store_path,
