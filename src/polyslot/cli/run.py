@@ -1,0 +1,105 @@
+"""``polyslot run``: the whole pipeline, ingest -> ... -> report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from polyslot.cli._common import console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``run`` command to ``app``."""
+
+    @app.command("run")
+    @handle_errors
+    def run(
+        data: Annotated[
+            str | None,
+            typer.Option(
+                help="Data folder, attendances file or DuckDB file (Spark: table or "
+                "path). Default: the embedded sample network."
+            ),
+        ] = None,
+        config: Annotated[Path | None, typer.Option(help="polyslot.toml configuration.")] = None,
+        out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+        seed: Annotated[int | None, typer.Option(help="Override the configured seed.")] = None,
+        workers: Annotated[int | None, typer.Option(help="Processes (local engine).")] = None,
+        engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    ) -> None:
+        """Run ingest -> estimate -> optimize -> evaluate -> simulate -> compare -> sensitivity ->
+        report, and print the headline numbers and where the results are."""
+        from polyslot.config import load_config
+        from polyslot.errors import ConfigError
+
+        cfg = load_config(config, {"seed": seed, "workers": workers})
+        if engine not in ("local", "spark"):
+            raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    for t in tasks.values():  # earlier steps are finished
+                        bar.update(t, completed=bar.tasks[t].total)
+                    tasks[step] = bar.add_task(step, total=max(total, 1))
+                bar.update(tasks[step], completed=done, total=max(total, 1))
+
+            if engine == "spark":
+                from polyslot.runners.spark import run_spark
+
+                outcome = run_spark(data, cfg, out, progress)
+            else:
+                from polyslot.runners.local import run_local
+
+                outcome = run_local(None if data is None else Path(data), cfg, out, progress)
+            for t in tasks.values():
+                bar.update(t, completed=bar.tasks[t].total)
+        _print_summary(outcome)
+
+
+def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazily
+    table = Table(title="current vs recommended (simulated clinic days)")
+    for col in (
+        "polyclinic",
+        "wait now (min)",
+        "wait new (min)",
+        "util now",
+        "util new",
+        "patients/wk now",
+        "patients/wk new",
+    ):
+        table.add_column(col, justify="right")
+    rows = [
+        *outcome.summary["polyclinics"],
+        {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
+    ]
+    for r in rows:
+        table.add_row(
+            str(r["polyclinic_id"]),
+            f"{r['wait_mean_current']:.1f}",
+            f"{r['wait_mean_recommended']:.1f}",
+            f"{r['utilization_current']:.1%}",
+            f"{r['utilization_recommended']:.1%}",
+            f"{r['patients_served_current']:.0f}",
+            f"{r['patients_served_recommended']:.0f}",
+        )
+    console.print(table)
+    for pid, why in outcome.skipped.items():
+        console.print(f"[yellow]skipped {pid}: {why}[/yellow]")
+    out = outcome.out_dir
+    console.print(f"report:    {out / 'report.html'}")
+    console.print(f"guide:     {out / 'guide.md'}")
+    console.print(f"templates: {out / 'templates'}/")
+    console.print(f"summary:   {out / 'summary.json'}")

@@ -1,0 +1,157 @@
+"""The local engine: ingest -> estimate -> plan every polyclinic (process pool) -> deliverables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from polyslot.atomic import write_json
+from polyslot.clinic_model import ClinicModel
+from polyslot.config import RunConfig
+from polyslot.errors import InfeasibleError
+from polyslot.pipeline import plan_polyclinic
+from polyslot.results import NetworkResult, PolyclinicResult
+from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
+from polyslot.simulate.history import history_days
+
+__all__ = ["RunOutcome", "prepare_data", "plan_network", "run_local"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where a run wrote its outputs, and what it skipped."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    summary: dict[str, Any]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_data(
+    data: str | Path | None, config: RunConfig, out: Path, progress: Progress | None = None
+) -> Path:
+    """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store."""
+    from polyslot.data import ingest
+    from polyslot.data.synthetic import generate_network, write_network
+
+    if data is None:
+        s = config.sample
+        if progress:
+            progress("sample network", 0, 1)
+        net = generate_network(
+            s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start)
+        )
+        data = out / "sample"
+        write_network(net, data)
+    if progress:
+        progress("ingest", 0, 1)
+    ingest(data, out / "store")
+    return out / "store"
+
+
+def _quality(store: Path) -> dict[str, dict[str, int]]:
+    with duckdb.connect(str(store_file(store)), read_only=True) as con:
+        rows = con.execute(
+            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for pid, reason, n in rows:
+        out.setdefault(str(pid), {})[str(reason)] = int(n)
+    return out
+
+
+def _plan_one(args: tuple[ClinicModel, RunConfig, list, dict]) -> PolyclinicResult | str:
+    model, config, days, quality = args
+    try:
+        return plan_polyclinic(model, config, holdout_days=days, data_quality=quality)
+    except InfeasibleError as exc:
+        return str(exc).splitlines()[0]
+
+
+def plan_network(
+    models: dict[str, ClinicModel],
+    config: RunConfig,
+    store: Path,
+    cutoff: dt.date | None,
+    progress: Progress | None = None,
+) -> tuple[list[PolyclinicResult], dict[str, str]]:
+    """plan_polyclinic for every model (``config.workers`` processes); infeasible ones skipped."""
+    quality = _quality(store)
+    att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
+    tasks = []
+    for pid, model in sorted(models.items()):
+        days = []
+        if att is not None and not att.empty and (ros["polyclinic_id"] == pid).any():
+            days = history_days(att, ros, pid)
+        tasks.append((model, config, days, quality.get(pid, {})))
+    results: list[PolyclinicResult] = []
+    skipped: dict[str, str] = {}
+    done = 0
+    if config.workers <= 1 or len(tasks) <= 1:
+        outcomes = map(_plan_one, tasks)
+    else:
+        pool = ProcessPoolExecutor(max_workers=config.workers)
+        outcomes = pool.map(_plan_one, tasks)
+    for (model, *_), res in zip(tasks, outcomes, strict=True):
+        done += 1
+        if progress:
+            progress("plan polyclinics", done, len(tasks))
+        if isinstance(res, str):
+            skipped[model.polyclinic_id] = res
+        else:
+            results.append(res)
+    if config.workers > 1 and len(tasks) > 1:
+        pool.shutdown()
+    return results, skipped
+
+
+def run_local(
+    data: str | Path | None,
+    config: RunConfig,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """The whole pipeline on one machine; see ``polyslot run --help``."""
+    from polyslot.estimate import EstimateConfig, estimate_network
+    from polyslot.report import write_deliverables
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store = prepare_data(data, config, out, progress)
+    cutoff = None
+    train = store
+    if config.holdout_days > 0:
+        cutoff = last_date(store) - dt.timedelta(days=config.holdout_days - 1)
+        train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
+    if progress:
+        progress("estimate", 0, 1)
+    est = estimate_network(
+        train, EstimateConfig(slot_minutes=config.slot_minutes, seed=config.seed)
+    )
+    for pid, model in est.models.items():
+        model.to_json(out / "model" / f"{pid}.json")
+    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
+    results, skipped = plan_network(est.models, config, store, cutoff, progress)
+    network = NetworkResult(
+        tuple(results),
+        data_quality=_quality(store).get("(missing)", {}),
+        assumptions={
+            "seed": config.seed,
+            "holdout_from": str(cutoff) if cutoff else None,
+            "skipped_polyclinics": skipped,
+            "config": config.to_dict(),
+        },
+    )
+    files = write_deliverables(network, out)
+    summary = json.loads(Path(files["summary.json"]).read_text())
+    return RunOutcome(out, files, summary, skipped)
