@@ -205,7 +205,7 @@ def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> Infeas
             relaxation=[f"revisit.mean_lead_max >= {r.min_lead}"],
         )
     if inp.capacity_bound is not None:
-        free = solve(build_capacity_model(inp, method, with_bound=False).prob, **opts)
+        free = _solve_capacity(build_capacity_model(inp, method, with_bound=False), opts)
         if free.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             need = free.values.get("q", 0.0)
             return InfeasibleError(
