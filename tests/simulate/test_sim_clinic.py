@@ -144,3 +144,14 @@ def test_sim_clinic_day_replications_seeded_and_pooling_helps() -> None:
     assert a["wait_mean"] < ded["wait_mean"]
     assert a["utilization"] == pytest.approx(ded["utilization"])
     assert a["replications"] == 40 and a["wait_mean_ci"] > 0
+
+
+def test_sim_clinic_dayplan_validation() -> None:
+    with pytest.raises(InputError, match="servers"):
+        plan([], [0], [0], [5], [0])
+    with pytest.raises(InputError, match="service"):
+        plan([("d", 0, 60)], [0, 1], [0, 1], [5], [0, 0])
+    with pytest.raises(InputError, match="booked_server"):
+        plan([("d", 0, 60)], [0], [0], [5], [3])
+    with pytest.raises(InputError, match="end must be after start"):
+        plan([("d", 60, 60)], [0], [0], [5], [0])

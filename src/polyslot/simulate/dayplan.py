@@ -54,6 +54,31 @@ class DayPlan:
     visit_type: tuple[str, ...]
     booked_server: np.ndarray  # int index into servers, -1 for walk-ins
 
+    def __post_init__(self) -> None:
+        if not self.servers:
+            raise InputError("a day needs at least one doctor session", field="servers", value=())
+        n = self.appointment.size
+        for name in ("arrival", "service", "booked_server"):
+            if getattr(self, name).size != n:
+                raise InputError(
+                    f"must have {n} entries (one per patient)",
+                    field=name,
+                    value=getattr(self, name).size,
+                )
+        if len(self.visit_type) != n:
+            raise InputError(
+                f"must have {n} entries (one per patient)",
+                field="visit_type",
+                value=len(self.visit_type),
+            )
+        b = self.booked_server
+        if b.size and (b.min() < -1 or b.max() >= len(self.servers)):
+            raise InputError(
+                "must index the servers (or be -1 for walk-ins)",
+                field="booked_server",
+                value=int(b.max()),
+            )
+
     @property
     def size(self) -> int:
         """Number of patients (booked and walk-in)."""
