@@ -155,3 +155,16 @@ def test_sim_clinic_dayplan_validation() -> None:
         plan([("d", 0, 60)], [0], [0], [5], [3])
     with pytest.raises(InputError, match="end must be after start"):
         plan([("d", 60, 60)], [0], [0], [5], [0])
+
+
+def test_sim_clinic_sampled_days_share_walk_ins_across_templates() -> None:
+    m = example_clinic_model()
+    fewer = type(m.current_template)(
+        m.polyclinic_id, tuple(s for s in m.current_template.slots if s.start_minute % 30 == 0)
+    )
+    a = sample_day(m, m.current_template, 1, np.random.default_rng(5))
+    b = sample_day(m, fewer, 1, np.random.default_rng(5))
+    wa, wb = a.booked_server < 0, b.booked_server < 0
+    assert wa.sum() > 0
+    np.testing.assert_array_equal(a.arrival[wa], b.arrival[wb])
+    np.testing.assert_array_equal(a.service[wa], b.service[wb])

@@ -9,7 +9,10 @@ the patient does not come with probability ``model.no_show_rate(visit_type, week
 otherwise arrives at appointment + an offset drawn from the visit type's punctuality PMF
 (slots x ``slot_minutes``). Walk-ins per hour are Poisson with the model's ``walk_ins`` mean,
 uniform within the hour. Consultation minutes come from a uniform ``u`` per patient through
-:func:`service_minutes`.
+:class:`ServiceSampler`. Each kind of draw has its own random stream (derived from ``rng``), so
+two templates simulated with the same seed share the walk-ins and their consultation times, and
+the booked patient of the i-th slot gets the same no-show, punctuality and service draws
+(common random numbers).
 """
 
 from __future__ import annotations
@@ -163,9 +166,14 @@ def sample_day(
     vts = [s.visit_type for s in slots]
     booked = np.array([index[s.doctor_session] for s in slots], dtype=np.int64)
     p = np.array([model.no_show_rate(s.visit_type, weekday, s.hour) for s in slots])
-    came = rng.random(appt.size) >= p
+    # separate streams (common random numbers): the walk-ins and their consultation times do not
+    # depend on the template; booked patient i's draws depend only on their slot's rank i
+    r_show, r_punct, r_walk, r_svc, r_wsvc = (
+        np.random.default_rng(int(x)) for x in rng.integers(0, 2**63 - 1, size=5)
+    )
+    came = r_show.random(appt.size) >= p
     offset = np.zeros(appt.size)
-    u_off = rng.random(appt.size)
+    u_off = r_punct.random(appt.size)
     for v in set(vts):
         pu = model.punctuality_for(v)
         mask = np.array([x == v for x in vts], dtype=bool)
@@ -178,14 +186,15 @@ def sample_day(
     for hv in sorted(model.walk_ins, key=lambda h: (h.hour, h.visit_type or "")):
         if hv.weekday != weekday or hv.value <= 0:
             continue
-        n = int(rng.poisson(hv.value))
-        w_times.extend((hv.hour * 60 + 60 * rng.random(n)).tolist())
+        n = int(r_walk.poisson(hv.value))
+        w_times.extend((hv.hour * 60 + 60 * r_walk.random(n)).tolist())
         w_vts.extend([hv.visit_type or wvt] * n)
     order = np.argsort(np.asarray(w_times), kind="stable")
     w_arr = np.asarray(w_times, dtype=np.float64)[order]
     w_vts = [w_vts[i] for i in order]
     all_vts = tuple(vts + w_vts)
-    minutes = sampler(all_vts, rng.random(len(all_vts)))
+    u = np.concatenate((r_svc.random(appt.size), r_wsvc.random(w_arr.size)))
+    minutes = sampler(all_vts, u)
     return DayPlan(
         servers=servers,
         appointment=np.concatenate((appt, np.full(w_arr.size, np.nan))),
