@@ -7,13 +7,13 @@ from typing import NamedTuple
 import numpy as np
 
 from polyslot.errors import InputError
+from polyslot.evaluation.driver import entry
 from polyslot.evaluation.envelope import compute_envelope, full_horizon, wait_pmfs_from_state
-from polyslot.evaluation.lindley import run_core
 from polyslot.evaluation.prepare import Prepared, horizon, new_state, prepare, prepare_schedule
 from polyslot.evaluation.result import Evaluation
 from polyslot.schedule import Schedule
 
-__all__ = ["ArrayResult", "evaluate", "evaluate_arrays", "summarize", "check_times"]
+__all__ = ["ArrayResult", "evaluate", "evaluate_arrays", "summarize", "check_times", "run_state"]
 
 
 class ArrayResult(NamedTuple):
@@ -38,23 +38,11 @@ class ArrayResult(NamedTuple):
     idle_var: np.ndarray
 
 
-def summarize(pat: np.ndarray, sc: np.ndarray, no_show: np.ndarray) -> ArrayResult:
-    """Pack kernel outputs ``pat`` (4, K) and ``sc`` (6,) into an :class:`ArrayResult`."""
-    idle_before = float(pat[2].sum())
-    return ArrayResult(
-        total_wait_mean=float(np.dot(1.0 - no_show, pat[0])),
-        total_idle_mean=idle_before + float(sc[4]),
-        overtime_mean=float(sc[2]),
-        idle_end_mean=float(sc[4]),
-        completion_mean=float(sc[0]),
-        idle_before_mean=idle_before,
-        overtime_var=float(sc[3]),
-        idle_end_var=float(sc[5]),
-        wait_mean=pat[0].copy(),
-        wait_var=pat[1].copy(),
-        idle_mean=pat[2].copy(),
-        idle_var=pat[3].copy(),
-    )
+def summarize(pat: np.ndarray, sc: np.ndarray) -> ArrayResult:
+    """Pack the state's outputs ``pat`` (4, K) and ``sc`` (8,) into an :class:`ArrayResult`."""
+    ed, _, eot, vot, eie, vie, tw, ib = sc.tolist()
+    w = pat.copy()
+    return ArrayResult(tw, ib + eie, eot, eie, ed, ib, vot, vie, w[0], w[1], w[2], w[3])
 
 
 def check_times(appointments: np.ndarray, session_end: int, doctor_start: int) -> np.ndarray:
@@ -74,9 +62,14 @@ def check_times(appointments: np.ndarray, session_end: int, doctor_start: int) -
     return tau
 
 
-def _run(tau: np.ndarray, prep: Prepared, session_end: int, doctor_start: int, H: int):
+def run_state(tau: np.ndarray, prep: Prepared, session_end: int, doctor_start: int, H: int):
+    """Allocate a state with horizon ``H`` and evaluate ``tau`` into it (returns the state)."""
     state = new_state(prep.n_patients, H, doctor_start, prep.brev.shape[1])
-    run_core(0, tau, *prep.kernel_args(), max(H, 0), int(session_end), *state)
+    prev = np.empty_like(tau)
+    args = prep.kernel_args()
+    r = entry(0, tau, prev, *args, prep.no_show, int(session_end), int(doctor_start), *state)
+    if r < 0:  # pragma: no cover - H is always computed large enough
+        raise RuntimeError(f"evaluation horizon {H} too small, needs {-r - 1}")
     return state
 
 
@@ -120,8 +113,8 @@ def evaluate_arrays(
             field="service",
             value=prep.n_patients,
         )
-    st = _run(tau, prep, session_end, doctor_start, horizon(tau, prep, session_end))
-    return summarize(st[-2], st[-1], prep.no_show)
+    st = run_state(tau, prep, session_end, doctor_start, horizon(tau, prep, session_end))
+    return summarize(st[-2], st[-1])
 
 
 def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = False) -> Evaluation:
@@ -144,7 +137,7 @@ def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = Fa
     H = horizon(tau, prep, L)
     if wait_pmfs:
         H = full_horizon(tau, prep, L, ds)
-    D, LO, HI, _, ED, VD, _, pat, sc = _run(tau, prep, L, ds, H)
+    D, LO, HI, _, ED, VD, _, pat, sc = run_state(tau, prep, L, ds, H)
     pmfs = wait_pmfs_from_state(tau, prep, D, LO, HI) if wait_pmfs else None
     env = compute_envelope(tau, L, D, LO, HI, ED, VD) if envelope else None
     return Evaluation(

@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from polyslot.errors import InputError
-from polyslot.evaluation import lindley
+from polyslot.evaluation import driver
 from polyslot.evaluation.api import ArrayResult, check_times, summarize
-from polyslot.evaluation.prepare import Prepared, horizon, new_state, prepare, prepare_schedule
+from polyslot.evaluation.prepare import Prepared, new_state, prepare, prepare_schedule
 
 __all__ = ["BATCH_KEYS", "Evaluator", "evaluate_batch"]
-
-_CORE = lindley.core if lindley.USE_NUMBA else lindley.core_numpy
 
 BATCH_KEYS = (
     "total_wait_mean",
@@ -28,46 +26,6 @@ BATCH_KEYS = (
     "idle_end_mean",
     "completion_mean",
 )
-
-
-def _batch_py(  # noqa: PLR0913
-    taus, Hs, bpmf, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds, out,
-    D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
-):  # fmt: skip
-    K = taus.shape[1]
-    for n in range(taus.shape[0]):
-        H = Hs[n]
-        LO[0] = ds
-        TOP[0] = ds
-        ED[0] = ds
-        VD[0] = 0.0
-        if ds <= H:
-            D[0, ds] = 1.0
-            HI[0] = ds
-        else:
-            HI[0] = H
-        _CORE(
-            0, taus[n], bpmf, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, H, L,
-            D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
-        )  # fmt: skip
-        tw = 0.0
-        ib = 0.0
-        for k in range(K):
-            tw += (1.0 - no_show[k]) * pat[0, k]
-            ib += pat[2, k]
-        out[0, n] = tw
-        out[1, n] = ib + sc[4]
-        out[2, n] = ib
-        out[3, n] = sc[2]
-        out[4, n] = sc[3]
-        out[5, n] = sc[4]
-        out[6, n] = sc[0]
-
-
-if lindley.USE_NUMBA:
-    _batch_nb = lindley.numba.njit(cache=True, nogil=True)(_batch_py)
-else:  # pragma: no cover
-    _batch_nb = None
 
 
 def evaluate_batch(
@@ -109,11 +67,9 @@ def evaluate_batch(
     N, K = taus.shape
     out = np.empty((len(BATCH_KEYS), N))
     state = new_state(K, int(Hs.max(initial=0)), int(doctor_start), prep.brev.shape[1])
-    args = (
-        taus, Hs, *prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start), out,
-        *state,
-    )  # fmt: skip
-    (_batch_nb or _batch_py)(*args)
+    prev = np.empty(K, dtype=np.int64)
+    args = (*prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start), out, prev)
+    driver.batch(taus, *args, *state)
     return {key: out[i] for i, key in enumerate(BATCH_KEYS)}
 
 
@@ -160,10 +116,13 @@ class Evaluator:
         self.prepared = prep
         self.session_end = int(session_end)
         self.doctor_start = int(doctor_start)
-        self._args = prep.kernel_args()
-        self._tau: np.ndarray | None = None
-        self._H = -1
-        self._state: tuple | None = None
+        self._args = (*prep.kernel_args(), prep.no_show, self.session_end, self.doctor_start)
+        self._prev = np.empty(prep.n_patients, dtype=np.int64)
+        self._valid = False
+        self._state = self._alloc(max(self.session_end - 1, 0))
+
+    def _alloc(self, H: int) -> tuple:
+        return new_state(self.n_patients, H, self.doctor_start, self.prepared.brev.shape[1])
 
     @property
     def n_patients(self) -> int:
@@ -171,8 +130,13 @@ class Evaluator:
         return self.prepared.n_patients
 
     def _check(self, appointments: np.ndarray) -> np.ndarray:
-        tau = np.asarray(appointments)
-        if tau.dtype != np.int64 or tau.ndim != 1 or not tau.flags.c_contiguous:
+        tau = appointments
+        if (
+            type(tau) is not np.ndarray
+            or tau.dtype != np.int64
+            or tau.ndim != 1
+            or not tau.flags.c_contiguous
+        ):
             tau = check_times(tau, self.session_end, self.doctor_start)
         if tau.shape[0] != self.n_patients:
             raise InputError(
@@ -183,45 +147,30 @@ class Evaluator:
         return tau
 
     def evaluate(self, appointments: np.ndarray) -> ArrayResult:
-        """Full evaluation; keeps the state for :meth:`evaluate_from`."""
-        tau = self._check(appointments)
-        H = horizon(tau, self.prepared, self.session_end)
-        if self._state is None or H > self._H:
-            self._H = H
-            width = self.prepared.brev.shape[1]
-            self._state = new_state(self.n_patients, H, self.doctor_start, width)
-        return self._run(0, tau)
+        """Full evaluation of ``appointments`` ((K,) int64, service order); keeps the state."""
+        return self._run(0, self._check(appointments))
 
     def evaluate_from(self, k: int, appointments: np.ndarray) -> ArrayResult:
         """Re-evaluate after a change of appointments at index ``k`` (0-based) and later.
 
-        ``appointments[:k]`` must equal those of the previous evaluation; if they do not,
-        or nothing was evaluated yet, or the new schedule needs a longer horizon, this falls
-        back to a full evaluation (results are identical either way).
+        Only patients ``k..K-1`` are recomputed. If ``appointments[:k]`` differ from the
+        previous evaluation, the recursion restarts at the first difference instead; if nothing
+        was evaluated yet, from 0. Results equal a full evaluation in every case.
         """
-        tau = self._check(appointments)
-        k = int(k)
-        prev = self._tau
-        if (
-            self._state is None
-            or prev is None
-            or not 0 <= k <= self.n_patients
-            or not np.array_equal(prev[:k], tau[:k])
-            or horizon(tau, self.prepared, self.session_end) > self._H
-        ):
-            return self.evaluate(tau)
-        return self._run(k, tau)
+        return self._run(int(k), self._check(appointments))
 
     def update(self, appointments: np.ndarray) -> ArrayResult:
         """Re-evaluate from the first appointment that differs from the previous evaluation."""
-        tau = self._check(appointments)
-        if self._tau is None:
-            return self.evaluate(tau)
-        diff = np.flatnonzero(self._tau != tau)
-        return self.evaluate_from(int(diff[0]) if diff.size else self.n_patients, tau)
+        return self._run(self.n_patients, self._check(appointments))
 
     def _run(self, k: int, tau: np.ndarray) -> ArrayResult:
+        if not self._valid:
+            k = 0
+        self._valid = False
         st = self._state
-        lindley.run_core(k, tau, *self._args, self._H, self.session_end, *st)
-        self._tau = tau.copy()
-        return summarize(st[-2], st[-1], self.prepared.no_show)
+        r = driver.entry(k, tau, self._prev, *self._args, *st)
+        if r < 0:  # the horizon grew (appointments after the session end): reallocate
+            self._state = st = self._alloc(-r - 1)
+            r = driver.entry(0, tau, self._prev, *self._args, *st)
+        self._valid = True
+        return summarize(st[-2], st[-1])

@@ -35,7 +35,6 @@ __all__ = [
     "USE_NUMBA",
     "core",
     "core_numpy",
-    "run_core",
     "end_moments",
     "N_PAT",
     "N_SC",
@@ -292,15 +291,7 @@ def core_numpy(
     vie = max(s2 - s1 * s1, 0.0)
     eot = 0.0 if TOP[K] <= L else max(ed - L + s1, 0.0)
     vot = 0.0 if eot == 0.0 else max(vd - vie - 2.0 * s1 * eot, 0.0)
-    sc[:] = (ed, vd, eot, vot, s1, vie)
-
-
-def run_core(*args) -> None:
-    """Dispatch to the numba kernel when available, else to the numpy implementation."""
-    if core is not None:
-        core(*args)
-    else:  # pragma: no cover
-        core_numpy(*args)
+    sc[:6] = (ed, vd, eot, vot, s1, vie)
 
 
 def end_moments(pmf: np.ndarray, lo: int, hi: int, mean: float, var: float, t: int):

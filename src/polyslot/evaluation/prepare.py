@@ -83,7 +83,7 @@ def prepare(
     if np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
         raise InputError("must be probabilities in [0, 1]", field="no_show", value=p.tolist())
     service = service / sums[:, None]
-    bpmf = service * (1.0 - p)[:, None]
+    bpmf = np.ascontiguousarray(service * (1.0 - p)[:, None])
     bpmf[:, 0] += p
     slots = np.arange(S, dtype=np.float64)
     pos = bpmf > 0
@@ -92,13 +92,20 @@ def prepare(
     bmean = bpmf @ slots
     bvar = np.maximum(bpmf @ (slots * slots) - bmean * bmean, 0.0)
     service_mean = service @ slots
-    brev = np.zeros_like(bpmf)
-    for k in range(K):
-        brev[k, : bhi[k] - blo[k] + 1] = bpmf[k, blo[k] : bhi[k] + 1][::-1]
+    idx = bhi[:, None] - np.arange(S)[None, :]
+    brev = np.where(idx >= blo[:, None], np.take_along_axis(bpmf, np.maximum(idx, 0), 1), 0.0)
 
     olo = np.zeros(K, dtype=np.int64)
     olen = np.ones(K, dtype=np.int64)
     rows: list[np.ndarray] = [np.ones(1)] * K
+    if offsets is None or all(entry is None for entry in offsets):
+        zeros = np.zeros(K)
+        return Prepared(
+            bpmf, brev, blo, bhi, bmean, bvar, olo, np.ones((K, 1)), olen, zeros, zeros.copy(),
+            p, service_mean,
+        )  # fmt: skip
+    if len(offsets) != K:
+        raise InputError(f"needs {K} entries", field="offsets", value=len(offsets))
     if offsets is not None:
         for k, entry in enumerate(offsets):
             if entry is None:
@@ -121,7 +128,7 @@ def prepare(
         omean[k] = rows[k] @ v
         ovar[k] = max(float(rows[k] @ (v * v)) - omean[k] ** 2, 0.0)
     return Prepared(
-        np.ascontiguousarray(bpmf), brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, p,
+        bpmf, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, p,
         service_mean,
     )  # fmt: skip
 
@@ -169,4 +176,4 @@ def new_state(K: int, H: int, doctor_start: int, width: int):
     ED[0] = float(doctor_start)
     VD[0] = 0.0
     sbuf = np.zeros(H + 2 * width + 16)
-    return D, LO, HI, TOP, ED, VD, sbuf, np.empty((4, K)), np.empty(6)
+    return D, LO, HI, TOP, ED, VD, sbuf, np.empty((4, K)), np.empty(8)
