@@ -79,13 +79,19 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
 
 
+def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = {}
+    for s in template.slots if template is not None else ():
+        out[(s.visit_type, s.weekday)] = out.get((s.visit_type, s.weekday), 0) + 1
+    return out
+
+
 def _capacity(
-    series: pd.DataFrame, template: SlotTemplate | None, vt: str, scale: bool = True
+    series: pd.DataFrame, counts: dict[tuple[str, int], int] | None, vt: str, scale: bool = True
 ) -> np.ndarray:
-    if template is None:
+    if counts is None:
         return np.full(len(series), np.inf)
-    counts = template.to_frame()
-    counts = counts[counts["visit_type"] == vt].groupby("weekday").size()
+    counts = pd.Series({w: c for (v, w), c in counts.items() if v == vt}, dtype=float)
     cap = series["weekday"].map(counts).fillna(0).to_numpy(float)
     docmin = series["docmin"].to_numpy(float)
     if scale and np.isfinite(docmin).any():
@@ -154,11 +160,12 @@ def estimate_demand(
     out: dict[str, list[DemandRate]] = {}
     rows: list[dict] = []
     doy = np.arange(1, 366, dtype=float)
+    slot_counts = {pc: _slot_counts(t) for pc, t in templates.items()}
     for (pc, vt), s in series.groupby(["polyclinic_id", "visit_type"], sort=True):
         s = s.reset_index(drop=True)
         weekdays = sorted(int(w) for w in s["weekday"].unique())
-        cap = _capacity(s, templates.get(pc), vt)
-        full = _capacity(s, templates.get(pc), vt, scale=False)
+        cap = _capacity(s, slot_counts.get(pc), vt)
+        full = _capacity(s, slot_counts.get(pc), vt, scale=False)
         row = {"polyclinic_id": pc, "visit_type": vt, "days": len(s)}
         if len(s) < 3 * len(weekdays) or s["y"].sum() == 0:
             for w in weekdays:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from statsmodels.base.model import GenericLikelihoodModel
 
 __all__ = ["CensoredNegBin", "design", "expected_bookings"]
@@ -43,12 +43,37 @@ class CensoredNegBin(GenericLikelihoodModel):
         r = np.exp(log_r)
         p = r / (r + mu)
         y = self.endog
-        ll = np.where(
-            self.censored,
-            stats.nbinom.logsf(y - 1, r, p),
-            stats.nbinom.logpmf(y, r, p),
-        )
+        # log P(D = y) and log P(D >= y) = log I_{1-p}(y, r) (regularised incomplete beta)
+        logpmf = (special.gammaln(y + r) - special.gammaln(r) - special.gammaln(y + 1)
+                  + r * np.log(p) + y * np.log1p(-p))
+        ll = np.where(self.censored, self._logsf(y, mu, r), logpmf)
         return -ll
+
+    def _logsf(self, y: np.ndarray, mu: np.ndarray, r: float | np.ndarray) -> np.ndarray:
+        p = r / (r + mu)
+        sf = special.betainc(np.maximum(y, 1e-12), r, 1 - p)
+        return np.where(y > 0, np.log(np.maximum(sf, 1e-300)), 0.0)
+
+    def score(self, params: np.ndarray) -> np.ndarray:
+        """Gradient of the log-likelihood: analytic for exact counts, central differences of
+        the log survival function for censored days."""
+        beta, log_r = params[:-1], np.clip(params[-1], -5, 12)
+        eta = np.clip(self.exog @ beta, -20, 20)
+        mu = np.exp(eta)
+        r = np.exp(log_r)
+        y = self.endog
+        d_eta = (y - mu) * r / (r + mu)
+        d_logr = r * (special.digamma(y + r) - special.digamma(r) + np.log(r / (r + mu))
+                      + 1 - (r + y) / (r + mu))
+        c = self.censored
+        if c.any():
+            h = 1e-5
+            yc, mc = y[c], mu[c]
+            d_eta[c] = (self._logsf(yc, mc * np.exp(h), r)
+                        - self._logsf(yc, mc * np.exp(-h), r)) / (2 * h)
+            d_logr[c] = (self._logsf(yc, mc, r * np.exp(h))
+                         - self._logsf(yc, mc, r * np.exp(-h))) / (2 * h)
+        return np.append(self.exog.T @ d_eta, d_logr.sum())
 
     def fit(self, start_params=None, maxiter=500, **kwds):
         if start_params is None:

@@ -34,6 +34,7 @@ def open_store(store: str | Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise DataError(f"cannot open DuckDB store ({exc})", source=str(path)) from None
+    con.execute("SET enable_progress_bar = false")
     for name in ("attendances", "roster"):
         if not has_table(con, name):
             if name == "roster":
