@@ -64,7 +64,7 @@ def check_constraints(inp: WeekdayInputs, cfg: OptimizeConfig, counts) -> None:
         inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], total[v])
         for v in range(nv)
     )
-    assert served >= current_throughput(inp) - 0.011
+    assert served >= current_throughput(inp) - 0.0011
     if cfg.max_change is not None:
         for (h, v), n in x.items():
             assert abs(n - inp.current[h][v]) <= cfg.max_change

@@ -23,6 +23,9 @@ from polyslot.template import WEEKDAYS
 __all__ = ["WeekdayInputs", "AllocationModel", "weekday_inputs", "build_allocation", "bucket_label"]
 
 
+THROUGHPUT_TOL = 1e-3  # requests per day the recommended template may serve below the current
+
+
 def bucket_label(weekday: int, start: int, minutes: int) -> str:
     """``"Mon 09:00-10:00"``."""
     end = start + minutes
@@ -322,7 +325,7 @@ def build_allocation(
     thr = current_throughput(inp)
     prob += (
         pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
-        >= thr - 0.01 - soft("throughput"),
+        >= thr - THROUGHPUT_TOL - soft("throughput"),
         "throughput_not_below_current",
     )
     if config.max_change is not None:

@@ -261,7 +261,7 @@ def local_search(
     starts : list of grid-index vectors, optional
         Starting schedules (patients in input order). Default: equal spacing and Bailey-Welch,
         each with every distinct patient order (K <= 5), with the input order and the
-        shortest-mean-first order (K <= 12), Bailey-Welch in input order only (K > 12).
+        shortest-mean-first order (K <= 12), with the input order only (K > 12).
     lower, upper : grid-index bounds per position, optional
     max_iter : int
         Maximum accepted moves per start.
@@ -279,8 +279,6 @@ def local_search(
     spt = np.lexsort((np.arange(k_count), means))
     if starts is None:
         grids0 = [equal_spacing(k_count, grid), bailey_welch(k_count, grid)]
-        if k_count > 12:
-            grids0 = grids0[1:]
         orders0 = [np.arange(k_count)]
         if reorder and k_count <= EXHAUSTIVE_ORDERS:
             orders0 = _distinct_orders(service, p)
