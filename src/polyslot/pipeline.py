@@ -1,8 +1,10 @@
 """plan_polyclinic: the whole chain for one polyclinic, as one pure function.
 
-ClinicModel -> optimize (MIP + sequencing) -> exact evaluation of every doctor session (current and
-recommended) -> SimPy clinic days with confidence intervals -> hourly profiles -> historical replay
-of held-back days -> sensitivity sweeps -> booking envelope -> :class:`PolyclinicResult`.
+ClinicModel -> optimize (MIP + sequencing) -> expected bookings of each template
+(:mod:`polyslot.analysis.booking`: unbooked slots act as no-shows) -> exact evaluation of
+every doctor session (current and recommended) -> SimPy clinic days with confidence intervals
+-> hourly profiles -> historical replay of held-back days -> sensitivity sweeps -> booking
+envelope -> :class:`PolyclinicResult`.
 
 Runners map it over polyclinics: :mod:`polyslot.runners.local` with processes,
 :mod:`polyslot.runners.spark` with ``groupBy("polyclinic_id").applyInPandas``. Every random step
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from polyslot.analysis.booking import booked_model
 from polyslot.analysis.exact_kpis import session_schedule, template_session_kpis
 from polyslot.analysis.hourly import hourly_profile
 from polyslot.analysis.sensitivity import run_sensitivity
@@ -62,14 +65,13 @@ def _clinic_config(config: RunConfig) -> ClinicConfig:
 
 
 def _exact_kpis(
-    model: ClinicModel,
-    current: SlotTemplate,
-    recommended: SlotTemplate,
+    models: Mapping[str, ClinicModel],
+    templates: Mapping[str, SlotTemplate],
     unmet: Mapping[tuple[str, int], float],
 ) -> pd.DataFrame:
-    records = template_session_kpis(model, current, "current") + template_session_kpis(
-        model, recommended, "recommended"
-    )
+    records = [
+        k for name, tpl in templates.items() for k in template_session_kpis(models[name], tpl, name)
+    ]
     frame = session_kpis_frame(records)
     frame = frame[frame["weekday"] >= 0]  # week rows are derived by PolyclinicResult
     mask = frame["kpi"] == "unmet_demand"
@@ -83,7 +85,7 @@ def _exact_kpis(
 
 
 def _simulated(
-    model: ClinicModel,
+    models: Mapping[str, ClinicModel],
     templates: Mapping[str, SlotTemplate],
     config: RunConfig,
     seed: int,
@@ -92,7 +94,8 @@ def _simulated(
     """Replicated clinic days (KPIs with CIs) and hourly profiles, per scenario and weekday."""
     s = config.simulate
     kpis, hourly = [], []
-    for k, (scenario, tpl) in enumerate(templates.items()):
+    for scenario, tpl in templates.items():
+        model = models[scenario]
         for d in tpl.weekdays:
             # common random numbers: both scenarios of a weekday use the same seed
             day_seed = seed + 1000 * d
@@ -124,7 +127,6 @@ def _simulated(
                     n_days=HOURLY_DAYS,
                 )
             )
-        del k
     return pd.concat(kpis, ignore_index=True), pd.concat(hourly, ignore_index=True)
 
 
@@ -217,8 +219,9 @@ def plan_polyclinic(
         unmet[("current", d)] = max(0.0, demand - w.throughput_current)
         unmet[("recommended", d)] = max(0.0, demand - w.throughput_recommended)
     clinic = _clinic_config(config)
-    exact = _exact_kpis(model, current, recommended, unmet)
-    sim, hourly = _simulated(model, templates, config, seed, clinic)
+    booked = {name: booked_model(model, tpl) for name, tpl in templates.items()}
+    exact = _exact_kpis(booked, templates, unmet)
+    sim, hourly = _simulated(booked, templates, config, seed, clinic)
     rep = _replayed(holdout_days, model, templates, seed, clinic)
     parts = [f for f in (exact, sim, rep) if not f.empty]
     kpis = pd.concat(parts, ignore_index=True)[list(KPI_COLUMNS)]

@@ -78,3 +78,25 @@ def test_perturb_rejects_unknown_parameter() -> None:
 
     with pytest.raises(InputError, match="parameter"):
         perturb(example_clinic_model(), "weather", 1.1)
+
+
+def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
+    from polyslot.analysis.booking import booked_model, fill_fractions
+
+    m = example_clinic_model()  # 540 slots a week; demand below that for most types
+    fill = fill_fractions(m, m.current_template)
+    slots_mon_acute = sum(
+        1 for s in m.current_template.slots if s.weekday == 0 and s.visit_type == "acute"
+    )
+    demand = next(r.mean for r in m.demand if r.weekday == 0 and r.visit_type == "acute")
+    assert fill[(0, "acute")] == pytest.approx(min(1.0, demand / slots_mon_acute))
+    b = booked_model(m, m.current_template)
+    p0 = m.no_show_rate("acute", 0, 9)
+    assert b.no_show_rate("acute", 0, 9) == pytest.approx(1 - (1 - p0) * fill[(0, "acute")])
+    # expected patients who come on Monday equal the demand that finds a slot, times show rate
+    come = sum(
+        1 - b.no_show_rate(s.visit_type, 0, s.hour)
+        for s in m.current_template.slots
+        if s.weekday == 0 and s.visit_type == "acute"
+    )
+    assert come == pytest.approx(min(demand, slots_mon_acute) * (1 - p0))
