@@ -6,8 +6,11 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from polyslot.examples import example_clinic_model
+from polyslot.optimize._exact import batch_metrics
 from polyslot.optimize.sequencing import (
     bailey_welch,
     equal_spacing,
@@ -22,18 +25,17 @@ def exhaustive(service, no_show, session_end, interval, weights):
     """Minimum over every patient order and every non-decreasing grid assignment."""
     k = service.shape[0]
     grid = grid_size(session_end, interval)
+    combos = np.array(list(itertools.combinations_with_replacement(range(grid), k))) * interval
     best = np.inf
-    orders = set(itertools.permutations(range(k)))
-    seen = set()
-    for order in orders:
-        key = tuple((tuple(service[i]), no_show[i]) for i in order)
-        if key in seen:
-            continue
-        seen.add(key)
+    for order in itertools.permutations(range(k)):
         o = list(order)
-        for g in itertools.combinations_with_replacement(range(grid), k):
-            obj = objective_of(np.array(g) * interval, service[o], no_show[o], session_end, weights)
-            best = min(best, obj)
+        m = batch_metrics(combos, service[o], no_show[o], session_end)
+        obj = (
+            weights["wait"] * m["wait_mean"]
+            + weights["idle"] * m["total_idle_mean"]
+            + weights["overtime"] * m["overtime_mean"]
+        )
+        best = min(best, float(obj.min()))
     return best
 
 
@@ -105,3 +107,31 @@ def test_baselines():
     assert equal_spacing(4, 8).tolist() == [0, 2, 4, 6]
     assert bailey_welch(4, 9).tolist() == [0, 0, 3, 6]
     assert grid_size(30, 5) == 6 and grid_size(31, 5) == 7
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    k=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+    identical=st.booleans(),
+    session_end=st.integers(4, 10),
+    interval=st.integers(1, 2),
+    weights=st.fixed_dictionaries(
+        {
+            "wait": st.floats(0, 1),
+            "idle": st.floats(0, 1),
+            "overtime": st.floats(0, 2),
+        }
+    ),
+)
+def test_random_small_instances_reach_exhaustive_optimum(
+    k, seed, identical, session_end, interval, weights
+):
+    rng = np.random.default_rng(seed)
+    service = rng.dirichlet(np.ones(int(rng.integers(3, 6))), size=k)
+    if identical:
+        service = np.tile(service[0], (k, 1))
+    no_show = rng.choice([0.0, 0.1, 0.3], size=k)
+    res = local_search(service, no_show, session_end, interval, weights)
+    best = exhaustive(service, no_show, session_end, interval, weights)
+    assert res.objective == pytest.approx(best, abs=1e-9)
