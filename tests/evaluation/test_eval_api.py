@@ -101,3 +101,27 @@ def test_numpy_fallback_end_to_end():
         fallback["envelope"]["remaining_work_var"], fast["envelope"]["remaining_work_var"],
         atol=1e-10,
     )  # fmt: skip
+
+
+def test_evaluator_from_schedule_matches_evaluate():
+    data = {
+        "session_end": 50,
+        "doctor_start": 6,
+        "patients": [
+            {"appointment": 0, "service": {"lognormal": {"mean": 8.0, "cv": 0.6}}, "no_show": 0.1},
+            {"appointment": 5, "service": {"gamma": {"mean": 9.0, "cv": 0.4}},
+             "punctuality": {"offsets": [-4, 0, 6], "pmf": [0.25, 0.5, 0.25]}},
+            {"appointment": 5, "service": {"pmf": [0.2, 0.3, 0.5]}, "no_show": 0.3},
+            {"appointment": 30, "service": {"deterministic": 12}},
+        ],
+    }  # fmt: skip
+    sched = parse_schedule(data)
+    ref = evaluate(sched)
+    ev = Evaluator.from_schedule(sched)
+    got = ev.evaluate(sched.appointments)
+    np.testing.assert_allclose(got.wait_mean, ref.wait_mean, atol=1e-12)
+    np.testing.assert_allclose(got.idle_var, ref.idle_var, atol=1e-12)
+    assert got.total_wait_mean == pytest.approx(ref.total_wait_mean, abs=1e-12)
+    assert got.idle_before_mean == pytest.approx(ref.total_idle_mean, abs=1e-12)
+    assert got.total_idle_mean == pytest.approx(ref.session_idle_mean, abs=1e-12)
+    assert ref.to_dict()["total_idle_mean"] == pytest.approx(ref.total_idle_mean)
