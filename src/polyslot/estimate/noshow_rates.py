@@ -137,6 +137,15 @@ def evaluation(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict:
     return out
 
 
+def _predict_chunked(model: NoShowModel, X: pd.DataFrame, chunk: int = 100_000) -> np.ndarray:  # noqa: N803
+    """P(no-show) in chunks, so the design matrix of a large store never exists whole."""
+    if len(X) == 0:
+        return np.zeros(0)
+    return np.concatenate(
+        [model.predict_proba(X.iloc[i : i + chunk])[:, 1] for i in range(0, len(X), chunk)]
+    )
+
+
 def _recalibrate(frame: pd.DataFrame) -> np.ndarray:
     """Shift the log-odds of every polyclinic x visit type by one constant so that the
     booking-weighted mean prediction equals the observed no-show rate over all history (the
@@ -205,13 +214,14 @@ def estimate_no_show(
     X, y, w = _expand(train)  # noqa: N806
     model.fit(X, y, sample_weight=w)
     Xt, yt, wt = _expand(test)  # noqa: N806
-    metrics["test"] = evaluation(yt, model.predict_proba(Xt)[:, 1], wt)
+    metrics["test"] = evaluation(yt, _predict_chunked(model, Xt), wt)
+    del Xt
     metrics["train_bookings"] = int(train["n"].sum())
     # the rates use a model refitted on the sampled bookings of the whole period
     X, y, w = _expand(frame[frame["sampled"]])  # noqa: N806
     model = NoShowModel(tuple(extras), calibration="none", random_state=config.seed)
     model.fit(X, y, sample_weight=w)
-    frame = frame.assign(p=model.predict_proba(frame)[:, 1])
+    frame = frame.assign(p=_predict_chunked(model, frame))
     frame["p"] = _recalibrate(frame)
     frame["pn"] = frame["p"] * frame["n"]
     cells = frame.groupby(["polyclinic_id", "visit_type", "weekday", "hour"], as_index=False)[

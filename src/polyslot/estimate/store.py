@@ -12,6 +12,8 @@ from polyslot.errors import DataError, SchemaError
 __all__ = ["STORE_FILE", "resolve_store", "open_store", "has_table", "table_columns"]
 
 STORE_FILE = "polyslot.duckdb"
+#: DuckDB's memory cap while estimating (it spills to disk beyond it).
+MEMORY_LIMIT = "1500MB"
 
 
 def resolve_store(store: str | Path) -> Path:
@@ -35,6 +37,7 @@ def open_store(store: str | Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise DataError(f"cannot open DuckDB store ({exc})", source=str(path)) from None
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     for name in ("attendances", "roster"):
         if not has_table(con, name):
             if name == "roster":
