@@ -115,7 +115,10 @@ class TableSource:
                 yield self.frame.iloc[i : i + batch_rows]
         elif self.kind == "parquet":
             ds = pads.dataset(self.path, format="parquet")
-            for batch in ds.to_batches(batch_size=batch_rows):
+            # little read-ahead: pyarrow's default (16 batches) would hold ~16 chunks in memory
+            for batch in ds.to_batches(
+                batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
+            ):
                 if batch.num_rows:
                     yield _batch_to_pandas(batch)
         elif self.kind == "csv":
