@@ -125,3 +125,13 @@ def test_evaluator_from_schedule_matches_evaluate():
     assert got.idle_before_mean == pytest.approx(ref.total_idle_mean, abs=1e-12)
     assert got.total_idle_mean == pytest.approx(ref.session_idle_mean, abs=1e-12)
     assert ref.to_dict()["total_idle_mean"] == pytest.approx(ref.total_idle_mean)
+
+
+def test_batch_threads_give_identical_results():
+    service, p = _case()
+    rng = np.random.default_rng(9)
+    rows = np.sort(rng.integers(0, 40, (37, 6)), axis=1)
+    one = evaluate_batch(rows, service, p, 30)
+    two = evaluate_batch(rows, service, p, 30, workers=3)
+    for key, value in one.items():
+        np.testing.assert_array_equal(value, two[key])

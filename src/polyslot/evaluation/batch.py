@@ -36,6 +36,7 @@ def evaluate_batch(
     doctor_start: int = 0,
     *,
     offsets: list | None = None,
+    workers: int = 1,
 ) -> dict[str, np.ndarray]:
     """Evaluate N candidate schedules of the same K patients.
 
@@ -45,6 +46,8 @@ def evaluate_batch(
         Row n = appointment slots of candidate n, in service order.
     service, no_show, session_end, doctor_start, offsets
         As in :func:`polyslot.evaluation.evaluate_arrays` (shared by all candidates).
+    workers : int
+        Threads to split the rows over (the compiled loop releases the GIL); 1 = this thread.
 
     Returns
     -------
@@ -65,11 +68,25 @@ def evaluate_batch(
     latest = np.max(taus + prep.max_offset[None, :], axis=1)
     Hs = np.maximum(np.maximum(latest, int(session_end)) - 1, 0).astype(np.int64)
     N, K = taus.shape
-    out = np.empty((len(BATCH_KEYS), N))
-    state = new_state(K, int(Hs.max(initial=0)), int(doctor_start), prep.brev.shape[1])
-    prev = np.empty(K, dtype=np.int64)
-    args = (*prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start), out, prev)
-    driver.batch(taus, *args, *state)
+    H = int(Hs.max(initial=0))
+
+    def run(rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(BATCH_KEYS), rows.shape[0]))
+        state = new_state(K, H, int(doctor_start), prep.brev.shape[1])
+        prev = np.empty(K, dtype=np.int64)
+        args = (*prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start))
+        driver.batch(rows, *args, out, prev, *state)
+        return out
+
+    workers = max(1, min(int(workers), N))
+    if workers == 1:
+        out = run(taus)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        chunks = np.array_split(taus, workers)
+        with ThreadPoolExecutor(workers) as pool:
+            out = np.concatenate(list(pool.map(run, chunks)), axis=1)
     return {key: out[i] for i, key in enumerate(BATCH_KEYS)}
 
 
