@@ -135,3 +135,14 @@ def test_batch_threads_give_identical_results():
     two = evaluate_batch(rows, service, p, 30, workers=3)
     for key, value in one.items():
         np.testing.assert_array_equal(value, two[key])
+
+
+def test_patients_frame_and_horizon_guard():
+    sched = parse_schedule(
+        {"session_end": 20, "patients": [{"appointment": 0, "service": {"pmf": [0.5, 0.5]}}]}
+    )
+    frame = evaluate(sched).patients_frame()
+    assert list(frame["appointment"]) == [0] and frame["wait_mean"].iloc[0] == 0.0
+    service, p = _case()
+    with pytest.raises(InputError, match="horizon"):
+        evaluate_arrays(np.array([0, 1, 2, 3, 4, 10**9]), service, p, 30)

@@ -13,7 +13,10 @@ import numpy as np
 
 from polyslot.errors import InputError
 
-__all__ = ["Prepared", "prepare", "horizon", "new_state", "prepare_schedule"]
+__all__ = ["Prepared", "prepare", "horizon", "new_state", "prepare_schedule", "MAX_STATE_CELLS"]
+
+#: Largest state (patients x horizon slots) allocated, ~2 GB of float64.
+MAX_STATE_CELLS = 250_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +163,13 @@ def new_state(K: int, H: int, doctor_start: int, width: int):
     ``width`` is the service PMF width S (``Prepared.brev.shape[1]``).
     """
     H = max(int(H), 0)
+    if (K + 1) * (H + 9) > MAX_STATE_CELLS:
+        raise InputError(
+            f"needs a horizon of {H} slots for {K} patients (over {MAX_STATE_CELLS:,} cells); "
+            "check the appointment slots and session end",
+            field="appointments",
+            value=H,
+        )
     D = np.empty((K + 1, H + 9))
     LO = np.empty(K + 1, dtype=np.int64)
     HI = np.empty(K + 1, dtype=np.int64)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["Envelope", "Evaluation"]
 
@@ -101,6 +102,20 @@ class Evaluation:
         """Expected consultation time / expected doctor presence (see class docstring)."""
         presence = self.session_end - self.doctor_start + self.overtime_mean
         return float(self.busy_mean / presence) if presence > 0 else 0.0
+
+    def patients_frame(self) -> pd.DataFrame:
+        """One tidy row per patient (appointment order), all times in slots."""
+        return pd.DataFrame(
+            {
+                "position": np.arange(self.n_patients),
+                "appointment": self.appointment,
+                "no_show": self.no_show,
+                "wait_mean": self.wait_mean,
+                "wait_var": self.wait_var,
+                "idle_mean": self.idle_mean,
+                "idle_var": self.idle_var,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``polyslot evaluate`` output JSON (all times in slots)."""
