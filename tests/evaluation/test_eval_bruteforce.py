@@ -49,19 +49,23 @@ def test_evaluate_matches_enumeration(unpunctual):
 
 
 @pytest.mark.parametrize("unpunctual", [False, True])
-def test_numpy_fallback_equals_numba_kernel(unpunctual):
+def test_python_numpy_and_compiled_kernels_agree(unpunctual):
     rng = np.random.default_rng(5)
     for _ in range(40):
         tau, service, p, L, ds, offs = random_instance(rng, max_k=6, unpunctual=unpunctual)
         prep = prepare(service, p, offs)
         H = horizon(tau, prep, L)
         outs = []
-        for fn in (lindley._core_py, lindley.core_numpy):
+        kernels = [lindley._core_py, lindley.core_numpy]
+        if lindley.core is not None:
+            kernels.append(lindley.core)
+        for fn in kernels:
             st = new_state(len(tau), H, ds, prep.brev.shape[1])
             fn(0, tau, *prep.kernel_args(), H, L, *st)
             outs.append((st[-2].copy(), st[-1].copy()))
-        np.testing.assert_allclose(outs[0][0], outs[1][0], atol=1e-10)
-        np.testing.assert_allclose(outs[0][1][:6], outs[1][1][:6], atol=1e-10)
+        for pat, sc in outs[1:]:
+            np.testing.assert_allclose(pat, outs[0][0], atol=1e-10)
+            np.testing.assert_allclose(sc[:6], outs[0][1][:6], atol=1e-10)
 
 
 def test_array_and_batch_api_match_enumeration():
