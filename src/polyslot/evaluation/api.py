@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -73,6 +74,31 @@ def run_state(tau: np.ndarray, prep: Prepared, session_end: int, doctor_start: i
     return state
 
 
+_CACHE: dict = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 16
+
+
+def _cached_evaluator(service, no_show, session_end: int, doctor_start: int):
+    """An :class:`Evaluator` for these exact service / no-show values (small LRU by content)."""
+    from polyslot.evaluation.batch import Evaluator
+
+    svc = np.ascontiguousarray(service, dtype=np.float64)
+    ns = None if no_show is None else np.ascontiguousarray(no_show, dtype=np.float64)
+    key = (
+        svc.shape, svc.tobytes(), None if ns is None else ns.tobytes(),
+        int(session_end), int(doctor_start),
+    )  # fmt: skip
+    with _CACHE_LOCK:
+        ev = _CACHE.pop(key, None)
+        if ev is None:
+            ev = Evaluator(svc, ns, session_end, doctor_start)  # validates
+            while len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = ev
+    return ev
+
+
 def evaluate_arrays(
     appointments: np.ndarray,
     service: np.ndarray,
@@ -102,10 +128,15 @@ def evaluate_arrays(
     ArrayResult
         ``(total_wait_mean, total_idle_mean, overtime_mean, idle_end_mean, completion_mean,
         idle_before_mean, overtime_var, idle_end_var, wait_mean, wait_var, idle_mean,
-        idle_var)``. For many calls with the same patients use
-        :class:`polyslot.evaluation.Evaluator`, which prepares the service arrays once.
+        idle_var)``. Prepared service arrays are cached by content (16 entries), so repeated
+        calls with the same patients skip the preparation; :class:`Evaluator` is still faster.
     """
     tau = check_times(appointments, session_end, doctor_start)
+    if offsets is None:
+        ev = _cached_evaluator(service, no_show, session_end, doctor_start)
+        if ev.n_patients == tau.size:
+            with _CACHE_LOCK:
+                return ev.evaluate(tau)
     prep = prepare(service, no_show, offsets)
     if prep.n_patients != tau.size:
         raise InputError(
