@@ -131,10 +131,13 @@ def test_batch_threads_give_identical_results():
     service, p = _case()
     rng = np.random.default_rng(9)
     rows = np.sort(rng.integers(0, 40, (37, 6)), axis=1)
-    one = evaluate_batch(rows, service, p, 30)
-    two = evaluate_batch(rows, service, p, 30, workers=3)
+    one = evaluate_batch(rows, service, p, 30, per_patient=True)
+    two = evaluate_batch(rows, service, p, 30, workers=3, per_patient=True)
     for key, value in one.items():
         np.testing.assert_array_equal(value, two[key])
+    ref = evaluate_arrays(rows[5], service, p, 30)
+    np.testing.assert_allclose(one["wait_mean"][5], ref.wait_mean, atol=1e-12)
+    np.testing.assert_allclose(one["idle_var"][5], ref.idle_var, atol=1e-12)
 
 
 def test_patients_frame_and_horizon_guard():

@@ -37,6 +37,7 @@ def evaluate_batch(
     *,
     offsets: list | None = None,
     workers: int = 1,
+    per_patient: bool = False,
 ) -> dict[str, np.ndarray]:
     """Evaluate N candidate schedules of the same K patients.
 
@@ -48,6 +49,8 @@ def evaluate_batch(
         As in :func:`polyslot.evaluation.evaluate_arrays` (shared by all candidates).
     workers : int
         Threads to split the rows over (the compiled loop releases the GIL); 1 = this thread.
+    per_patient : bool
+        Also return ``wait_mean``, ``wait_var``, ``idle_mean``, ``idle_var`` as (N, K) arrays.
 
     Returns
     -------
@@ -70,24 +73,30 @@ def evaluate_batch(
     N, K = taus.shape
     H = int(Hs.max(initial=0))
 
-    def run(rows: np.ndarray) -> np.ndarray:
+    def run(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = np.empty((len(BATCH_KEYS), rows.shape[0]))
+        pout = np.empty((rows.shape[0] if per_patient else 0, 4, K))
         state = new_state(K, H, int(doctor_start), prep.brev.shape[1])
         prev = np.empty(K, dtype=np.int64)
         args = (*prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start))
-        driver.batch(rows, *args, out, prev, *state)
-        return out
+        driver.batch(rows, *args, out, pout, prev, *state)
+        return out, pout
 
     workers = max(1, min(int(workers), N))
     if workers == 1:
-        out = run(taus)
+        out, pout = run(taus)
     else:
         from concurrent.futures import ThreadPoolExecutor
 
-        chunks = np.array_split(taus, workers)
         with ThreadPoolExecutor(workers) as pool:
-            out = np.concatenate(list(pool.map(run, chunks)), axis=1)
-    return {key: out[i] for i, key in enumerate(BATCH_KEYS)}
+            parts = list(pool.map(run, np.array_split(taus, workers)))
+        out = np.concatenate([o for o, _ in parts], axis=1)
+        pout = np.concatenate([p for _, p in parts], axis=0)
+    result = {key: out[i] for i, key in enumerate(BATCH_KEYS)}
+    if per_patient:
+        for i, key in enumerate(("wait_mean", "wait_var", "idle_mean", "idle_var")):
+            result[key] = np.ascontiguousarray(pout[:, i, :])
+    return result
 
 
 class Evaluator:

@@ -76,10 +76,12 @@ else:  # pragma: no cover
 
 
 def _batch_py(  # noqa: PLR0913
-    taus, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds, out, prev,
-    D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
+    taus, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds, out, pout,
+    prev, D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
 ):  # fmt: skip
-    """Evaluate every row of ``taus``; ``out[:, n]`` gets the batch summary of row n."""
+    """Evaluate every row of ``taus``; ``out[:, n]`` gets the batch summary of row n and, when
+    ``pout`` has N rows, ``pout[n]`` the per-patient ``pat`` (4, K)."""
+    keep = pout.shape[0] == taus.shape[0]
     for n in range(taus.shape[0]):
         r = entry(
             0, taus[n], prev, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar,
@@ -96,6 +98,8 @@ def _batch_py(  # noqa: PLR0913
         out[4, n] = sc[3]
         out[5, n] = sc[4]
         out[6, n] = sc[0]
+        if keep:
+            pout[n] = pat
 
 
 if lindley.USE_NUMBA:
