@@ -1,0 +1,182 @@
+"""The Spark engine: the whole per-polyclinic pipeline over Spark tables, Parquet, CSV or Delta.
+
+``run_spark`` follows the local engine step by step and returns the same
+:class:`~polyslot.runners.local.RunOutcome`:
+
+1. resolve ``data`` into one raw Spark DataFrame per standard table (or the sample network);
+2. validate every partition with the local rules (``validate_chunk`` in ``mapInPandas``),
+   de-duplicate with a window, reconcile with Spark SQL aggregations; write the accepted
+   tables and the quarantine as Parquet under ``out/spark/``;
+3. build the DuckDB store from those Parquet tables (``out/store``), split it in time and
+   estimate exactly as the local engine does;
+4. ``plan_polyclinic`` for every polyclinic through ``groupBy("polyclinic_id").applyInPandas``;
+5. write the result tables as Parquet (``out/spark/results/``) and the deliverables (templates,
+   summary, comparison, guide, HTML report) with ``write_deliverables``.
+
+pyspark is imported lazily; ``import polyslot`` never imports it. See docs/spark.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from polyslot.atomic import write_json
+from polyslot.config import RunConfig
+from polyslot.data.ingest import IngestSummary
+from polyslot.data.schema import TABLE_NAMES
+from polyslot.results import NetworkResult
+from polyslot.runners.holdout import last_date, write_training_store
+from polyslot.runners.local import RunOutcome
+
+__all__ = ["get_spark", "ingest_spark", "run_spark"]
+
+Progress = Callable[[str, int, int], None]
+
+
+def get_spark(master: str = "local[2]", conf: dict[str, str] | None = None) -> Any:
+    """The active SparkSession or a new local one; see :mod:`polyslot.runners.spark_session`."""
+    from polyslot.runners.spark_session import get_spark as _get
+
+    return _get(master, conf)
+
+
+def ingest_spark(
+    data: Any,
+    config: RunConfig,
+    out_dir: str | Path,
+    spark: Any = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Validate, quarantine and reconcile every table in Spark; build ``out_dir/store``.
+
+    Parameters
+    ----------
+    data : str, Path, mapping or None
+        See :mod:`polyslot.runners.spark_sources` for the accepted forms; None generates the
+        embedded sample network (``config.sample``) into ``out_dir/sample``.
+    config : RunConfig
+    out_dir : path-like
+        Writes ``spark/tables/<table>/`` (accepted rows), ``spark/quarantine/``,
+        ``spark/reconciliation/`` (Parquet) and ``store/`` (DuckDB store, quarantine.csv,
+        data_quality.json).
+    spark : SparkSession, optional
+        Default: :func:`get_spark`.
+    progress : callable, optional
+        ``progress(step, done, total)``.
+
+    Returns
+    -------
+    IngestSummary
+    """
+    from polyslot.runners.spark_quarantine import split_staged
+    from polyslot.runners.spark_sources import resolve_spark_sources
+    from polyslot.runners.spark_store import build_store
+    from polyslot.runners.spark_validate import stage_table
+
+    spark = spark or get_spark()
+    out = Path(out_dir).resolve()
+    base = out / "spark"
+    if progress:
+        progress("read sources", 0, 1)
+    sources = resolve_spark_sources(spark, data, config, out)
+    tables: dict[str, Path] = {}
+    counts = {}
+    rejected_all = None
+    for i, name in enumerate(n for n in TABLE_NAMES if n in sources):
+        if progress:
+            progress("validate (spark)", i, len(sources))
+        src = sources[name]
+        staged, _ = stage_table(src.frame, name, str(base / "staged" / name))
+        accepted, rejected, counts[name] = split_staged(
+            staged, name, list(src.frame.columns), src.label
+        )
+        accepted.write.mode("overwrite").parquet(str(base / "tables" / name))
+        tables[name] = base / "tables" / name
+        rejected_all = rejected if rejected_all is None else rejected_all.unionByName(rejected)
+    if progress:
+        progress("validate (spark)", len(sources), len(sources))
+    assert rejected_all is not None  # attendances always present
+    rejected_all.orderBy("table_name", "source_row").write.mode("overwrite").parquet(
+        str(base / "quarantine")
+    )
+    import pandas as pd
+
+    recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
+    spark.createDataFrame(recon).write.mode("overwrite").parquet(str(base / "reconciliation"))
+    return build_store(tables, base / "quarantine", counts, out / "store")
+
+
+def run_spark(
+    data: Any,
+    config: RunConfig,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+    spark: Any = None,
+) -> RunOutcome:
+    """The whole pipeline on Spark; same inputs and seed give the local engine's results.
+
+    Parameters
+    ----------
+    data : str, Path, mapping or None
+        Spark table name, Parquet / CSV / Delta path, data folder, mapping of table name to
+        Spark DataFrame or source string, or None for the embedded sample network.
+    config : RunConfig
+    out_dir : path-like
+        Output folder: the local engine's deliverables plus ``spark/`` Parquet tables.
+    progress : callable, optional
+        ``progress(step, done, total)``.
+    spark : SparkSession, optional
+        Default: the active session, else a new ``local[2]`` one.
+
+    Returns
+    -------
+    RunOutcome
+    """
+    from polyslot.estimate import EstimateConfig, estimate_network
+    from polyslot.report import write_deliverables
+    from polyslot.runners.spark_plan import (
+        plan_network_spark,
+        quality_by_polyclinic,
+        write_result_tables,
+    )
+
+    spark = spark or get_spark()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    summary_in = ingest_spark(data, config, out, spark, progress)
+    store = summary_in.out_dir
+    cutoff = None
+    train = store
+    if config.holdout_days > 0:
+        cutoff = last_date(store) - dt.timedelta(days=config.holdout_days - 1)
+        train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
+    if progress:
+        progress("estimate", 0, 1)
+    est = estimate_network(
+        train, EstimateConfig(slot_minutes=config.slot_minutes, seed=config.seed)
+    )
+    for pid, model in est.models.items():
+        model.to_json(out / "model" / f"{pid}.json")
+    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
+    results, skipped = plan_network_spark(spark, est.models, config, store, cutoff, progress)
+    network = NetworkResult(
+        tuple(results),
+        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        assumptions={
+            "seed": config.seed,
+            "holdout_from": str(cutoff) if cutoff else None,
+            "skipped_polyclinics": skipped,
+            "config": config.to_dict(),
+        },
+    )
+    files = write_deliverables(network, out)
+    summary = json.loads(Path(files["summary.json"]).read_text())
+    for name, path in write_result_tables(
+        spark, results, summary, out / "spark" / "results"
+    ).items():
+        files[f"spark/results/{name}"] = path
+    return RunOutcome(out, files, summary, skipped)

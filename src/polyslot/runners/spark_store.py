@@ -1,0 +1,109 @@
+"""Build the DuckDB store the estimators read from the accepted Parquet tables Spark wrote.
+
+The store has the local engine's layout (``polyslot.duckdb`` with the data tables,
+``quarantine`` and ``reconciliation``, plus ``quarantine.csv`` and ``data_quality.json``), so
+estimation, the time split and the replay run on exactly the rows the local engine would use.
+DuckDB reads the Parquet folders directly; nothing passes through pandas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from polyslot.atomic import atomic_path, write_json
+from polyslot.data.ingest import QUALITY_JSON, QUARANTINE_CSV, IngestSummary
+from polyslot.data.quarantine import create_quarantine_table
+from polyslot.data.readers import STORE_FILE
+from polyslot.data.schema import TABLE_NAMES, get_spec
+from polyslot.data.stage import TableCounts
+
+__all__ = ["build_store"]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _glob(folder: Path) -> str:
+    return (folder / "*.parquet").as_posix()
+
+
+def build_store(
+    tables: dict[str, Path], quarantine: Path, counts: dict[str, TableCounts], out_dir: Path
+) -> IngestSummary:
+    """Write ``out_dir/polyslot.duckdb`` from Parquet folders; return the ingest summary.
+
+    Parameters
+    ----------
+    tables : dict of str to Path
+        Standard table name -> Parquet folder of its accepted rows.
+    quarantine : Path
+        Parquet folder of the quarantine rows (all tables).
+    counts : dict of str to TableCounts
+        Reconciled counts per table.
+    out_dir : Path
+        The store folder (created).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store_path = out_dir / STORE_FILE
+    with atomic_path(store_path) as tmp:
+        tmp.unlink()
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute("SET preserve_insertion_order = true")
+            for name in TABLE_NAMES:
+                if name not in tables:
+                    continue
+                spec = get_spec(name)
+                cols = [
+                    r[0]
+                    for r in con.execute(
+                        f"DESCRIBE SELECT * FROM read_parquet('{_glob(tables[name])}')"
+                    ).fetchall()
+                ]
+                sel = []
+                for c in cols:
+                    if c == "source_row":
+                        sel.append("CAST(source_row AS BIGINT) AS source_row")
+                    elif c in spec.column_names:
+                        sel.append(f"CAST({_q(c)} AS {spec.column(c).duckdb_type}) AS {_q(c)}")
+                    else:
+                        sel.append(_q(c))
+                con.execute(
+                    f"CREATE TABLE {_q(name)} AS SELECT {', '.join(sel)} FROM "
+                    f"read_parquet('{_glob(tables[name])}') ORDER BY source_row"
+                )
+            create_quarantine_table(con)
+            con.execute(
+                "INSERT INTO quarantine SELECT table_name, CAST(source_row AS BIGINT), "
+                "polyclinic_id, record_id, reason, detail, record FROM "
+                f"read_parquet('{_glob(quarantine)}') ORDER BY table_name, source_row"
+            )
+            recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
+            con.register("_recon", recon)
+            con.execute(
+                "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
+                "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
+                "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
+            )
+            con.unregister("_recon")
+            with atomic_path(out_dir / QUARANTINE_CSV) as qtmp:
+                con.execute(
+                    "COPY (SELECT * FROM quarantine ORDER BY table_name, source_row) "
+                    f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
+                )
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    summary = IngestSummary(
+        out_dir=out_dir,
+        store_path=store_path,
+        quarantine_csv=out_dir / QUARANTINE_CSV,
+        quality_json=out_dir / QUALITY_JSON,
+        tables=counts,
+    )
+    write_json(summary.quality_json, summary.to_dict())
+    return summary
