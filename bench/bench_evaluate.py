@@ -261,6 +261,15 @@ def main() -> None:
         t_inc = best_time(step, 500)
         print(f"  k={k:2d}: {t_inc * 1e6:7.1f} us  ({t_inc / t_ev:5.2f} of a full evaluation)")
 
+    print("\nmany candidates sharing a prefix (Evaluator.evaluate_suffixes, 2,000 tails)")
+    for k in (5, 10, 15):
+        tails = np.sort(np.clip(tau[k:] + rng.integers(-8, 9, (2000, K - k)), tau[k - 1], L), 1)
+        t_suf = best_time(lambda k=k, tails=tails: ev.evaluate_suffixes(k, tau, tails), 1, 5)
+        t_suf /= len(tails)
+        print(
+            f"  k={k:2d}: {t_suf * 1e6:7.1f} us per candidate ({t_suf / t_ev:5.2f} of a full one)"
+        )
+
     if not args.quick:
         t0 = time.perf_counter()
         mean, half, reps = simpy_until_precise(tau, service, no_show)

@@ -149,3 +149,20 @@ def test_patients_frame_and_horizon_guard():
     service, p = _case()
     with pytest.raises(InputError, match="horizon"):
         evaluate_arrays(np.array([0, 1, 2, 3, 4, 10**9]), service, p, 30)
+
+
+@pytest.mark.parametrize("k", [0, 2, 5, 6])
+def test_evaluate_suffixes_equals_batch(k):
+    service, p = _case()
+    rng = np.random.default_rng(k)
+    base = np.sort(rng.integers(0, 30, 6))
+    tails = np.sort(rng.integers(base[k - 1] if k else 0, 45, (9, 6 - k)), axis=1)
+    ev = Evaluator(service, p, 30, 1)
+    ev.evaluate(np.arange(6, dtype=np.int64))  # a different prefix: must restart correctly
+    got = ev.evaluate_suffixes(k, base, tails, per_patient=True)
+    full = np.hstack([np.tile(base[:k], (9, 1)), tails])
+    ref = evaluate_batch(full, service, p, 30, 1, per_patient=True)
+    for key, value in ref.items():
+        np.testing.assert_allclose(got[key], value, atol=1e-12)
+    last = ev.evaluate_from(k, full[-1])
+    assert last.total_wait_mean == pytest.approx(ref["total_wait_mean"][-1], abs=1e-12)

@@ -189,6 +189,68 @@ class Evaluator:
         """Re-evaluate from the first appointment that differs from the previous evaluation."""
         return self._run(self.n_patients, self._check(appointments))
 
+    def evaluate_suffixes(
+        self, k: int, appointments: np.ndarray, tails: np.ndarray, *, per_patient: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Evaluate many candidates that share ``appointments[:k]`` and differ from ``k`` on.
+
+        Parameters
+        ----------
+        k : int
+            First patient (0-based) whose appointment varies.
+        appointments : (K,) int array
+            Supplies the shared prefix ``appointments[:k]`` (the rest is ignored).
+        tails : (N, K - k) int array
+            Candidate appointments of patients ``k..K-1``.
+        per_patient : bool
+            Also return (N, K) ``wait_mean``, ``wait_var``, ``idle_mean``, ``idle_var``.
+
+        Returns
+        -------
+        dict
+            The keys of :func:`evaluate_batch`. The prefix is computed once (or reused from the
+            previous evaluation); each candidate costs about ``(K - k) / K`` of a full one.
+            Afterwards the evaluator's state is that of the last candidate.
+        """
+        tau = self._check(appointments).copy()
+        K = self.n_patients
+        k = int(k)
+        if not 0 <= k <= K:
+            raise InputError(f"must be in 0..{K}", field="k", value=k)
+        tails = np.ascontiguousarray(np.atleast_2d(tails))
+        if tails.shape[1] != K - k:
+            raise InputError(
+                f"needs {K - k} columns for patients {k}..{K - 1}", field="tails", value=tails.shape
+            )
+        if tails.size:
+            tails = check_times(tails, self.session_end, self.doctor_start).reshape(tails.shape)
+        else:
+            tails = np.zeros(tails.shape, dtype=np.int64)
+        N = tails.shape[0]
+        prep = self.prepared
+        need = self.session_end
+        if N:
+            need = max(need, int((tails + prep.max_offset[None, k:]).max(initial=0)))
+        if k:
+            need = max(need, int((tau[:k] + prep.max_offset[:k]).max()))
+        if need - 1 > self._state[0].shape[1] - 9:
+            self._state = self._alloc(need - 1)
+            self._valid = False
+        if not self._valid:
+            self._run(0, tau)
+        out = np.empty((len(BATCH_KEYS), N))
+        pout = np.empty((N if per_patient else 0, 4, K))
+        self._valid = False
+        done = driver.suffixes(k, tau, tails, *self._args, out, pout, self._prev, *self._state)
+        if done != N:  # pragma: no cover - the state was sized above
+            raise RuntimeError("evaluation horizon too small")
+        self._valid = True
+        result = {key: out[i] for i, key in enumerate(BATCH_KEYS)}
+        if per_patient:
+            for i, key in enumerate(("wait_mean", "wait_var", "idle_mean", "idle_var")):
+                result[key] = np.ascontiguousarray(pout[:, i, :])
+        return result
+
     def _run(self, k: int, tau: np.ndarray) -> ArrayResult:
         if not self._valid:
             k = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from polyslot.evaluation import lindley
 
-__all__ = ["entry", "batch", "SC_TOTAL_WAIT", "SC_IDLE_BEFORE", "N_SC_ALL"]
+__all__ = ["entry", "batch", "suffixes", "SC_TOTAL_WAIT", "SC_IDLE_BEFORE", "N_SC_ALL"]
 
 SC_TOTAL_WAIT = 6
 SC_IDLE_BEFORE = 7
@@ -106,3 +106,41 @@ if lindley.USE_NUMBA:
     batch = lindley.numba.njit(cache=True, nogil=True)(_batch_py)
 else:  # pragma: no cover
     batch = _batch_py
+
+
+def _suffixes_py(  # noqa: PLR0913
+    k, tau, tails, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds,
+    out, pout, prev, D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
+):  # fmt: skip
+    """Evaluate ``tau[:k]`` followed by each row of ``tails``, reusing the state's rows 0..k.
+
+    ``prev`` must hold the appointments the state was computed for; rows ``0..k`` stay valid
+    across candidates because the kernel only writes rows after its start. ``tau`` is scratch.
+    """
+    keep = pout.shape[0] == tails.shape[0]
+    K = tau.shape[0]
+    for n in range(tails.shape[0]):
+        for j in range(k, K):
+            tau[j] = tails[n, j - k]
+        r = entry(
+            k, tau, prev, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar,
+            no_show, L, ds, D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
+        )  # fmt: skip
+        if r < 0:
+            return n
+        out[0, n] = sc[6]
+        out[1, n] = sc[7] + sc[4]
+        out[2, n] = sc[7]
+        out[3, n] = sc[2]
+        out[4, n] = sc[3]
+        out[5, n] = sc[4]
+        out[6, n] = sc[0]
+        if keep:
+            pout[n] = pat
+    return tails.shape[0]
+
+
+if lindley.USE_NUMBA:
+    suffixes = lindley.numba.njit(cache=True, nogil=True)(_suffixes_py)
+else:  # pragma: no cover
+    suffixes = _suffixes_py
