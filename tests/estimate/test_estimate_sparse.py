@@ -31,16 +31,22 @@ def _rows(pc, vt, n, seed, start=datetime(2025, 3, 3), mean=12.0):
         arr = appt + timedelta(minutes=float(rng.uniform(-15, 10)))
         seen = status == "attended"
         cs = arr + timedelta(minutes=5)
-        out.append({
-            "attendance_id": f"{pc}-{vt}-{i}", "polyclinic_id": pc,
-            "patient_id": f"p{rng.integers(0, n // 3 + 1)}", "visit_type": vt,
-            "booking_ts": appt - timedelta(days=int(rng.integers(0, 20))),
-            "appointment_ts": appt, "arrival_ts": arr if seen else None,
-            "consult_start_ts": cs if seen else None,
-            "consult_end_ts": cs + timedelta(minutes=dur) if seen else None,
-            "consultation_duration_minutes": dur if seen else None,
-            "doctor_id": f"{pc}-D{i % 3}" if seen else None, "status": status,
-        })
+        out.append(
+            {
+                "attendance_id": f"{pc}-{vt}-{i}",
+                "polyclinic_id": pc,
+                "patient_id": f"p{rng.integers(0, n // 3 + 1)}",
+                "visit_type": vt,
+                "booking_ts": appt - timedelta(days=int(rng.integers(0, 20))),
+                "appointment_ts": appt,
+                "arrival_ts": arr if seen else None,
+                "consult_start_ts": cs if seen else None,
+                "consult_end_ts": cs + timedelta(minutes=dur) if seen else None,
+                "consultation_duration_minutes": dur if seen else None,
+                "doctor_id": f"{pc}-D{i % 3}" if seen else None,
+                "status": status,
+            }
+        )
     return out
 
 
@@ -49,13 +55,21 @@ def store(tmp_path_factory):
     rows = _rows("A", "acute", 400, 1) + _rows("A", "rare", 6, 2, mean=30.0)
     rows += _rows("B", "acute", 150, 3) + _rows("B", "rare", 300, 4, mean=30.0)
     att = pd.DataFrame(rows)
-    for c in ("booking_ts", "appointment_ts", "arrival_ts", "consult_start_ts",
-              "consult_end_ts"):
+    for c in ("booking_ts", "appointment_ts", "arrival_ts", "consult_start_ts", "consult_end_ts"):
         att[c] = pd.to_datetime(att[c])
     dates = sorted({d.date() for d in att["appointment_ts"]})
     roster = pd.DataFrame(
-        [{"polyclinic_id": pc, "date": d, "start_time": "08:00", "end_time": "12:00",
-          "doctors": 3} for pc in ("A", "B", "EMPTY") for d in dates]
+        [
+            {
+                "polyclinic_id": pc,
+                "date": d,
+                "start_time": "08:00",
+                "end_time": "12:00",
+                "doctors": 3,
+            }
+            for pc in ("A", "B", "EMPTY")
+            for d in dates
+        ]
     )
     roster["date"] = pd.to_datetime(roster["date"]).dt.date
     d = tmp_path_factory.mktemp("sparse")
@@ -76,8 +90,11 @@ def test_sparse_visit_type_pooled_and_empty_polyclinic_skipped(store):
     # shrunk toward the network (B's 300 rare visits, mean ~30)
     b_rare = result.models["B"].service_for("rare")
     assert abs(rare.mean_minutes - b_rare.mean_minutes) < 0.3 * b_rare.mean_minutes
-    flags = [r for r in result.summary["service_time"]
-             if r["polyclinic_id"] == "A" and r["visit_type"] == "rare"]
+    flags = [
+        r
+        for r in result.summary["service_time"]
+        if r["polyclinic_id"] == "A" and r["visit_type"] == "rare"
+    ]
     assert flags[0]["pooled"] is True
     assert not result.models["B"].service_for("rare").pooled
     # every ClinicModel field is filled
@@ -89,8 +106,7 @@ def test_sparse_visit_type_pooled_and_empty_polyclinic_skipped(store):
 
 
 def test_slot_grid_and_empirical_pmf(store):
-    models = build_clinic_models(store, slot_minutes=5, service_pmf="empirical",
-                                 backtest_origins=1)
+    models = build_clinic_models(store, slot_minutes=5, service_pmf="empirical", backtest_origins=1)
     s = models["B"].service_for("rare")
     assert s.family == "empirical"
     mean_slots = sum(i * p for i, p in enumerate(s.pmf))

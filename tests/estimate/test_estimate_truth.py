@@ -27,8 +27,10 @@ def network():
 def bare(network, tmp_path_factory):
     """Attendances, roster and slot template: every estimate is built in (no Story 05/06)."""
     d = tmp_path_factory.mktemp("bare")
-    write_store(d / "polyslot.duckdb",
-                {t: getattr(network, t) for t in ("attendances", "roster", "slot_template")})
+    write_store(
+        d / "polyslot.duckdb",
+        {t: getattr(network, t) for t in ("attendances", "roster", "slot_template")},
+    )
     return estimate_network(d, FAST)
 
 
@@ -108,8 +110,13 @@ def test_current_template_exact_when_given(full, network):
     st = network.slot_template
     for pc, model in full.models.items():
         want = sorted(
-            (int(r.weekday), int(r.start_time[:2]) * 60 + int(r.start_time[3:]),
-             int(r.duration_minutes), r.visit_type, r.doctor_session)
+            (
+                int(r.weekday),
+                int(r.start_time[:2]) * 60 + int(r.start_time[3:]),
+                int(r.duration_minutes),
+                r.visit_type,
+                r.doctor_session,
+            )
             for r in st[st["polyclinic_id"] == pc].itertuples()
         )
         got = sorted(
@@ -119,7 +126,8 @@ def test_current_template_exact_when_given(full, network):
         assert got == want
         assert model.meta["template_source"] == "slot_template"
         assert {s.session_id for s in model.sessions} == set(
-            st.loc[st["polyclinic_id"] == pc, "doctor_session"])
+            st.loc[st["polyclinic_id"] == pc, "doctor_session"]
+        )
 
 
 def test_story_adapters_used(full, network):

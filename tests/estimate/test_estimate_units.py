@@ -61,11 +61,17 @@ def _logistic_data(n, seed):
     prior = rng.integers(0, 3, n)
     z = -2.5 + 0.8 * (vt == "b") + 0.03 * lead + 0.4 * prior
     y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
-    X = pd.DataFrame({  # noqa: N806
-        "polyclinic_id": "P", "visit_type": vt, "weekday": rng.integers(0, 5, n),
-        "hour": rng.integers(8, 17, n), "lead_days": lead, "prior_no_shows": prior,
-        "prior_appointments": prior + rng.integers(0, 3, n),
-    })
+    X = pd.DataFrame(
+        {  # noqa: N806
+            "polyclinic_id": "P",
+            "visit_type": vt,
+            "weekday": rng.integers(0, 5, n),
+            "hour": rng.integers(8, 17, n),
+            "lead_days": lead,
+            "prior_no_shows": prior,
+            "prior_appointments": prior + rng.integers(0, 3, n),
+        }
+    )
     return X, y, 1 / (1 + np.exp(-z))
 
 
@@ -126,8 +132,10 @@ def test_nb_interval_coverage():
     r = 50.0**2 / 100.0
     dist = stats.nbinom(r, r / (r + 50))
     assert dist.cdf(hi) - dist.cdf(lo - 1) >= 0.9
-    assert nb_interval(4.0, 4.0, 0.9) == (float(stats.poisson(4).ppf(0.05)),
-                                          float(stats.poisson(4).ppf(0.95)))
+    assert nb_interval(4.0, 4.0, 0.9) == (
+        float(stats.poisson(4).ppf(0.05)),
+        float(stats.poisson(4).ppf(0.95)),
+    )
     assert nb_interval(0.0, 0.0, 0.9) == (0.0, 0.0)
 
 

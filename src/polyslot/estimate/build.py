@@ -43,9 +43,7 @@ def _template_sessions(t: SlotTemplate) -> list[DoctorSession]:
     return sorted(out, key=lambda s: (s.weekday, s.session_id))
 
 
-def estimate_network(
-    store: str | Path, config: EstimateConfig | None = None
-) -> EstimationResult:
+def estimate_network(store: str | Path, config: EstimateConfig | None = None) -> EstimationResult:
     """Estimate every polyclinic of ``store`` (folder with polyslot.duckdb, or the file)."""
     config = config or EstimateConfig()
     con = open_store(store)
@@ -59,14 +57,19 @@ def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
     all_pcs: set[str] = set()
     for table in ("attendances", "roster", "slot_template"):
         if has_table(con, table):
-            all_pcs |= {r[0] for r in con.execute(
-                f"SELECT DISTINCT polyclinic_id FROM {table}").fetchall()}
-    counts = dict(con.execute(
-        "SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL").fetchall())
-    ranges = {r[0]: (str(r[1]), str(r[2])) for r in con.execute(
-        "SELECT polyclinic_id, min(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)), "
-        "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances GROUP BY ALL"
-    ).fetchall()}
+            all_pcs |= {
+                r[0] for r in con.execute(f"SELECT DISTINCT polyclinic_id FROM {table}").fetchall()
+            }
+    counts = dict(
+        con.execute("SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL").fetchall()
+    )
+    ranges = {
+        r[0]: (str(r[1]), str(r[2]))
+        for r in con.execute(
+            "SELECT polyclinic_id, min(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)), "
+            "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances GROUP BY ALL"
+        ).fetchall()
+    }
     service, service_rows = estimate_service_times(con, config)
     punct, punct_rows = estimate_punctuality(con, config)
     no_show, ns_metrics = estimate_no_show(con, config)
@@ -90,17 +93,22 @@ def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
         if not counts.get(pc) or pc not in service or not service[pc]:
             skipped.append({"polyclinic_id": pc, "reason": "no attendance records"})
             continue
-        seen = {r[0] for r in con.execute(
-            "SELECT DISTINCT visit_type FROM attendances WHERE polyclinic_id = ?", [pc]
-        ).fetchall()}
+        seen = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT visit_type FROM attendances WHERE polyclinic_id = ?", [pc]
+            ).fetchall()
+        }
         template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))
         vts = tuple(sorted((seen | {s.visit_type for s in template.slots}) & set(service[pc])))
         if not vts:
             skipped.append({"polyclinic_id": pc, "reason": "no consultation records"})
             continue
-        if template_source == "slot_template" and any(
-            s.doctor_session for s in template.slots
-        ) and template.slots:
+        if (
+            template_source == "slot_template"
+            and any(s.doctor_session for s in template.slots)
+            and template.slots
+        ):
             sessions, session_source = _template_sessions(template), "slot_template"
         elif r_sessions.get(pc):
             sessions, session_source = r_sessions[pc], "roster"
@@ -180,5 +188,7 @@ def build_clinic_models(
     elif slot_minutes is not None or overrides:
         config = EstimateConfig.from_mapping(
             {k: getattr(config, k) for k in config.__dataclass_fields__},
-            slot_minutes=slot_minutes, **overrides)
+            slot_minutes=slot_minutes,
+            **overrides,
+        )
     return estimate_network(store, config).models

@@ -58,8 +58,13 @@ class EstimateConfig:
     seed: int = 20261123
 
     def __post_init__(self) -> None:
-        for name in ("slot_minutes", "min_obs", "backtest_origins", "horizon_days",
-                     "max_train_rows"):
+        for name in (
+            "slot_minutes",
+            "min_obs",
+            "backtest_origins",
+            "horizon_days",
+            "max_train_rows",
+        ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ConfigError("must be a whole number > 0", field=f"estimate.{name}", value=v)
@@ -74,7 +79,8 @@ class EstimateConfig:
 
         if self.service_pmf not in ("fitted", "empirical"):
             raise ConfigError(
-                "must be 'fitted' or 'empirical'", field="estimate.service_pmf",
+                "must be 'fitted' or 'empirical'",
+                field="estimate.service_pmf",
                 value=self.service_pmf,
             )
 

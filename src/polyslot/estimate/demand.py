@@ -41,7 +41,7 @@ def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     day's rostered doctor-minutes (``docmin``, NaN without roster)."""
     roster = (
         f"""SELECT polyclinic_id, date AS d,
-                   sum(doctors * ({MINUTE_SQL('end_time')} - {MINUTE_SQL('start_time')})) AS docmin
+                   sum(doctors * ({MINUTE_SQL("end_time")} - {MINUTE_SQL("start_time")})) AS docmin
             FROM roster GROUP BY ALL"""
         if has_table(con, "roster")
         else "SELECT NULL::VARCHAR AS polyclinic_id, NULL::DATE AS d, NULL::DOUBLE AS docmin"
@@ -114,8 +114,9 @@ def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int]
     return CensoredNegBin(y, X, censored).fit(start_params=start)
 
 
-def _mase(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], params,
-          config) -> dict:
+def _mase(
+    s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], params, config
+) -> dict:
     h, k = config.horizon_days, config.backtest_origins
     n = len(s)
     if n < h * k + 28:
@@ -127,12 +128,17 @@ def _mase(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int
         o = n - j * h
         train, test = s.iloc[:o], s.iloc[o : o + h]
         res = _fit(train, cap[:o], full[:o], weekdays, start=params)
-        Xt = design(test["weekday"].to_numpy(), test["doy"].to_numpy(float), None,  # noqa: N806
-                    weekdays)
+        Xt = design(
+            test["weekday"].to_numpy(),
+            test["doy"].to_numpy(float),
+            None,  # noqa: N806
+            weekdays,
+        )
         mu = np.exp(Xt @ res.params[:-1])
         c = cap[o : o + h]
-        pred = expected_bookings(mu, math.exp(res.params[-1]),
-                                 np.where(np.isfinite(c), np.round(c), 10 * mu.max() + 100))
+        pred = expected_bookings(
+            mu, math.exp(res.params[-1]), np.where(np.isfinite(c), np.round(c), 10 * mu.max() + 100)
+        )
         last = {}
         for t in range(o):
             last[wd[t]] = y[t]
@@ -146,8 +152,10 @@ def _mase(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int
         scale.append(np.mean(d))
         err_m.append(np.mean(np.abs(y[o : o + h] - pred)) / scale[-1])
         err_n.append(np.nanmean(np.abs(y[o : o + h] - naive)) / scale[-1])
-    return {"mase": round(float(np.mean(err_m)), 4),
-            "mase_seasonal_naive": round(float(np.mean(err_n)), 4)}
+    return {
+        "mase": round(float(np.mean(err_m)), 4),
+        "mase_seasonal_naive": round(float(np.mean(err_n)), 4),
+    }
 
 
 def estimate_demand(
@@ -173,7 +181,8 @@ def estimate_demand(
                 m, v = float(ys.mean()), float(ys.var()) if len(ys) > 1 else float(ys.mean())
                 lo, hi = nb_interval(m, max(v, m), config.interval_level)
                 out.setdefault(pc, []).append(
-                    DemandRate(vt, w, m, max(v, m), lo, hi, config.interval_level))
+                    DemandRate(vt, w, m, max(v, m), lo, hi, config.interval_level)
+                )
             row.update(model="weekday mean (sparse)", sparse=True)
             rows.append(row)
             continue
@@ -185,11 +194,13 @@ def estimate_demand(
             m = float(mu.mean())
             var = float(np.mean(mu + mu * mu / r) + mu.var())
             lo, hi = nb_interval(m, var, config.interval_level)
-            out.setdefault(pc, []).append(
-                DemandRate(vt, w, m, var, lo, hi, config.interval_level))
-        row.update(model="censored NB2 GLM (weekday + yearly Fourier)", sparse=False,
-                   dispersion=round(r, 3),
-                   censored_days=int(_censored(s["y"].to_numpy(float), cap, full).sum()))
+            out.setdefault(pc, []).append(DemandRate(vt, w, m, var, lo, hi, config.interval_level))
+        row.update(
+            model="censored NB2 GLM (weekday + yearly Fourier)",
+            sparse=False,
+            dispersion=round(r, 3),
+            censored_days=int(_censored(s["y"].to_numpy(float), cap, full).sum()),
+        )
         row.update(_mase(s, cap, full, weekdays, res.params, config))
         if row.get("mase") is not None:
             row["beats_seasonal_naive"] = bool(row["mase"] < row["mase_seasonal_naive"])
@@ -201,9 +212,12 @@ def story05_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, li
     """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
     the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
     (Poisson), plus the spread of the expected values across dates."""
-    cols = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name='demand_forecast'"
-    ).fetchall()}
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name='demand_forecast'"
+        ).fetchall()
+    }
     lo = "lower" if "lower" in cols else "NULL"
     hi = "upper" if "upper" in cols else "NULL"
     z = float(stats.norm.ppf((1 + level) / 2))
@@ -218,5 +232,6 @@ def story05_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, li
         var = float((qvar if qvar is not None else m) + spread)
         lo_, hi_ = (qlo, qhi) if qlo is not None else nb_interval(m, max(var, m), level)
         out.setdefault(pc, []).append(
-            DemandRate(str(vt), int(wd), float(m), var, float(lo_), float(hi_), level))
+            DemandRate(str(vt), int(wd), float(m), var, float(lo_), float(hi_), level)
+        )
     return out

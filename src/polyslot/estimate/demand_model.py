@@ -18,8 +18,9 @@ from statsmodels.base.model import GenericLikelihoodModel
 __all__ = ["CensoredNegBin", "design", "expected_bookings"]
 
 
-def design(weekday: np.ndarray, doy: np.ndarray, holiday: np.ndarray | None,
-           weekdays: list[int]) -> np.ndarray:
+def design(
+    weekday: np.ndarray, doy: np.ndarray, holiday: np.ndarray | None, weekdays: list[int]
+) -> np.ndarray:
     """Design matrix: one column per weekday in ``weekdays``, yearly Fourier pair, holiday."""
     cols = [(weekday == w).astype(float) for w in weekdays]
     ang = 2 * np.pi * doy / 365.25
@@ -44,8 +45,13 @@ class CensoredNegBin(GenericLikelihoodModel):
         p = r / (r + mu)
         y = self.endog
         # log P(D = y) and log P(D >= y) = log I_{1-p}(y, r) (regularised incomplete beta)
-        logpmf = (special.gammaln(y + r) - special.gammaln(r) - special.gammaln(y + 1)
-                  + r * np.log(p) + y * np.log1p(-p))
+        logpmf = (
+            special.gammaln(y + r)
+            - special.gammaln(r)
+            - special.gammaln(y + 1)
+            + r * np.log(p)
+            + y * np.log1p(-p)
+        )
         ll = np.where(self.censored, self._logsf(y, mu, r), logpmf)
         return -ll
 
@@ -63,16 +69,23 @@ class CensoredNegBin(GenericLikelihoodModel):
         r = np.exp(log_r)
         y = self.endog
         d_eta = (y - mu) * r / (r + mu)
-        d_logr = r * (special.digamma(y + r) - special.digamma(r) + np.log(r / (r + mu))
-                      + 1 - (r + y) / (r + mu))
+        d_logr = r * (
+            special.digamma(y + r)
+            - special.digamma(r)
+            + np.log(r / (r + mu))
+            + 1
+            - (r + y) / (r + mu)
+        )
         c = self.censored
         if c.any():
             h = 1e-5
             yc, mc = y[c], mu[c]
-            d_eta[c] = (self._logsf(yc, mc * np.exp(h), r)
-                        - self._logsf(yc, mc * np.exp(-h), r)) / (2 * h)
-            d_logr[c] = (self._logsf(yc, mc, r * np.exp(h))
-                         - self._logsf(yc, mc, r * np.exp(-h))) / (2 * h)
+            d_eta[c] = (
+                self._logsf(yc, mc * np.exp(h), r) - self._logsf(yc, mc * np.exp(-h), r)
+            ) / (2 * h)
+            d_logr[c] = (
+                self._logsf(yc, mc, r * np.exp(h)) - self._logsf(yc, mc, r * np.exp(-h))
+            ) / (2 * h)
         return np.append(self.exog.T @ d_eta, d_logr.sum())
 
     def fit(self, start_params=None, maxiter=500, **kwds):
@@ -82,8 +95,14 @@ class CensoredNegBin(GenericLikelihoodModel):
             start_params = np.append(beta, np.log(30.0))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return super().fit(start_params=start_params, maxiter=maxiter, method="bfgs",
-                               disp=0, skip_hessian=True, **kwds)
+            return super().fit(
+                start_params=start_params,
+                maxiter=maxiter,
+                method="bfgs",
+                disp=0,
+                skip_hessian=True,
+                **kwds,
+            )
 
 
 def expected_bookings(mu: np.ndarray, r: float, cap: np.ndarray) -> np.ndarray:

@@ -150,15 +150,19 @@ def estimate_service_times(
         else:
             t = acc.n + mom.n
             net[vt] = Moments(
-                t, *((getattr(acc, f) * acc.n + getattr(mom, f) * mom.n) / t
-                     for f in ("m1", "m2", "g1", "g2"))
+                t,
+                *(
+                    (getattr(acc, f) * acc.n + getattr(mom, f) * mom.n) / t
+                    for f in ("m1", "m2", "g1", "g2")
+                ),
             )
         h = net_hist.setdefault(vt, {})
         for k, c in hist.get((pc, vt), {}).items():
             h[k] = h.get(k, 0.0) + c
-    polyclinics = sorted({pc for pc, _ in own} | {
-        r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM attendances").fetchall()
-    })
+    polyclinics = sorted(
+        {pc for pc, _ in own}
+        | {r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM attendances").fetchall()}
+    )
     out: dict[str, dict[str, ServiceTime]] = {}
     summary: list[dict] = []
     for pc in polyclinics:

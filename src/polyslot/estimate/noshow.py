@@ -74,8 +74,14 @@ class NoShowModel:
         lead = np.minimum(X["lead_days"].to_numpy(dtype=float), LEAD_CAP)
         prior = np.minimum(X["prior_no_shows"].to_numpy(dtype=float), PRIOR_CAP)
         n_prior = X["prior_appointments"].to_numpy(dtype=float)
-        cols += [lead / 30.0, np.log1p(lead), prior, (n_prior > 0).astype(float),
-                 np.log1p(n_prior), prior / np.maximum(n_prior, 1.0)]
+        cols += [
+            lead / 30.0,
+            np.log1p(lead),
+            prior,
+            (n_prior > 0).astype(float),
+            np.log1p(n_prior),
+            prior / np.maximum(n_prior, 1.0),
+        ]
         vt = X["visit_type"].astype(str).to_numpy()
         for level in self.categories_["visit_type"]:
             cols.append((vt == level) * lead / 30.0)
@@ -91,11 +97,13 @@ class NoShowModel:
         """Fit on feature rows ``X`` with outcomes ``y`` (1 = no-show) and optional weights."""
         y = np.asarray(y, dtype=int)
         if len(y) != len(X) or len(y) == 0:
-            raise InputError("X and y must be non-empty and of equal length", field="y",
-                             value=len(y))
+            raise InputError(
+                "X and y must be non-empty and of equal length", field="y", value=len(y)
+            )
         if self.calibration not in ("sigmoid", "isotonic", "none"):
-            raise InputError("must be sigmoid, isotonic or none", field="calibration",
-                             value=self.calibration)
+            raise InputError(
+                "must be sigmoid, isotonic or none", field="calibration", value=self.calibration
+            )
         Z = self._design(X, fit=True)  # noqa: N806
         self.mean_ = Z.mean(axis=0)
         self.scale_ = np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)

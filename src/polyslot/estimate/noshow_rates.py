@@ -23,8 +23,15 @@ from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP, NoShowModel
 from polyslot.estimate.store import has_table
 
-CATEGORICAL_FEATURES = ("visit_type", "lead_days", "weekday", "hour", "prior_no_shows",
-                        "prior_appointments", "polyclinic_id")
+CATEGORICAL_FEATURES = (
+    "visit_type",
+    "lead_days",
+    "weekday",
+    "hour",
+    "prior_no_shows",
+    "prior_appointments",
+    "polyclinic_id",
+)
 
 __all__ = ["extra_feature_columns", "booking_features", "estimate_no_show", "CAL_EDGES"]
 
@@ -59,8 +66,7 @@ def booking_features(
     """Grouped feature rows of attended/no-show bookings: one row per distinct feature vector
     and split, with ``n`` bookings and ``no_shows``; ``test`` marks the held-out period and
     ``sampled`` a seeded hash sample of ``sample_fraction`` of the bookings (for training)."""
-    ex_sel = "".join(f', coalesce(CAST("{c}" AS VARCHAR), \'(missing)\') AS "{c}"'
-                     for c in extras)
+    ex_sel = "".join(f', coalesce(CAST("{c}" AS VARCHAR), \'(missing)\') AS "{c}"' for c in extras)
     ex_cols = "".join(f', b."{c}"' for c in extras)
     sql = f"""
     WITH b AS (
@@ -106,17 +112,16 @@ def _expand(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     neg = frame[frame["n"] > frame["no_shows"]]
     X = pd.concat([pos, neg], ignore_index=True)  # noqa: N806
     y = np.concatenate([np.ones(len(pos), int), np.zeros(len(neg), int)])
-    w = np.concatenate([pos["no_shows"].to_numpy(float),
-                        (neg["n"] - neg["no_shows"]).to_numpy(float)])
+    w = np.concatenate(
+        [pos["no_shows"].to_numpy(float), (neg["n"] - neg["no_shows"]).to_numpy(float)]
+    )
     return X, y, w
 
 
 def evaluation(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict:
     """AUC, Brier score and a calibration table of probabilities ``p`` for outcomes ``y``."""
     out: dict = {"n": int(round(w.sum()))}
-    out["auc"] = (
-        round(float(roc_auc_score(y, p, sample_weight=w)), 4) if len(set(y)) == 2 else None
-    )
+    out["auc"] = round(float(roc_auc_score(y, p, sample_weight=w)), 4) if len(set(y)) == 2 else None
     out["brier"] = round(float(brier_score_loss(y, p, sample_weight=w)), 5)
     table = []
     bins = np.clip(np.searchsorted(CAL_EDGES, p, side="right") - 1, 0, len(CAL_EDGES) - 2)
@@ -174,8 +179,13 @@ def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
     out: dict[str, list[NoShowRate]] = {}
     for r in cells.itertuples(index=False):
         out.setdefault(str(r.polyclinic_id), []).append(
-            NoShowRate(str(r.visit_type), int(r.weekday), int(r.hour),
-                       float(min(max(r.rate, 0.0), 1.0)), int(r.n))
+            NoShowRate(
+                str(r.visit_type),
+                int(r.weekday),
+                int(r.hour),
+                float(min(max(r.rate, 0.0), 1.0)),
+                int(r.n),
+            )
         )
     return out
 
@@ -202,10 +212,13 @@ def estimate_no_show(
     frame = booking_features(con, extras, cutoff, frac, config.seed)
     train = frame[~frame["test"] & frame["sampled"]]
     test = frame[frame["test"]]
-    metrics: dict = {"source": "model",
-                     "model": "logistic regression (maximum likelihood)",
-                     "features": [*CATEGORICAL_FEATURES, *extras], "cutoff": str(cutoff),
-                     "train_sample_fraction": round(frac, 4)}
+    metrics: dict = {
+        "source": "model",
+        "model": "logistic regression (maximum likelihood)",
+        "features": [*CATEGORICAL_FEATURES, *extras],
+        "cutoff": str(cutoff),
+        "train_sample_fraction": round(frac, 4),
+    }
     if train.empty or test.empty:
         train = frame[frame["sampled"]]
         metrics["note"] = "too few days for a time-based split; evaluated in-sample"
@@ -230,9 +243,13 @@ def estimate_no_show(
     cells["rate"] = cells["pn"] / cells["n"]
     by_vt = frame.groupby(["polyclinic_id", "visit_type"])[["pn", "n", "no_shows"]].sum()
     metrics["by_visit_type"] = [
-        {"polyclinic_id": pc, "visit_type": vt, "n": int(r.n),
-         "observed_rate": round(float(r.no_shows / r.n), 4),
-         "model_rate": round(float(r.pn / r.n), 4)}
+        {
+            "polyclinic_id": pc,
+            "visit_type": vt,
+            "n": int(r.n),
+            "observed_rate": round(float(r.no_shows / r.n), 4),
+            "model_rate": round(float(r.pn / r.n), 4),
+        }
         for (pc, vt), r in by_vt.iterrows()
     ]
     return _rates(cells), metrics

@@ -13,8 +13,13 @@ import duckdb
 from polyslot.clinic_model import DoctorSession, HourlyValue
 from polyslot.template import WEEKDAYS
 
-__all__ = ["MINUTE_SQL", "roster_staffing", "inferred_staffing", "roster_sessions",
-           "sessions_from_staffing"]
+__all__ = [
+    "MINUTE_SQL",
+    "roster_staffing",
+    "inferred_staffing",
+    "roster_sessions",
+    "sessions_from_staffing",
+]
 
 
 def MINUTE_SQL(col: str) -> str:  # noqa: N802 - reads like a SQL macro
@@ -31,7 +36,7 @@ def roster_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValu
         f"""
         WITH r AS (
             SELECT polyclinic_id, date, isodow(date) - 1 AS wd, doctors,
-                   {MINUTE_SQL('start_time')} AS s, {MINUTE_SQL('end_time')} AS e
+                   {MINUTE_SQL("start_time")} AS s, {MINUTE_SQL("end_time")} AS e
             FROM roster WHERE doctors > 0),
         days AS (SELECT polyclinic_id, wd, count(DISTINCT date) AS nd FROM r GROUP BY ALL),
         h AS (SELECT range AS hour FROM range(24)),
@@ -83,7 +88,7 @@ def roster_sessions(con: duckdb.DuckDBPyConnection) -> dict[str, list[DoctorSess
         f"""
         WITH r AS (
             SELECT polyclinic_id, date, isodow(date) - 1 AS wd, doctors,
-                   {MINUTE_SQL('start_time')} AS s, {MINUTE_SQL('end_time')} AS e
+                   {MINUTE_SQL("start_time")} AS s, {MINUTE_SQL("end_time")} AS e
             FROM roster WHERE doctors > 0),
         days AS (SELECT polyclinic_id, wd, count(DISTINCT date) AS nd FROM r GROUP BY ALL),
         per AS (SELECT polyclinic_id, wd, s, e, doctors, count(*) AS c FROM r GROUP BY ALL),

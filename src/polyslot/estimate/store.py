@@ -42,10 +42,16 @@ def open_store(store: str | Path) -> duckdb.DuckDBPyConnection:
         if not has_table(con, name):
             if name == "roster":
                 continue  # optional: staffing is then inferred from consultations
-            raise SchemaError("missing table (run `polyslot ingest` first)", source=str(path),
-                              field=name)
-    for name in ("attendances", "roster", "slot_template", "demand_forecast",
-                 "no_show_predictions"):
+            raise SchemaError(
+                "missing table (run `polyslot ingest` first)", source=str(path), field=name
+            )
+    for name in (
+        "attendances",
+        "roster",
+        "slot_template",
+        "demand_forecast",
+        "no_show_predictions",
+    ):
         if not has_table(con, name):
             continue
         cols = set(table_columns(con, name))

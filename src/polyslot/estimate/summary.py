@@ -23,18 +23,31 @@ def write_outputs(result: EstimationResult, out_dir: str | Path) -> list[Path]:
 def summary_table(result: EstimationResult) -> Table:
     """One row per polyclinic x visit type: consultation fit, no-show rate, demand MASE."""
     table = Table(title="polyslot estimate: fit quality")
-    for col in ("polyclinic", "visit type", "n", "family", "mean min", "KS", "pooled",
-                "MASE", "MASE s-naive"):
+    for col in (
+        "polyclinic",
+        "visit type",
+        "n",
+        "family",
+        "mean min",
+        "KS",
+        "pooled",
+        "MASE",
+        "MASE s-naive",
+    ):
         table.add_column(col)
-    mase = {
-        (r["polyclinic_id"], r["visit_type"]): r for r in result.summary["demand"]["backtest"]
-    }
+    mase = {(r["polyclinic_id"], r["visit_type"]): r for r in result.summary["demand"]["backtest"]}
     for r in result.summary["service_time"] or []:
         b = mase.get((r["polyclinic_id"], r["visit_type"]), {})
         table.add_row(
-            r["polyclinic_id"], r["visit_type"], str(r["n_obs"]), r["family"],
-            f"{r['mean_minutes']:.1f}", f"{r['ks_distance']:.3f}", "yes" if r["pooled"] else "",
-            str(b.get("mase", "-")), str(b.get("mase_seasonal_naive", "-")),
+            r["polyclinic_id"],
+            r["visit_type"],
+            str(r["n_obs"]),
+            r["family"],
+            f"{r['mean_minutes']:.1f}",
+            f"{r['ks_distance']:.3f}",
+            "yes" if r["pooled"] else "",
+            str(b.get("mase", "-")),
+            str(b.get("mase_seasonal_naive", "-")),
         )
     ns = result.summary["no_show"].get("test", {})
     table.caption = (

@@ -35,7 +35,7 @@ def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
     sess = "doctor_session" if "doctor_session" in cols else "NULL"
     cnt = "coalesce(count, 1)" if "count" in cols else "1"
     rows = con.execute(
-        f"""SELECT polyclinic_id, weekday, {MINUTE_SQL('start_time')}, duration_minutes,
+        f"""SELECT polyclinic_id, weekday, {MINUTE_SQL("start_time")}, duration_minutes,
                    visit_type, {sess}, {cnt}
             FROM slot_template ORDER BY 1, 2, 3"""
     ).fetchall()
@@ -77,9 +77,7 @@ def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
     return out
 
 
-def inferred_templates(
-    con: duckdb.DuckDBPyConnection, min_share: float
-) -> dict[str, SlotTemplate]:
+def inferred_templates(con: duckdb.DuckDBPyConnection, min_share: float) -> dict[str, SlotTemplate]:
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     rows = con.execute(
         """
@@ -107,7 +105,12 @@ def inferred_templates(
         part = "AM" if m < 720 else "PM"
         for i in range(k):
             slots.setdefault(pc, []).append(
-                Slot(int(wd), int(m), durations.get((pc, vt), 15), str(vt),
-                     f"{WEEKDAYS[int(wd)]}-{part}-I{i + 1:02d}")
+                Slot(
+                    int(wd),
+                    int(m),
+                    durations.get((pc, vt), 15),
+                    str(vt),
+                    f"{WEEKDAYS[int(wd)]}-{part}-I{i + 1:02d}",
+                )
             )
     return {pc: SlotTemplate(pc, tuple(s), 60, "current") for pc, s in slots.items()}
