@@ -134,6 +134,8 @@ def test_story_adapters_used(full, network):
     m = full.models["PC01"]
     assert m.meta["no_show_source"] == "story06"
     assert m.meta["demand_source"] == "story05"
+    assert full.summary["demand"]["source"] == "story05"
+    assert full.summary["demand"]["backtest"]  # the built-in backtest is still reported
     fc = network.demand_forecast
     mon = fc[(fc["polyclinic_id"] == "PC01") & (fc["visit_type"] == "acute")]
     mon = mon[[d.weekday() == 0 for d in mon["date"]]]

@@ -76,12 +76,12 @@ def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
     given = given_templates(con)
     templates = given or inferred_templates(con, config.template_min_share)
     template_source = "slot_template" if given else "inferred"
+    # the built-in forecaster always runs so the summary has its backtest; Story 05's
+    # forecast, when supplied, is what the models use
+    demand, demand_rows = estimate_demand(con, templates, config)
+    demand_source = "model"
     if has_table(con, "demand_forecast"):
-        demand, demand_rows = story05_demand(con, config.interval_level), []
-        demand_source = "story05"
-    else:
-        demand, demand_rows = estimate_demand(con, templates, config)
-        demand_source = "model"
+        demand, demand_source = story05_demand(con, config.interval_level), "story05"
     has_roster = has_table(con, "roster")
     staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
     r_sessions = roster_sessions(con) if has_roster else {}
