@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from polyslot.data.coerce import STRING_DTYPE
 from polyslot.data.schema import TableSpec
@@ -114,13 +115,8 @@ class TableSource:
             for i in range(0, max(len(self.frame), 1), batch_rows):
                 yield self.frame.iloc[i : i + batch_rows]
         elif self.kind == "parquet":
-            ds = pads.dataset(self.path, format="parquet")
-            # little read-ahead: pyarrow's default (16 batches) would hold ~16 chunks in memory
-            for batch in ds.to_batches(
-                batch_size=batch_rows, batch_readahead=1, fragment_readahead=1
-            ):
-                if batch.num_rows:
-                    yield _batch_to_pandas(batch)
+            for f in pads.dataset(self.path, format="parquet").files:
+                yield from _parquet_chunks(f, batch_rows)
         elif self.kind == "csv":
             opts = pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in self.columns},
@@ -149,6 +145,26 @@ class TableSource:
                 con.close()
         else:  # pragma: no cover - kinds are fixed above
             raise AssertionError(self.kind)
+
+
+def _parquet_chunks(path: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of about ``batch_rows`` rows, read whole row group by row group.
+
+    ``ParquetFile.iter_batches`` and dataset scans keep buffers alive across batches (about
+    35 MB more per million rows in pyarrow 26, most of a 10-million-row file in the end);
+    reading row groups one at a time keeps memory bounded by one chunk.
+    """
+    pf = pq.ParquetFile(path)
+    parts: list[pa.Table] = []
+    held = 0
+    for i in range(pf.num_row_groups):
+        parts.append(pf.read_row_group(i))
+        held += parts[-1].num_rows
+        if held >= batch_rows:
+            yield _batch_to_pandas(pa.concat_tables(parts))
+            parts, held = [], 0
+    if held:
+        yield _batch_to_pandas(pa.concat_tables(parts))
 
 
 def _csv_header(path: Path) -> tuple[str, ...]:
