@@ -134,3 +134,18 @@ def test_cli_estimate_writes_models(store, tmp_path):
     assert '"p0"' not in text and "patient" not in text.replace("patients", "")
     bad = CliRunner().invoke(app, ["estimate", "--data", str(tmp_path / "nope")])
     assert bad.exit_code == 2
+
+
+def test_without_roster_staffing_is_inferred(store, tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(store / "polyslot.duckdb"), read_only=True) as con:
+        att = con.execute("SELECT * FROM attendances").df()
+    path = write_store(tmp_path / "noroster.duckdb", {"attendances": att})
+    result = estimate_network(path, EstimateConfig(backtest_origins=1))
+    a = result.models["A"]
+    assert a.meta["staffing_source"] == "consultations"
+    assert a.meta["session_source"] == "staffing"
+    # three doctors (A-D0..A-D2) consult in rotation; never more than three per hour
+    assert 0 < max(h.value for h in a.staffing) <= 3
+    assert a.sessions and a.opening
