@@ -103,8 +103,8 @@ class RunConfig:
     workers : int
         Processes used by the local runner.
     sample, simulate, sensitivity : section dataclasses
-    optimize : dict
-        Passed to the optimizer's own configuration type.
+    optimize, estimate : dict
+        Passed to the optimizer's / estimation's own configuration types.
     """
 
     seed: int = 20261123
@@ -115,6 +115,7 @@ class RunConfig:
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
     optimize: dict[str, Any] = field(default_factory=dict)
+    estimate: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _positive(self, "slot_minutes", "workers")

@@ -135,9 +135,10 @@ def run_local(
         train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
     if progress:
         progress("estimate", 0, 1)
-    est = estimate_network(
-        train, EstimateConfig(slot_minutes=config.slot_minutes, seed=config.seed)
+    est_cfg = EstimateConfig.from_mapping(
+        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
     )
+    est = estimate_network(train, est_cfg)
     for pid, model in est.models.items():
         model.to_json(out / "model" / f"{pid}.json")
     write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
