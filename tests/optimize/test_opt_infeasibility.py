@@ -46,9 +46,34 @@ def test_names_bucket_and_numbers():
 
 def test_clinic_level_raises_with_explanation():
     model = example_clinic_model(doctors=3)
-    cfg = OptimizeConfig(allowed_hours={"new_patient": (9,)}, max_calibration_rounds=1)
+    cfg = OptimizeConfig(
+        allowed_hours={"new_patient": (9,)}, max_calibration_rounds=1, on_infeasible="raise"
+    )
     with pytest.raises(InfeasibleError) as info:
         optimize_clinic(model, cfg)
     assert info.value.conflicts[0].startswith("Mon 09:00-10:00: new_patient needs ")
     assert "staff allow" in info.value.conflicts[0]
     assert info.value.relaxation
+
+
+def test_relax_mode_applies_and_reports_the_smallest_relaxation():
+    import dataclasses
+
+    m = example_clinic_model(doctors=2)
+    m = dataclasses.replace(
+        m,
+        sessions=tuple(s for s in m.sessions if s.weekday == 0),
+        current_template=m.current_template.for_weekday(0),
+        opening={0: m.opening[0]},
+    )
+    strict = OptimizeConfig(on_infeasible="raise", sequencing_max_iter=0)
+    with pytest.raises(InfeasibleError) as info:
+        optimize_clinic(m, strict)
+    res = optimize_clinic(m, dataclasses.replace(strict, on_infeasible="relax"))
+    day = res.weekdays[0]
+    assert day.relaxation and day.conflicts
+    assert day.conflicts[0] == info.value.conflicts[0] or "needs" in day.conflicts[0]
+    assert res.to_dict()["relaxed_weekdays"] == ["Mon"]
+    # demand coverage was relaxed, never the current template's throughput
+    assert day.throughput_recommended >= day.throughput_current - 0.0011
+    assert len(res.template.slots) > 0

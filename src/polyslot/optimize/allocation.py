@@ -47,7 +47,8 @@ class WeekdayInputs:
     buckets : tuple of int
         Bucket start minutes (after midnight), in order, within opening hours.
     servers : tuple of float
-        Doctors consulting at once per bucket (min of doctors on duty and rooms); 0 = break.
+        Doctors consulting per bucket: doctor-minutes of the day's sessions inside the bucket
+        / bucket minutes (staffing when there are no sessions), capped by rooms; 0 = break.
     block_end : tuple of bool
         True for the last bucket before a break or closing (backlog there is overtime).
     visit_types : tuple of str
@@ -127,16 +128,16 @@ def weekday_inputs(model: ClinicModel, weekday: int, config: OptimizeConfig) -> 
         open_m, close_m = (min(starts), max(ends)) if starts else (0, 0)
     buckets = tuple(range(open_m // bm * bm, close_m, bm))
     vts = model.visit_types
+    day_sessions = [s for s in model.sessions if s.weekday == weekday]
     servers = []
     for b in buckets:
-        hour = b // 60
-        doctors = model.doctors_on_duty(weekday, hour)
-        if doctors == 0:  # fall back to the roster
-            doctors = sum(
-                1
-                for s in model.sessions
-                if s.weekday == weekday and s.start_minute <= b and s.end_minute >= b + bm
+        if day_sessions:  # doctor-minutes of the roster's sessions inside the bucket
+            minutes = sum(
+                max(0, min(s.end_minute, b + bm) - max(s.start_minute, b)) for s in day_sessions
             )
+            doctors = minutes / bm
+        else:
+            doctors = model.doctors_on_duty(weekday, b // 60)
         if config.rooms is not None:
             doctors = min(doctors, config.rooms)
         servers.append(float(doctors))
@@ -232,6 +233,8 @@ def build_allocation(
     gamma: float = 1.0,
     *,
     elastic: bool = False,
+    soft_families: tuple[str, ...] | None = None,
+    relax: dict[str, float] | None = None,
 ) -> AllocationModel:
     """Build the allocation MIP (or its elastic version, whose objective is total slack).
 
@@ -245,6 +248,13 @@ def build_allocation(
         Calibration factor of the waiting cuts.
     elastic : bool
         Add a nonnegative slack to every hard requirement and minimise their weighted sum.
+    soft_families : tuple of str, optional
+        With ``elastic``: only these constraint families get slacks (e.g. ``("cover",
+        "staff")``); staff slack is then capped at the remaining ``(1 - ceiling)`` of capacity
+        and weighted 10 per minute, so demand targets are relaxed before staff.
+    relax : dict, optional
+        Allowances per constraint name (slots off ``cover_<v>``, minutes on ``staff_<h>``),
+        e.g. the slacks of an elastic solve.
     """
     wd = WEEKDAYS[inp.weekday]
     prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
@@ -259,10 +269,14 @@ def build_allocation(
     }
     slack: dict[str, pulp.LpVariable] = {}
 
-    def soft(name: str) -> pulp.LpAffineExpression | float:
-        if not elastic:
-            return 0.0
-        slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0)
+    relax = relax or {}
+
+    def soft(name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
+        family = name.split("_")[0]
+        if not elastic or (soft_families is not None and family not in soft_families):
+            return relax.get(name, 0.0)
+        ub = cap if (soft_families is not None and family == "staff") else None
+        slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
         return slack[name]
 
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
@@ -289,7 +303,12 @@ def build_allocation(
         booked = pulp.lpSum(x[h, v] * inp.mean_service[v] for v in range(nv) if (h, v) in x)
         if any((h, v) in x for v in range(nv)):
             prob += (
-                load <= config.utilisation_ceiling * cap + soft(f"staff_{tag[h]}"),
+                load
+                <= config.utilisation_ceiling * cap
+                + soft(
+                    f"staff_{tag[h]}",
+                    max(0.0, 1.0 + config.overbooking_cap - config.utilisation_ceiling) * cap,
+                ),
                 f"staff_{tag[h]}",
             )
             prob += (
@@ -353,6 +372,8 @@ def build_allocation(
                 v = vn.index(name[len("cover_") :])
                 p_min = min(inp.no_show[h][v] for h in range(nb))
                 weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
+            elif soft_families is not None and name.startswith("staff_"):
+                weights[name] = 10.0
             else:
                 weights[name] = 1.0
         prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())

@@ -1,11 +1,12 @@
 """Bucket counts + sequencing -> the slots of one weekday (per doctor session), and the exact
 evaluation of any weekday's sessions (current or recommended).
 
-Patients of a bucket are spread over the doctor sessions covering it (largest consultation
-first, to the least-loaded session); inside a session each patient stays in its bucket and
-gets an appointment time on the ``sequencing_interval`` grid, by equal spacing within the
-bucket and then (optionally) the local search of :mod:`.sequencing` with bucket bounds. A slot
-sharing its time with an earlier slot of the same session is flagged ``overbooked``.
+Patients of a bucket are spread over the doctor sessions overlapping it (largest consultation
+first, each to the session whose load per overlapping minute stays lowest). Inside a session
+each patient stays in its bucket and gets an appointment time on the ``sequencing_interval``
+grid: equal spacing within the bucket, then (optionally) the local search of
+:mod:`.sequencing` with bucket bounds. A slot sharing its time with an earlier slot of the
+same session is flagged ``overbooked``.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def assign_sessions(
     bm = inp.bucket_minutes
     out: dict[str, list[tuple[int, int]]] = {s.session_id: [] for s in sessions}
     for h, b in enumerate(inp.buckets):
-        cover = [s for s in sessions if s.start_minute <= b and s.end_minute >= b + bm]
-        if not cover:
-            cover = [s for s in sessions if s.start_minute < b + bm and s.end_minute > b]
+        overlap = {
+            s.session_id: min(s.end_minute, b + bm) - max(s.start_minute, b) for s in sessions
+        }
+        cover = [s for s in sessions if overlap[s.session_id] > 0]
         patients = [
             v for v in range(len(inp.visit_types)) for _ in range(int(counts.get((h, v), 0)))
         ]
@@ -66,8 +68,9 @@ def assign_sessions(
         patients.sort(key=lambda v: -inp.mean_service[v])
         load = {s.session_id: 0.0 for s in cover}
         for v in patients:
-            sid = min(load, key=lambda k: (load[k], k))
-            load[sid] += inp.mean_service[v]
+            m = inp.mean_service[v]
+            sid = min(load, key=lambda k: ((load[k] + m) / overlap[k], k))
+            load[sid] += m
             out[sid].append((h, v))
     return out
 

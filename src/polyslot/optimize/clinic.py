@@ -19,7 +19,7 @@ from polyslot.optimize.allocation import (
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
 from polyslot.optimize.build_template import SessionKPI, build_weekday_slots, evaluate_slots
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.infeasibility import explain_infeasibility
+from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
@@ -42,6 +42,8 @@ class WeekdayResult:
     throughput_recommended: float
     slots_current: int
     slots_recommended: int
+    conflicts: tuple[str, ...] = ()
+    relaxation: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -68,6 +70,9 @@ class WeekdayResult:
             "throughput_recommended": round(self.throughput_recommended, 4),
             "slots_current": self.slots_current,
             "slots_recommended": self.slots_recommended,
+            "relaxed": bool(self.relaxation),
+            "conflicts": list(self.conflicts),
+            "relaxation": list(self.relaxation),
         }
 
 
@@ -86,6 +91,7 @@ class OptimizeResult:
         return {
             "polyclinic_id": self.template.polyclinic_id,
             "status": "optimal" if statuses <= {"optimal"} else ",".join(sorted(statuses)),
+            "relaxed_weekdays": [WEEKDAYS[d] for d, w in self.weekdays.items() if w.relaxation],
             "seconds": round(self.seconds, 3),
             "cpu_seconds": round(self.cpu_seconds, 3),
             "weekdays": [w.to_dict() for w in self.weekdays.values()],
@@ -118,9 +124,23 @@ def optimize_weekday(
     curve = _curve(model, inp)
     vts = inp.visit_types
 
+    relax: dict[str, float] = {}
+    notes: list[tuple[str, ...]] = []
+
     def solve_with(gamma: float):
-        am = build_allocation(inp, config, curve, gamma)
+        am = build_allocation(inp, config, curve, gamma, relax=relax)
         rec = solve(am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel)
+        if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
+            found = smallest_relaxation(inp, config, curve)
+            if found is None:
+                raise explain_infeasibility(inp, config, curve)
+            slacks, err = found
+            relax.update({k: v + 1e-6 for k, v in slacks.items()})
+            notes.append((tuple(err.conflicts), tuple(err.relaxation)))
+            am = build_allocation(inp, config, curve, gamma, relax=relax)
+            rec = solve(
+                am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
+            )
         if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             raise explain_infeasibility(inp, config, curve)
         counts = {(h, v): int(round(rec.values.get(var.name, 0.0))) for (h, v), var in am.x.items()}
@@ -163,6 +183,8 @@ def optimize_weekday(
         thr_new,
         len(current_slots),
         len(slots),
+        notes[0][0] if notes else (),
+        notes[0][1] if notes else (),
     )
     return res, slots
 

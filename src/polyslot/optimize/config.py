@@ -48,6 +48,12 @@ class OptimizeConfig:
         Hours in which a visit type may be booked (missing visit type = every open hour).
     max_change : int or None
         Optional limit on |new - current| slots per bucket x visit type.
+    on_infeasible : str
+        ``"relax"`` (default): when a weekday's requirements conflict, apply the smallest
+        relaxation of demand coverage (and of the utilisation ceiling, up to
+        ``1 + overbooking_cap`` times staffed time) and report it; ``"raise"``: raise
+        :class:`polyslot.errors.InfeasibleError`.
+        Either way an unresolvable conflict raises, with its explanation.
     solver : str
         ``"highs"`` (default) or ``"cbc"``; HiGHS falls back to CBC when unavailable.
     time_limit : float
@@ -78,6 +84,7 @@ class OptimizeConfig:
     rooms: int | None = None
     allowed_hours: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     max_change: int | None = None
+    on_infeasible: str = "relax"
     solver: str = "highs"
     time_limit: float = 4.0
     gap_rel: float = 5e-3
@@ -114,6 +121,10 @@ class OptimizeConfig:
             raise ConfigError("must be >= 1 or None", field="rooms", value=self.rooms)
         if self.max_change is not None and self.max_change < 0:
             raise ConfigError("must be >= 0 or None", field="max_change", value=self.max_change)
+        if self.on_infeasible not in ("relax", "raise"):
+            raise ConfigError(
+                "must be 'relax' or 'raise'", field="on_infeasible", value=self.on_infeasible
+            )
         if self.solver not in ("highs", "cbc"):
             raise ConfigError("must be 'highs' or 'cbc'", field="solver", value=self.solver)
         if not self.time_limit > 0:

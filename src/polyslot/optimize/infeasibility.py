@@ -18,7 +18,7 @@ from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.solver import SolveStatus, solve
 from polyslot.template import WEEKDAYS
 
-__all__ = ["explain_infeasibility"]
+__all__ = ["explain_infeasibility", "smallest_relaxation"]
 
 _TOL = 1e-6
 
@@ -48,11 +48,36 @@ def explain_infeasibility(
     The message's first line names the first conflict, e.g.
     ``"Mon 09:00-10:00: chronic_followup needs 14 slots, staff allow 9"``.
     """
-    am = build_allocation(inp, config, curve, elastic=True)
+    result = _elastic(inp, config, curve, None)
+    if result is None:
+        wd = WEEKDAYS[inp.weekday]
+        return InfeasibleError(f"{wd}: the allocation model is infeasible even with all slacks")
+    return result[1]
+
+
+def smallest_relaxation(
+    inp: WeekdayInputs,
+    config: OptimizeConfig,
+    curve: WaitingCurve,
+    families: tuple[str, ...] = ("cover", "staff"),
+) -> tuple[dict[str, float], InfeasibleError] | None:
+    """The smallest relaxation of only ``families`` (demand coverage first, then the utilisation
+    ceiling, up to the overbooking cap) that makes the MIP feasible, with its explanation; None
+    when relaxing these families is not enough."""
+    return _elastic(inp, config, curve, families)
+
+
+def _elastic(inp, config, curve, families):
+    am = build_allocation(inp, config, curve, elastic=True, soft_families=families)
     rec = solve(am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel)
     wd = WEEKDAYS[inp.weekday]
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return InfeasibleError(f"{wd}: the allocation model is infeasible even with all slacks")
+        return None
+    slacks = {
+        name: rec.values.get(var.name, 0.0)
+        for name, var in am.slack.items()
+        if rec.values.get(var.name, 0.0) > _TOL
+    }
     conflicts: list[str] = []
     relax: list[str] = []
     vn = [_safe(v) for v in inp.visit_types]
@@ -93,7 +118,13 @@ def explain_infeasibility(
             conflicts.append(
                 f"{inp.label(h)}: workload needs {limit + s:.0f} min, {what} {limit:.0f} min"
             )
-            relax.append(f"{inp.label(h)}: add {math.ceil(s)} {kind} minutes")
+            what = {
+                "staff": f"add {math.ceil(s)} doctor-minutes or allow utilisation above "
+                f"{config.utilisation_ceiling}",
+                "overbook": f"raise the overbooking cap by {math.ceil(s)} booked minutes",
+                "rooms": f"add {math.ceil(s)} room-minutes",
+            }[kind]
+            relax.append(f"{inp.label(h)}: {what}")
         elif name == "throughput":
             conflicts.append(
                 f"{wd}: serving the current template's demand needs {s:.1f} more requests "
@@ -111,4 +142,4 @@ def explain_infeasibility(
     if not conflicts:
         conflicts.append(f"{wd}: the allocation model is infeasible")
     msg = conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else "")
-    return InfeasibleError(msg, conflicts, relax)
+    return slacks, InfeasibleError(msg, conflicts, relax)
