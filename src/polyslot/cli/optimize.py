@@ -22,13 +22,20 @@ def register(app: typer.Typer) -> None:
         gap: float = typer.Option(5e-3, help="Relative MIP gap."),
         bucket_minutes: int = typer.Option(60, help="Allocation bucket length (minutes)."),
         workers: int = typer.Option(2, help="Processes (one polyclinic each)."),
+        on_infeasible: str = typer.Option(
+            "relax", help="relax (apply and report the smallest relaxation) or raise."
+        ),
     ) -> None:
         """Solve the allocation MIP and sequence every doctor session, per polyclinic."""
         from polyslot.optimize.config import OptimizeConfig
         from polyslot.optimize.requests import optimize_directory
 
         config = OptimizeConfig(
-            solver=solver, time_limit=time_limit, gap_rel=gap, bucket_minutes=bucket_minutes
+            solver=solver,
+            time_limit=time_limit,
+            gap_rel=gap,
+            bucket_minutes=bucket_minutes,
+            on_infeasible=on_infeasible,
         )
         summary = optimize_directory(model, out, config, workers=workers)
         for c in summary["polyclinics"]:
@@ -41,4 +48,7 @@ def register(app: typer.Typer) -> None:
                 f"{c['polyclinic_id']}: {c['status']}, waiting {wait_cur:.0f} -> {wait_new:.0f} "
                 f"min/week, throughput {thr_cur:.1f} -> {thr_new:.1f} requests/week"
             )
+            for d in days:
+                if d.get("relaxed"):
+                    console.print(f"  {d['weekday']} relaxed: {'; '.join(d['relaxation'][:3])}")
         console.print(f"wrote {out / 'optimize_summary.json'}")
