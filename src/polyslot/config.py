@@ -27,9 +27,14 @@ class SampleConfig:
     polyclinics: int = 6
     days: int = 365
     start: str = "2025-01-01"
+    defect_rate: float = 0.002
 
     def __post_init__(self) -> None:
         _positive(self, "polyclinics", "days")
+        if not 0.0 <= self.defect_rate < 0.5:
+            raise ConfigError(
+                "must be in [0, 0.5)", field="sample.defect_rate", value=self.defect_rate
+            )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -41,6 +42,7 @@ def prepare_data(
 ) -> Path:
     """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store."""
     from polyslot.data import ingest
+    from polyslot.data.defects import inject_defects
     from polyslot.data.synthetic import generate_network, write_network
 
     if data is None:
@@ -50,6 +52,9 @@ def prepare_data(
         net = generate_network(
             s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start)
         )
+        if s.defect_rate > 0:
+            bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
+            net = dataclasses.replace(net, attendances=bad)
         data = out / "sample"
         write_network(net, data)
     if progress:
