@@ -66,7 +66,7 @@ def test_relax_mode_applies_and_reports_the_smallest_relaxation():
         current_template=m.current_template.for_weekday(0),
         opening={0: m.opening[0]},
     )
-    strict = OptimizeConfig(on_infeasible="raise", sequencing_max_iter=0)
+    strict = OptimizeConfig(on_infeasible="raise", sequencing_max_iter=0, time_limit=1.0)
     with pytest.raises(InfeasibleError) as info:
         optimize_clinic(m, strict)
     res = optimize_clinic(m, dataclasses.replace(strict, on_infeasible="relax"))

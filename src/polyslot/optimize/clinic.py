@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.errors import SolverError
 from polyslot.optimize.allocation import (
     WeekdayInputs,
     build_allocation,
@@ -125,6 +127,7 @@ def optimize_weekday(
     vts = inp.visit_types
 
     relax: dict[str, float] = {}
+    fallback: dict[tuple[int, int], int] = {}
     notes: list[tuple[str, ...]] = []
 
     def solve_with(gamma: float):
@@ -137,9 +140,24 @@ def optimize_weekday(
             slacks, err = found
             relax.update({k: v + 1e-6 for k, v in slacks.items()})
             notes.append((tuple(err.conflicts), tuple(err.relaxation)))
+            fallback.update(err.counts)
             am = build_allocation(inp, config, curve, gamma, relax=relax)
             rec = solve(
                 am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
+            )
+        if rec.status is SolveStatus.NOT_SOLVED and fallback:
+            # no incumbent within the time limit: fix the slots to the elastic solution's
+            # (feasible for the relaxed model) and solve the remaining LP
+            for hv, var in am.x.items():
+                var.lowBound = var.upBound = fallback.get(hv, 0)
+            rec = solve(
+                am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
+            )
+            rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
+        if rec.status is SolveStatus.NOT_SOLVED:
+            raise SolverError(
+                f"{WEEKDAYS[weekday]}: no solution within the time limit "
+                f"({config.time_limit} s); raise time_limit"
             )
         if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             raise explain_infeasibility(inp, config, curve)

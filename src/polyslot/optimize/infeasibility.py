@@ -62,7 +62,8 @@ def smallest_relaxation(
     families: tuple[str, ...] = ("cover", "staff"),
 ) -> tuple[dict[str, float], InfeasibleError] | None:
     """The smallest relaxation of only ``families`` (demand coverage first, then the utilisation
-    ceiling, up to the overbooking cap) that makes the MIP feasible, with its explanation; None
+    ceiling, up to the overbooking cap) that makes the MIP feasible, with its explanation (whose
+    ``counts`` attribute holds the elastic solution's slots, feasible for the relaxed MIP); None
     when relaxing these families is not enough."""
     return _elastic(inp, config, curve, families)
 
@@ -116,7 +117,7 @@ def _elastic(inp, config, curve, families):
                 "rooms": "rooms allow",
             }[kind]
             conflicts.append(
-                f"{inp.label(h)}: workload needs {limit + s:.0f} min, {what} {limit:.0f} min"
+                f"{inp.label(h)}: workload needs {limit + s:.1f} min, {what} {limit:.1f} min"
             )
             what = {
                 "staff": f"add {math.ceil(s)} doctor-minutes or allow utilisation above "
@@ -142,4 +143,6 @@ def _elastic(inp, config, curve, families):
     if not conflicts:
         conflicts.append(f"{wd}: the allocation model is infeasible")
     msg = conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else "")
-    return slacks, InfeasibleError(msg, conflicts, relax)
+    err = InfeasibleError(msg, conflicts, relax)
+    err.counts = {hv: int(round(rec.values.get(var.name, 0.0))) for hv, var in am.x.items()}
+    return slacks, err
