@@ -2,8 +2,9 @@
 
 Everything here works on plain arrays, in absolute slots. Patient ``k`` (0-based here) has
 appointment ``tau[k]``, an arrival offset PMF ``opmf[k, j] = P(offset = olo[k] + j)``, and an
-effective consultation PMF ``bpmf[k, b] = P(B_k = b)`` that already mixes in the no-show
-(``p_k`` at 0). With ``D_{-1} = doctor_start`` (doctor arrival) and ``A_k = tau_k + offset_k``:
+effective consultation PMF ``P(B_k = b)`` that already mixes in the no-show (``p_k`` at 0),
+passed reversed over its support as ``brev[k, i] = P(B_k = bhi[k] - i)``.
+With ``D_{-1} = doctor_start`` (doctor arrival) and ``A_k = tau_k + offset_k``:
 
     S_k = max(A_k, D_{k-1}),  D_k = S_k + B_k,
     W_k = (D_{k-1} - A_k)^+   (wait),   I_k = (A_k - D_{k-1})^+   (idle before k).
@@ -40,8 +41,9 @@ __all__ = [
     "N_SC",
 ]
 
-N_PAT = 4  # per-patient outputs: wait_mean, wait_var, idle_mean, idle_var
-N_SC = 6  # scalars: completion mean, completion var, overtime mean/var, end idle mean/var
+N_PAT = 4  # rows of ``pat``: wait_mean, wait_var, idle_mean, idle_var
+N_SC = 6  # entries of ``sc`` the kernel fills: completion mean/var, overtime mean/var,
+# end idle mean/var (the driver adds total wait and idle before patients at 6 and 7)
 
 try:  # pragma: no cover - depends on the environment
     import numba
