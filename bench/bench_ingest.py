@@ -124,7 +124,7 @@ def validate_only(path: Path, batch_rows: int) -> tuple[int, float, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5_000_000)
-    ap.add_argument("--batch-rows", type=int, default=1_000_000)
+    ap.add_argument("--batch-rows", type=int, default=500_000)
     ap.add_argument(
         "--keep", type=Path, default=None, help="Keep (and reuse) the files in this folder."
     )

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
             None, "--no-show-predictions", help="NO_SHOW_PREDICTIONS file (Story 06)."
         ),
         batch_rows: int = typer.Option(
-            1_000_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."
+            500_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."
         ),
     ) -> None:
         """Validate the input tables, write accepted rows to OUT/polyslot.duckdb, rejected rows

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 STORE_FILE = "polyslot.duckdb"
-DEFAULT_BATCH_ROWS = 1_000_000
+DEFAULT_BATCH_ROWS = 500_000
 _DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt")
 
