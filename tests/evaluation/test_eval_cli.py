@@ -79,3 +79,14 @@ def test_bad_input_one_line_exit_2(tmp_path, patch, field):
     assert res.exit_code == 2
     lines = [ln for ln in res.output.strip().splitlines() if ln]
     assert len(lines) == 1 and field in lines[0], res.output
+
+
+def test_docs_example_runs(tmp_path):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "evaluator.md").read_text()
+    block = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    res = runner.invoke(app, ["evaluate", _write(tmp_path, json.loads(block)), "--envelope"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["envelope"]["running_idle_mean"]) == 241
