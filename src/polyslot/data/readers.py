@@ -174,7 +174,7 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     first = next(csv.reader(io.StringIO(text)), None)
     if not first:
         raise DataError("the file is empty; expected a CSV header line", source=str(path))
-    return tuple(c.strip() for c in first)
+    return tuple(first)
 
 
 def is_duckdb_file(path: Path) -> bool:
