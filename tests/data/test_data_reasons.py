@@ -263,3 +263,14 @@ def test_reconciliation_and_chunking_invariance(flags, batch):
         outcomes.append((valid, quar))
         con.close()
     assert outcomes[0] == outcomes[1]
+
+
+def test_timestamp_offsets_keep_wall_clock_time():
+    rows = [
+        good_row(1, booking_ts="2025-01-01T08:00:00+08:00"),
+        good_row(2, booking_ts="2025-01-01T08:00:00Z"),
+        good_row(3),
+    ]
+    res = load_attendances(pd.DataFrame(rows))
+    assert res.quarantine.empty
+    assert [str(t) for t in res.valid["booking_ts"]] == ["2025-01-01 08:00:00"] * 3

@@ -13,6 +13,7 @@ the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema i
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,7 @@ _WEEKDAYS = {
     )
     for name in names
 }
+_OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
 _TIME_RE = r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$"
 
 
@@ -73,6 +75,20 @@ def to_text(s: pd.Series) -> pd.Series:
     return s.astype(STRING_DTYPE)
 
 
+def _parse_iso(text: pd.Series) -> pd.Series:
+    """ISO 8601 text to datetimes; UTC offsets are dropped, keeping the wall-clock time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except ValueError:  # naive and offset-bearing values mixed
+            parsed = None
+    if parsed is None or not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+        text = text.str.replace(_OFFSET_RE, "", regex=True)
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    return parsed
+
+
 def _timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
@@ -81,7 +97,7 @@ def _timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     if s.dtype == object and isinstance(_first(s), _dt.date):
         parsed = pd.to_datetime(s, errors="coerce")
     else:
-        parsed = pd.to_datetime(to_text(s), format="ISO8601", errors="coerce")
+        parsed = _parse_iso(to_text(s))
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[ns]"), s.notna() & parsed.isna()
