@@ -131,3 +131,23 @@ def test_cli_optimize_writes_templates_and_summary(tmp_path):
         "throughput_recommended",
     ):
         assert key in day
+
+
+def test_optimize_directory_records_infeasible_clinic_and_raises(tmp_path):
+    from polyslot.errors import InfeasibleError
+    from polyslot.optimize import optimize_directory
+
+    model_dir = tmp_path / "model"
+    small = dataclasses.replace(
+        monday_only("PC9"), polyclinic_id="PC9", sessions=monday_only().sessions[:1]
+    )
+    small.to_json(model_dir / "PC9.json")
+    cfg = OptimizeConfig(on_infeasible="raise", time_limit=1.0)
+    with pytest.raises(InfeasibleError) as info:
+        optimize_directory(model_dir, tmp_path / "out", cfg)
+    assert str(info.value).startswith("PC9: Mon ")
+    summary = json.loads((tmp_path / "out" / "optimize_summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    entry = summary["polyclinics"][0]
+    assert entry["status"] == "infeasible" and entry["conflicts"] and entry["relaxation"]
+    assert not (tmp_path / "out" / "PC9.json").exists()
