@@ -1,6 +1,7 @@
 """Benchmark: ingest and validate N synthetic-looking attendance rows from Parquet.
 
-Usage: ``python bench/bench_ingest.py [--rows 5000000] [--batch-rows 1000000] [--keep DIR]``
+Usage: ``python bench/bench_ingest.py [--rows 5000000] [--batch-rows 500000] [--format parquet|csv]
+[--keep DIR]``
 
 The rows are fabricated with numpy (fast, plausible, about 1% deliberately broken) and written
 to Parquet; then :func:`polyslot.data.ingest` validates them into a DuckDB store. Prints rows/s
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--batch-rows", type=int, default=500_000)
+    ap.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     ap.add_argument(
         "--keep", type=Path, default=None, help="Keep (and reuse) the files in this folder."
     )
@@ -142,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
             child.join()
             if child.exitcode != 0:
                 raise SystemExit("fabrication failed")
+        if args.format == "csv":
+            import pyarrow.csv as pacsv
+
+            csv_path = work / "attendances.csv"
+            if not csv_path.exists():
+                with pacsv.CSVWriter(csv_path, pq.ParquetFile(path).schema_arrow) as w:
+                    for batch in pq.ParquetFile(path).iter_batches(250_000):
+                        w.write_batch(batch)
+            path = csv_path
         t_fab = time.perf_counter() - t0
         from polyslot.data import ingest
 
@@ -154,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         att = summary.tables["attendances"]
         load = os.getloadavg()[0]
-        print(f"rows: {n:,} (fabricated to Parquet in {t_fab:.1f} s); load average {load:.1f}")
+        print(
+            f"rows: {n:,} from {args.format} (fabricated in {t_fab:.1f} s); load average {load:.1f}"
+        )
         print(
             f"read + validate only: {t_val:.2f} s wall ({n / t_val:,.0f} rows/s), "
             f"{c_val:.2f} s CPU ({n / c_val:,.0f} rows per CPU-second)"

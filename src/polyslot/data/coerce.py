@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from polyslot.data.schema import TableSpec
 
@@ -75,8 +77,24 @@ def to_text(s: pd.Series) -> pd.Series:
     return s.astype(STRING_DTYPE)
 
 
+def _parse_fast(text: pd.Series) -> pd.Series | None:
+    """Arrow's strict ISO 8601 cast (C++); None if any value needs the lenient pandas parser.
+
+    The cast accepts ``YYYY-MM-DD``, ``YYYY-MM-DD[ T]hh:mm[:ss[.fff]]`` and rejects impossible
+    dates (2025-02-30), offsets and anything else as a whole, hence the fallback.
+    """
+    try:
+        out = pc.cast(pa.array(text.array), pa.timestamp("us"))  # zero-copy input
+    except pa.ArrowInvalid:
+        return None
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[ns]")
+
+
 def _parse_iso(text: pd.Series) -> pd.Series:
     """ISO 8601 text to datetimes; UTC offsets are dropped, keeping the wall-clock time."""
+    fast = _parse_fast(text)
+    if fast is not None:
+        return fast
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         try:
@@ -110,7 +128,14 @@ def _number(s: pd.Series, integral: bool) -> tuple[pd.Series, pd.Series | None]:
         out = s.astype("float64")
         bad = None
     else:
-        out = pd.to_numeric(to_text(s).str.strip(), errors="coerce").astype("float64")
+        text = to_text(s)
+        try:  # Arrow's strict cast (C++); the lenient pandas parser only if it refuses
+            out = pd.Series(
+                pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False),
+                index=s.index,
+            )
+        except pa.ArrowInvalid:
+            out = pd.to_numeric(text.str.strip(), errors="coerce").astype("float64")
         bad = s.notna() & out.isna()
     if integral:
         frac = out.notna() & (np.floor(out) != out)
