@@ -274,3 +274,19 @@ def test_timestamp_offsets_keep_wall_clock_time():
     res = load_attendances(pd.DataFrame(rows))
     assert res.quarantine.empty
     assert [str(t) for t in res.valid["booking_ts"]] == ["2025-01-01 08:00:00"] * 3
+
+
+def test_fast_evaluation_agrees_with_pandera_validate():
+    """rules.evaluate flags exactly the rows pandera's own lazy validation rejects."""
+    import pandera.pandas as pa
+
+    from polyslot.data.coerce import coerce_frame
+    from polyslot.data.rules import build_schema, evaluate
+
+    rows = [good_row(0)] + [good_row(i + 1, **c) for i, c in enumerate(ATTENDANCE_CASES.values())]
+    typed = coerce_frame(get_spec("attendances"), pd.DataFrame(rows).astype("string[pyarrow]"))
+    fast = {int(r) for f in evaluate("attendances", typed) for r in f.rows}
+    with pytest.raises(pa.errors.SchemaErrors) as exc:
+        build_schema("attendances").validate(typed, lazy=True)
+    slow = set(exc.value.failure_cases["index"].dropna().astype(int))
+    assert fast == slow == set(range(1, len(rows)))

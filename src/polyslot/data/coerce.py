@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from polyslot.data.schema import TableSpec
 
-__all__ = ["coerce_frame", "BAD_COLUMNS", "STRING_DTYPE", "to_text"]
+__all__ = ["coerce_frame", "unparseable_rows", "BAD_COLUMNS", "STRING_DTYPE", "to_text"]
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
 
@@ -180,6 +180,12 @@ def _note(col: str, raw: pd.Series, bad: pd.Series) -> pd.Series:
     return out
 
 
+def unparseable_rows(typed: pd.DataFrame, column: str) -> np.ndarray:
+    """Row positions where ``column`` held a value that could not be parsed."""
+    raw = typed.attrs.get("unparseable", {}).get(column)
+    return np.frombuffer(raw, dtype="int64") if raw else np.empty(0, dtype="int64")
+
+
 def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
     """Return a typed copy of ``raw`` with the hidden ``__bad_*`` note columns added.
 
@@ -195,12 +201,13 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Contract columns coerced (absent optional columns are added as nulls), extra columns
         unchanged, plus one ``__bad_<kind>`` column per kind of parse failure;
-        ``attrs["unparseable"]`` maps a column to the boolean mask of its unparseable values
-        (such a value is reported as unparseable, not as missing).
+        ``attrs["unparseable"]`` maps a column to the row positions of its unparseable values
+        as int64 bytes (comparable, as pandas needs attrs to be; decode with
+        :func:`unparseable_rows`); such a value is reported as unparseable, not as missing.
     """
     out = raw.copy(deep=False)
     notes: dict[str, pd.Series] = {}
-    unparseable: dict[str, np.ndarray] = {}
+    unparseable: dict[str, bytes] = {}
     for col in spec.columns:
         if col.name not in raw.columns:
             out[col.name] = pd.Series(
@@ -231,7 +238,9 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             typed, bad = _weekday(s)
         out[col.name] = typed
         if bad is not None and bad.any():
-            unparseable[col.name] = bad.to_numpy(dtype=bool)
+            unparseable[col.name] = (
+                np.flatnonzero(bad.to_numpy(dtype=bool)).astype("int64").tobytes()
+            )
             note = _note(col.name, s, bad)
             key = _KIND_NOTE[col.kind]
             notes[key] = note if key not in notes else notes[key].fillna(note)

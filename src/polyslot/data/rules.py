@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from polyslot.data.coerce import BAD_COLUMNS, STRING_DTYPE
+from polyslot.data.coerce import BAD_COLUMNS, STRING_DTYPE, unparseable_rows
 from polyslot.data.schema import (
     DURATION_TOLERANCE_MINUTES,
     MAX_CONSULT_MINUTES,
@@ -251,7 +251,6 @@ def evaluate(table: str, typed: pd.DataFrame) -> list[Failure]:
     """
     schema = build_schema(table)
     found: list[Failure] = []
-    unparseable = typed.attrs.get("unparseable", {})
     for name, col in schema.columns.items():
         s = typed[name]
         if name in BAD_COLUMNS:
@@ -261,8 +260,7 @@ def evaluate(table: str, typed: pd.DataFrame) -> list[Failure]:
             continue
         if not col.nullable:
             empty = s.isna().to_numpy()
-            if name in unparseable:
-                empty &= ~unparseable[name]
+            empty[unparseable_rows(typed, name)] = False
             rows = np.flatnonzero(empty)
             if len(rows):
                 found.append(Failure("missing_required_field", rows, (name,)))
