@@ -7,7 +7,9 @@ Each point is a perturbed :class:`~polyslot.clinic_model.ClinicModel`
 (minutes) and doctor utilisation. For a template held fixed, a demand change alters how many
 slots get booked: the fill fraction of a weekday is ``min(1, factor x demand / slots)`` (unfilled
 slots behave like no-shows). Re-optimisation runs the full optimizer on the perturbed model,
-restricted to ``reoptimise_weekdays`` to bound the cost.
+restricted to ``reoptimise_weekdays`` (default: the busiest weekday) and to the ends of each
+parameter's range (its baseline is the recommended template itself), to bound the cost; the
+re-optimised rows therefore describe that weekday only.
 
 Points are independent tasks run in a process pool; evaluations are cached by
 (policy, parameter, factor), so the baseline (factor 1) is computed once and shared by every
@@ -115,13 +117,21 @@ def _point(policy: str, parameter: str, factor: float) -> dict[str, float]:
     pert = perturb(model, parameter, factor)
     template = _CTX.template
     if policy == "reoptimised":
-        from polyslot.errors import InfeasibleError
+        from polyslot.errors import InfeasibleError, SolverError
         from polyslot.optimize import OptimizeConfig, optimize_clinic
 
         sub = restrict_weekdays(pert, _CTX.weekdays)
+        keep = set(_CTX.weekdays)
         try:
-            template = optimize_clinic(sub, OptimizeConfig(**_CTX.optimize)).template
-        except InfeasibleError as exc:
+            if factor == 1.0:  # the recommended template is the optimum of the baseline
+                template = SlotTemplate(
+                    template.polyclinic_id,
+                    tuple(s for s in template.slots if s.weekday in keep),
+                    template.bucket_minutes,
+                )
+            else:
+                template = optimize_clinic(sub, OptimizeConfig(**_CTX.optimize)).template
+        except (InfeasibleError, SolverError) as exc:
             nan = float("nan")
             return {
                 "wait_mean": nan,
@@ -213,11 +223,10 @@ def run_sensitivity(
         SensitivityTask("fixed", p, float(f)) for p in PARAMETERS for f in getattr(settings, p)
     ]
     if settings.reoptimise:
-        tasks += [
-            SensitivityTask("reoptimised", p, float(f))
-            for p in settings.reoptimise_parameters
-            for f in getattr(settings, p)
-        ]
+        for p in settings.reoptimise_parameters:
+            grid = getattr(settings, p)
+            for f in sorted({min(grid), 1.0, max(grid)}):
+                tasks.append(SensitivityTask("reoptimised", p, float(f)))
     args = (model, recommended, dict(optimize or {}), tuple(reoptimise_weekdays))
     if workers <= 1:
         _init(*args)

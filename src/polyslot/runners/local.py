@@ -102,6 +102,8 @@ def plan_network(
     results: list[PolyclinicResult] = []
     skipped: dict[str, str] = {}
     done = 0
+    if progress:
+        progress("plan polyclinics", 0, len(tasks))
     if config.workers <= 1 or len(tasks) <= 1:
         outcomes = map(_plan_one, tasks)
     else:
