@@ -64,7 +64,7 @@ class SensitivitySettings:
 
     enabled: bool = True
     reoptimise: bool = True
-    reoptimise_parameters: tuple[str, ...] = ("no_show", "duration_mean")
+    reoptimise_parameters: tuple[str, ...] = ("no_show",)
     no_show: tuple[float, ...] = (0.5, 0.75, 1.0, 1.5, 2.0)
     duration_mean: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
     duration_cv: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5)

@@ -86,7 +86,7 @@ class OptimizeConfig:
     max_change: int | None = None
     on_infeasible: str = "relax"
     solver: str = "highs"
-    time_limit: float = 4.0
+    time_limit: float = 10.0
     gap_rel: float = 5e-3
     calibration_tolerance: float = 0.05
     max_calibration_rounds: int = 8

@@ -16,7 +16,7 @@ import duckdb
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.errors import InfeasibleError
+from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
@@ -79,7 +79,7 @@ def _plan_one(args: tuple[ClinicModel, RunConfig, list, dict]) -> PolyclinicResu
     model, config, days, quality = args
     try:
         return plan_polyclinic(model, config, holdout_days=days, data_quality=quality)
-    except InfeasibleError as exc:
+    except (InfeasibleError, SolverError) as exc:
         return str(exc).splitlines()[0]
 
 
