@@ -122,6 +122,7 @@ def calibrate(
     exact_wait: Callable[[object], float],
     tolerance: float = 0.05,
     max_rounds: int = 6,
+    gamma0: float = 1.0,
 ) -> tuple[object, list[CalibrationRound]]:
     """Iterate solve -> exact evaluation -> rescale until they agree within ``tolerance``.
 
@@ -132,6 +133,8 @@ def calibrate(
     exact_wait : callable
         ``solution -> exact expected waiting`` (same unit).
     tolerance, max_rounds : float, int
+    gamma0 : float
+        Starting calibration factor (e.g. the previous weekday's, which is usually close).
 
     Returns
     -------
@@ -139,7 +142,7 @@ def calibrate(
         The solution of the round with the best agreement and the history; the last entry of
         the history is that round (repeated when it was not the last one solved).
     """
-    gamma = 1.0
+    gamma = gamma0 if gamma0 > 0 and math.isfinite(gamma0) else 1.0
     rounds: list[CalibrationRound] = []
     sols: list[object] = []
     for r in range(max_rounds):

@@ -113,9 +113,9 @@ def _curve(model: ClinicModel, inp: WeekdayInputs):
 
 
 def optimize_weekday(
-    model: ClinicModel, weekday: int, config: OptimizeConfig
+    model: ClinicModel, weekday: int, config: OptimizeConfig, gamma0: float = 1.0
 ) -> tuple[WeekdayResult, list[Slot]]:
-    """Solve, calibrate and sequence one weekday.
+    """Solve, calibrate and sequence one weekday (calibration starts from ``gamma0``).
 
     Raises
     ------
@@ -174,7 +174,7 @@ def optimize_weekday(
         return kpi.total_wait
 
     (rec, counts, terms), rounds = calibrate(
-        solve_with, exact, config.calibration_tolerance, config.max_calibration_rounds
+        solve_with, exact, config.calibration_tolerance, config.max_calibration_rounds, gamma0
     )
     slots, kpi = build_weekday_slots(model, inp, counts, config, sequence=True)
     current_slots = [s for s in model.current_template.slots if s.weekday == weekday]
@@ -232,10 +232,13 @@ def optimize_clinic(model: ClinicModel, config: OptimizeConfig | None = None) ->
     c0 = time.process_time()
     results: dict[int, WeekdayResult] = {}
     slots: list[Slot] = []
+    gamma = 1.0
     for d in _weekdays(model):
         if not any(s.weekday == d for s in model.sessions):
             continue
-        res, day_slots = optimize_weekday(model, d, config)
+        # weekdays of a clinic are alike: start each calibration where the last one ended
+        res, day_slots = optimize_weekday(model, d, config, gamma)
+        gamma = res.calibration[-1].gamma
         results[d] = res
         slots.extend(day_slots)
     template = SlotTemplate(model.polyclinic_id, tuple(slots), config.bucket_minutes, "recommended")

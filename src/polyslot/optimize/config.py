@@ -86,8 +86,8 @@ class OptimizeConfig:
     max_change: int | None = None
     on_infeasible: str = "relax"
     solver: str = "highs"
-    time_limit: float = 10.0
-    gap_rel: float = 5e-3
+    time_limit: float = 5.0
+    gap_rel: float = 0.02
     calibration_tolerance: float = 0.05
     max_calibration_rounds: int = 8
     sequencing_interval: int = 5
