@@ -145,6 +145,17 @@ def optimize_weekday(
             rec = solve(
                 am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
             )
+        if rec.status is SolveStatus.NOT_SOLVED and not fallback:
+            # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
+            # a feasible start easy to find, gives slots feasible for the least-relaxed model
+            found = smallest_relaxation(inp, config, curve)
+            if found is not None:
+                slacks, err = found
+                fallback.update(err.counts)
+                if slacks:
+                    relax.update({k: v + 1e-6 for k, v in slacks.items()})
+                    notes.append((tuple(err.conflicts), tuple(err.relaxation)))
+                    am = build_allocation(inp, config, curve, gamma, relax=relax)
         if rec.status is SolveStatus.NOT_SOLVED and fallback:
             # no incumbent within the time limit: fix the slots to the elastic solution's
             # (feasible for the relaxed model) and solve the remaining LP
