@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyslot.optimize._exact import batch_metrics, lindley_suffix
+from polyslot.optimize._exact import batch_metrics
+from polyslot.optimize.sequencing import _Incremental, _neighbours, objective_of
 
 
 def brute(appts, service, no_show, session_end, doctor_start=0):
@@ -70,9 +71,9 @@ def test_kernel_matches_brute_force(inst):
     assert m["total_idle_mean"][0] == pytest.approx(idle, abs=1e-10)
 
 
-def test_batch_rows_equal_single_rows_and_fft_path():
+def test_batch_rows_equal_single_rows_long_pmfs():
     rng = np.random.default_rng(3)
-    service = rng.dirichlet(np.ones(80), size=6)  # long PMFs take the FFT path
+    service = rng.dirichlet(np.ones(80), size=6)  # long PMFs
     no_show = rng.uniform(0, 0.3, 6)
     appts = np.sort(rng.integers(0, 200, size=(5, 6)), axis=1)
     batch = batch_metrics(appts, service, no_show, 240)
@@ -82,15 +83,23 @@ def test_batch_rows_equal_single_rows_and_fft_path():
         assert one["overtime_mean"][0] == pytest.approx(batch["overtime_mean"][i], abs=1e-9)
 
 
-def test_suffix_from_cached_state_equals_full_run():
+def test_incremental_neighbours_equal_full_objective():
+    """Every neighbour (block shifts and swaps) scored from the cached prefix = a full run."""
     rng = np.random.default_rng(4)
     service = rng.dirichlet(np.ones(10), size=5)
-    no_show = np.full(5, 0.1)
-    a = np.array([0, 3, 3, 9, 14])
-    full = lindley_suffix(None, 0, a[None, :], service, no_show, 20, keep_states=True)
-    part = lindley_suffix(full["states"][1], int(a[1]), a[None, 2:], service[2:], no_show[2:], 20)
-    assert np.allclose(part["wait"][0], full["wait"][0, 2:])
-    assert part["overtime_mean"][0] == pytest.approx(full["overtime_mean"][0])
+    no_show = np.array([0.0, 0.1, 0.2, 0.1, 0.3])
+    w = {"wait": 0.4, "idle": 0.3, "overtime": 0.3}
+    inc = _Incremental(service, no_show, 20, 2, 1, w)
+    order, g = np.array([2, 0, 1, 4, 3]), np.array([0, 1, 1, 4, 7])
+    cur = inc.set_current(order, g)
+    assert cur == pytest.approx(objective_of(g * 2, service[order], no_show[order], 20, w, 1))
+    lo, hi = np.zeros(5, np.int64), np.full(5, 9, np.int64)
+    orders, grids = _neighbours(order, g, lo, hi, np.ones((5, 5), bool), True)
+    assert len(np.unique([o.tobytes() for o in orders])) > 1
+    objs = inc.evaluate(orders, grids)
+    for o, gg, val in zip(orders, grids, objs, strict=True):
+        full = objective_of(gg * 2, service[o], no_show[o], 20, w, 1)
+        assert val == pytest.approx(full, abs=1e-10)
 
 
 def test_agrees_with_package_evaluator_when_present():

@@ -9,8 +9,8 @@ The local search starts from equal spacing and from the Bailey-Welch rule and mo
 improves, to the best neighbour: a block of consecutive patients shifted one interval earlier or
 later, or two patients of different types swapped (K <= 12: all blocks and all pairs; larger
 sessions: single patients, prefixes, suffixes and adjacent pairs). Neighbours are evaluated
-in batches, each from the cached state of the current schedule just before its first changed
-patient (incremental).
+exactly by :class:`polyslot.evaluation.Evaluator` (one per patient order), in batches that share
+the schedule up to their first changed patient (``evaluate_suffixes``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyslot.optimize._exact import lindley_suffix
+from polyslot.evaluation import Evaluator, evaluate_arrays
 
 __all__ = [
     "SequencingResult",
@@ -90,7 +90,14 @@ class SequencingResult:
 
 
 class _Incremental:
-    """Evaluates candidate (order, grid) pairs from the cached prefix of the current one."""
+    """Evaluates candidate (order, grid) pairs with :class:`polyslot.evaluation.Evaluator`.
+
+    One evaluator per patient order (cached); the candidates of one order that agree with that
+    evaluator's prefix up to their first changed position are evaluated together with
+    ``Evaluator.evaluate_suffixes`` from that position.
+    """
+
+    _CACHE = 256  # evaluators kept (one per patient order)
 
     def __init__(self, service, no_show, session_end, interval, doctor_start, weights):
         self.service = service
@@ -100,59 +107,51 @@ class _Incremental:
         self.d = doctor_start
         self.w = weights
         self.evaluations = 0
+        self._evs: dict[bytes, Evaluator] = {}
 
-    def _objective(self, waits, overtime, work):
-        idle = self.t + overtime - self.d - work
-        obj = self.w["wait"] * waits.mean(axis=1) + self.w["idle"] * idle
-        return obj + self.w["overtime"] * overtime, idle
+    def _evaluator(self, order: np.ndarray) -> Evaluator:
+        key = order.tobytes()
+        ev = self._evs.get(key)
+        if ev is None:
+            if len(self._evs) >= self._CACHE:
+                self._evs.clear()
+            ev = Evaluator(self.service[order], self.no_show[order], self.t, self.d)
+            self._evs[key] = ev
+        return ev
+
+    def _objective(self, wait_mean, idle, overtime):
+        return self.w["wait"] * wait_mean + self.w["idle"] * idle + self.w["overtime"] * overtime
 
     def set_current(self, order: np.ndarray, g: np.ndarray) -> float:
-        a = (g * self.iv)[None, :]
-        out = lindley_suffix(
-            None, 0, a, self.service[order], self.no_show[order], self.t, self.d, True
-        )
+        r = self._evaluator(order).evaluate(g * self.iv)
         self.order, self.g = order.copy(), g.copy()
-        self.states = out["states"]
-        self.waits = out["wait"][0]
-        svc_mean = self.service[order] @ np.arange(self.service.shape[1])
-        self.work_cum = np.concatenate(([0.0], np.cumsum((1 - self.no_show[order]) * svc_mean)))
-        obj, idle = self._objective(out["wait"], out["overtime_mean"], out["work"])
+        wait = float(np.mean(r.wait_mean))
+        # ArrayResult.total_idle_mean = idle before patients + idle at the session end
+        idle, over = float(r.total_idle_mean), float(r.overtime_mean)
+        obj = float(self._objective(wait, idle, over))
         self.evaluations += 1
-        self.current = (
-            float(obj[0]),
-            float(out["wait"].mean()),
-            float(idle[0]),
-            float(out["overtime_mean"][0]),
-        )
-        return float(obj[0])
+        self.current = (obj, wait, idle, over)
+        return obj
 
     def evaluate(self, orders: np.ndarray, grids: np.ndarray) -> np.ndarray:
         n, k_count = grids.shape
         diff = (orders != self.order[None, :]) | (grids != self.g[None, :])
         k0 = np.where(diff.any(axis=1), diff.argmax(axis=1), k_count)
         obj = np.full(n, np.inf)
-        for k in np.unique(k0):
-            rows = np.flatnonzero(k0 == k)
-            if k == k_count:
-                obj[rows] = self.current[0]
-                continue
-            init = None if k == 0 else self.states[k - 1]
-            init_a = 0 if k == 0 else int(self.g[k - 1] * self.iv)
-            sub_o = orders[rows, k:]
-            out = lindley_suffix(
-                init,
-                init_a,
-                grids[rows, k:] * self.iv,
-                self.service[sub_o],
-                self.no_show[sub_o],
-                self.t,
-                self.d,
+        same = k0 == k_count
+        obj[same] = self.current[0]
+        groups: dict[tuple[bytes, int], list[int]] = {}
+        for i in np.flatnonzero(~same):
+            groups.setdefault((orders[i].tobytes(), int(k0[i])), []).append(int(i))
+        for (_, k), idx in groups.items():
+            rows = np.asarray(idx)
+            ev = self._evaluator(orders[rows[0]])
+            a = grids[rows[0]] * self.iv
+            out = ev.evaluate_suffixes(k, a, grids[rows, k:] * self.iv, per_patient=True)
+            # evaluate_batch's total_idle_mean includes the idle at the session end
+            obj[rows] = self._objective(
+                out["wait_mean"].mean(axis=1), out["total_idle_mean"], out["overtime_mean"]
             )
-            waits = np.concatenate(
-                (np.broadcast_to(self.waits[:k], (rows.size, k)), out["wait"]), axis=1
-            )
-            o, _ = self._objective(waits, out["overtime_mean"], self.work_cum[k] + out["work"])
-            obj[rows] = o
         self.evaluations += n
         return obj
 
@@ -218,19 +217,18 @@ def objective_of(
 ) -> float:
     """The sequencing objective of one schedule (patients in appointment order)."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    a = np.asarray(appointments, dtype=np.int64)[None, :]
-    out = lindley_suffix(
-        None,
-        0,
-        a,
+    r = evaluate_arrays(
+        np.asarray(appointments, dtype=np.int64),
         np.asarray(service, float),
         np.asarray(no_show, float),
         session_end,
         doctor_start,
     )
-    idle = session_end + out["overtime_mean"][0] - doctor_start - out["work"][0]
+    # ArrayResult.total_idle_mean = idle before patients + idle at the session end
     return float(
-        w["wait"] * out["wait"].mean() + w["idle"] * idle + w["overtime"] * out["overtime_mean"][0]
+        w["wait"] * np.mean(r.wait_mean)
+        + w["idle"] * r.total_idle_mean
+        + w["overtime"] * r.overtime_mean
     )
 
 
