@@ -180,16 +180,15 @@ def _neighbours(order, g, lower, upper, distinct, all_blocks):
             | {(i, k_count - 1) for i in range(k_count)}
         )
     )
+    bi, bj = np.array(blocks, dtype=np.int64).reshape(-1, 2).T
+    pos = np.arange(k_count)
+    inside = (pos[None, :] >= bi[:, None]) & (pos[None, :] <= bj[:, None])  # (B, K)
     for d in (-1, 1):
-        for i, j in blocks:
-            ng = g.copy()
-            ng[i : j + 1] += d
-            if np.any(ng[i : j + 1] < lower[i : j + 1]) or np.any(ng[i : j + 1] > upper[i : j + 1]):
-                continue
-            if (i > 0 and ng[i - 1] > ng[i]) or (j + 1 < k_count and ng[j] > ng[j + 1]):
-                continue
-            orders.append(order)
-            grids.append(ng)
+        ng = g[None, :] + d * inside
+        ok = ~(inside & ((ng < lower[None, :]) | (ng > upper[None, :]))).any(axis=1)
+        ok &= (ng[:, 1:] >= ng[:, :-1]).all(axis=1)  # the block keeps the grid non-decreasing
+        grids.extend(ng[ok])
+        orders.extend([order] * int(ok.sum()))
     pairs = (
         [(i, j) for i in range(k_count) for j in range(i + 1, k_count)]
         if all_blocks
