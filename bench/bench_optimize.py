@@ -14,7 +14,7 @@ import numpy as np
 
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.allocation import build_allocation, weekday_inputs
-from polyslot.optimize.clinic import _curve
+from polyslot.optimize.clinic import _curve, optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.requests import optimize_directory
 from polyslot.optimize.sequencing import (
@@ -76,6 +76,14 @@ def bench_sequencing() -> None:
         )
 
 
+def bench_clinic() -> None:
+    print("== optimize_clinic(example_clinic_model()), one process ==")
+    t0, c0 = time.perf_counter(), time.process_time()
+    optimize_clinic(example_clinic_model())
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"{dt:.2f} s wall ({cpu:.2f} s CPU)")
+
+
 def bench_sample() -> None:
     print("== example sample: 6 polyclinics x 5 weekdays, 2 processes ==")
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,4 +121,5 @@ def bench_sample() -> None:
 if __name__ == "__main__":
     bench_mip()
     bench_sequencing()
+    bench_clinic()
     bench_sample()
