@@ -132,7 +132,13 @@ def optimize_weekday(
 
     def solve_with(gamma: float):
         am = build_allocation(inp, config, curve, gamma, relax=relax)
-        rec = solve(am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel)
+        rec = solve(
+            am.problem,
+            config.solver,
+            time_limit=config.time_limit,
+            gap_rel=config.gap_rel,
+            node_limit=config.node_limit,
+        )
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
             found = smallest_relaxation(inp, config, curve)
             if found is None:
@@ -143,7 +149,11 @@ def optimize_weekday(
             fallback.update(err.counts)
             am = build_allocation(inp, config, curve, gamma, relax=relax)
             rec = solve(
-                am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
+                am.problem,
+                config.solver,
+                time_limit=config.time_limit,
+                gap_rel=config.gap_rel,
+                node_limit=config.node_limit,
             )
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
@@ -162,7 +172,11 @@ def optimize_weekday(
             for hv, var in am.x.items():
                 var.lowBound = var.upBound = fallback.get(hv, 0)
             rec = solve(
-                am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel
+                am.problem,
+                config.solver,
+                time_limit=config.time_limit,
+                gap_rel=config.gap_rel,
+                node_limit=config.node_limit,
             )
             rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
         if rec.status is SolveStatus.NOT_SOLVED:

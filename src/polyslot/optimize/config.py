@@ -57,7 +57,11 @@ class OptimizeConfig:
     solver : str
         ``"highs"`` (default) or ``"cbc"``; HiGHS falls back to CBC when unavailable.
     time_limit : float
-        Solver time limit in seconds.
+        Solver time limit in seconds: a safety net. Results stay reproducible only while the
+        deterministic limits (``gap_rel``, ``node_limit``) stop the solver first.
+    node_limit : int or None
+        Branch-and-bound node limit of HiGHS (deterministic, unlike a time limit). When it stops
+        a weekday's MIP without an integer solution, the elastic solution's slots are used.
     gap_rel : float
         Relative MIP gap at which the solver may stop.
     calibration_tolerance : float
@@ -86,8 +90,9 @@ class OptimizeConfig:
     max_change: int | None = None
     on_infeasible: str = "relax"
     solver: str = "highs"
-    time_limit: float = 5.0
+    time_limit: float = 30.0
     gap_rel: float = 0.02
+    node_limit: int | None = 500
     calibration_tolerance: float = 0.05
     max_calibration_rounds: int = 8
     sequencing_interval: int = 5
@@ -127,6 +132,8 @@ class OptimizeConfig:
             )
         if self.solver not in ("highs", "cbc"):
             raise ConfigError("must be 'highs' or 'cbc'", field="solver", value=self.solver)
+        if self.node_limit is not None and self.node_limit < 1:
+            raise ConfigError("must be >= 1 or None", field="node_limit", value=self.node_limit)
         if not self.time_limit > 0:
             raise ConfigError("must be > 0", field="time_limit", value=self.time_limit)
         if not 0 <= self.gap_rel < 1:

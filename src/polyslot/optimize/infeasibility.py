@@ -70,7 +70,13 @@ def smallest_relaxation(
 
 def _elastic(inp, config, curve, families):
     am = build_allocation(inp, config, curve, elastic=True, soft_families=families)
-    rec = solve(am.problem, config.solver, time_limit=config.time_limit, gap_rel=config.gap_rel)
+    rec = solve(
+        am.problem,
+        config.solver,
+        time_limit=config.time_limit,
+        gap_rel=config.gap_rel,
+        node_limit=config.node_limit,
+    )
     wd = WEEKDAYS[inp.weekday]
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return None

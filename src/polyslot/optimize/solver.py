@@ -98,9 +98,12 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-def _make(name: str, time_limit: float, gap_rel: float) -> pulp.LpSolver:
+def _make(
+    name: str, time_limit: float, gap_rel: float, node_limit: int | None = None
+) -> pulp.LpSolver:
     if name == "highs":
-        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1)
+        extra = {} if node_limit is None else {"mip_max_nodes": int(node_limit)}
+        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1, **extra)
     with warnings.catch_warnings():  # PuLP 3 flags PULP_CBC_CMD as deprecated for PuLP 4
         warnings.simplefilter("ignore", DeprecationWarning)
         return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap_rel, threads=1)
@@ -112,6 +115,7 @@ def solve(
     *,
     time_limit: float = 5.0,
     gap_rel: float = 1e-4,
+    node_limit: int | None = None,
 ) -> SolveRecord:
     """Solve ``problem`` with ``solver``; HiGHS falls back to CBC when it is unavailable.
 
@@ -126,14 +130,25 @@ def solve(
     if not available(name):
         raise SolverError(f"solver {solver!r} is not available (tried {name!r})")
     t0 = time.perf_counter()
+    limit_hit = False
     try:
         with _quiet_stdout():
-            problem.solve(_make(name, time_limit, gap_rel))
+            problem.solve(_make(name, time_limit, gap_rel, node_limit))
     except pulp.PulpSolverError as exc:
         raise SolverError(f"{name} failed: {exc}") from None
+    except KeyError:
+        # PuLP does not map HiGHS's node-limit status; the solution values are already loaded
+        limit_hit = True
     elapsed = time.perf_counter() - t0
     lp_status = problem.status
     sol_status = problem.sol_status
+    if limit_hit:
+        info = problem.solverModel.getInfo()
+        found = (
+            float(info.objective_function_value) < 1e30 and int(info.primal_solution_status) == 2
+        )  # kSolutionStatusFeasible
+        lp_status = pulp.LpStatusOptimal if found else pulp.LpStatusNotSolved
+        sol_status = pulp.LpSolutionIntegerFeasible if found else pulp.LpSolutionNoSolutionFound
     gap = None
     if name == "highs" and getattr(problem, "solverModel", None) is not None:
         try:
