@@ -238,7 +238,11 @@ def plan_polyclinic(
         "demand_source": model.meta.get("demand_source", "model"),
         "queue_discipline": config.simulate.discipline,
         "late_arrival_threshold_minutes": config.simulate.late_threshold_minutes,
-        "optimizer": {k: v for k, v in opt.to_dict().items() if k != "weekdays"},
+        "optimizer": {  # timings left out: outputs must be reproducible
+            k: v
+            for k, v in opt.to_dict().items()
+            if k not in ("weekdays", "seconds", "cpu_seconds")
+        },
         "objective_weights_minutes": {
             "wait": opt_cfg.w_wait,
             "idle": opt_cfg.w_idle,

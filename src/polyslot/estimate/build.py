@@ -48,7 +48,8 @@ def estimate_network(store: str | Path, config: EstimateConfig | None = None) ->
     config = config or EstimateConfig()
     con = open_store(store)
     try:
-        return _estimate(con, config, str(resolve_store(store)))
+        # the file name only: outputs must not depend on where the run was made
+        return _estimate(con, config, resolve_store(store).name)
     finally:
         con.close()
 
