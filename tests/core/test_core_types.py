@@ -115,3 +115,21 @@ def test_parse_schedule_errors_name_field(bad: dict, field: str) -> None:
     with pytest.raises(InputError) as info:
         parse_schedule(bad, source="s.json")
     assert field in str(info.value) and "s.json" in str(info.value)
+
+
+def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path) -> None:
+    import os
+    import stat
+
+    from polyslot.atomic import atomic_path, write_json
+
+    target = write_json(tmp_path / "out" / "a.json", {"x": 1})
+    assert json.loads(target.read_text()) == {"x": 1}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o666 & ~umask
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert json.loads(target.read_text()) == {"x": 1}  # the old file is intact
+    assert [p.name for p in target.parent.iterdir()] == ["a.json"]  # no temporary left
