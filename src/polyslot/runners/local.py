@@ -22,7 +22,7 @@ from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
 from polyslot.simulate.history import history_days
 
-__all__ = ["RunOutcome", "prepare_data", "plan_network", "run_local"]
+__all__ = ["RunOutcome", "write_sample", "prepare_data", "plan_network", "run_local"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,26 +37,33 @@ class RunOutcome:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
+def write_sample(config: RunConfig, out: Path) -> Path:
+    """Generate the embedded sample network (with its realistic defects) into ``out/sample``.
+
+    Both engines start from this, so they see the same rows.
+    """
+    from polyslot.data.defects import inject_defects
+    from polyslot.data.synthetic import generate_network, write_network
+
+    s = config.sample
+    net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
+    if s.defect_rate > 0:
+        bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
+        net = dataclasses.replace(net, attendances=bad)
+    write_network(net, out / "sample")
+    return out / "sample"
+
+
 def prepare_data(
     data: str | Path | None, config: RunConfig, out: Path, progress: Progress | None = None
 ) -> Path:
     """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store."""
     from polyslot.data import ingest
-    from polyslot.data.defects import inject_defects
-    from polyslot.data.synthetic import generate_network, write_network
 
     if data is None:
-        s = config.sample
         if progress:
             progress("sample network", 0, 1)
-        net = generate_network(
-            s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start)
-        )
-        if s.defect_rate > 0:
-            bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
-            net = dataclasses.replace(net, attendances=bad)
-        data = out / "sample"
-        write_network(net, data)
+        data = write_sample(config, out)
     if progress:
         progress("ingest", 0, 1)
     ingest(data, out / "store")

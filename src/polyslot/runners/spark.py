@@ -157,7 +157,10 @@ def run_spark(
     if progress:
         progress("estimate", 0, 1)
     est = estimate_network(
-        train, EstimateConfig(slot_minutes=config.slot_minutes, seed=config.seed)
+        train,
+        EstimateConfig.from_mapping(
+            config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
+        ),
     )
     for pid, model in est.models.items():
         model.to_json(out / "model" / f"{pid}.json")

@@ -16,7 +16,6 @@ Accepted forms (see docs/spark.md):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,12 +161,9 @@ def _from_schema(spark: Any, schema: str, strict: bool = True) -> dict[str, tupl
 
 
 def _sample(config: RunConfig, out: Path) -> Path:
-    from polyslot.data.synthetic import generate_network, write_network
+    from polyslot.runners.local import write_sample
 
-    s = config.sample
-    net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
-    write_network(net, out / "sample")
-    return out / "sample"
+    return write_sample(config, out)
 
 
 def resolve_spark_sources(
