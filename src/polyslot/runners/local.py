@@ -22,7 +22,16 @@ from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
 from polyslot.simulate.history import history_days
 
-__all__ = ["RunOutcome", "write_sample", "prepare_data", "plan_network", "run_local"]
+__all__ = [
+    "RunOutcome",
+    "write_sample",
+    "prepare_data",
+    "quality_by_polyclinic",
+    "estimate_models",
+    "plan_network",
+    "write_network_outputs",
+    "run_local",
+]
 
 Progress = Callable[[str, int, int], None]
 
@@ -70,7 +79,8 @@ def prepare_data(
     return out / "store"
 
 
-def _quality(store: Path) -> dict[str, dict[str, int]]:
+def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
+    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
     with duckdb.connect(str(store_file(store)), read_only=True) as con:
         rows = con.execute(
             "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
@@ -98,7 +108,7 @@ def plan_network(
     progress: Progress | None = None,
 ) -> tuple[list[PolyclinicResult], dict[str, str]]:
     """plan_polyclinic for every model (``config.workers`` processes); infeasible ones skipped."""
-    quality = _quality(store)
+    quality = quality_by_polyclinic(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     tasks = []
     for pid, model in sorted(models.items()):
@@ -129,19 +139,16 @@ def plan_network(
     return results, skipped
 
 
-def run_local(
-    data: str | Path | None,
-    config: RunConfig,
-    out_dir: str | Path,
-    progress: Progress | None = None,
-) -> RunOutcome:
-    """The whole pipeline on one machine; see ``polyslot run --help``."""
-    from polyslot.estimate import EstimateConfig, estimate_network
-    from polyslot.report import write_deliverables
+def estimate_models(
+    store: Path, config: RunConfig, out: Path, progress: Progress | None = None
+) -> tuple[dict[str, ClinicModel], dt.date | None]:
+    """Hold back the last ``holdout_days``, estimate on the rest, write ``out/model/``.
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    store = prepare_data(data, config, out, progress)
+    Returns the models and the first held-back date (None without a hold-out). Both engines
+    call this on the DuckDB store they built.
+    """
+    from polyslot.estimate import EstimateConfig, estimate_network
+
     cutoff = None
     train = store
     if config.holdout_days > 0:
@@ -156,10 +163,23 @@ def run_local(
     for pid, model in est.models.items():
         model.to_json(out / "model" / f"{pid}.json")
     write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
-    results, skipped = plan_network(est.models, config, store, cutoff, progress)
+    return est.models, cutoff
+
+
+def write_network_outputs(
+    results: list[PolyclinicResult],
+    skipped: dict[str, str],
+    store: Path,
+    cutoff: dt.date | None,
+    config: RunConfig,
+    out: Path,
+) -> RunOutcome:
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
+    from polyslot.report import write_deliverables
+
     network = NetworkResult(
         tuple(results),
-        data_quality=_quality(store).get("(missing)", {}),
+        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
@@ -170,3 +190,18 @@ def run_local(
     files = write_deliverables(network, out)
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
+
+
+def run_local(
+    data: str | Path | None,
+    config: RunConfig,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """The whole pipeline on one machine; see ``polyslot run --help``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store = prepare_data(data, config, out, progress)
+    models, cutoff = estimate_models(store, config, out, progress)
+    results, skipped = plan_network(models, config, store, cutoff, progress)
+    return write_network_outputs(results, skipped, store, cutoff, config, out)

@@ -18,18 +18,13 @@ pyspark is imported lazily; ``import polyslot`` never imports it. See docs/spark
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from polyslot.atomic import write_json
 from polyslot.config import RunConfig
 from polyslot.data.ingest import IngestSummary
 from polyslot.data.schema import TABLE_NAMES
-from polyslot.results import NetworkResult
-from polyslot.runners.holdout import last_date, write_training_store
 from polyslot.runners.local import RunOutcome
 
 __all__ = ["get_spark", "ingest_spark", "run_spark"]
@@ -136,48 +131,17 @@ def run_spark(
     -------
     RunOutcome
     """
-    from polyslot.estimate import EstimateConfig, estimate_network
-    from polyslot.report import write_deliverables
-    from polyslot.runners.spark_plan import (
-        plan_network_spark,
-        quality_by_polyclinic,
-        write_result_tables,
-    )
+    from polyslot.runners.local import estimate_models, write_network_outputs
+    from polyslot.runners.spark_plan import plan_network_spark, write_result_tables
 
     spark = spark or get_spark()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    summary_in = ingest_spark(data, config, out, spark, progress)
-    store = summary_in.out_dir
-    cutoff = None
-    train = store
-    if config.holdout_days > 0:
-        cutoff = last_date(store) - dt.timedelta(days=config.holdout_days - 1)
-        train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
-    if progress:
-        progress("estimate", 0, 1)
-    est = estimate_network(
-        train,
-        EstimateConfig.from_mapping(
-            config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
-        ),
-    )
-    for pid, model in est.models.items():
-        model.to_json(out / "model" / f"{pid}.json")
-    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
-    results, skipped = plan_network_spark(spark, est.models, config, store, cutoff, progress)
-    network = NetworkResult(
-        tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
-        assumptions={
-            "seed": config.seed,
-            "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": skipped,
-            "config": config.to_dict(),
-        },
-    )
-    files = write_deliverables(network, out)
-    summary = json.loads(Path(files["summary.json"]).read_text())
+    store = ingest_spark(data, config, out, spark, progress).out_dir
+    models, cutoff = estimate_models(store, config, out, progress)
+    results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress)
+    outcome = write_network_outputs(results, skipped, store, cutoff, config, out)
+    files, summary = outcome.files, outcome.summary
     for name, path in write_result_tables(
         spark, results, summary, out / "spark" / "results"
     ).items():

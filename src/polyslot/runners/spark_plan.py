@@ -15,13 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.results import PolyclinicResult
-from polyslot.runners.holdout import holdout_frames, store_file
+from polyslot.runners.holdout import holdout_frames
+from polyslot.runners.local import quality_by_polyclinic
 from polyslot.simulate.history import history_days
 
 __all__ = ["quality_by_polyclinic", "plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
@@ -30,19 +30,6 @@ __all__ = ["quality_by_polyclinic", "plan_network_spark", "write_result_tables",
 RESULT_SCHEMA = "polyclinic_id string, ok boolean, result binary, message string"
 
 Progress = Callable[[str, int, int], None]
-
-
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
 
 
 def _plan_group(pdf: pd.DataFrame) -> pd.DataFrame:
