@@ -14,7 +14,7 @@ from polyslot.clinic_model import (
 from polyslot.distributions import discretize, lognormal
 from polyslot.template import Slot, SlotTemplate
 
-__all__ = ["example_clinic_model"]
+__all__ = ["example_clinic_model", "tiny_run_overrides"]
 
 _VISITS = {
     # visit type: (mean minutes, cv, no-show rate, requests per day)
@@ -106,3 +106,26 @@ def example_clinic_model(doctors: int = 3, polyclinic_id: str = "EX01") -> Clini
         opening={d: (480, 1020) for d in weekdays},
         meta={"source": "example"},
     )
+
+
+def tiny_run_overrides() -> dict:
+    """Overrides of :class:`polyslot.config.RunConfig` for a run in well under a minute.
+
+    One polyclinic x 6 weeks, one week held back, few replications, a short sensitivity sweep:
+    for tests, demos and smoke checks (``load_config(overrides=tiny_run_overrides())``).
+    """
+    return {
+        "workers": 1,
+        "holdout_days": 7,
+        "sample": {"polyclinics": 1, "days": 42},
+        "simulate": {"min_replications": 3, "max_replications": 4},
+        "sensitivity": {
+            "reoptimise": False,
+            "no_show": [0.5, 1.0, 2.0],
+            "duration_mean": [1.0],
+            "duration_cv": [1.0],
+            "demand": [1.0],
+            "punctuality": [1.0],
+        },
+        "optimize": {"sequencing_max_iter": 5},
+    }

@@ -11,23 +11,10 @@ from typer.testing import CliRunner
 
 from polyslot.cli import app
 from polyslot.config import load_config
+from polyslot.examples import tiny_run_overrides
 from polyslot.runners.local import run_local
 
-TINY = {
-    "workers": 1,
-    "holdout_days": 7,
-    "sample": {"polyclinics": 1, "days": 42},
-    "simulate": {"min_replications": 3, "max_replications": 4},
-    "sensitivity": {
-        "reoptimise": False,
-        "no_show": [0.5, 1.0, 2.0],
-        "duration_mean": [1.0],
-        "duration_cv": [1.0],
-        "demand": [1.0],
-        "punctuality": [1.0],
-    },
-    "optimize": {"sequencing_max_iter": 5},
-}
+TINY = tiny_run_overrides()
 
 
 @pytest.fixture(scope="module")
