@@ -62,13 +62,16 @@ def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
                 r[0] for r in con.execute(f"SELECT DISTINCT polyclinic_id FROM {table}").fetchall()
             }
     counts = dict(
-        con.execute("SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL").fetchall()
+        con.execute(
+            "SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     )
     ranges = {
         r[0]: (str(r[1]), str(r[2]))
         for r in con.execute(
             "SELECT polyclinic_id, min(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)), "
-            "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances GROUP BY ALL"
+            "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances "
+            "GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     }
     service, service_rows = estimate_service_times(con, config)

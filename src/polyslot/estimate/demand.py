@@ -30,7 +30,7 @@ from polyslot.clinic_model import DemandRate
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.estimate.store import has_table
+from polyslot.estimate.store import exact_sql, has_table
 from polyslot.template import SlotTemplate
 
 __all__ = ["daily_series", "estimate_demand", "story05_demand", "nb_interval"]
@@ -221,10 +221,14 @@ def story05_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, li
     lo = "lower" if "lower" in cols else "NULL"
     hi = "upper" if "upper" in cols else "NULL"
     z = float(stats.norm.ppf((1 + level) / 2))
+    x = exact_sql("expected_requests")  # exact sums: the same bits whatever the thread order
     rows = con.execute(
         f"""SELECT polyclinic_id, visit_type, isodow(date) - 1 AS wd,
-                   avg(expected_requests), coalesce(var_pop(expected_requests), 0),
-                   avg(power(({hi} - {lo}) / {2 * z}, 2)), avg({lo}), avg({hi})
+                   avg({x}),
+                   greatest(avg({exact_sql("expected_requests * expected_requests")})
+                            - power(avg({x}), 2), 0),
+                   avg({exact_sql(f"power(({hi} - {lo}) / {2 * z}, 2)")}),
+                   avg({exact_sql(lo)}), avg({exact_sql(hi)})
             FROM demand_forecast GROUP BY ALL ORDER BY 1, 2, 3"""
     ).fetchall()
     out: dict[str, list[DemandRate]] = {}

@@ -20,6 +20,7 @@ from scipy import special
 from polyslot.clinic_model import ServiceTime
 from polyslot.distributions import FAMILIES, discretize
 from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.store import exact_sql as _exact
 
 __all__ = ["Moments", "fit_family", "estimate_service_times", "QUANTILES"]
 
@@ -81,19 +82,20 @@ def fit_family(mom: Moments) -> dict[str, dict[str, float]]:
 
 
 _STATS_SQL = f"""
-SELECT polyclinic_id, visit_type, count(*) AS n, avg(x) AS m1, avg(x * x) AS m2,
-       avg(ln(x)) AS g1, avg(ln(x) * ln(x)) AS g2,
+SELECT polyclinic_id, visit_type, count(*) AS n, avg({_exact("x")}) AS m1,
+       avg({_exact("x * x")}) AS m2, avg({_exact("ln(x)")}) AS g1,
+       avg({_exact("ln(x) * ln(x)")}) AS g2,
        quantile_cont(x, {list(QUANTILES)}) AS q
 FROM (SELECT polyclinic_id, visit_type, consultation_duration_minutes AS x FROM attendances
       WHERE consultation_duration_minutes > 0 AND status IN ('attended', 'walk_in'))
-GROUP BY ALL
+GROUP BY ALL ORDER BY ALL
 """
 
 _HIST_SQL = f"""
 SELECT polyclinic_id, visit_type, CAST(round(consultation_duration_minutes * {_GRID}) AS BIGINT)
        AS k, count(*) AS c
 FROM attendances WHERE consultation_duration_minutes > 0 AND status IN ('attended', 'walk_in')
-GROUP BY ALL
+GROUP BY ALL ORDER BY ALL
 """
 
 

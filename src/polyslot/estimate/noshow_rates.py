@@ -21,7 +21,7 @@ from polyslot.clinic_model import NoShowRate
 from polyslot.data.schema import get_spec
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP, NoShowModel
-from polyslot.estimate.store import has_table
+from polyslot.estimate.store import exact_sql, has_table
 
 CATEGORICAL_FEATURES = (
     "visit_type",
@@ -257,12 +257,13 @@ def estimate_no_show(
 
 def _story06(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[NoShowRate]], dict]:
     cells = con.execute(
-        """
+        f"""
         SELECT a.polyclinic_id, a.visit_type, isodow(a.appointment_ts) - 1 AS weekday,
-               hour(a.appointment_ts) AS hour, avg(p.probability) AS rate, count(*) AS n
+               hour(a.appointment_ts) AS hour, avg({exact_sql("p.probability")}) AS rate,
+               count(*) AS n
         FROM attendances a JOIN no_show_predictions p USING (attendance_id)
         WHERE a.status IN ('attended', 'no_show') AND a.appointment_ts IS NOT NULL
-        GROUP BY ALL
+        GROUP BY ALL ORDER BY ALL
         """
     ).df()
     ev = con.execute(
@@ -270,7 +271,7 @@ def _story06(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[NoShowRate]
         SELECT CAST(a.status = 'no_show' AS INTEGER) AS y, round(p.probability, 4) AS p,
                count(*) AS w
         FROM attendances a JOIN no_show_predictions p USING (attendance_id)
-        WHERE a.status IN ('attended', 'no_show') GROUP BY ALL
+        WHERE a.status IN ('attended', 'no_show') GROUP BY ALL ORDER BY ALL
         """
     ).df()
     metrics: dict = {"source": "story06"}

@@ -32,7 +32,7 @@ def estimate_punctuality(
               FROM attendances
               WHERE appointment_ts IS NOT NULL AND arrival_ts IS NOT NULL
                 AND status = 'attended')
-        GROUP BY ALL
+        GROUP BY ALL ORDER BY ALL
         """
     ).fetchall()
     own: dict[tuple[str, str], dict[int, float]] = {}

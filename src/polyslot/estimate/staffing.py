@@ -92,7 +92,8 @@ def roster_sessions(con: duckdb.DuckDBPyConnection) -> dict[str, list[DoctorSess
             FROM roster WHERE doctors > 0),
         days AS (SELECT polyclinic_id, wd, count(DISTINCT date) AS nd FROM r GROUP BY ALL),
         per AS (SELECT polyclinic_id, wd, s, e, doctors, count(*) AS c FROM r GROUP BY ALL),
-        best AS (SELECT polyclinic_id, wd, s, e, arg_max(doctors, c) AS doctors, sum(c) AS c
+        best AS (SELECT polyclinic_id, wd, s, e, arg_max(doctors, c * 100000 + doctors) AS doctors,
+                        sum(c) AS c
                  FROM per GROUP BY ALL)
         SELECT best.polyclinic_id, best.wd, best.s, best.e, best.doctors
         FROM best JOIN days USING (polyclinic_id, wd)

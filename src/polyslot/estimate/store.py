@@ -79,3 +79,10 @@ def table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
         [name],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def exact_sql(expr: str) -> str:
+    """``expr`` as a fixed-point DECIMAL, so that ``sum``/``avg`` over it are exact integer
+    arithmetic: the result does not depend on the order in which DuckDB's threads combine
+    partial sums (double sums do, in the last bits). Nine decimals, values below 1e9."""
+    return f"CAST({expr} AS DECIMAL(18, 9))"

@@ -65,13 +65,17 @@ def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
                      CAST(date_diff('minute', nxt.t, nxt.t2) AS INTEGER) AS gap
               FROM b JOIN nxt USING (polyclinic_id, doctor_id, d, t)
               WHERE nxt.t2 IS NOT NULL)
-        SELECT polyclinic_id, visit_type, mode(gap) FROM g WHERE gap > 0 GROUP BY ALL
+        -- the most frequent gap; ties go to the shorter gap (mode() breaks them arbitrarily)
+        SELECT polyclinic_id, visit_type, arg_max(gap, k) FROM (
+            SELECT polyclinic_id, visit_type, gap, count(*) * 100000 - gap AS k
+            FROM g WHERE gap > 0 GROUP BY 1, 2, 3)
+        GROUP BY ALL ORDER BY ALL
         """
     ).fetchall()
     out = {(pc, vt): int(g) for pc, vt, g in gaps}
     for pc, vt, m in con.execute(
         """SELECT polyclinic_id, visit_type, avg(consultation_duration_minutes)
-           FROM attendances WHERE consultation_duration_minutes > 0 GROUP BY ALL"""
+           FROM attendances WHERE consultation_duration_minutes > 0 GROUP BY ALL ORDER BY ALL"""
     ).fetchall():
         out.setdefault((pc, vt), max(5, int(math.ceil(m / 5.0)) * 5))
     return out
