@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from polyslot.config import load_config
@@ -13,22 +12,6 @@ from polyslot.runners.local import run_local
 from polyslot.runners.spark import run_spark
 
 TINY = tiny_run_overrides()
-
-
-def _close(a, b, path="") -> None:
-    """Equal JSON up to float rounding (DuckDB may sum in another order over Spark's files)."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _close(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float):
-        assert np.isclose(a, b, rtol=1e-9, atol=1e-12), path
-    else:
-        assert a == b, path
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +36,11 @@ def test_same_recommendations_and_kpis(both) -> None:
 
 def test_same_models_and_quarantine(both) -> None:
     a, b = both
-    _close(
-        json.loads((a / "model/PC01.json").read_text()),
-        json.loads((b / "model/PC01.json").read_text()),
-    )
+    # Spark SQL computed the estimation aggregates (exact integer and decimal sums): the
+    # models are byte-identical to the local engine's
+    assert (a / "model/PC01.json").read_bytes() == (b / "model/PC01.json").read_bytes()
+    assert (b / "spark" / "aggregates" / "scope.json").is_file()
+    assert any((b / "spark" / "aggregates" / "agg_bookings").glob("*.parquet"))
     qa = json.loads((a / "store/data_quality.json").read_text())["tables"]["attendances"]
     qb = json.loads((b / "store/data_quality.json").read_text())["tables"]["attendances"]
     assert qa["quarantined"] > 0

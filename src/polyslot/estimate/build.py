@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel, DoctorSession
+from polyslot.estimate.aggregates import BookingScope
+from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand import estimate_demand, story05_demand
 from polyslot.estimate.durations import estimate_service_times
@@ -43,40 +45,61 @@ def _template_sessions(t: SlotTemplate) -> list[DoctorSession]:
     return sorted(out, key=lambda s: (s.weekday, s.session_id))
 
 
-def estimate_network(store: str | Path, config: EstimateConfig | None = None) -> EstimationResult:
-    """Estimate every polyclinic of ``store`` (folder with polyslot.duckdb, or the file)."""
+def estimate_network(
+    store: str | Path,
+    config: EstimateConfig | None = None,
+    aggregates: str | Path | None = None,
+) -> EstimationResult:
+    """Estimate every polyclinic of ``store`` (folder with polyslot.duckdb, or the file).
+
+    Parameters
+    ----------
+    store : path-like
+        The DuckDB store.
+    config : EstimateConfig, optional
+    aggregates : path-like, optional
+        A folder of aggregates computed by another engine (Spark, see
+        :mod:`polyslot.estimate.aggregates`); the store then needs no ``attendances`` table
+        (roster, slot template and Story 05 forecast are read from it). Default: the
+        aggregates are computed by DuckDB from the store's attendances.
+    """
     config = config or EstimateConfig()
-    con = open_store(store)
+    con = open_store(store, need_attendances=aggregates is None)
     try:
+        if aggregates is None:
+            scope = compute_aggregates(con, config)
+        else:
+            scope = load_aggregates(con, aggregates)
         # the file name only: outputs must not depend on where the run was made
-        return _estimate(con, config, resolve_store(store).name)
+        return _estimate(con, config, scope, resolve_store(store).name)
     finally:
         con.close()
 
 
-def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
-    all_pcs: set[str] = set()
-    for table in ("attendances", "roster", "slot_template"):
+def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> EstimationResult:
+    all_pcs: set[str] = {
+        r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM agg_counts").fetchall()
+    }
+    for table in ("roster", "slot_template"):
         if has_table(con, table):
             all_pcs |= {
                 r[0] for r in con.execute(f"SELECT DISTINCT polyclinic_id FROM {table}").fetchall()
             }
     counts = dict(
         con.execute(
-            "SELECT polyclinic_id, count(*) FROM attendances GROUP BY ALL ORDER BY ALL"
+            "SELECT polyclinic_id, sum(n) FROM agg_counts GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     )
     ranges = {
         r[0]: (str(r[1]), str(r[2]))
         for r in con.execute(
-            "SELECT polyclinic_id, min(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)), "
-            "max(CAST(coalesce(appointment_ts, arrival_ts) AS DATE)) FROM attendances "
+            "SELECT polyclinic_id, min(first_date), max(last_date) FROM agg_counts "
             "GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     }
     service, service_rows = estimate_service_times(con, config)
     punct, punct_rows = estimate_punctuality(con, config)
-    no_show, ns_metrics = estimate_no_show(con, config)
+    no_show, ns_metrics = estimate_no_show(con, config, scope)
     given = given_templates(con)
     templates = given or inferred_templates(con, config.template_min_share)
     template_source = "slot_template" if given else "inferred"
@@ -100,7 +123,7 @@ def _estimate(con, config: EstimateConfig, source: str) -> EstimationResult:
         seen = {
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT visit_type FROM attendances WHERE polyclinic_id = ?", [pc]
+                "SELECT DISTINCT visit_type FROM agg_counts WHERE polyclinic_id = ?", [pc]
             ).fetchall()
         }
         template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))

@@ -48,11 +48,7 @@ def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
     return con.execute(
         f"""
-        WITH b AS (
-            SELECT polyclinic_id, visit_type, CAST(appointment_ts AS DATE) AS d, count(*) AS y
-            FROM attendances
-            WHERE appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')
-            GROUP BY ALL),
+        WITH b AS (SELECT polyclinic_id, visit_type, d, y FROM agg_daily),
         days AS (SELECT DISTINCT polyclinic_id, d FROM b),
         vts AS (SELECT DISTINCT polyclinic_id, visit_type FROM b),
         r AS ({roster})

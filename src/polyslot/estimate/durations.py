@@ -1,6 +1,7 @@
 """Consultation-time distributions per polyclinic x visit type.
 
-Sufficient statistics, quantiles and a 0.1-minute histogram are computed in DuckDB; the two
+Exact sufficient statistics and a 0.1-minute histogram come from the aggregates
+(:mod:`polyslot.estimate.aggregates`; empirical quantiles are read off the histogram); the two
 candidate families (lognormal, gamma) are fitted by maximum likelihood from the sufficient
 statistics and the one with the smaller AIC is chosen. A polyclinic x visit type with fewer
 than ``min_obs`` observations is shrunk toward the network distribution of the visit type:
@@ -19,13 +20,12 @@ from scipy import special
 
 from polyslot.clinic_model import ServiceTime
 from polyslot.distributions import FAMILIES, discretize
+from polyslot.estimate.aggregates import DURATION_GRID as _GRID
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.store import exact_sql as _exact
 
 __all__ = ["Moments", "fit_family", "estimate_service_times", "QUANTILES"]
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-_GRID = 10  # histogram bins per minute
 
 
 @dataclass(frozen=True)
@@ -81,22 +81,19 @@ def fit_family(mom: Moments) -> dict[str, dict[str, float]]:
     return out
 
 
-_STATS_SQL = f"""
-SELECT polyclinic_id, visit_type, count(*) AS n, avg({_exact("x")}) AS m1,
-       avg({_exact("x * x")}) AS m2, avg({_exact("ln(x)")}) AS g1,
-       avg({_exact("ln(x) * ln(x)")}) AS g2,
-       quantile_cont(x, {list(QUANTILES)}) AS q
-FROM (SELECT polyclinic_id, visit_type, consultation_duration_minutes AS x FROM attendances
-      WHERE consultation_duration_minutes > 0 AND status IN ('attended', 'walk_in'))
-GROUP BY ALL ORDER BY ALL
-"""
-
-_HIST_SQL = f"""
-SELECT polyclinic_id, visit_type, CAST(round(consultation_duration_minutes * {_GRID}) AS BIGINT)
-       AS k, count(*) AS c
-FROM attendances WHERE consultation_duration_minutes > 0 AND status IN ('attended', 'walk_in')
-GROUP BY ALL ORDER BY ALL
-"""
+def _hist_quantiles(hist: dict[int, float]) -> list[float]:
+    """Quantiles of the (0.1-minute) histogram with linear interpolation between order
+    statistics (the definition of numpy's default and DuckDB's ``quantile_cont``)."""
+    ks = np.array(sorted(hist), dtype=float)
+    cum = np.cumsum([hist[int(k)] for k in ks])
+    n = cum[-1]
+    out = []
+    for p in QUANTILES:
+        h = (n - 1) * p
+        lo = ks[np.searchsorted(cum, math.floor(h), side="right")]
+        hi = ks[np.searchsorted(cum, math.ceil(h), side="right")]
+        out.append(float(lo + (h - math.floor(h)) * (hi - lo)) / _GRID)
+    return out
 
 
 def _ks(hist: dict[int, float], dist) -> float:
@@ -136,13 +133,15 @@ def estimate_service_times(
     network gets a distribution at every polyclinic (pure network distribution when the
     polyclinic never saw it, with ``n_obs = 0`` and ``pooled = True``).
     """
-    rows = con.execute(_STATS_SQL).fetchall()
     hist: dict[tuple[str, str], dict[int, float]] = {}
-    for pc, vt, k, c in con.execute(_HIST_SQL).fetchall():
+    for pc, vt, k, c in con.execute("SELECT * FROM agg_duration_hist").fetchall():
         hist.setdefault((pc, vt), {})[int(k)] = float(c)
     own: dict[tuple[str, str], tuple[Moments, list[float]]] = {}
-    for pc, vt, n, m1, m2, g1, g2, q in rows:
-        own[(pc, vt)] = (Moments(float(n), m1, m2, g1, g2), list(q))
+    for pc, vt, n, s1, s2, l1, l2 in con.execute(
+        "SELECT polyclinic_id, visit_type, n, s1, s2, l1, l2 FROM agg_duration_moments"
+    ).fetchall():
+        m = (float(v) / n for v in (s1, s2, l1, l2))  # exact decimal sums -> means
+        own[(pc, vt)] = (Moments(float(n), *m), _hist_quantiles(hist[(pc, vt)]))
     net: dict[str, Moments] = {}
     net_hist: dict[str, dict[int, float]] = {}
     for (pc, vt), (mom, _) in own.items():
@@ -163,7 +162,7 @@ def estimate_service_times(
             h[k] = h.get(k, 0.0) + c
     polyclinics = sorted(
         {pc for pc, _ in own}
-        | {r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM attendances").fetchall()}
+        | {r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM agg_counts").fetchall()}
     )
     out: dict[str, dict[str, ServiceTime]] = {}
     summary: list[dict] = []

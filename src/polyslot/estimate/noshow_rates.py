@@ -18,10 +18,10 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from polyslot.clinic_model import NoShowRate
-from polyslot.data.schema import get_spec
+from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP, NoShowModel
-from polyslot.estimate.store import exact_sql, has_table
+from polyslot.estimate.noshow import NoShowModel
+from polyslot.estimate.store import has_table
 
 CATEGORICAL_FEATURES = (
     "visit_type",
@@ -33,77 +33,16 @@ CATEGORICAL_FEATURES = (
     "polyclinic_id",
 )
 
-__all__ = ["extra_feature_columns", "booking_features", "estimate_no_show", "CAL_EDGES"]
+__all__ = ["booking_features", "estimate_no_show", "CAL_EDGES"]
 
 CAL_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0)
-_MAX_LEVELS = 20
 
 
-def extra_feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Extra VARCHAR columns of ``attendances`` with at most 20 levels (not identifiers)."""
-    known = set(get_spec("attendances").column_names)
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = 'attendances' ORDER BY ordinal_position"
-    ).fetchall()
-    out = []
-    for name, dtype in rows:
-        if name in known or dtype != "VARCHAR" or name.lower().endswith("id"):
-            continue
-        k = con.execute(f'SELECT count(DISTINCT "{name}") FROM attendances').fetchone()[0]
-        if 0 < k <= _MAX_LEVELS:
-            out.append(name)
-    return out
-
-
-def booking_features(
-    con: duckdb.DuckDBPyConnection,
-    extras: list[str],
-    cutoff: object,
-    sample_fraction: float = 1.0,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Grouped feature rows of attended/no-show bookings: one row per distinct feature vector
-    and split, with ``n`` bookings and ``no_shows``; ``test`` marks the held-out period and
-    ``sampled`` a seeded hash sample of ``sample_fraction`` of the bookings (for training)."""
-    ex_sel = "".join(f', coalesce(CAST("{c}" AS VARCHAR), \'(missing)\') AS "{c}"' for c in extras)
-    ex_cols = "".join(f', b."{c}"' for c in extras)
-    sql = f"""
-    WITH b AS (
-        SELECT polyclinic_id, patient_id, visit_type, appointment_ts,
-               hash(attendance_id || '{int(seed)}') % 1000000 < {sample_fraction * 1e6}
-                   AS sampled,
-               coalesce(booking_ts, date_trunc('day', appointment_ts)) AS booked,
-               CAST(status = 'no_show' AS INTEGER) AS y {ex_sel}
-        FROM attendances
-        WHERE status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL),
-    cum AS (
-        SELECT polyclinic_id, patient_id, appointment_ts AS t,
-               count(*) OVER w AS prior_n, sum(y) OVER w AS prior_ns
-        FROM b WHERE patient_id IS NOT NULL
-        WINDOW w AS (PARTITION BY polyclinic_id, patient_id ORDER BY appointment_ts
-                     RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
-    cum1 AS (SELECT polyclinic_id, patient_id, t, max(prior_n) AS prior_n,
-                    max(prior_ns) AS prior_ns FROM cum GROUP BY ALL),
-    f AS (
-        SELECT b.polyclinic_id, b.visit_type, isodow(b.appointment_ts) - 1 AS weekday,
-               hour(b.appointment_ts) AS hour,
-               least(greatest(date_diff('day', CAST(b.booked AS DATE),
-                                        CAST(b.appointment_ts AS DATE)), 0), {LEAD_CAP})
-                   AS lead_raw,
-               least(coalesce(c.prior_ns, 0), {PRIOR_CAP}) AS prior_no_shows,
-               least(coalesce(c.prior_n, 0), 5) AS prior_appointments,
-               b.appointment_ts >= CAST(? AS TIMESTAMP) AS test,
-               b.sampled, b.y {ex_cols}
-        FROM b ASOF LEFT JOIN cum1 c
-          ON b.polyclinic_id = c.polyclinic_id AND b.patient_id = c.patient_id
-         AND b.booked > c.t)
-    SELECT * EXCLUDE (y, lead_raw),
-           CASE WHEN lead_raw <= 14 THEN lead_raw ELSE 7 * floor(lead_raw / 7) + 3 END
-               AS lead_days,
-           count(*) AS n, sum(y) AS no_shows FROM f GROUP BY ALL ORDER BY ALL
-    """
-    return con.execute(sql, [cutoff]).df()
+def booking_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Grouped feature rows of attended/no-show bookings (``agg_bookings``): one row per
+    distinct feature vector and split, with ``n`` bookings and ``no_shows``; ``test`` marks the
+    held-out period and ``sampled`` a seeded hash sample of the bookings (for training)."""
+    return con.execute("SELECT * FROM agg_bookings").df()
 
 
 def _expand(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -191,33 +130,25 @@ def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
 
 
 def estimate_no_show(
-    con: duckdb.DuckDBPyConnection, config: EstimateConfig
+    con: duckdb.DuckDBPyConnection, config: EstimateConfig, scope: BookingScope
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
     """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"`` or
-    ``"story06"``."""
-    if has_table(con, "no_show_predictions"):
+    ``"story06"``. ``scope``: the cutoff, training sample and extra features the aggregates
+    were computed with."""
+    if has_table(con, "agg_story06_cells"):
         return _story06(con)
-    lo, hi = con.execute(
-        "SELECT min(appointment_ts), max(appointment_ts) FROM attendances "
-        "WHERE status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL"
-    ).fetchone()
-    if lo is None:
+    if scope.cutoff is None:
         return {}, {"source": "model", "skipped": "no attended or no-show bookings"}
-    cutoff = lo + (hi - lo) * (1.0 - config.test_fraction)
-    extras = extra_feature_columns(con)
-    n_total = con.execute(
-        "SELECT count(*) FROM attendances WHERE status IN ('attended', 'no_show')"
-    ).fetchone()[0]
-    frac = min(1.0, config.max_train_rows / max(n_total, 1))
-    frame = booking_features(con, extras, cutoff, frac, config.seed)
+    extras = list(scope.extras)
+    frame = booking_features(con)
     train = frame[~frame["test"] & frame["sampled"]]
     test = frame[frame["test"]]
     metrics: dict = {
         "source": "model",
         "model": "logistic regression (maximum likelihood)",
         "features": [*CATEGORICAL_FEATURES, *extras],
-        "cutoff": str(cutoff),
-        "train_sample_fraction": round(frac, 4),
+        "cutoff": str(scope.cutoff),
+        "train_sample_fraction": round(scope.sample_fraction, 4),
     }
     if train.empty or test.empty:
         train = frame[frame["sampled"]]
@@ -257,23 +188,11 @@ def estimate_no_show(
 
 def _story06(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[NoShowRate]], dict]:
     cells = con.execute(
-        f"""
-        SELECT a.polyclinic_id, a.visit_type, isodow(a.appointment_ts) - 1 AS weekday,
-               hour(a.appointment_ts) AS hour, avg({exact_sql("p.probability")}) AS rate,
-               count(*) AS n
-        FROM attendances a JOIN no_show_predictions p USING (attendance_id)
-        WHERE a.status IN ('attended', 'no_show') AND a.appointment_ts IS NOT NULL
-        GROUP BY ALL ORDER BY ALL
-        """
+        "SELECT polyclinic_id, visit_type, weekday, hour, sp, n FROM agg_story06_cells"
     ).df()
-    ev = con.execute(
-        """
-        SELECT CAST(a.status = 'no_show' AS INTEGER) AS y, round(p.probability, 4) AS p,
-               count(*) AS w
-        FROM attendances a JOIN no_show_predictions p USING (attendance_id)
-        WHERE a.status IN ('attended', 'no_show') GROUP BY ALL ORDER BY ALL
-        """
-    ).df()
+    cells["rate"] = cells["sp"].astype(float) / cells["n"]
+    # probabilities binned to 1e-4 as exact integers (identical in every engine)
+    ev = con.execute("SELECT y, p4 / 10000 AS p, w FROM agg_story06_eval").df()
     metrics: dict = {"source": "story06"}
     if not ev.empty:
         metrics["test"] = evaluation(

@@ -19,12 +19,7 @@ def preference_shares(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyVa
     """``{polyclinic: [HourlyValue(weekday, hour, share, visit_type)]}``."""
     rows = con.execute(
         """
-        WITH c AS (
-            SELECT polyclinic_id, visit_type, isodow(appointment_ts) - 1 AS wd,
-                   hour(appointment_ts) AS hour, count(*) AS n
-            FROM attendances
-            WHERE appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')
-            GROUP BY ALL)
+        WITH c AS (SELECT polyclinic_id, visit_type, wd, hour, n FROM agg_preference)
         SELECT polyclinic_id, visit_type, wd, hour,
                n / sum(n) OVER (PARTITION BY polyclinic_id, visit_type, wd)
         FROM c ORDER BY 1, 2, 3, 4
@@ -42,13 +37,8 @@ def walk_in_rates(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValue]
         """
         WITH open AS (
             SELECT polyclinic_id, isodow(d) - 1 AS wd, count(*) AS nd
-            FROM (SELECT DISTINCT polyclinic_id,
-                         CAST(coalesce(appointment_ts, arrival_ts, consult_start_ts) AS DATE) AS d
-                  FROM attendances) WHERE d IS NOT NULL GROUP BY ALL),
-        w AS (
-            SELECT polyclinic_id, isodow(t) - 1 AS wd, hour(t) AS hour, count(*) AS n
-            FROM (SELECT polyclinic_id, coalesce(arrival_ts, consult_start_ts) AS t
-                  FROM attendances WHERE status = 'walk_in') WHERE t IS NOT NULL GROUP BY ALL)
+            FROM agg_open_days GROUP BY ALL),
+        w AS (SELECT polyclinic_id, wd, hour, n FROM agg_walk_ins)
         SELECT w.polyclinic_id, w.wd, w.hour, w.n / open.nd
         FROM w JOIN open USING (polyclinic_id, wd) ORDER BY 1, 2, 3
         """

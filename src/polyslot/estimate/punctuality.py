@@ -1,9 +1,9 @@
 """Punctuality: arrival minus appointment time per polyclinic x visit type, on the slot grid.
 
-Offsets are ``round(minutes / slot_minutes)`` slots (negative = early), counted in DuckDB over
-booked appointments with both times. A polyclinic x visit type with fewer than ``min_obs``
-arrivals is shrunk toward the network distribution of the visit type (mixture with weight
-``prior_obs``) and, with no arrivals at all, uses the network distribution.
+Offsets are ``round(minutes / slot_minutes)`` slots (negative = early), counted over booked
+appointments with both times (``agg_punctuality``). A polyclinic x visit type with fewer than
+``min_obs`` arrivals is shrunk toward the network distribution of the visit type (mixture
+with weight ``prior_obs``) and, with no arrivals at all, uses the network distribution.
 """
 
 from __future__ import annotations
@@ -21,19 +21,8 @@ def estimate_punctuality(
 ) -> tuple[dict[str, dict[str, Punctuality]], list[dict]]:
     """``({polyclinic: {visit_type: Punctuality}}, summary_rows)``."""
     s = int(config.slot_minutes)
-    late = float(config.late_threshold_minutes)
     rows = con.execute(
-        f"""
-        SELECT polyclinic_id, visit_type,
-               CAST(floor(d / {s} + 0.5) AS BIGINT) AS k, count(*) AS c,
-               sum(CASE WHEN d > {late} THEN 1 ELSE 0 END) AS very_late
-        FROM (SELECT polyclinic_id, visit_type,
-                     date_diff('second', appointment_ts, arrival_ts) / 60.0 AS d
-              FROM attendances
-              WHERE appointment_ts IS NOT NULL AND arrival_ts IS NOT NULL
-                AND status = 'attended')
-        GROUP BY ALL ORDER BY ALL
-        """
+        "SELECT polyclinic_id, visit_type, k, c, very_late FROM agg_punctuality"
     ).fetchall()
     own: dict[tuple[str, str], dict[int, float]] = {}
     own_late: dict[tuple[str, str], float] = {}
@@ -49,7 +38,7 @@ def estimate_punctuality(
     for (_, vt), v in own_late.items():
         net_late[vt] = net_late.get(vt, 0.0) + v
     polyclinics = sorted(
-        r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM attendances").fetchall()
+        r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM agg_counts").fetchall()
     )
     out: dict[str, dict[str, Punctuality]] = {}
     summary: list[dict] = []

@@ -60,13 +60,8 @@ def inferred_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyVa
     """Mean distinct consulting doctors per polyclinic x weekday x hour (no roster)."""
     rows = con.execute(
         """
-        WITH c AS (
-            SELECT polyclinic_id, CAST(consult_start_ts AS DATE) AS d,
-                   isodow(consult_start_ts) - 1 AS wd, hour(consult_start_ts) AS hour,
-                   coalesce(doctor_id, attendance_id) AS doc
-            FROM attendances WHERE consult_start_ts IS NOT NULL),
-        days AS (SELECT polyclinic_id, wd, count(DISTINCT d) AS nd FROM c GROUP BY ALL),
-        per AS (SELECT polyclinic_id, wd, hour, d, count(DISTINCT doc) AS k FROM c GROUP BY ALL)
+        WITH per AS (SELECT polyclinic_id, wd, hour, d, k FROM agg_consult_doctors),
+        days AS (SELECT polyclinic_id, wd, count(DISTINCT d) AS nd FROM per GROUP BY ALL)
         SELECT per.polyclinic_id, per.wd, per.hour, sum(per.k) / any_value(days.nd)
         FROM per JOIN days USING (polyclinic_id, wd) GROUP BY ALL ORDER BY 1, 2, 3
         """

@@ -29,8 +29,9 @@ def resolve_store(store: str | Path) -> Path:
     return path
 
 
-def open_store(store: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open the store read-only and check the required tables and their columns."""
+def open_store(store: str | Path, need_attendances: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the store read-only and check the required tables and their columns
+    (``attendances`` may be absent when ``need_attendances`` is false)."""
     path = resolve_store(store)
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -40,7 +41,7 @@ def open_store(store: str | Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     for name in ("attendances", "roster"):
         if not has_table(con, name):
-            if name == "roster":
+            if name == "roster" or not need_attendances:
                 continue  # optional: staffing is then inferred from consultations
             raise SchemaError(
                 "missing table (run `polyslot ingest` first)", source=str(path), field=name

@@ -51,31 +51,14 @@ def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
 
 def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
     gaps = con.execute(
-        """
-        WITH b AS (
-            SELECT polyclinic_id, visit_type, doctor_id, CAST(appointment_ts AS DATE) AS d,
-                   appointment_ts AS t
-            FROM attendances WHERE doctor_id IS NOT NULL AND appointment_ts IS NOT NULL
-              AND status = 'attended'),
-        t AS (SELECT DISTINCT polyclinic_id, doctor_id, d, t FROM b),
-        nxt AS (SELECT polyclinic_id, doctor_id, d, t,
-                       lead(t) OVER (PARTITION BY polyclinic_id, doctor_id, d ORDER BY t) AS t2
-                FROM t),
-        g AS (SELECT b.polyclinic_id, b.visit_type,
-                     CAST(date_diff('minute', nxt.t, nxt.t2) AS INTEGER) AS gap
-              FROM b JOIN nxt USING (polyclinic_id, doctor_id, d, t)
-              WHERE nxt.t2 IS NOT NULL)
-        -- the most frequent gap; ties go to the shorter gap (mode() breaks them arbitrarily)
-        SELECT polyclinic_id, visit_type, arg_max(gap, k) FROM (
-            SELECT polyclinic_id, visit_type, gap, count(*) * 100000 - gap AS k
-            FROM g WHERE gap > 0 GROUP BY 1, 2, 3)
-        GROUP BY ALL ORDER BY ALL
-        """
+        # the most frequent gap; ties go to the shorter gap
+        "SELECT polyclinic_id, visit_type, arg_max(gap, n * 100000 - gap) FROM agg_gaps "
+        "GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     out = {(pc, vt): int(g) for pc, vt, g in gaps}
     for pc, vt, m in con.execute(
-        """SELECT polyclinic_id, visit_type, avg(consultation_duration_minutes)
-           FROM attendances WHERE consultation_duration_minutes > 0 GROUP BY ALL ORDER BY ALL"""
+        "SELECT polyclinic_id, visit_type, CAST(s1 AS DOUBLE) / n FROM agg_duration_moments "
+        "ORDER BY ALL"
     ).fetchall():
         out.setdefault((pc, vt), max(5, int(math.ceil(m / 5.0)) * 5))
     return out
@@ -85,15 +68,9 @@ def inferred_templates(con: duckdb.DuckDBPyConnection, min_share: float) -> dict
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     rows = con.execute(
         """
-        WITH b AS (
-            SELECT polyclinic_id, visit_type, CAST(appointment_ts AS DATE) AS d,
-                   isodow(appointment_ts) - 1 AS wd,
-                   hour(appointment_ts) * 60 + minute(appointment_ts) AS m
-            FROM attendances
-            WHERE appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')),
-        days AS (SELECT polyclinic_id, wd, count(DISTINCT d) AS nd FROM b GROUP BY ALL),
-        per AS (SELECT polyclinic_id, wd, m, visit_type, d, count(*) AS c FROM b GROUP BY ALL)
-        SELECT per.polyclinic_id, per.wd, per.m, per.visit_type, list(per.c) AS cs,
+        WITH per AS (SELECT polyclinic_id, wd, m, visit_type, d, c FROM agg_slot_days),
+        days AS (SELECT polyclinic_id, wd, count(DISTINCT d) AS nd FROM per GROUP BY ALL)
+        SELECT per.polyclinic_id, per.wd, per.m, per.visit_type, list(per.c ORDER BY per.c) AS cs,
                any_value(days.nd) AS nd
         FROM per JOIN days USING (polyclinic_id, wd) GROUP BY ALL ORDER BY 1, 2, 3, 4
         """

@@ -39,8 +39,14 @@ def last_date(store: str | Path) -> dt.date:
     return row[0]
 
 
-def write_training_store(store: str | Path, cutoff: dt.date, out: str | Path) -> Path:
-    """Copy ``store`` to ``out`` keeping only attendances and roster rows before ``cutoff``."""
+def write_training_store(
+    store: str | Path,
+    cutoff: dt.date,
+    out: str | Path,
+    tables: tuple[str, ...] | None = None,
+) -> Path:
+    """Copy ``store`` to ``out`` keeping only attendances and roster rows before ``cutoff``
+    (and only ``tables``, when given)."""
     src = store_file(store)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -48,13 +54,15 @@ def write_training_store(store: str | Path, cutoff: dt.date, out: str | Path) ->
     tmp.unlink(missing_ok=True)
     with duckdb.connect(str(tmp)) as con:
         con.execute(f"ATTACH '{src}' AS src (READ_ONLY)")
-        tables = [
+        names = [
             r[0]
             for r in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
             ).fetchall()
         ]
-        for t in tables:
+        for t in names:
+            if tables is not None and t not in tables:
+                continue
             where = ""
             if t == "attendances":
                 where = f" WHERE CAST({_EVENT} AS DATE) < DATE '{cutoff.isoformat()}'"

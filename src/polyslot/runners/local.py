@@ -27,6 +27,9 @@ __all__ = [
     "write_sample",
     "prepare_data",
     "quality_by_polyclinic",
+    "estimation_config",
+    "holdout_cutoff",
+    "fit_models",
     "estimate_models",
     "plan_network",
     "write_network_outputs",
@@ -139,31 +142,48 @@ def plan_network(
     return results, skipped
 
 
+def estimation_config(config: RunConfig):
+    """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
+    from polyslot.estimate import EstimateConfig
+
+    return EstimateConfig.from_mapping(
+        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
+    )
+
+
+def holdout_cutoff(last: dt.date, config: RunConfig) -> dt.date | None:
+    """First held-back date given the last date with attendances (None without hold-out)."""
+    return last - dt.timedelta(days=config.holdout_days - 1) if config.holdout_days > 0 else None
+
+
+def fit_models(
+    train: Path, config: RunConfig, out: Path, aggregates: Path | None = None
+) -> dict[str, ClinicModel]:
+    """Estimate on the training store (and engine-computed ``aggregates``); write
+    ``out/model/<polyclinic>.json`` and ``fit_summary.json``."""
+    from polyslot.estimate import estimate_network
+
+    est = estimate_network(train, estimation_config(config), aggregates=aggregates)
+    for pid, model in est.models.items():
+        model.to_json(out / "model" / f"{pid}.json")
+    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
+    return est.models
+
+
 def estimate_models(
     store: Path, config: RunConfig, out: Path, progress: Progress | None = None
 ) -> tuple[dict[str, ClinicModel], dt.date | None]:
     """Hold back the last ``holdout_days``, estimate on the rest, write ``out/model/``.
 
-    Returns the models and the first held-back date (None without a hold-out). Both engines
-    call this on the DuckDB store they built.
+    Returns the models and the first held-back date (None without a hold-out).
     """
-    from polyslot.estimate import EstimateConfig, estimate_network
-
-    cutoff = None
+    cutoff = holdout_cutoff(last_date(store), config) if config.holdout_days > 0 else None
     train = store
-    if config.holdout_days > 0:
-        cutoff = last_date(store) - dt.timedelta(days=config.holdout_days - 1)
+    if cutoff is not None:
         train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
     if progress:
         progress("estimate", 0, 1)
-    est_cfg = EstimateConfig.from_mapping(
-        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
-    )
-    est = estimate_network(train, est_cfg)
-    for pid, model in est.models.items():
-        model.to_json(out / "model" / f"{pid}.json")
-    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
-    return est.models, cutoff
+    return fit_models(train, config, out), cutoff
 
 
 def write_network_outputs(

@@ -7,8 +7,9 @@
 2. validate every partition with the local rules (``validate_chunk`` in ``mapInPandas``),
    de-duplicate with a window, reconcile with Spark SQL aggregations; write the accepted
    tables and the quarantine as Parquet under ``out/spark/``;
-3. build the DuckDB store from those Parquet tables (``out/store``), split it in time and
-   estimate exactly as the local engine does;
+3. build the DuckDB store from those Parquet tables (``out/store``); hold back the last days
+   as the local engine does, compute the estimation aggregates in Spark SQL
+   (:mod:`polyslot.runners.spark_aggregates`) and estimate from them with the local code;
 4. ``plan_polyclinic`` for every polyclinic through ``groupBy("polyclinic_id").applyInPandas``;
 5. write the result tables as Parquet (``out/spark/results/``) and the deliverables (templates,
    summary, comparison, guide, HTML report) with ``write_deliverables``.
@@ -18,6 +19,7 @@ pyspark is imported lazily; ``import polyslot`` never imports it. See docs/spark
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from polyslot.data.ingest import IngestSummary
 from polyslot.data.schema import TABLE_NAMES
 from polyslot.runners.local import RunOutcome
 
-__all__ = ["get_spark", "ingest_spark", "run_spark"]
+__all__ = ["get_spark", "ingest_spark", "estimate_models_spark", "run_spark"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -105,6 +107,37 @@ def ingest_spark(
     return build_store(tables, base / "quarantine", counts, out / "store")
 
 
+def estimate_models_spark(
+    spark: Any, config: RunConfig, out: Path, progress: Progress | None = None
+) -> tuple[dict, dt.date | None]:
+    """Estimation with its aggregates computed by Spark SQL (the local engine's hold-out).
+
+    The training store holds only the small tables (roster before the cutoff, slot template,
+    demand forecast); every statistic over attendances comes from
+    :func:`~polyslot.runners.spark_aggregates.spark_aggregates`. Writes ``out/model/`` and
+    ``out/spark/aggregates/``; returns the models and the first held-back date.
+    """
+    from polyslot.runners.holdout import write_training_store
+    from polyslot.runners.local import estimation_config, fit_models, holdout_cutoff
+    from polyslot.runners.spark_aggregates import last_date_spark, spark_aggregates
+
+    tables = {n: out / "spark" / "tables" / n for n in TABLE_NAMES}
+    tables = {n: p for n, p in tables.items() if p.is_dir()}
+    if progress:
+        progress("estimate (spark aggregates)", 0, 1)
+    cutoff = None
+    if config.holdout_days > 0:
+        cutoff = holdout_cutoff(last_date_spark(spark, tables["attendances"]), config)
+    aggregates = spark_aggregates(
+        spark, tables, estimation_config(config), cutoff, out / "spark" / "aggregates"
+    )
+    small = ("roster", "slot_template", "demand_forecast")
+    train = write_training_store(
+        out / "store", cutoff or dt.date.max, out / "store" / "training.duckdb", small
+    )
+    return fit_models(train, config, out, aggregates), cutoff
+
+
 def run_spark(
     data: Any,
     config: RunConfig,
@@ -131,14 +164,14 @@ def run_spark(
     -------
     RunOutcome
     """
-    from polyslot.runners.local import estimate_models, write_network_outputs
+    from polyslot.runners.local import write_network_outputs
     from polyslot.runners.spark_plan import plan_network_spark, write_result_tables
 
     spark = spark or get_spark()
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     store = ingest_spark(data, config, out, spark, progress).out_dir
-    models, cutoff = estimate_models(store, config, out, progress)
+    models, cutoff = estimate_models_spark(spark, config, out, progress)
     results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress)
     outcome = write_network_outputs(results, skipped, store, cutoff, config, out)
     files, summary = outcome.files, outcome.summary
