@@ -8,13 +8,17 @@ its finished children (``resource.getrusage(RUSAGE_CHILDREN)``).
 Stages
 ------
 ``ingest``  read -> validate -> quarantine -> reconcile -> DuckDB store (the row-heavy part);
-``plan``    estimation + ``plan_polyclinic`` for every polyclinic (local process pool with
-            ``--workers`` vs ``applyInPandas`` on local[2]) with a cheap optimizer setting.
+``run``     the whole pipeline (``run_local`` vs ``run_spark``): ingest, hold-out split,
+            estimation (aggregates in DuckDB vs Spark SQL), ``plan_polyclinic`` for every
+            polyclinic (local process pool with ``--workers`` vs ``applyInPandas`` on
+            local[2]) and the deliverables, with a cheap optimizer setting, a short simulation
+            and no sensitivity analysis; the time of each step is printed too
+            (``plan`` is accepted as an older name of ``run``).
 
 Usage::
 
     python bench/bench_spark.py --polyclinics 6 24 96 --days 365 --stage ingest
-    python bench/bench_spark.py --polyclinics 2 4 --days 60 --stage plan
+    python bench/bench_spark.py --polyclinics 6 24 96 --days 365 --stage run
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ def _one(engine: str, stage: str, data: Path, n: int, workers: int) -> dict:
     out = Path(tempfile.mkdtemp(prefix=f"bench_{engine}_"))
     t0 = time.perf_counter()
     startup = 0.0
+    marks: dict[str, float] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        marks.setdefault(step, time.perf_counter() - t0)
+
     if engine == "local":
         if stage == "ingest":
             from polyslot.data import ingest
@@ -102,7 +111,7 @@ def _one(engine: str, stage: str, data: Path, n: int, workers: int) -> dict:
         else:
             from polyslot.runners.local import run_local
 
-            run_local(data, cfg, out)
+            run_local(data, cfg, out, progress)
     else:
         from polyslot.runners.spark import get_spark, ingest_spark, run_spark
 
@@ -112,9 +121,12 @@ def _one(engine: str, stage: str, data: Path, n: int, workers: int) -> dict:
         if stage == "ingest":
             ingest_spark(str(data), cfg, out, spark)
         else:
-            run_spark(str(data), cfg, out, spark=spark)
+            run_spark(str(data), cfg, out, progress, spark=spark)
         spark.stop()
     wall = time.perf_counter() - t0
+    marks["end"] = wall
+    order = sorted(marks.items(), key=lambda kv: kv[1])
+    steps = {a: round(tb - ta, 2) for (a, ta), (_, tb) in zip(order, order[1:], strict=False)}
     mon.stop.set()
     mon.join()
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -129,6 +141,7 @@ def _one(engine: str, stage: str, data: Path, n: int, workers: int) -> dict:
         "peak_tree_mb": round(mon.peak / 2**20),
         "maxrss_self_mb": round(self_kb / 1024),
         "maxrss_children_mb": round(child_kb / 1024),
+        "steps_s": steps,
     }
 
 
@@ -149,7 +162,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--polyclinics", type=int, nargs="+", default=[6, 24, 96])
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--stage", choices=["ingest", "plan"], default="ingest")
+    ap.add_argument("--stage", choices=["ingest", "run", "plan"], default="ingest")
     ap.add_argument("--engines", nargs="+", default=["local", "spark"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--root", type=Path, default=Path(tempfile.gettempdir()) / "polyslot_bench")
