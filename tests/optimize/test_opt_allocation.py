@@ -90,7 +90,7 @@ def test_solution_satisfies_every_constraint(cfg):
     assert rec.status is SolveStatus.OPTIMAL
     check_constraints(inp, cfg, _counts(am, rec))
     # the waiting variables equal the max of their cuts (the curve at the solution)
-    names = {c for c in am.problem.constraints}
+    names = {c.name for c in am.problem.constraints()}
     assert any(n.startswith("cover_acute") for n in names)
     assert any(n.startswith("staff_0800") for n in names)
     assert any(n.startswith("wait_0800_seg") for n in names)
