@@ -40,6 +40,10 @@ class TableCounts:
     reasons: dict[str, int]
 
 
+#: Store columns written without compression: nearly unique identifiers shrink by only about a
+#: third under DuckDB's dictionary/FSST compression, which costs most of the store's write time.
+UNCOMPRESSED = frozenset({"attendance_id", "patient_id"})
+
 #: Columns polyslot adds itself; a source column of the same name is dropped (renumbered).
 _META = ("source_row",)
 
@@ -70,10 +74,14 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select:
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchone()[0]
-        if exists:
-            con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk WHERE __keep")
-        else:
-            con.execute(f"CREATE TABLE {_q(name)} AS SELECT {select} FROM _chunk WHERE __keep")
+        if not exists:
+            types = con.execute(f"DESCRIBE SELECT {select} FROM _chunk").fetchall()
+            cols = ", ".join(
+                f"{_q(c)} {t}" + (" USING COMPRESSION uncompressed" if c in UNCOMPRESSED else "")
+                for c, t, *_ in types
+            )
+            con.execute(f"CREATE TABLE {_q(name)} ({cols})")
+        con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk WHERE __keep")
     finally:
         con.unregister("_chunk")
     return not exists
