@@ -59,24 +59,45 @@ def _time_minutes(s: pd.Series) -> pd.Series:
     return pd.to_numeric(parts[0]) * 60 + pd.to_numeric(parts[1])
 
 
-def _seen(df: pd.DataFrame) -> pd.Series:
-    return df["consult_start_ts"].notna() & df["consult_end_ts"].notna()
+def _present(s: pd.Series) -> np.ndarray:
+    return s.notna().to_numpy(dtype=bool)
+
+
+def _is(s: pd.Series, value: str) -> np.ndarray:
+    """Rows where ``s == value`` (False where ``s`` is null)."""
+    return (s == value).to_numpy(dtype=bool, na_value=False)
 
 
 def _status_consistent(df: pd.DataFrame) -> pd.Series:
+    # numpy booleans: every status test appears un-negated, so a null status (False here)
+    # fails no clause, as with pandas' nullable booleans and fillna(False)
     st = df["status"]
-    arrived = df["arrival_ts"].notna()
-    any_consult = df["consult_start_ts"].notna() | df["consult_end_ts"].notna()
-    seen = _seen(df)
+    attended, no_show, cancelled, walk_in = (_is(st, s) for s in STATUSES)
+    arrived = _present(df["arrival_ts"])
+    start, end = _present(df["consult_start_ts"]), _present(df["consult_end_ts"])
+    any_consult, seen = start | end, start & end
     bad = (
-        ((st == "attended") & ~(arrived & seen))
-        | ((st == "walk_in") & ~(arrived & seen))
-        | ((st == "walk_in") & df["appointment_ts"].notna())
-        | ((st == "no_show") & (arrived | any_consult))
-        | ((st == "cancelled") & any_consult)
-        | (~any_consult & df["consultation_duration_minutes"].notna())
+        ((attended | walk_in) & ~(arrived & seen))
+        | (walk_in & _present(df["appointment_ts"]))
+        | (no_show & (arrived | any_consult))
+        | (cancelled & any_consult)
+        | (~any_consult & _present(df["consultation_duration_minutes"]))
     )
-    return ~bad.fillna(False).astype(bool)
+    return pd.Series(~bad, index=df.index)
+
+
+def _booking_missing(df: pd.DataFrame) -> pd.Series:
+    bad = (
+        (df["status"] != "walk_in").to_numpy(dtype=bool, na_value=False)
+        & ~_present(df["booking_ts"])
+        & ~_present(df["__bad_timestamp"])
+    )
+    return pd.Series(~bad, index=df.index)
+
+
+def _appointment_missing(df: pd.DataFrame) -> pd.Series:
+    booked = df["status"].isin(["attended", "no_show", "cancelled"]).to_numpy(dtype=bool)
+    return pd.Series(~(booked & ~_present(df["appointment_ts"])), index=df.index)
 
 
 def _not_before(later: str, earlier: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -111,17 +132,7 @@ def _interval_ordered(df: pd.DataFrame) -> pd.Series:
 
 CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
     "attendances": (
-        CrossRule(
-            "missing_required_field",
-            ("status", "booking_ts"),
-            lambda df: (
-                ~(
-                    (df["status"] != "walk_in")
-                    & df["booking_ts"].isna()
-                    & df["__bad_timestamp"].isna()
-                ).fillna(False)
-            ),
-        ),
+        CrossRule("missing_required_field", ("status", "booking_ts"), _booking_missing),
         CrossRule(
             "end_before_start",
             ("consult_start_ts", "consult_end_ts"),
@@ -132,16 +143,7 @@ CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
             ("consult_start_ts", "consult_end_ts", "consultation_duration_minutes"),
             _duration_matches,
         ),
-        CrossRule(
-            "missing_appointment",
-            ("status", "appointment_ts"),
-            lambda df: (
-                ~(
-                    df["status"].isin(["attended", "no_show", "cancelled"])
-                    & df["appointment_ts"].isna()
-                ).fillna(False)
-            ),
-        ),
+        CrossRule("missing_appointment", ("status", "appointment_ts"), _appointment_missing),
         CrossRule(
             "inconsistent_status",
             ("status", "appointment_ts", "arrival_ts", "consult_start_ts", "consult_end_ts"),

@@ -136,7 +136,8 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
         q = pd.concat([q, orig], axis=1)
     else:
         q = pd.DataFrame(columns=[*_QCOLS, *map(field_name, raw.columns)])
-    typed = typed.drop(columns=list(BAD_COLUMNS))
+    for col in BAD_COLUMNS:  # in place: drop() would copy every column
+        del typed[col]
     if spec.name == "attendances":
         typed = _derive_duration(typed)
     if spec.name == "slot_template":
