@@ -8,13 +8,17 @@ bounded by one chunk: accepted rows are appended to ``<table>``, rejected rows t
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
@@ -48,6 +52,29 @@ UNCOMPRESSED = frozenset({"attendance_id", "patient_id"})
 _META = ("source_row",)
 
 
+@contextmanager
+def _bulk_runtime() -> Iterator[None]:
+    """Arrow's jemalloc (else system) memory pool and no cyclic garbage collection meanwhile.
+
+    With the default mimalloc pool every chunk lands in fresh huge pages that the kernel must
+    clear (about 0.4 CPU-s per 5 million rows); pandas creates many short-lived objects whose
+    collection passes find nothing to free. Both are restored afterwards.
+    """
+    pool = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow build without jemalloc
+        pa.set_memory_pool(pa.system_memory_pool())
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(pool)
+        if collecting:
+            gc.enable()
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -66,7 +93,6 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
 
 def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select: str) -> bool:
     """Append ``df`` to table ``name`` (created from the first chunk); True if created."""
-    import pyarrow as pa
 
     # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
     con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
@@ -116,10 +142,22 @@ def _dedupe(con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str) -> No
         return
     key = ", ".join(_q(k) for k in spec.key)
     t = _q(spec.name)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT {key} FROM {t} "
-        f"GROUP BY ALL HAVING count(*) > 1"
-    )
+    # keys sharing a 64-bit hash with another row (a superset of the duplicated keys): sorting
+    # the hashes costs a fraction of DuckDB's grouping of millions of distinct keys
+    hashes = con.execute(f"SELECT hash({key}) AS h FROM {t}").fetchnumpy()["h"]
+    hashes.sort()
+    shared = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    del hashes
+    if not len(shared):
+        return
+    con.register("_shared", pa.table({"h": shared}))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT DISTINCT {key} FROM {t} "
+            f"WHERE hash({key}) IN (SELECT h FROM _shared)"
+        )
+    finally:
+        con.unregister("_shared")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT source_row FROM ("
         f"SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS rn "
@@ -182,7 +220,10 @@ def load_table(
         progress(spec.name, 0, source.total_rows)
     # validation (pandas, mostly holding the GIL) of chunk k+1 overlaps the DuckDB insert of
     # chunk k (which releases the GIL); at most one write is pending, so memory stays ~2 chunks
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool:
+    with (
+        _bulk_runtime(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool,
+    ):
         pending: Future | None = None
         for raw in source.iter_batches(batch_rows):
             if not len(raw):
