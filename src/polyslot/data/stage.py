@@ -93,7 +93,6 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
 
 def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select: str) -> bool:
     """Append ``df`` to table ``name`` (created from the first chunk); True if created."""
-
     # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
     con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
     try:
@@ -131,7 +130,7 @@ def _create_quarantine_staging(
 ) -> None:
     cols = ", ".join(f"{_q(c)} VARCHAR" for c in columns)
     con.execute(
-        f"CREATE TABLE {staging} (source_row BIGINT, reason VARCHAR, detail VARCHAR"
+        f"CREATE TEMP TABLE {staging} (source_row BIGINT, reason VARCHAR, detail VARCHAR"
         f"{', ' + cols if cols else ''})"
     )
 
