@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from polyslot.data.dedupe import chunk_key_hashes, move_duplicates
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
@@ -91,8 +92,15 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select: str) -> bool:
-    """Append ``df`` to table ``name`` (created from the first chunk); True if created."""
+def _append(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, select: str
+) -> np.ndarray | None:
+    """Append the kept rows of ``df`` to table ``spec.name`` (created from the first chunk).
+
+    Returns the hashes of their keys (:func:`~polyslot.data.dedupe.chunk_key_hashes`), or None
+    for a table without a key.
+    """
+    name = spec.name
     # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
     con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
     try:
@@ -107,22 +115,26 @@ def _append(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, select:
             )
             con.execute(f"CREATE TABLE {_q(name)} ({cols})")
         con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk WHERE __keep")
+        return chunk_key_hashes(con, spec, "_chunk") if spec.key else None
     finally:
         con.unregister("_chunk")
-    return not exists
 
 
 def _write_chunk(
-    con: duckdb.DuckDBPyConnection, table: str, staging: str, res: ChunkResult, select: str
-) -> None:
-    """Append a validated chunk: accepted rows to ``table``, rejected rows to ``staging``."""
-    _append(con, table, res.typed, select)
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, res: ChunkResult, select: str
+) -> np.ndarray | None:
+    """Append a validated chunk: accepted rows to ``spec.name``, rejected rows to ``staging``.
+
+    Returns the key hashes of the accepted rows (None without a key).
+    """
+    hashes = _append(con, spec, res.typed, select)
     if len(res.quarantine):
         con.register("_qchunk", res.quarantine)
         try:
             con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM _qchunk")
         finally:
             con.unregister("_qchunk")
+    return hashes
 
 
 def _create_quarantine_staging(
@@ -135,49 +147,9 @@ def _create_quarantine_staging(
     )
 
 
-def _dedupe(con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str) -> None:
-    """Move later duplicates of the key from ``spec.name`` into the quarantine staging."""
-    if not spec.key:
-        return
-    key = ", ".join(_q(k) for k in spec.key)
-    t = _q(spec.name)
-    # keys sharing a 64-bit hash with another row (a superset of the duplicated keys): sorting
-    # the hashes costs a fraction of DuckDB's grouping of millions of distinct keys
-    hashes = con.execute(f"SELECT hash({key}) AS h FROM {t}").fetchnumpy()["h"]
-    hashes.sort()
-    shared = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-    del hashes
-    if not len(shared):
-        return
-    con.register("_shared", pa.table({"h": shared}))
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT DISTINCT {key} FROM {t} "
-            f"WHERE hash({key}) IN (SELECT h FROM _shared)"
-        )
-    finally:
-        con.unregister("_shared")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _dups AS SELECT source_row FROM ("
-        f"SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS rn "
-        f"FROM {t} SEMI JOIN _dupkeys USING ({key})) WHERE rn > 1"
-    )
-    con.execute("DROP TABLE _dupkeys")
-    if con.execute("SELECT count(*) FROM _dups").fetchone()[0] == 0:
-        return
-    qcols = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()][3:]
-    tcols = {r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()}
-    src = {field_name(c): c for c in tcols}
-    sel = ", ".join(f"CAST({_q(src[c])} AS VARCHAR)" if c in src else "NULL" for c in qcols)
-    key_text = " || ', ' || ".join(f"'{k}=' || CAST({_q(k)} AS VARCHAR)" for k in spec.key)
-    reason = spec.duplicate_reason
-    con.execute(
-        f"INSERT INTO {staging} SELECT source_row, '{reason}', "
-        f"'{reason}: ' || {key_text} || ' first seen in an earlier row'"
-        f"{', ' + sel if sel else ''} FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)"
-    )
-    con.execute(f"DELETE FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)")
-    con.execute("DROP TABLE _dups")
+def _collect(hashes: list[np.ndarray], chunk: np.ndarray | None) -> None:
+    if chunk is not None:
+        hashes.append(chunk)
 
 
 def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
@@ -214,6 +186,7 @@ def load_table(
     _create_quarantine_staging(con, staging, columns)
     read: Counter = Counter()
     done = 0
+    hashes: list[np.ndarray] = []
     select_valid: str | None = None
     if progress:
         progress(spec.name, 0, source.total_rows)
@@ -236,16 +209,16 @@ def load_table(
                 cols = [c for c in res.typed.columns if c != "__keep"]
                 select_valid = _select_typed(spec, cols)
             if pending is not None:
-                pending.result()
-            pending = pool.submit(_write_chunk, con, spec.name, staging, res, select_valid)
+                _collect(hashes, pending.result())
+            pending = pool.submit(_write_chunk, con, spec, staging, res, select_valid)
             if progress:
                 progress(spec.name, done, source.total_rows)
         if pending is not None:
-            pending.result()
+            _collect(hashes, pending.result())
     if select_valid is None:  # empty source: create the empty typed table
         cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
-    _dedupe(con, spec, staging)
+    move_duplicates(con, spec, staging, hashes)
     has_pc = "polyclinic_id" in spec.column_names
     accepted = _counts_by_pc(con, _q(spec.name), has_pc)
     quarantined = _counts_by_pc(con, staging, has_pc and "polyclinic_id" in source.columns)
