@@ -100,18 +100,30 @@ def _appointment_missing(df: pd.DataFrame) -> pd.Series:
     return pd.Series(~(booked & ~_present(df["appointment_ts"])), index=df.index)
 
 
+def _datetimes(*cols: pd.Series) -> list[np.ndarray] | None:
+    """The columns as numpy ``datetime64`` arrays (NaT where missing), or None if one is not."""
+    arrays = [c.to_numpy() for c in cols]
+    return arrays if all(a.dtype.kind == "M" for a in arrays) else None
+
+
 def _not_before(later: str, earlier: str) -> Callable[[pd.DataFrame], pd.Series]:
     def fn(df: pd.DataFrame) -> pd.Series:
-        return ~(df[later] < df[earlier]).fillna(False).astype(bool)
+        arrays = _datetimes(df[later], df[earlier])
+        if arrays is None:
+            return ~(df[later] < df[earlier]).fillna(False).astype(bool)
+        return pd.Series(~(arrays[0] < arrays[1]), index=df.index)  # NaT compares False
 
     return fn
 
 
 def _duration_matches(df: pd.DataFrame) -> pd.Series:
-    diff = (
-        _minutes(df["consult_end_ts"], df["consult_start_ts"]) - df["consultation_duration_minutes"]
-    )
-    return ~(diff.abs() > DURATION_TOLERANCE_MINUTES).fillna(False).astype(bool)
+    arrays = _datetimes(df["consult_end_ts"], df["consult_start_ts"])
+    if arrays is None:
+        minutes = _minutes(df["consult_end_ts"], df["consult_start_ts"])
+    else:  # numpy: the same float operations as pandas' total_seconds() / 60, less overhead
+        minutes = (arrays[0] - arrays[1]) / np.timedelta64(1, "s") / 60.0
+    diff = np.asarray(minutes - df["consultation_duration_minutes"].to_numpy(), dtype=float)
+    return pd.Series(~(np.abs(diff) > DURATION_TOLERANCE_MINUTES), index=df.index)
 
 
 def _time_ordered(df: pd.DataFrame) -> pd.Series:

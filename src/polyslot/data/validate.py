@@ -46,13 +46,21 @@ def field_name(col: str) -> str:
     return f"orig_{col}" if col in _QCOLS else col
 
 
+def _texts(s: pd.Series) -> np.ndarray:
+    """``s`` as an object array of text, None where missing (as ``to_text``)."""
+    if s.dtype.kind == "M":  # the same formatting as to_text, without an Arrow round trip
+        out = s.astype(str).to_numpy(dtype=object)
+    else:
+        out = to_text(s).to_numpy(dtype=object, na_value=None)
+    out[s.isna().to_numpy()] = None
+    return out
+
+
 def quarantine_text(raw: pd.DataFrame) -> pd.DataFrame:
     """The original fields of ``raw`` as text (``object`` dtype, None for empty)."""
-    out = pd.DataFrame(index=raw.index)
-    for col in raw.columns:
-        s = to_text(raw[col]).astype(object)
-        out[field_name(col)] = s.where(s.notna(), None)
-    return out
+    return pd.DataFrame(
+        {field_name(col): _texts(raw[col]) for col in raw.columns}, index=raw.index, dtype=object
+    )
 
 
 def _pieces(typed: pd.DataFrame, f: Failure) -> np.ndarray:
