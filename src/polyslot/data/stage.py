@@ -76,24 +76,6 @@ def _bulk_runtime() -> Iterator[None]:
             gc.enable()
 
 
-#: Read the next chunk in a thread while the current one is validated (pyarrow's Parquet
-#: decoding and Arrow-to-pandas conversion release the GIL); costs one more chunk of memory.
-READ_AHEAD = True
-_END = object()
-
-
-def _read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """Yield ``chunks``, reading the next one in a thread meanwhile."""
-    if not READ_AHEAD:
-        yield from chunks
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-read") as reader:
-        ahead = reader.submit(next, chunks, _END)
-        while (chunk := ahead.result()) is not _END:
-            ahead = reader.submit(next, chunks, _END)
-            yield chunk
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -215,7 +197,7 @@ def load_table(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool,
     ):
         pending: Future | None = None
-        for raw in _read_ahead(source.iter_batches(batch_rows)):
+        for raw in source.iter_batches(batch_rows):
             if not len(raw):
                 continue
             if "source_row" in raw.columns:
