@@ -93,41 +93,44 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
 
 
 def _append(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, select: str
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, select: str, create: bool
 ) -> np.ndarray | None:
-    """Append the kept rows of ``df`` to table ``spec.name`` (created from the first chunk).
+    """Append the kept rows of ``df`` to table ``spec.name`` (first ``create`` it).
 
     Returns the hashes of their keys (:func:`~polyslot.data.dedupe.chunk_key_hashes`), or None
     for a table without a key.
     """
-    name = spec.name
+    name = _q(spec.name)
     # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
     con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
     try:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()[0]
-        if not exists:
+        if create:
             types = con.execute(f"DESCRIBE SELECT {select} FROM _chunk").fetchall()
             cols = ", ".join(
                 f"{_q(c)} {t}" + (" USING COMPRESSION uncompressed" if c in UNCOMPRESSED else "")
                 for c, t, *_ in types
             )
-            con.execute(f"CREATE TABLE {_q(name)} ({cols})")
-        con.execute(f"INSERT INTO {_q(name)} BY NAME SELECT {select} FROM _chunk WHERE __keep")
+            con.execute(f"CREATE TABLE {name} ({cols})")
+        con.execute(f"INSERT INTO {name} BY NAME SELECT {select} FROM _chunk WHERE __keep")
         return chunk_key_hashes(con, spec, "_chunk") if spec.key else None
     finally:
         con.unregister("_chunk")
 
 
 def _write_chunk(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, res: ChunkResult, select: str
+    con: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    staging: str,
+    res: ChunkResult,
+    select: str,
+    create: bool,
 ) -> np.ndarray | None:
     """Append a validated chunk: accepted rows to ``spec.name``, rejected rows to ``staging``.
 
-    Returns the key hashes of the accepted rows (None without a key).
+    ``create`` the table first (for the first chunk). Returns the key hashes of the accepted
+    rows (None without a key).
     """
-    hashes = _append(con, spec, res.typed, select)
+    hashes = _append(con, spec, res.typed, select, create)
     if len(res.quarantine):
         con.register("_qchunk", res.quarantine)
         try:
@@ -205,12 +208,13 @@ def load_table(
             count_read(read, raw)
             res = validate_chunk(spec, raw, first_row=done + 1)
             done += len(raw)
-            if select_valid is None:
+            create = select_valid is None
+            if create:
                 cols = [c for c in res.typed.columns if c != "__keep"]
                 select_valid = _select_typed(spec, cols)
             if pending is not None:
                 _collect(hashes, pending.result())
-            pending = pool.submit(_write_chunk, con, spec, staging, res, select_valid)
+            pending = pool.submit(_write_chunk, con, spec, staging, res, select_valid, create)
             if progress:
                 progress(spec.name, done, source.total_rows)
         if pending is not None:
