@@ -100,7 +100,7 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
     """
     idx = raw.index
     if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
-        raw = raw.reset_index(drop=True)
+        raw = raw.set_axis(pd.RangeIndex(len(raw)), axis=0, copy=False)  # reset_index copies
     typed = coerce_frame(spec, raw)
     failures = evaluate(spec.name, typed)
     n = len(raw)
