@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from polyslot.config import load_config
@@ -51,3 +52,8 @@ def test_same_models_and_quarantine(both) -> None:
 def test_spark_results_written_as_tables(both) -> None:
     _, b = both
     assert any((b / "spark").rglob("*.parquet"))
+    # the executors wrote the plans table the deliverables were built from
+    plans = pd.read_parquet(b / "spark" / "results" / "plans")
+    assert list(plans["polyclinic_id"]) == ["PC01"] and plans["ok"].all()
+    kpis = pd.read_parquet(b / "spark" / "results" / "kpis")
+    assert set(kpis["polyclinic_id"]) == {"PC01"}

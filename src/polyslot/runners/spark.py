@@ -11,8 +11,10 @@
    as the local engine does, compute the estimation aggregates in Spark SQL
    (:mod:`polyslot.runners.spark_aggregates`) and estimate from them with the local code;
 4. ``plan_polyclinic`` for every polyclinic through ``groupBy("polyclinic_id").applyInPandas``;
-5. write the result tables as Parquet (``out/spark/results/``) and the deliverables (templates,
-   summary, comparison, guide, HTML report) with ``write_deliverables``.
+5. the executors write the plans table (``out/spark/results/plans``: each polyclinic's pickled
+   result); the driver reads it back, writes the tidy result tables as Parquet
+   (``out/spark/results/``) and, from the same results, the deliverables (templates, summary,
+   comparison, guide, HTML report) with ``write_deliverables``.
 
 pyspark is imported lazily; ``import polyslot`` never imports it. See docs/spark.md.
 """
@@ -172,7 +174,8 @@ def run_spark(
     out.mkdir(parents=True, exist_ok=True)
     store = ingest_spark(data, config, out, spark, progress).out_dir
     models, cutoff = estimate_models_spark(spark, config, out, progress)
-    results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress)
+    plans = out / "spark" / "results" / "plans"
+    results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress, plans)
     outcome = write_network_outputs(results, skipped, store, cutoff, config, out)
     files, summary = outcome.files, outcome.summary
     for name, path in write_result_tables(

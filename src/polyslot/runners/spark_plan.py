@@ -55,10 +55,14 @@ def plan_network_spark(
     store: Path,
     cutoff: dt.date | None,
     progress: Progress | None = None,
+    plans_dir: Path | None = None,
 ) -> tuple[list[PolyclinicResult], dict[str, str]]:
     """``plan_polyclinic`` for every model on the Spark executors; infeasible ones skipped.
 
-    Returns results sorted by polyclinic id, as the local engine's ``plan_network``.
+    With ``plans_dir`` the executors write the plans table there (``RESULT_SCHEMA``: one row
+    per polyclinic with its pickled result or its infeasibility message) and the results are
+    read back from it. Returns results sorted by polyclinic id, as the local engine's
+    ``plan_network``.
     """
     quality = quality_by_polyclinic(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
@@ -84,7 +88,13 @@ def plan_network_spark(
     spark.conf.set(keys[0], str(max(1, min(len(rows), 4 * par))))
     spark.conf.set(keys[1], "false")
     try:
-        got = tasks.groupBy("polyclinic_id").applyInPandas(_plan_group, RESULT_SCHEMA).collect()
+        planned = tasks.groupBy("polyclinic_id").applyInPandas(_plan_group, RESULT_SCHEMA)
+        if plans_dir is not None:
+            # the executors write the plans table; the deliverables are built from it
+            planned.write.mode("overwrite").parquet(str(plans_dir))
+            got = spark.read.parquet(str(plans_dir)).collect()
+        else:
+            got = planned.collect()
     finally:
         for k, v in saved.items():
             if v is None:

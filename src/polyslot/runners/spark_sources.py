@@ -99,9 +99,7 @@ def _read_delta(spark: Any, where: str) -> Any:
             source=where,
         ) from None
     table = DeltaTable(where)
-    unsupported = {"deletionVectors", "columnMapping"} & set(
-        table.protocol().reader_features or ()
-    )
+    unsupported = {"deletionVectors", "columnMapping"} & set(table.protocol().reader_features or ())
     if unsupported:
         raise DataError(
             f"Delta table uses {', '.join(sorted(unsupported))}, which needs Spark's Delta "
