@@ -76,23 +76,6 @@ def _bulk_runtime() -> Iterator[None]:
             gc.enable()
 
 
-def _halve_ends(chunks: Iterator[pd.DataFrame], total: int | None) -> Iterator[pd.DataFrame]:
-    """Yield ``chunks``, the first and (when ``total`` rows are known) the last one in halves.
-
-    The DuckDB writer then starts after half a chunk's validation, and the last write, which
-    nothing overlaps, takes half as long.
-    """
-    seen = 0
-    for i, chunk in enumerate(chunks):
-        seen += len(chunk)
-        if len(chunk) >= 20_000 and (i == 0 or (total is not None and seen >= total)):
-            half = len(chunk) // 2
-            yield chunk.iloc[:half]
-            yield chunk.iloc[half:]
-        else:
-            yield chunk
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -217,7 +200,7 @@ def load_table(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool,
     ):
         pending: Future | None = None
-        for raw in _halve_ends(source.iter_batches(batch_rows), source.total_rows):
+        for raw in source.iter_batches(batch_rows):
             if not len(raw):
                 continue
             if "source_row" in raw.columns:
