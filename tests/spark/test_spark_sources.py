@@ -84,3 +84,27 @@ def test_spark_sources_unknown_source_is_a_data_error(spark, tmp_path):
         resolve_spark_sources(spark, str(tmp_path / "nope" / "x.parquet"), RunConfig(), tmp_path)
     with pytest.raises(DataError, match="unknown table"):
         resolve_spark_sources(spark, {"visits": "t"}, RunConfig(), tmp_path)
+
+
+def test_cli_run_engine_spark_bad_source_is_one_line_exit_2(spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from polyslot.cli import app
+
+    _att(3).drop(columns="visit_type").to_csv(tmp_path / "a.csv", index=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--engine",
+            "spark",
+            "--data",
+            f"csv:{tmp_path / 'a.csv'}",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    assert "visit_type" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(app, ["run", "--engine", "dask", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--engine" in res.output
