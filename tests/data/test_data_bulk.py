@@ -102,3 +102,52 @@ def test_store_rows_in_source_order_and_ids_uncompressed(tmp_path):
         )
     assert rows == sorted(rows) and len(rows) == summary.tables["attendances"].accepted
     assert comp["attendance_id"] == comp["patient_id"] == "Uncompressed"
+
+
+def _insert_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("polyslot-")]
+
+
+def test_read_error_mid_stream_stops_the_insert(tmp_path, monkeypatch):
+    """A source failing after some chunks: DataError, no store, no thread left running."""
+    from polyslot.data.readers import TableSource
+    from polyslot.errors import DataError
+
+    src = tmp_path / "attendances.parquet"
+    _broken_frame(300).to_parquet(src, index=False, row_group_size=50)
+    real = TableSource.iter_batches
+
+    def failing(self, batch_rows):
+        for i, chunk in enumerate(real(self, 100)):
+            if i == 2:
+                raise DataError("cannot read rows (broken page)", source=self.label)
+            yield chunk
+
+    monkeypatch.setattr(TableSource, "iter_batches", failing)
+    with pytest.raises(DataError, match="broken page"):
+        ingest(src, tmp_path / "out")
+    assert not (tmp_path / "out" / "polyslot.duckdb").exists()
+    assert _insert_threads() == []
+
+
+def test_duckdb_error_is_raised_not_hung():
+    """An extra column DuckDB cannot store (all null, then text) fails as it always did."""
+    df = _broken_frame(40)
+    df["note"] = [None] * 20 + ["x"] * 20
+    spec = get_spec("attendances")
+    with pytest.raises(duckdb.Error):
+        load_table(duckdb.connect(), spec, open_source(df, spec), batch_rows=10)
+    assert _insert_threads() == []
+
+
+def test_extra_column_types_varying_between_chunks():
+    """Chunks whose extra column comes as float, then int, go into one table as before."""
+    df = _broken_frame(40)
+    df["score"] = pd.Series([1.5, None] * 10 + [3] * 20, dtype=object)
+    spec = get_spec("attendances")
+    con = duckdb.connect()
+    load_table(con, spec, open_source(df, spec), batch_rows=20)
+    kept = con.execute("SELECT source_row, score FROM attendances ORDER BY 1").fetchall()
+    assert {r[1] for r in kept if r[0] > 20} == {3.0}

@@ -1,9 +1,11 @@
 """Load one table into a DuckDB connection chunk by chunk: validate, stage, de-duplicate.
 
 This is the single code path behind both ``load_*`` (an in-memory DuckDB) and ``ingest`` (the
-store file), so the two always accept and quarantine exactly the same rows. Memory stays
-bounded by one chunk: accepted rows are appended to ``<table>``, rejected rows to
-``_q_<table>``, and duplicates across chunks are found afterwards in SQL.
+store file), so the two always accept and quarantine exactly the same rows. Chunks are read
+one ahead in a thread and validated in this one; accepted rows flow into ``<table>`` through
+one streaming ``INSERT`` (:mod:`polyslot.data.stream`), rejected rows go to ``_q_<table>``, and
+duplicates across chunks are found afterwards (:mod:`polyslot.data.dedupe`). Memory stays
+bounded by a few chunks.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from polyslot.data.dedupe import chunk_key_hashes, move_duplicates
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
+from polyslot.data.stream import StreamingInsert
 from polyslot.data.validate import ChunkResult, field_name, validate_chunk
 
 __all__ = ["Progress", "TableCounts", "load_table"]
@@ -45,8 +48,10 @@ class TableCounts:
     reasons: dict[str, int]
 
 
-#: Store columns written without compression: nearly unique identifiers shrink by only about a
-#: third under DuckDB's dictionary/FSST compression, which costs most of the store's write time.
+#: Store columns written without compression (besides every timestamp column): nearly unique
+#: identifiers shrink by only about a third under DuckDB's dictionary/FSST compression, which
+#: costs most of the store's write time; bit-packing timestamps saves about 30% of their size
+#: for about a tenth of the write time. See docs/performance.md.
 UNCOMPRESSED = frozenset({"attendance_id", "patient_id"})
 
 #: Columns polyslot adds itself; a source column of the same name is dropped (renumbered).
@@ -92,52 +97,46 @@ def _select_typed(spec: TableSpec, columns: list[str]) -> str:
     return ", ".join(parts)
 
 
-def _append(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, df: pd.DataFrame, select: str, create: bool
-) -> np.ndarray | None:
-    """Append the kept rows of ``df`` to table ``spec.name`` (first ``create`` it).
+def _uncompressed(spec: TableSpec, column: str) -> bool:
+    return column in UNCOMPRESSED or (
+        column in spec.column_names and spec.column(column).kind == "timestamp"
+    )
 
-    Returns the hashes of their keys (:func:`~polyslot.data.dedupe.chunk_key_hashes`), or None
-    for a table without a key.
-    """
-    name = _q(spec.name)
-    # DuckDB scans Arrow in parallel and far faster than a pandas frame of Arrow-backed strings
-    con.register("_chunk", pa.Table.from_pandas(df, preserve_index=False))
+
+def _create_table(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, chunk: pa.Table, select: str
+) -> None:
+    """Create table ``spec.name`` with the columns of ``select`` over the first ``chunk``."""
+    con.register("_chunk", chunk)
     try:
-        if create:
-            types = con.execute(f"DESCRIBE SELECT {select} FROM _chunk").fetchall()
-            cols = ", ".join(
-                f"{_q(c)} {t}" + (" USING COMPRESSION uncompressed" if c in UNCOMPRESSED else "")
-                for c, t, *_ in types
-            )
-            con.execute(f"CREATE TABLE {name} ({cols})")
-        con.execute(f"INSERT INTO {name} BY NAME SELECT {select} FROM _chunk WHERE __keep")
-        return chunk_key_hashes(con, spec, "_chunk") if spec.key else None
+        types = con.execute(f"DESCRIBE SELECT {select} FROM _chunk").fetchall()
     finally:
         con.unregister("_chunk")
+    cols = ", ".join(
+        f"{_q(c)} {t}" + (" USING COMPRESSION uncompressed" if _uncompressed(spec, c) else "")
+        for c, t, *_ in types
+    )
+    con.execute(f"CREATE TABLE {_q(spec.name)} ({cols})")
 
 
-def _write_chunk(
-    con: duckdb.DuckDBPyConnection,
-    spec: TableSpec,
-    staging: str,
-    res: ChunkResult,
-    select: str,
-    create: bool,
-) -> np.ndarray | None:
-    """Append a validated chunk: accepted rows to ``spec.name``, rejected rows to ``staging``.
-
-    ``create`` the table first (for the first chunk). Returns the key hashes of the accepted
-    rows (None without a key).
-    """
-    hashes = _append(con, spec, res.typed, select, create)
+def _stage_chunk(
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, res: ChunkResult
+) -> tuple[pa.Table, np.ndarray | None]:
+    """Rejected rows of ``res`` into ``staging``; the chunk as Arrow and its kept key hashes."""
+    # DuckDB scans Arrow far faster than a pandas frame of Arrow-backed strings
+    chunk = pa.Table.from_pandas(res.typed, preserve_index=False).replace_schema_metadata(None)
+    con.register("_chunk", chunk)
+    try:
+        hashes = chunk_key_hashes(con, spec, "_chunk") if spec.key else None
+    finally:
+        con.unregister("_chunk")
     if len(res.quarantine):
         con.register("_qchunk", res.quarantine)
         try:
             con.execute(f"INSERT INTO {staging} BY NAME SELECT * FROM _qchunk")
         finally:
             con.unregister("_qchunk")
-    return hashes
+    return chunk, hashes
 
 
 def _create_quarantine_staging(
@@ -150,9 +149,16 @@ def _create_quarantine_staging(
     )
 
 
-def _collect(hashes: list[np.ndarray], chunk: np.ndarray | None) -> None:
-    if chunk is not None:
-        hashes.append(chunk)
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Yield ``chunks``, reading the next one in a thread meanwhile (Arrow releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-read") as reader:
+        ahead = reader.submit(next, chunks, _END)
+        while (chunk := ahead.result()) is not _END:
+            ahead = reader.submit(next, chunks, _END)
+            yield chunk
 
 
 def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
@@ -190,36 +196,42 @@ def load_table(
     read: Counter = Counter()
     done = 0
     hashes: list[np.ndarray] = []
-    select_valid: str | None = None
+    select: str | None = None
+    writer: StreamingInsert | None = None
     if progress:
         progress(spec.name, 0, source.total_rows)
-    # validation (pandas, mostly holding the GIL) of chunk k+1 overlaps the DuckDB insert of
-    # chunk k (which releases the GIL); at most one write is pending, so memory stays ~2 chunks
-    with (
-        _bulk_runtime(),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyslot-ingest") as pool,
-    ):
-        pending: Future | None = None
-        for raw in source.iter_batches(batch_rows):
-            if not len(raw):
-                continue
-            if "source_row" in raw.columns:
-                raw = raw.drop(columns="source_row")
-            count_read(read, raw)
-            res = validate_chunk(spec, raw, first_row=done + 1)
-            done += len(raw)
-            create = select_valid is None
-            if create:
-                cols = [c for c in res.typed.columns if c != "__keep"]
-                select_valid = _select_typed(spec, cols)
-            if pending is not None:
-                _collect(hashes, pending.result())
-            pending = pool.submit(_write_chunk, con, spec, staging, res, select_valid, create)
-            if progress:
-                progress(spec.name, done, source.total_rows)
-        if pending is not None:
-            _collect(hashes, pending.result())
-    if select_valid is None:  # empty source: create the empty typed table
+    try:
+        with _bulk_runtime():
+            for raw in _read_ahead(source.iter_batches(batch_rows)):
+                if not len(raw):
+                    continue
+                if "source_row" in raw.columns:
+                    raw = raw.drop(columns="source_row")
+                count_read(read, raw)
+                res = validate_chunk(spec, raw, first_row=done + 1)
+                done += len(raw)
+                chunk, chunk_hashes = _stage_chunk(con, spec, staging, res)
+                if chunk_hashes is not None:
+                    hashes.append(chunk_hashes)
+                if select is None:
+                    select = _select_typed(spec, [c for c in chunk.column_names if c != "__keep"])
+                    _create_table(con, spec, chunk, select)
+                fitted = writer.fits(chunk) if writer is not None else None
+                if writer is None or fitted is None:  # first chunk, or other column types
+                    if writer is not None:
+                        writer.close()
+                    writer = StreamingInsert(con, _q(spec.name), select, chunk.schema)
+                    fitted = chunk
+                writer.put(fitted)
+                if progress:
+                    progress(spec.name, done, source.total_rows)
+            if writer is not None:
+                writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if select is None:  # empty source: create the empty typed table
         cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
     move_duplicates(con, spec, staging, hashes)
