@@ -17,7 +17,7 @@ import pyarrow as pa
 from polyslot.data.schema import TableSpec
 from polyslot.data.validate import field_name
 
-__all__ = ["chunk_key_hashes", "move_duplicates"]
+__all__ = ["chunk_key_hashes", "move_duplicates", "shared_hashes"]
 
 
 #: SQL of the key hash (a test makes it collide on purpose: collisions must change nothing).
@@ -39,8 +39,23 @@ def chunk_key_hashes(con: duckdb.DuckDBPyConnection, spec: TableSpec, chunk: str
     return con.execute(sql).fetchnumpy()["h"]
 
 
+def shared_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+    """The hashes held by more than one row: duplicated keys and (rarely) colliding ones.
+
+    Parameters
+    ----------
+    hashes : list of ndarray
+        :func:`chunk_key_hashes` of every chunk.
+    """
+    if not hashes:
+        return np.empty(0, dtype=np.uint64)
+    all_hashes = np.concatenate(hashes)
+    all_hashes.sort()
+    return np.unique(all_hashes[1:][all_hashes[1:] == all_hashes[:-1]])
+
+
 def move_duplicates(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, hashes: list[np.ndarray]
+    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, shared: np.ndarray
 ) -> None:
     """Move later duplicates of the key from table ``spec.name`` into ``staging``.
 
@@ -52,20 +67,13 @@ def move_duplicates(
         The table's contract; nothing to do without a key.
     staging : str
         Quoted name of the quarantine staging table.
-    hashes : list of ndarray
-        :func:`chunk_key_hashes` of every chunk.
+    shared : ndarray
+        :func:`shared_hashes` of the table's rows; only rows with these hashes are examined.
     """
-    if not spec.key or not hashes:
+    if not spec.key or not len(shared):
         return
     key = ", ".join(_q(k) for k in spec.key)
     t = _q(spec.name)
-    all_hashes = np.concatenate(hashes)
-    all_hashes.sort()
-    # hashes held by more than one row: the duplicated keys and (rarely) colliding ones
-    shared = np.unique(all_hashes[1:][all_hashes[1:] == all_hashes[:-1]])
-    del all_hashes
-    if not len(shared):
-        return
     con.register("_shared", pa.table({"h": shared}))
     try:
         con.execute(

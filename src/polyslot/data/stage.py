@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from polyslot.data.dedupe import chunk_key_hashes, move_duplicates
+from polyslot.data.dedupe import chunk_key_hashes, move_duplicates, shared_hashes
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
@@ -225,6 +225,8 @@ def load_table(
                 writer.put(fitted)
                 if progress:
                     progress(spec.name, done, source.total_rows)
+            shared = shared_hashes(hashes)  # while DuckDB finishes the last chunks
+            del hashes
             if writer is not None:
                 writer.close()
     except BaseException:
@@ -234,7 +236,7 @@ def load_table(
     if select is None:  # empty source: create the empty typed table
         cols = ", ".join(f"{_q(c.name)} {c.duckdb_type}" for c in spec.columns)
         con.execute(f"CREATE TABLE {_q(spec.name)} (source_row BIGINT, {cols})")
-    move_duplicates(con, spec, staging, hashes)
+    move_duplicates(con, spec, staging, shared)
     has_pc = "polyclinic_id" in spec.column_names
     accepted = _counts_by_pc(con, _q(spec.name), has_pc)
     quarantined = _counts_by_pc(con, staging, has_pc and "polyclinic_id" in source.columns)
