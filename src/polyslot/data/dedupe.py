@@ -75,15 +75,17 @@ def move_duplicates(
     key = ", ".join(_q(k) for k in spec.key)
     t = _q(spec.name)
     con.register("_shared", pa.table({"h": shared}))
-    try:
+    try:  # one scan: the later rows of each candidate key, with every field
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _dups AS SELECT source_row FROM ("
-            f"SELECT source_row, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS rn "
-            f"FROM {t} WHERE {KEY_HASH.format(key)} IN (SELECT h FROM _shared)) WHERE rn > 1"
+            "CREATE OR REPLACE TEMP TABLE _dups AS SELECT * EXCLUDE (__rank) FROM ("
+            f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY source_row) AS __rank "
+            f"FROM {t} WHERE {KEY_HASH.format(key)} IN (SELECT h FROM _shared)) "
+            "WHERE __rank > 1"
         )
     finally:
         con.unregister("_shared")
     if con.execute("SELECT count(*) FROM _dups").fetchone()[0] == 0:
+        con.execute("DROP TABLE _dups")
         return
     qcols = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()][3:]
     tcols = {r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()}
@@ -94,7 +96,7 @@ def move_duplicates(
     con.execute(
         f"INSERT INTO {staging} SELECT source_row, '{reason}', "
         f"'{reason}: ' || {key_text} || ' first seen in an earlier row'"
-        f"{', ' + sel if sel else ''} FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)"
+        f"{', ' + sel if sel else ''} FROM _dups ORDER BY source_row"
     )
     con.execute(f"DELETE FROM {t} WHERE source_row IN (SELECT source_row FROM _dups)")
     con.execute("DROP TABLE _dups")
