@@ -151,3 +151,53 @@ def test_extra_column_types_varying_between_chunks():
     load_table(con, spec, open_source(df, spec), batch_rows=20)
     kept = con.execute("SELECT source_row, score FROM attendances ORDER BY 1").fetchall()
     assert {r[1] for r in kept if r[0] > 20} == {3.0}
+
+
+def _text_variety(n: int = 400) -> pd.DataFrame:
+    """A broken frame whose text columns hold blanks, nulls, odd statuses and many values."""
+    df = _broken_frame(n)
+    odd = [" Attended", "WALK_IN", "", None, "attended", "no_show", "Cancelled\t", "x"]
+    pcs = ["P1", "", None, "P2"]
+    docs = [None, "", "D1", "D2", "D3"]
+    for i in range(n):
+        if i % 5 == 2:
+            df.loc[i, "status"] = odd[i % 8]
+        if i % 7 == 3:
+            df.loc[i, "polyclinic_id"] = pcs[i % 4]
+        df.loc[i, "doctor_id"] = docs[i % 5]
+        if i % 10 == 7:  # some with no status too
+            df.loc[i, "booking_ts"] = ""
+    df["visit_type"] = [f"v{i % 150}" if i % 11 else "" for i in range(n)]  # >127 categories
+    return df
+
+
+def test_parquet_dictionary_columns_give_the_same_store(tmp_path, monkeypatch):
+    """Text columns read as dictionaries (Categoricals) or as plain text: identical outputs."""
+    src = tmp_path / "attendances.parquet"
+    _text_variety().to_parquet(src, index=False, row_group_size=64)
+    outputs = []
+    for dictionary in (True, False):
+        if not dictionary:
+            monkeypatch.setattr("polyslot.data.readers._few_values", lambda pf: [])
+        out = tmp_path / f"out{dictionary}"
+        summary = ingest(src, out, batch_rows=150)
+        with duckdb.connect(str(summary.store_path), read_only=True) as con:
+            tables = {
+                t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                for t in ("attendances", "quarantine", "reconciliation")
+            }
+            types = con.execute("DESCRIBE attendances").fetchall()
+        outputs.append(
+            (tables, types, summary.quarantine_csv.read_text(), summary.to_dict()["tables"])
+        )
+    assert outputs[0] == outputs[1]
+    assert any(r[4] == "unknown_status" for r in outputs[0][0]["quarantine"])
+
+
+def test_categorical_frame_columns_like_text():
+    """A DataFrame with Categorical text columns loads like the same frame with plain text."""
+    df = _text_variety(120)
+    cat = df.copy()
+    for col in ("polyclinic_id", "visit_type", "doctor_id", "status", "age_group"):
+        cat[col] = cat[col].astype("category")
+    assert _load(cat, batch_rows=50) == _load(df, batch_rows=50)

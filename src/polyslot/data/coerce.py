@@ -22,7 +22,14 @@ import pyarrow.compute as pc
 
 from polyslot.data.schema import STATUSES, TableSpec
 
-__all__ = ["coerce_frame", "unparseable_rows", "BAD_COLUMNS", "STRING_DTYPE", "to_text"]
+__all__ = [
+    "coerce_frame",
+    "unparseable_rows",
+    "BAD_COLUMNS",
+    "STRING_DTYPE",
+    "to_text",
+    "is_text_categorical",
+]
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
 
@@ -85,6 +92,35 @@ def _normalise_status(s: pd.Series) -> pd.Series:
     arr, fixed = (_one_chunk(pa.array(x.array)) for x in (s, s[odd].str.strip().str.lower()))
     out = pc.replace_with_mask(arr, pa.array(odd), fixed)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
+
+
+def is_text_categorical(s: pd.Series) -> bool:
+    """Whether ``s`` is a pandas Categorical of text (e.g. a Parquet dictionary column)."""
+    return isinstance(s.dtype, pd.CategoricalDtype) and s.cat.categories.inferred_type in (
+        "string",
+        "empty",
+    )
+
+
+def _category_text(s: pd.Series, status: bool) -> pd.Series:
+    """A text Categorical as a contract string column, without decoding it.
+
+    As for plain text: an empty text is missing, and ``status`` values are stripped and
+    lower-cased (with Arrow's kernels, as ``str.strip().str.lower()``), which here only touches
+    the few categories.
+    """
+    if (s.cat.categories == "").any():
+        s = s.cat.remove_categories([""])
+    if not status:
+        return s
+    cats = pa.array(s.cat.categories.to_numpy(dtype=object), pa.large_string())
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(cats)).to_numpy(zero_copy_only=False)
+    if (norm == s.cat.categories.to_numpy(dtype=object)).all():
+        return s
+    uniq, inverse = np.unique(norm.astype(object), return_inverse=True)
+    codes = s.cat.codes.to_numpy()
+    codes = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=uniq), index=s.index)
 
 
 def _first(s: pd.Series) -> object:
@@ -243,6 +279,13 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             )
             continue
         s = raw[col.name]
+        if col.kind == "string" and is_text_categorical(s):
+            typed = _category_text(s, status=col.name == "status")
+            if typed is not s:
+                out[col.name] = typed
+            continue
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = to_text(s)
         if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
             blank = (s == "").to_numpy(dtype=bool, na_value=False)
             if blank.any():  # an empty text is a missing value, as in CSV

@@ -13,7 +13,7 @@ from collections import Counter
 import duckdb
 import pandas as pd
 
-from polyslot.data.coerce import to_text
+from polyslot.data.coerce import is_text_categorical, to_text
 from polyslot.data.schema import MISSING_POLYCLINIC
 
 __all__ = [
@@ -51,7 +51,13 @@ def count_read(counter: Counter, raw: pd.DataFrame) -> None:
     if "polyclinic_id" not in raw.columns:
         counter[ALL_POLYCLINICS] += len(raw)
         return
-    key = to_text(raw["polyclinic_id"]).fillna(MISSING_POLYCLINIC)
+    col = raw["polyclinic_id"]
+    if is_text_categorical(col):  # count the codes instead of decoding the text
+        for k, n in col.value_counts(sort=False, dropna=False).items():
+            if n:
+                counter[MISSING_POLYCLINIC if pd.isna(k) else str(k)] += int(n)
+        return
+    key = to_text(col).fillna(MISSING_POLYCLINIC)
     counter.update(key.value_counts(sort=False).to_dict())
 
 

@@ -88,7 +88,8 @@ def _status_consistent(df: pd.DataFrame) -> pd.Series:
 
 def _booking_missing(df: pd.DataFrame) -> pd.Series:
     bad = (
-        (df["status"] != "walk_in").to_numpy(dtype=bool, na_value=False)
+        ~_is(df["status"], "walk_in")
+        & _present(df["status"])
         & ~_present(df["booking_ts"])
         & ~_present(df["__bad_timestamp"])
     )
