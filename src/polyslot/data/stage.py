@@ -216,13 +216,11 @@ def load_table(
                 if select is None:
                     select = _select_typed(spec, [c for c in chunk.column_names if c != "__keep"])
                     _create_table(con, spec, chunk, select)
-                fitted = writer.fits(chunk) if writer is not None else None
-                if writer is None or fitted is None:  # first chunk, or other column types
+                if writer is None or not writer.fits(chunk):  # first chunk, other types
                     if writer is not None:
                         writer.close()
                     writer = StreamingInsert(con, _q(spec.name), select, chunk.schema)
-                    fitted = chunk
-                writer.put(fitted)
+                writer.put(chunk)
                 if progress:
                     progress(spec.name, done, source.total_rows)
             shared = shared_hashes(hashes)  # while DuckDB finishes the last chunks

@@ -78,14 +78,13 @@ class StreamingInsert:
         finally:
             cursor.close()  # drops the registered stream (which refers to this object)
 
-    def fits(self, chunk: pa.Table) -> pa.Table | None:
-        """``chunk`` in the stream's schema, or None if it cannot be cast losslessly."""
-        if chunk.schema.equals(self.schema):
-            return chunk
-        try:
-            return chunk.cast(self.schema)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError, ValueError):
-            return None
+    def fits(self, chunk: pa.Table) -> bool:
+        """Whether ``chunk`` has the stream's schema.
+
+        A chunk with other column types (a column all null in one chunk, another Parquet file)
+        needs a statement of its own, so that DuckDB converts it exactly as it always did.
+        """
+        return chunk.schema.equals(self.schema)
 
     def _raise(self) -> None:
         if self._error is not None:
