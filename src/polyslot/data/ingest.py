@@ -32,7 +32,7 @@ from polyslot.data.stage import Progress, TableCounts, load_table
 from polyslot.data.validate import field_name
 from polyslot.errors import DataError
 
-__all__ = ["IngestSummary", "ingest", "resolve_sources"]
+__all__ = ["IngestSummary", "ingest", "resolve_sources", "finish_store", "summarise"]
 
 QUARANTINE_CSV = "quarantine.csv"
 QUALITY_JSON = "data_quality.json"
@@ -87,6 +87,37 @@ class IngestSummary:
                 for name, t in self.tables.items()
             },
         }
+
+
+def finish_store(con: duckdb.DuckDBPyConnection, counts: dict[str, TableCounts], out: Path) -> None:
+    """Add the ``reconciliation`` table to a store whose data tables and ``quarantine`` are
+    written, and write ``out/quarantine.csv`` (both engines end their store with this)."""
+    recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
+    con.register("_recon", recon)
+    con.execute(
+        "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
+        "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
+        "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
+    )
+    con.unregister("_recon")
+    with atomic_path(out / QUARANTINE_CSV) as qtmp:
+        con.execute(
+            "COPY (SELECT * FROM quarantine ORDER BY table_name, source_row) "
+            f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
+        )
+
+
+def summarise(out: Path, counts: dict[str, TableCounts]) -> IngestSummary:
+    """The :class:`IngestSummary` of the store in ``out``; writes ``data_quality.json``."""
+    summary = IngestSummary(
+        out_dir=out,
+        store_path=out / STORE_FILE,
+        quarantine_csv=out / QUARANTINE_CSV,
+        quality_json=out / QUALITY_JSON,
+        tables=counts,
+    )
+    write_json(summary.quality_json, summary.to_dict())
+    return summary
 
 
 def resolve_sources(
@@ -213,32 +244,11 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
-            recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
-            con.register("_recon", recon)
-            con.execute(
-                "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
-                "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
-                "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
-            )
-            con.unregister("_recon")
-            qcsv = out / QUARANTINE_CSV
-            with atomic_path(qcsv) as qtmp:
-                con.execute(
-                    "COPY (SELECT * FROM quarantine ORDER BY table_name, source_row) "
-                    f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
-                )
+            finish_store(con, counts, out)
             con.execute("CHECKPOINT")
         except BaseException:
             con.close()
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
-    summary = IngestSummary(
-        out_dir=out,
-        store_path=store_path,
-        quarantine_csv=out / QUARANTINE_CSV,
-        quality_json=out / QUALITY_JSON,
-        tables=counts,
-    )
-    write_json(summary.quality_json, summary.to_dict())
-    return summary
+    return summarise(out, counts)

@@ -85,7 +85,8 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select_typed(spec: TableSpec, columns: list[str]) -> str:
+def select_typed(spec: TableSpec, columns: list[str]) -> str:
+    """Select list casting the contract columns of ``columns`` to their store types."""
     parts = []
     for c in columns:
         if c == "source_row":
@@ -214,7 +215,7 @@ def load_table(
                 if chunk_hashes is not None:
                     hashes.append(chunk_hashes)
                 if select is None:
-                    select = _select_typed(spec, [c for c in chunk.column_names if c != "__keep"])
+                    select = select_typed(spec, [c for c in chunk.column_names if c != "__keep"])
                     _create_table(con, spec, chunk, select)
                 if writer is None or not writer.fits(chunk):  # first chunk, other types
                     if writer is not None:

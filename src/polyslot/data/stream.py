@@ -9,6 +9,7 @@ the queue.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -96,37 +97,34 @@ class StreamingInsert:
         if not self._thread.is_alive():
             raise RuntimeError("the DuckDB insert stopped before the end of its data")
 
+    def _offer(self, item: object, make_room: bool = False) -> bool:
+        """Queue ``item`` unless the queue stays full for 50 ms; True when queued. With
+        ``make_room`` a full queue loses its waiting chunk (it will not be written anyway)."""
+        try:
+            self._queue.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            if make_room:
+                with contextlib.suppress(queue.Empty):
+                    self._queue.get_nowait()
+            return False
+
     def put(self, chunk: pa.Table) -> None:
         """Queue ``chunk`` (in the stream's schema); raises DuckDB's error if it failed."""
-        while True:
+        self._check()
+        while not self._offer(chunk):
             self._check()
-            try:
-                self._queue.put(chunk, timeout=0.05)
-                return
-            except queue.Full:
-                continue
 
     def close(self) -> None:
         """End the stream and wait for the statement; raises its error if it failed."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(_END, timeout=0.05)
-                break
-            except queue.Full:
-                continue
+        while self._thread.is_alive() and not self._offer(_END):
+            continue
         self._thread.join()
         self._raise()
 
     def abort(self) -> None:
         """Stop the statement (its rows are rolled back) without raising."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(_ABORT, timeout=0.05)
-                break
-            except queue.Full:
-                try:  # make room: the chunk waiting there will not be written anyway
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    pass
+        while self._thread.is_alive() and not self._offer(_ABORT, make_room=True):
+            continue
         self._thread.join()
         self._error = None

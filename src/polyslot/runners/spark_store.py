@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from polyslot.atomic import atomic_path, write_json
-from polyslot.data.ingest import QUALITY_JSON, QUARANTINE_CSV, IngestSummary
+from polyslot.atomic import atomic_path
+from polyslot.data.ingest import IngestSummary, finish_store, summarise
 from polyslot.data.quarantine import create_quarantine_table
 from polyslot.data.readers import STORE_FILE
 from polyslot.data.schema import TABLE_NAMES, get_spec
-from polyslot.data.stage import TableCounts
+from polyslot.data.stage import TableCounts, select_typed
 
 __all__ = ["build_store"]
 
@@ -64,16 +63,8 @@ def build_store(
                         f"DESCRIBE SELECT * FROM read_parquet('{_glob(tables[name])}')"
                     ).fetchall()
                 ]
-                sel = []
-                for c in cols:
-                    if c == "source_row":
-                        sel.append("CAST(source_row AS BIGINT) AS source_row")
-                    elif c in spec.column_names:
-                        sel.append(f"CAST({_q(c)} AS {spec.column(c).duckdb_type}) AS {_q(c)}")
-                    else:
-                        sel.append(_q(c))
                 con.execute(
-                    f"CREATE TABLE {_q(name)} AS SELECT {', '.join(sel)} FROM "
+                    f"CREATE TABLE {_q(name)} AS SELECT {select_typed(spec, cols)} FROM "
                     f"read_parquet('{_glob(tables[name])}') ORDER BY source_row"
                 )
             create_quarantine_table(con)
@@ -82,28 +73,8 @@ def build_store(
                 "polyclinic_id, record_id, reason, detail, record FROM "
                 f"read_parquet('{_glob(quarantine)}') ORDER BY table_name, source_row"
             )
-            recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
-            con.register("_recon", recon)
-            con.execute(
-                "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
-                "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
-                "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
-            )
-            con.unregister("_recon")
-            with atomic_path(out_dir / QUARANTINE_CSV) as qtmp:
-                con.execute(
-                    "COPY (SELECT * FROM quarantine ORDER BY table_name, source_row) "
-                    f"TO '{qtmp.as_posix()}' (HEADER, DELIMITER ',')"
-                )
+            finish_store(con, counts, out_dir)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-    summary = IngestSummary(
-        out_dir=out_dir,
-        store_path=store_path,
-        quarantine_csv=out_dir / QUARANTINE_CSV,
-        quality_json=out_dir / QUALITY_JSON,
-        tables=counts,
-    )
-    write_json(summary.quality_json, summary.to_dict())
-    return summary
+    return summarise(out_dir, counts)
