@@ -23,7 +23,7 @@ from polyslot.optimize.build_template import SessionKPI, build_weekday_slots, ev
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
-from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
+from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
@@ -132,13 +132,7 @@ def optimize_weekday(
 
     def solve_with(gamma: float):
         am = build_allocation(inp, config, curve, gamma, relax=relax)
-        rec = solve(
-            am.problem,
-            config.solver,
-            time_limit=config.time_limit,
-            gap_rel=config.gap_rel,
-            node_limit=config.node_limit,
-        )
+        rec = solve_configured(am.problem, config)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
             found = smallest_relaxation(inp, config, curve)
             if found is None:
@@ -148,13 +142,7 @@ def optimize_weekday(
             notes.append((tuple(err.conflicts), tuple(err.relaxation)))
             fallback.update(err.counts)
             am = build_allocation(inp, config, curve, gamma, relax=relax)
-            rec = solve(
-                am.problem,
-                config.solver,
-                time_limit=config.time_limit,
-                gap_rel=config.gap_rel,
-                node_limit=config.node_limit,
-            )
+            rec = solve_configured(am.problem, config)
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
             # a feasible start easy to find, gives slots feasible for the least-relaxed model
@@ -171,13 +159,7 @@ def optimize_weekday(
             # (feasible for the relaxed model) and solve the remaining LP
             for hv, var in am.x.items():
                 var.lowBound = var.upBound = fallback.get(hv, 0)
-            rec = solve(
-                am.problem,
-                config.solver,
-                time_limit=config.time_limit,
-                gap_rel=config.gap_rel,
-                node_limit=config.node_limit,
-            )
+            rec = solve_configured(am.problem, config)
             rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
         if rec.status is SolveStatus.NOT_SOLVED:
             raise SolverError(

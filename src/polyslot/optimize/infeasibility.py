@@ -15,7 +15,7 @@ from polyslot.errors import InfeasibleError
 from polyslot.optimize.allocation import WeekdayInputs, _safe, bucket_label, build_allocation
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.solver import SolveStatus, solve
+from polyslot.optimize.solver import SolveStatus, solve_configured
 from polyslot.template import WEEKDAYS
 
 __all__ = ["explain_infeasibility", "smallest_relaxation"]
@@ -70,13 +70,7 @@ def smallest_relaxation(
 
 def _elastic(inp, config, curve, families):
     am = build_allocation(inp, config, curve, elastic=True, soft_families=families)
-    rec = solve(
-        am.problem,
-        config.solver,
-        time_limit=config.time_limit,
-        gap_rel=config.gap_rel,
-        node_limit=config.node_limit,
-    )
+    rec = solve_configured(am.problem, config)
     wd = WEEKDAYS[inp.weekday]
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return None

@@ -15,7 +15,7 @@ import pulp
 
 from polyslot.errors import SolverError
 
-__all__ = ["SolveStatus", "SolveRecord", "available", "solve"]
+__all__ = ["SolveStatus", "SolveRecord", "available", "solve", "solve_configured"]
 
 
 class SolveStatus(StrEnum):
@@ -175,3 +175,14 @@ def solve(
         if name == "cbc" and status is SolveStatus.OPTIMAL:
             gap = 0.0 if gap is None else gap
     return SolveRecord(status, objective, values, gap, elapsed, name)
+
+
+def solve_configured(problem: pulp.LpProblem, config) -> SolveRecord:  # noqa: ANN001
+    """:func:`solve` with the solver, time limit, gap and node limit of an ``OptimizeConfig``."""
+    return solve(
+        problem,
+        config.solver,
+        time_limit=config.time_limit,
+        gap_rel=config.gap_rel,
+        node_limit=config.node_limit,
+    )
