@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from polyslot.data.schema import get_spec
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP
+from polyslot.estimate.store import exact_sql
 
 __all__ = [
     "AGGREGATES",
@@ -107,7 +108,7 @@ SPARK = Dialect("spark", "`", "STRING")
 
 
 def _exact(expr: str) -> str:
-    return f"CAST(sum(CAST({expr} AS DECIMAL(18, 9))) AS DECIMAL(38, 9))"
+    return f"CAST(sum({exact_sql(expr)}) AS DECIMAL(38, 9))"
 
 
 def _n(expr: str = "*") -> str:

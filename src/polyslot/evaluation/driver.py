@@ -75,6 +75,23 @@ else:  # pragma: no cover
     entry = _entry_py
 
 
+def _scatter_py(out, n, sc):
+    """Column ``n`` of a batch result from the kernel's scalar outputs ``sc``."""
+    out[0, n] = sc[6]
+    out[1, n] = sc[7] + sc[4]
+    out[2, n] = sc[7]
+    out[3, n] = sc[2]
+    out[4, n] = sc[3]
+    out[5, n] = sc[4]
+    out[6, n] = sc[0]
+
+
+if lindley.USE_NUMBA:
+    scatter = lindley.numba.njit(cache=True, nogil=True)(_scatter_py)
+else:  # pragma: no cover
+    scatter = _scatter_py
+
+
 def _batch_py(  # noqa: PLR0913
     taus, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, no_show, L, ds, out, pout,
     prev, D, LO, HI, TOP, ED, VD, sbuf, pat, sc,
@@ -91,13 +108,7 @@ def _batch_py(  # noqa: PLR0913
             for i in range(out.shape[0]):
                 out[i, n] = -1.0
             continue
-        out[0, n] = sc[6]
-        out[1, n] = sc[7] + sc[4]
-        out[2, n] = sc[7]
-        out[3, n] = sc[2]
-        out[4, n] = sc[3]
-        out[5, n] = sc[4]
-        out[6, n] = sc[0]
+        scatter(out, n, sc)
         if keep:
             pout[n] = pat
 
@@ -128,13 +139,7 @@ def _suffixes_py(  # noqa: PLR0913
         )  # fmt: skip
         if r < 0:
             return n
-        out[0, n] = sc[6]
-        out[1, n] = sc[7] + sc[4]
-        out[2, n] = sc[7]
-        out[3, n] = sc[2]
-        out[4, n] = sc[3]
-        out[5, n] = sc[4]
-        out[6, n] = sc[0]
+        scatter(out, n, sc)
         if keep:
             pout[n] = pat
     return tails.shape[0]
