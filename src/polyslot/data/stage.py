@@ -67,9 +67,9 @@ def _bulk_runtime() -> Iterator[None]:
     collection passes find nothing to free. Both are restored afterwards.
     """
     pool = pa.default_memory_pool()
-    try:
+    if "jemalloc" in pa.supported_memory_backends():
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow build without jemalloc
+    else:  # a pyarrow build without jemalloc
         pa.set_memory_pool(pa.system_memory_pool())
     collecting = gc.isenabled()
     gc.disable()
