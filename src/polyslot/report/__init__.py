@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
-from polyslot.atomic import write_text
+from polyslot.atomic import write_json, write_text
 from polyslot.report.export import read_template, write_templates
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
@@ -51,13 +51,19 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     -------
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
-        ``summary.json``, ``comparison.csv``, ``guide.md``, ``report.html``.
+        ``frontier/<id>.json`` (trade-off frontier per weekday), ``summary.json``,
+        ``comparison.csv``, ``guide.md``, ``report.html``.
     """
     out = Path(out_dir)
     written: dict[str, Path] = {}
     for res in result.polyclinics:
         for ext, path in write_templates(res.recommended, out / "templates").items():
             written[f"templates/{res.polyclinic_id}.{ext}"] = path
+    for res in result.polyclinics:
+        doc = res.trust.get("frontier_document")
+        if doc:
+            path = write_json(out / "frontier" / f"{res.polyclinic_id}.json", doc)
+            written[f"frontier/{res.polyclinic_id}.json"] = path
     written["summary.json"] = write_summary(result, out / "summary.json")
     written["comparison.csv"] = write_comparison(result, out / "comparison.csv")
     written["guide.md"] = write_guide(result, out / "guide.md")

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from polyslot.analysis.observed import attach_history
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
@@ -223,5 +224,6 @@ def run_local(
     out.mkdir(parents=True, exist_ok=True)
     store = prepare_data(data, config, out, progress)
     models, cutoff = estimate_models(store, config, out, progress)
+    models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out)
