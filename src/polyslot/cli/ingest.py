@@ -78,6 +78,9 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from polyslot.data.ingest import ingest
+        from polyslot.data.mapping import load_mapping
+
+        found = load_mapping(mapping) if mapping is not None else None  # errors before the bar
 
         with Progress(
             TextColumn("{task.description}"),
@@ -104,7 +107,7 @@ def register(app: typer.Typer) -> None:
                 no_show_predictions=no_show_predictions,
                 batch_rows=batch_rows,
                 progress=progress,
-                mapping=mapping,
+                mapping=found,
                 max_quarantine_share=max_quarantine_share,
             )
         print_reconciliation(summary)

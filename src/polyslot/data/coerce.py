@@ -263,8 +263,8 @@ def _note(col: str, raw: pd.Series, bad: pd.Series) -> pd.Series:
 
 def _join_notes(a: pd.Series, b: pd.Series) -> pd.Series:
     """Notes ``a`` and ``b`` joined by ``", "`` where both are present (every failing column)."""
-    x, y = (_one_chunk(pa.array(v.array)) for v in (a, b))
-    both = pc.binary_join_element_wise(x, y, ", ")
+    x, y = (_one_chunk(pa.array(v.array)).cast(pa.large_string()) for v in (a, b))
+    both = pc.binary_join_element_wise(x, y, pa.scalar(", ", pa.large_string()))
     out = pc.coalesce(both, x, y)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=a.index)
 

@@ -60,7 +60,7 @@ def _cell_text(v: object) -> str | None:
     if isinstance(v, _dt.date):
         return v.isoformat()
     if isinstance(v, _dt.time):
-        return v.strftime("%H:%M:%S")
+        return v.strftime("%H:%M:%S" if v.second else "%H:%M")
     if isinstance(v, _dt.timedelta):
         secs = int(v.total_seconds())
         return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"

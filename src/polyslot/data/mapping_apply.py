@@ -49,11 +49,15 @@ def _first(s: pd.Series) -> object:
 
 def _clock(v: object) -> object:
     if isinstance(v, _dt.time):
-        return v.strftime("%H:%M:%S")
+        return v.strftime("%H:%M:%S" if v.second else "%H:%M")
     if isinstance(v, _dt.timedelta):
         secs = int(v.total_seconds())
         return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
     return v
+
+
+def _sep(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
 
 
 def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
@@ -71,15 +75,21 @@ def _date_part(s: pd.Series) -> pa.Array:
 def _time_part(s: pd.Series) -> pa.Array:
     """The clock time of ``s`` as text (a date-time keeps only its time of day)."""
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%H:%M:%S")
-    return pc.utf8_trim_whitespace(_arrow_text(s))
+        return pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%H:%M")
+    text = pc.utf8_trim_whitespace(_arrow_text(s))
+    if isinstance(s.dtype, pd.StringDtype):
+        return text
+    # typed clock times (Parquet time, Excel, DuckDB) read as HH:MM:SS: whole minutes as HH:MM
+    return pc.replace_substring_regex(text, r"^(\d{1,2}:\d{2}):00(\.0+)?$", r"\1")
 
 
 def _combine(raw: pd.DataFrame, rule: ColumnRule) -> pd.Series:
     """``"<date> <time>"``; empty when the time is empty; the time alone when the date is."""
     assert rule.pair is not None
     date, clock = _date_part(raw[rule.pair[0]]), _time_part(raw[rule.pair[1]])
-    joined = pc.binary_join_element_wise(date, clock, " ")
+    joined = pc.binary_join_element_wise(
+        date.cast(pa.large_string()), clock.cast(pa.large_string()), _sep(" ")
+    )
     return _series(pc.if_else(pc.is_null(date), clock, joined), raw.index)
 
 
@@ -119,7 +129,7 @@ def _recode(s: pd.Series, rule: ValueRule) -> tuple[pd.Series, np.ndarray | None
 def _scoped_ids(ids: pd.Series, clinics: pd.Series) -> pd.Series:
     """``<polyclinic_id>:<id>`` where both are present, else the id unchanged."""
     a, c = _arrow_text(ids), pc.utf8_trim_whitespace(_arrow_text(clinics))
-    joined = pc.binary_join_element_wise(c, a, ID_SEPARATOR)
+    joined = pc.binary_join_element_wise(c, a, _sep(ID_SEPARATOR))
     return _series(pc.if_else(pc.is_null(joined), a, joined), ids.index)
 
 

@@ -99,7 +99,11 @@ class TableSource:
     def check_columns(self, spec: TableSpec) -> None:
         """Raise :class:`SchemaError` if a required column is absent."""
         expected = ", ".join(spec.required_names)
-        for col in spec.required_names:
+        needed = spec.required_names
+        if self.mapping is not None and not self.mapping.is_identity:
+            # a mapped source may leave out nullable columns: they are read as empty
+            needed = tuple(c for c in needed if not spec.column(c).nullable)
+        for col in needed:
             if col not in self.columns:
                 hint = (
                     f"; map it in {self.mapping.path} [{spec.name}.columns]"
@@ -142,7 +146,7 @@ class TableSource:
                 yield from _parquet_chunks(f, batch_rows)
         elif self.kind == "csv":
             opts = pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in self.columns},
+                column_types={c: pa.string() for c in self.raw_columns or self.columns},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             )
