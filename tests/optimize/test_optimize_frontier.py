@@ -56,10 +56,23 @@ def test_point_kpis_of_the_current_template_and_document() -> None:
     doc = frontier_document("PC01", "balanced", {0: WeekdayFrontier(0, (p, p), 1, False)})
     assert doc["polyclinic_id"] == "PC01" and doc["weekdays"]["Mon"]["chosen"] == 1
     row = doc["weekdays"]["Mon"]["points"][0]
-    assert set(row) >= {"label", "throughput_floor", "overtime_weight", "wait_mean",
-                        "patients_per_week", "overtime", "utilization", "slots"}
-    assert set(row["slots"][0]) == {"start_time", "duration_minutes", "visit_type",
-                                    "doctor_session", "overbooked"}
+    assert set(row) >= {
+        "label",
+        "throughput_floor",
+        "overtime_weight",
+        "wait_mean",
+        "patients_per_week",
+        "overtime",
+        "utilization",
+        "slots",
+    }
+    assert set(row["slots"][0]) == {
+        "start_time",
+        "duration_minutes",
+        "visit_type",
+        "doctor_session",
+        "overbooked",
+    }
     assert len(row["slots"]) == len(slots)
     json.dumps(doc, allow_nan=False)
     assert p.to_dict()["wait_mean"] == pytest.approx(round(p.wait_mean, 6))

@@ -71,7 +71,7 @@ def _compare(model: Mapping[str, float], observed: Mapping[str, float], tol: Any
             continue
         gap = float(m) - float(o)
         lim = _tol(k, float(o), tol)
-        within = abs(gap) <= lim
+        within = abs(gap) <= lim + 1e-9
         if k in CHECKED:
             ok = ok and within
         out[k] = {
@@ -159,22 +159,33 @@ def gap_text(week: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def source_agreement(current_week: Mapping[str, Mapping[str, float]], tol: Any) -> dict[str, Any]:
+def source_agreement(
+    current_week: Mapping[str, Mapping[str, float]],
+    tol: Any,
+    observed_week: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
     """Do evaluator, simulator and replay agree on the current state?
 
     ``current_week`` is ``{source: {kpi: whole-week value}}``. Each source is compared with the
-    median of the sources (with the fidelity tolerances around it); returns ``{"agree": bool,
-    "differs": [{"source", "kpi", "value", "median", "gap"}...], "explanation": text}``.
+    history (``observed_week``) when known, else with the median of the sources, within the
+    fidelity tolerances; returns ``{"agree": bool, "reference": "history" | "median of the
+    sources", "differs": [{"source", "kpi", "value", "median", "gap"}...], "explanation":
+    text}`` (``median`` holds the reference value).
     """
     differs = []
     for k in ("wait_mean", "utilization", "patients_served"):
         vals = {
             s: float(v[k]) for s, v in current_week.items() if k in v and math.isfinite(float(v[k]))
         }
-        if len(vals) < 2:
+        ref = (observed_week or {}).get(k)
+        if ref is not None and math.isfinite(float(ref)):
+            med = float(ref)
+        elif len(vals) < 2:
             continue
-        xs = sorted(vals.values())
-        med = xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+        else:
+            xs = sorted(vals.values())
+            mid = len(xs) // 2
+            med = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
         for s, v in sorted(vals.items()):
             if abs(v - med) > _tol(k, med, tol):
                 differs.append(
@@ -193,11 +204,13 @@ def source_agreement(current_week: Mapping[str, Mapping[str, float]], tol: Any) 
         "simulator": "the simulator samples an average day from the model",
     }
     text = "; ".join(
-        f"{d['source']} {d['kpi']} {d['value']:.2f} vs {d['median']:.2f} ({why[d['source']]})"
+        f"{d['source']} {d['kpi']} {d['value']:.2f} vs {d['median']:.2f} in the "
+        f"{'history' if observed_week else 'other sources'} ({why[d['source']]})"
         for d in differs
         if d["source"] in why
     )
-    return {"agree": not differs, "differs": differs, "explanation": text}
+    reference = "history" if observed_week else "median of the sources"
+    return {"agree": not differs, "reference": reference, "differs": differs, "explanation": text}
 
 
 def headline_source(

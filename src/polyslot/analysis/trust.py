@@ -19,7 +19,7 @@ from polyslot.analysis.fidelity import fidelity_report, headline_source, source_
 from polyslot.analysis.observed import is_overloaded
 from polyslot.analysis.paired import paired_week
 from polyslot.analysis.verdict import Verdict, decide, low_confidence
-from polyslot.analysis.wording import count_change_words
+from polyslot.analysis.wording import change_words, count_change_words
 from polyslot.clinic_model import ClinicModel
 from polyslot.optimize.frontier import WeekdayFrontier, frontier_document
 from polyslot.template import WEEKDAYS
@@ -74,6 +74,42 @@ def _traded(frontier: Mapping[int, WeekdayFrontier]) -> tuple[bool, str]:
     )
 
 
+def _week_kpi(kpis: pd.DataFrame, scenario: str, source: str, kpi: str) -> float | None:
+    hit = kpis[
+        (kpis["scenario"] == scenario)
+        & (kpis["source"] == source)
+        & (kpis["kpi"] == kpi)
+        & (kpis["weekday"] == -1)
+    ]
+    return None if hit.empty else float(hit["mean"].iloc[0])
+
+
+def _replay_contradicts(kpis: pd.DataFrame, headline: str | None) -> str:
+    """Text when the replay of held-back weeks sees longer waits where the headline sees
+    shorter ones (beyond 5% of today's wait), else empty."""
+    if headline in (None, "replay"):
+        return ""
+    vals = [
+        _week_kpi(kpis, sc, src, "wait_mean")
+        for sc, src in (
+            ("current", headline),
+            ("recommended", headline),
+            ("current", "replay"),
+            ("recommended", "replay"),
+        )
+    ]
+    if any(v is None for v in vals):
+        return ""
+    h_cur, h_rec, r_cur, r_rec = (float(v) for v in vals if v is not None)
+    if h_rec < h_cur and r_rec > r_cur * 1.05:
+        return (
+            f"the replay of the held-back weeks shows waiting {change_words(r_cur, r_rec)} "
+            f"({r_cur:.1f} -> {r_rec:.1f} min) where the {headline} shows "
+            f"{change_words(h_cur, h_rec)}"
+        )
+    return ""
+
+
 def _r(v: Any) -> Any:
     if isinstance(v, float):
         return round(v, 6) if math.isfinite(v) else None
@@ -115,13 +151,13 @@ def assess(
             "patients_difference": iv["patients"].to_dict(),
         }
     current_week = _current_week(kpis)
-    agreement = source_agreement(current_week, fidelity_tol)
     week_obs = fid["week"]
-    source, why = headline_source(
-        current_week,
-        agreement,
-        {k: v["observed"] for k, v in week_obs.items()} if week_obs else None,
-    )
+    obs_week = {k: v["observed"] for k, v in week_obs.items()} if week_obs else None
+    agreement = source_agreement(current_week, fidelity_tol, obs_week)
+    source, why = headline_source(current_week, agreement, obs_week)
+    contra = _replay_contradicts(kpis, source)
+    if contra and verdict.verdict == "recommend":
+        verdict = Verdict(verdict.verdict, f"{verdict.reason}; low confidence: {contra}", "low")
     obs = {
         k: (week_obs.get(k) or {}).get("observed")
         for k in ("wait_mean", "wait_p90", "utilization", "patients_served")

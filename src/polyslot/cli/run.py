@@ -134,6 +134,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
         *outcome.summary["polyclinics"],
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
+    rows = [r for r in rows if "wait_mean_current" in r]
     table.add_column("verdict")
     for r in rows:
         if r.get("verdict") == "skipped":

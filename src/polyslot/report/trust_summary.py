@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from polyslot.analysis.wording import change_words
 from polyslot.results import NetworkResult
 
-__all__ = ["TRUST_KEYS", "trust_keys", "skipped_list", "network_trust"]
+__all__ = ["TRUST_KEYS", "trust_keys", "skipped_list", "network_trust", "write_all_skipped"]
 
 #: Keys every summary entry gains (contract of issue 15; extend, never rename).
 TRUST_KEYS = (
@@ -106,3 +107,39 @@ def network_trust(result: NetworkResult) -> dict[str, Any]:
             "fidelity": {"within_tolerance": all(f is True for f in fid) if fid else None},
         }
     )
+
+
+def write_all_skipped(skipped: Mapping[str, str], out: Path) -> dict[str, Path]:
+    """``summary.json`` and ``guide.md`` of a run in which no polyclinic could be planned."""
+    from polyslot.atomic import write_json, write_text
+    from polyslot.report.trust_text import first_screen
+
+    items = [{"polyclinic_id": str(p), "reason": str(r)} for p, r in sorted(skipped.items())]
+    entries = [
+        {
+            "polyclinic_id": i["polyclinic_id"],
+            "source": None,
+            **trust_keys({"verdict": "skipped", "reason": i["reason"], "confidence": "low"}, {}),
+        }
+        for i in items
+    ]
+    summary = {
+        "polyclinics": entries,
+        "network": {
+            "polyclinic_id": "NETWORK",
+            "n_polyclinics": 0,
+            "verdicts": {"recommend": 0, "keep_current": 0, "skipped": len(items)},
+        },
+        "skipped": items,
+    }
+    guide = [
+        "# Implementation guide",
+        "",
+        *first_screen(summary),
+        "No polyclinic could be planned: fix the reasons above and run polyslot again.",
+        "",
+    ]
+    return {
+        "summary.json": write_json(out / "summary.json", summary),
+        "guide.md": write_text(out / "guide.md", "\n".join(guide)),
+    }
