@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "simulate",
     "capacity",
     "run",
+    "studio",
 )
 
 

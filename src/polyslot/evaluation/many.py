@@ -258,9 +258,7 @@ def _search(kept: list, weights: list[np.ndarray], q: float) -> float | None:
     return float(lo)
 
 
-def evaluate_day(
-    schedules: Sequence[Schedule], q: float = 0.9
-) -> tuple[list[Evaluation], float]:
+def evaluate_day(schedules: Sequence[Schedule], q: float = 0.9) -> tuple[list[Evaluation], float]:
     """:func:`evaluate_many` plus the exact pooled ``q``-quantile of the wait (slots).
 
     Tries the margins of :data:`MARGINS`, then no truncation, until the quantile is exactly
