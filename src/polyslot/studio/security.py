@@ -53,7 +53,8 @@ def check_binding(host: str, token: str | None) -> None:
     """
     if not is_loopback(host) and not token:
         raise ConfigError(
-            "binding a non-loopback address needs --token (use --token random to get one)",
+            f"{host} is not a loopback address: serving it needs --token "
+            "(--token random makes one)",
             field="--host",
             value=host,
         )
