@@ -8,6 +8,7 @@ The kernel loops only over the support ``[blo, bhi]`` of that PMF and skips zero
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Prepared:
         """Number of patients K."""
         return int(self.bpmf.shape[0])
 
-    @property
+    @cached_property
     def max_offset(self) -> np.ndarray:
         """Largest arrival offset of each patient (int64, (K,))."""
         return self.olo + self.olen - 1

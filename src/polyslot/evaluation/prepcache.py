@@ -32,6 +32,7 @@ _BY_ID: dict[int, tuple[Any, int]] = {}
 _BY_CONTENT: dict[Any, int] = {}
 _PREPARED: OrderedDict[tuple, Prepared] = OrderedDict()
 _UIDS = itertools.count()
+_ATTR = "_polyslot_prepared"
 #: Distinct distributions remembered before the memo starts afresh.
 MAX_DISTRIBUTIONS = 4096
 #: Prepared patient sets kept (least recently used dropped first).
@@ -60,6 +61,8 @@ def _uid(obj: Any) -> int:
             _BY_CONTENT.clear()
         uid = next(_UIDS)
         _BY_CONTENT[obj] = uid
+    if len(_BY_ID) >= 2 * MAX_DISTRIBUTIONS:  # many equal copies: forget the identities
+        _BY_ID.clear()
     _BY_ID[id(obj)] = (obj, uid)
     return uid
 
@@ -85,7 +88,14 @@ def schedule_key(schedule) -> tuple | None:
 
 
 def cached_prepare(schedule, build: Callable[[Any], Prepared]) -> Prepared:
-    """``build(schedule)``, or the arrays prepared before for the same patients."""
+    """``build(schedule)``, or the arrays prepared before for the same patients.
+
+    The result is also remembered on the (frozen) schedule object itself, so evaluating the same
+    :class:`~polyslot.schedule.Schedule` again skips even the key.
+    """
+    mine = schedule.__dict__.get(_ATTR)
+    if mine is not None:
+        return mine
     key = schedule_key(schedule)
     if key is None:
         return build(schedule)
@@ -93,10 +103,11 @@ def cached_prepare(schedule, build: Callable[[Any], Prepared]) -> Prepared:
         prep = _PREPARED.get(key)
         if prep is not None:
             _PREPARED.move_to_end(key)
-            return prep
-    prep = build(schedule)  # validates; raises before anything is cached
-    with _LOCK:
-        _PREPARED[key] = prep
-        while len(_PREPARED) > MAX_PREPARED:
-            _PREPARED.popitem(last=False)
+    if prep is None:
+        prep = build(schedule)  # validates; raises before anything is cached
+        with _LOCK:
+            _PREPARED[key] = prep
+            while len(_PREPARED) > MAX_PREPARED:
+                _PREPARED.popitem(last=False)
+    object.__setattr__(schedule, _ATTR, prep)
     return prep
