@@ -120,7 +120,9 @@ def test_unbooked_slots_are_in_the_unpopular_hours_and_cancellations_stay_empty(
     n = len(mon)
     # half the slots' worth of demand, all preferring the first hour; no day-to-day variance
     demand = tuple(
-        DemandRate("acute", 0, n / 2, 0.0, n / 2, n / 2) if (r.weekday, r.visit_type) == (0, "acute") else r
+        DemandRate("acute", 0, n / 2, 0.0, n / 2, n / 2)
+        if (r.weekday, r.visit_type) == (0, "acute")
+        else r
         for r in m.demand
     )
     pref = tuple(p for p in m.preference if (p.weekday, p.visit_type) != (0, "acute")) + (
@@ -138,4 +140,3 @@ def test_unbooked_slots_are_in_the_unpopular_hours_and_cancellations_stay_empty(
     assert booked_model(m3, m3.current_template).no_show_rate(
         "acute", 0, hours[0]
     ) == pytest.approx(1 - (1 - p0) * 0.9)
-

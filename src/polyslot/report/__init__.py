@@ -11,7 +11,7 @@ from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
 from polyslot.atomic import write_json, write_text
-from polyslot.report.export import read_template, write_templates
+from polyslot.report.export import read_template, write_template_json, write_templates
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
 from polyslot.report.summary import build_summary, write_summary
@@ -51,6 +51,7 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     -------
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
+        ``templates/current/<id>.json`` (the current template, same format),
         ``frontier/<id>.json`` (trade-off frontier per weekday), ``summary.json``,
         ``comparison.csv``, ``guide.md``, ``report.html``.
     """
@@ -59,6 +60,10 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     for res in result.polyclinics:
         for ext, path in write_templates(res.recommended, out / "templates").items():
             written[f"templates/{res.polyclinic_id}.{ext}"] = path
+        current = out / "templates" / "current" / f"{res.polyclinic_id}.json"
+        written[f"templates/current/{res.polyclinic_id}.json"] = write_template_json(
+            res.current, current
+        )
     for res in result.polyclinics:
         doc = res.trust.get("frontier_document")
         if doc:
