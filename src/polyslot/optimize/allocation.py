@@ -99,6 +99,11 @@ class WeekdayInputs:
         return max(0, int(math.ceil(q - 1e-9)))
 
 
+#: Slots (of the longest visit type) a frontier point may book beyond its share of today's
+#: booked minutes.
+FRONTIER_BAND = 1.0
+
+
 def expected_unmet(mean: float, var: float, slots: float) -> float:
     """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
     sd = math.sqrt(max(var, 0.0))
@@ -349,6 +354,17 @@ def build_allocation(
         >= thr - THROUGHPUT_TOL - soft("throughput"),
         "throughput_not_below_current",
     )
+    if config.throughput_floor < 1.0:
+        # a frontier point books at most this share of today's booked minutes: the sweep then
+        # trades patients for shorter days instead of filling every free minute again
+        today = sum(inp.current[h][v] * inp.mean_service[v] for h in range(nb) for v in range(nv))
+        prob += (
+            pulp.lpSum(x[h, v] * inp.mean_service[v] for (h, v) in x)
+            <= config.throughput_floor * today
+            + FRONTIER_BAND * max(inp.mean_service, default=0)
+            + soft("throughput_target"),
+            "throughput_target",
+        )
     if config.max_change is not None:
         for (h, v), var in x.items():
             cur = inp.current[h][v]
