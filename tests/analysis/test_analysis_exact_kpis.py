@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from polyslot.analysis.exact_kpis import session_schedule, template_session_kpis
 from polyslot.analysis.perturb import perturb
 from polyslot.clinic_model import Punctuality, ServiceTime
 from polyslot.distributions import pmf_mean
+from polyslot.evaluation.sessions import session_schedule
+from polyslot.evaluation.template_kpis import template_session_kpis
 from polyslot.examples import example_clinic_model
 from polyslot.template import Slot, SlotTemplate
 
@@ -81,7 +82,7 @@ def test_perturb_rejects_unknown_parameter() -> None:
 
 
 def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
-    from polyslot.analysis.booking import booked_model, fill_fractions
+    from polyslot.evaluation.booking import booked_model, fill_fractions
 
     m = example_clinic_model()  # 540 slots a week; demand below that for most types
     fill = fill_fractions(m, m.current_template)

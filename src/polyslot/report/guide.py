@@ -15,7 +15,8 @@ import pandas as pd
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_text
-from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
+from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
+from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.template import SlotTemplate
 
 __all__ = ["WEEKDAY_NAMES", "build_guide", "write_guide", "abbreviations"]
