@@ -63,7 +63,7 @@ _LAZY = {
     "ingest": "polyslot.data",
     "load_attendances": "polyslot.data",
     "optimize_clinic": "polyslot.optimize",
-    "plan_capacity": "polyslot.optimize.capacity",
+    "plan_capacity": "polyslot.capacity",
     "plan_polyclinic": "polyslot.pipeline",
     "run_local": "polyslot.runners.local",
     "simulate_clinic_day": "polyslot.simulate.clinic_runs",

@@ -34,7 +34,7 @@ def stores(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("agg")
     net = generate_network(2, 70, seed=11, start=dt.date(2025, 1, 6))
     write_network(net, root / "data")
-    store = ingest(root / "data", root / "store").out_dir
+    store = ingest(root / "data", root / "store", max_quarantine_share=None).out_dir
     tables = {}
     with duckdb.connect(str(store / "polyslot.duckdb"), read_only=True) as con:
         for name in ("attendances", "no_show_predictions"):

@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Minimum consultation capacity per period so FV patients meet lead-time targets and
         RV patients their window, with breach risk <= epsilon (exit 2 when infeasible)."""
-        from polyslot.optimize.capacity import METHODS, plan_capacity
+        from polyslot.capacity.model import METHODS, plan_capacity
 
         if method not in METHODS:
             raise InputError(f"expected one of {METHODS}", field="--method", value=method)
@@ -87,9 +87,9 @@ def register(app: typer.Typer) -> None:
         if from_data:
             if data is None or model is None:
                 raise InputError("--from-data needs --data and --model", field="--from-data")
+            from polyslot.capacity.from_store import plan_capacity_from_data
+            from polyslot.capacity.inputs import LeadTimeTargets
             from polyslot.clinic_model import ClinicModel
-            from polyslot.optimize.capacity_data import plan_capacity_from_data
-            from polyslot.optimize.capacity_input import LeadTimeTargets
 
             result = plan_capacity_from_data(
                 data,
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
         else:
             if input_json is None:
                 raise InputError("give INPUT.json or --from-data", field="INPUT")
-            from polyslot.optimize.capacity_input import parse_capacity_input
+            from polyslot.capacity.inputs import parse_capacity_input
 
             inp = parse_capacity_input(read_json_file(input_json), source=str(input_json))
             result = plan_capacity(inp, method, solver=solver).to_dict()

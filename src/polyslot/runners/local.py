@@ -27,9 +27,17 @@ __all__ = ["prepare_data", "estimate_models", "plan_network", "run_local"]
 
 
 def prepare_data(
-    data: str | Path | None, config: RunConfig, out: Path, progress: Progress | None = None
+    data: str | Path | None,
+    config: RunConfig,
+    out: Path,
+    progress: Progress | None = None,
+    mapping: str | Path | None = None,
 ) -> Path:
-    """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store."""
+    """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store.
+
+    ``mapping`` (a ``mapping.toml``) is applied to ``data`` before validation; the quarantine
+    guard uses ``config.max_quarantine_share``.
+    """
     from polyslot.data import ingest
 
     if data is None:
@@ -38,7 +46,7 @@ def prepare_data(
         data = write_sample(config, out)
     if progress:
         progress("ingest", 0, 1)
-    ingest(data, out / "store")
+    ingest(data, out / "store", mapping=mapping, max_quarantine_share=config.max_quarantine_share)
     return out / "store"
 
 
@@ -110,11 +118,12 @@ def run_local(
     config: RunConfig,
     out_dir: str | Path,
     progress: Progress | None = None,
+    mapping: str | Path | None = None,
 ) -> RunOutcome:
     """The whole pipeline on one machine; see ``polyslot run --help``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    store = prepare_data(data, config, out, progress)
+    store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out)

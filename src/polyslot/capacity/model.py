@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pulp
 
+from polyslot.capacity.chance import add_bonferroni, add_joint
+from polyslot.capacity.inputs import CapacityInput
+from polyslot.capacity.risk import exact_violation_risk, monte_carlo_violation_risk
 from polyslot.errors import InfeasibleError, InputError, SolverError
-from polyslot.optimize.capacity_input import CapacityInput
-from polyslot.optimize.capacity_joint import add_bonferroni, add_joint
-from polyslot.optimize.capacity_risk import exact_violation_risk, monte_carlo_violation_risk
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 
 __all__ = [

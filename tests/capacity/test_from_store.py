@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from polyslot.cli import app
-from polyslot.errors import DataError
-from polyslot.examples import example_clinic_model
-from polyslot.optimize.capacity_data import (
+from polyslot.capacity.from_store import (
     classify_visit_types,
     doctor_minutes_by_weekday,
     estimate_revisit_pattern,
     plan_capacity_from_data,
 )
-from polyslot.optimize.capacity_input import LeadTimeTargets
+from polyslot.capacity.inputs import LeadTimeTargets
+from polyslot.cli import app
+from polyslot.errors import DataError
+from polyslot.examples import example_clinic_model
 
 DAY0 = pd.Timestamp("2025-01-06 09:00")
 
