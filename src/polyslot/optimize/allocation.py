@@ -16,6 +16,7 @@ import pulp
 from scipy import stats
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.distributions import expected_unmet
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.template import WEEKDAYS
@@ -102,15 +103,6 @@ class WeekdayInputs:
 #: Slots (of the longest visit type) a frontier point may book beyond its share of today's
 #: booked minutes.
 FRONTIER_BAND = 1.0
-
-
-def expected_unmet(mean: float, var: float, slots: float) -> float:
-    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
-    sd = math.sqrt(max(var, 0.0))
-    if sd == 0:
-        return max(mean - slots, 0.0)
-    z = (mean - slots) / sd
-    return sd * stats.norm.pdf(z) + (mean - slots) * stats.norm.cdf(z)
 
 
 def current_throughput(inp: WeekdayInputs) -> float:
