@@ -113,6 +113,9 @@ class RunConfig:
     sample, simulate, sensitivity : section dataclasses
     optimize, estimate : dict
         Passed to the optimizer's / estimation's own configuration types.
+    capacity : dict
+        The ``[capacity]`` table: the first-visit / revisit capacity plan of the report,
+        validated by ``polyslot.capacity.clinic_plans.CapacitySettings`` (docs/configuration.md).
     """
 
     seed: int = 20261123
@@ -125,6 +128,7 @@ class RunConfig:
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
     optimize: dict[str, Any] = field(default_factory=dict)
     estimate: dict[str, Any] = field(default_factory=dict)
+    capacity: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _positive(self, "slot_minutes", "workers")

@@ -87,18 +87,29 @@ class CapacitySettings:
         return LeadTimeTargets(self.median, self.percentile, self.max, float(self.p))
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> CapacitySettings:
-        """Validate the ``[capacity]`` table; unknown keys raise ConfigError naming the key."""
+    def from_mapping(
+        cls, data: Mapping[str, Any] | None, source: str | None = None
+    ) -> CapacitySettings:
+        """Validate the ``[capacity]`` table; an unknown key or a bad value raises ConfigError
+        naming ``source``, the key and the value."""
         data = dict(data or {})
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(
                 f"unknown key (expected one of {', '.join(sorted(names))})",
+                source=source,
                 field=f"capacity.{unknown[0]}",
                 value=unknown[0],
             )
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ConfigError as exc:
+            if source is None:
+                raise
+            raise ConfigError(
+                str(exc).split(": ", 1)[-1], source=source, field=exc.field, value=exc.value
+            ) from None
 
 
 def _int(v: Any) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_text
+from polyslot.report.capacity_section import capacity_guide_lines
 from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
 from polyslot.template import SlotTemplate
 
@@ -253,6 +254,7 @@ def build_guide(result: NetworkResult) -> str:
     lines.append("")
     for res in result.polyclinics:
         lines += _polyclinic_section(res, table, order)
+        lines += capacity_guide_lines(result.capacity.get(res.polyclinic_id))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "fit_models",
     "estimate_models",
     "plan_network",
+    "capacity_sections",
     "write_network_outputs",
     "run_local",
 ]
@@ -194,6 +195,20 @@ def estimate_models(
     return fit_models(train, config, out), cutoff
 
 
+def capacity_sections(
+    store: Path, models: dict[str, ClinicModel], config: RunConfig, out: Path
+) -> dict[str, dict[str, Any]]:
+    """The capacity plan of every polyclinic for the report (the one call into
+    ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
+    from polyslot.capacity.clinic_plans import plan_clinics
+
+    sections = plan_clinics(store_file(store), models, config.capacity)
+    for pid, sec in sections.items():
+        if "plan" in sec:
+            write_json(out / "capacity" / f"{pid}.json", sec["plan"])
+    return {pid: sec for pid, sec in sections.items() if sec}
+
+
 def write_network_outputs(
     results: list[PolyclinicResult],
     skipped: dict[str, str],
@@ -201,10 +216,16 @@ def write_network_outputs(
     cutoff: dt.date | None,
     config: RunConfig,
     out: Path,
+    models: dict[str, ClinicModel] | None = None,
 ) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
+
+    With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
+    (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
+    """
     from polyslot.report import write_deliverables
 
+    capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
         data_quality=quality_by_polyclinic(store).get("(missing)", {}),
@@ -214,8 +235,12 @@ def write_network_outputs(
             "skipped_polyclinics": skipped,
             "config": config.to_dict(),
         },
+        capacity=capacity,
     )
     files = write_deliverables(network, out)
+    files.update(
+        {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
+    )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
 
@@ -233,4 +258,4 @@ def run_local(
     store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
     results, skipped = plan_network(models, config, store, cutoff, progress)
-    return write_network_outputs(results, skipped, store, cutoff, config, out)
+    return write_network_outputs(results, skipped, store, cutoff, config, out, models)
