@@ -287,11 +287,7 @@ def _round_from(
     return rounded
 
 
-def solve_capacity(
-    model: CapacityModel,
-    opts: dict[str, Any],
-    incumbents: Iterable[dict[tuple[int, int], int]] = (),
-) -> SolveOutcome | SolveRecord:
+def solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveOutcome | SolveRecord:
     """LP bound and rounded incumbents; a stronger bound from integer-rounding cuts; branch and
     bound only when the gap is still above ``opts["gap_rel"]``.
 
@@ -299,8 +295,8 @@ def solve_capacity(
     every integer plan either has a peak above ``B`` or is feasible for it, so
     ``min(B, its optimum)`` (``B`` when it is infeasible) is a lower bound on the objective.
     ``B`` is bisected between the bound and the incumbent, and each feasible cut relaxation is
-    rounded into a new incumbent. ``incumbents`` are extra integer bookings to try. Returns the
-    LP's SolveRecord when it is not solved (infeasible or failed), else a :class:`SolveOutcome`.
+    rounded into a new incumbent. Returns the LP's SolveRecord when it is not solved (infeasible
+    or failed), else a :class:`SolveOutcome`.
     """
     t0 = time.perf_counter()
     gap_rel = float(opts["gap_rel"])
@@ -315,10 +311,7 @@ def solve_capacity(
     def done() -> bool:
         return good(best)
 
-    best = _best(
-        [_round_from(model, lp.values, opts, good)]
-        + [_fix_and_solve(model, fixed, opts) for fixed in incumbents]
-    )
+    best = _round_from(model, lp.values, opts, good)
 
     days = model.fv_count
     lo = bound
