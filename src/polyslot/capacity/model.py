@@ -100,14 +100,14 @@ def build_capacity_model(
     rv_into: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     x_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     y_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
-    for (i, j), var in x.items():
+    for (i, dest), var in x.items():
         x_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
-    for (i, j), var in y.items():
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
+    for (i, dest), var in y.items():
         y_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
 
     n_fv = [inp.prebooked_fv[j] + pulp.lpSum(z_into[j]) for j in range(T)]
     n_rv = [inp.prebooked_rv[j] + pulp.lpSum(rv_into[j]) for j in range(T)]
@@ -294,14 +294,19 @@ def _solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveRecord:
         return replace(best, gap=_gap(best.objective), time=lp.time + best.time)
     mip = solve(model.prob, **opts)
     spent = lp.time + (best.time if best else 0.0) + mip.time
-    cands = [r for r in (best, mip) if r is not None and r.objective is not None]
+    cands = [(r.objective, r) for r in (best, mip) if r is not None and r.objective is not None]
     if not cands:
         return replace(mip, time=spent)
-    top = min(cands, key=lambda r: r.objective)  # type: ignore[arg-type, return-value]
-    if mip.status == SolveStatus.OPTIMAL and top.objective <= mip.objective + 1e-9:  # type: ignore[operator]
+    top_objective, top = min(cands, key=lambda c: c[0])
+    if (
+        mip.status == SolveStatus.OPTIMAL
+        and mip.objective is not None
+        and top_objective <= mip.objective + 1e-9
+    ):
         return replace(top, status=SolveStatus.OPTIMAL, gap=mip.gap, time=spent)
-    status = SolveStatus.OPTIMAL if _gap(top.objective) <= opts["gap_rel"] else SolveStatus.FEASIBLE
-    return replace(top, status=status, gap=_gap(top.objective), time=spent)
+    gap = _gap(top_objective)
+    status = SolveStatus.OPTIMAL if gap <= opts["gap_rel"] else SolveStatus.FEASIBLE
+    return replace(top, status=status, gap=gap, time=spent)
 
 
 def plan_capacity(
@@ -357,9 +362,9 @@ def plan_capacity(
             leads.append(j - i)
             weights.append(val)
     for d in (model.x, model.y):
-        for (_, j), var in d.items():
-            if j != SINK:
-                n_rv[j] += vals.get(var.name, 0.0)  # type: ignore[index]
+        for (_, dest), var in d.items():
+            if not isinstance(dest, str):  # not SINK
+                n_rv[dest] += vals.get(var.name, 0.0)
     cap = inp.tau_fv * n_fv + inp.tau_rv * n_rv
     exact = exact_violation_risk(inp.demand, reserved)
     mc = monte_carlo_violation_risk(inp.demand, reserved, inp.mc_samples, inp.seed)

@@ -83,14 +83,18 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("json", "table"):
             raise InputError("must be 'json' or 'table'", field="--format", value=fmt)
-        targets = {"target_rel": target_rel, "target_abs": target_abs}
         if schedule is not None:
             from polyslot.schedule import parse_schedule
             from polyslot.simulate.session import simulate_session
 
             sched = parse_schedule(read_json_file(schedule), source=str(schedule))
             result = simulate_session(
-                sched, replications=replications, seed=seed, workers=workers, **targets
+                sched,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                target_rel=target_rel,
+                target_abs=target_abs,
             ).to_dict()
         elif model is not None:
             from polyslot.clinic_model import ClinicModel
@@ -126,7 +130,8 @@ def register(app: typer.Typer) -> None:
                     replications=replications,
                     seed=seed,
                     workers=workers,
-                    **targets,
+                    target_rel=target_rel,
+                    target_abs=target_abs,
                 )
         else:
             raise InputError("give a SCHEDULE file or --model", field="SCHEDULE", value=None)

@@ -264,7 +264,7 @@ def _duckdb_source(path: Path, table: str) -> TableSource:
                 source=str(path),
             )
         cols = tuple(r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall())
-        total = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        total = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
     finally:
         con.close()
     return TableSource("duckdb", str(path), cols, table=table, total_rows=int(total))
@@ -341,7 +341,12 @@ def _open_raw(
             total_rows=len(source),
             frame=source,
         )
-    path = Path(os.fspath(source))  # type: ignore[arg-type]
+    if not isinstance(source, (str, os.PathLike)):
+        raise DataError(
+            f"cannot read a {type(source).__name__}; expected a file path or a DataFrame",
+            source=str(spec.name),
+        )
+    path = Path(source)
     if not path.exists():
         raise DataError(f"file not found; expected the {spec.name!r} table here", source=str(path))
     if path.is_dir():

@@ -7,7 +7,9 @@ The kernel loops only over the support ``[blo, bhi]`` of that PMF and skips zero
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +60,7 @@ class Prepared:
 def prepare(
     service: np.ndarray,
     no_show: np.ndarray | None = None,
-    offsets: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    offsets: Sequence[tuple[Any, Any] | None] | None = None,
 ) -> Prepared:
     """Build :class:`Prepared` arrays.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -71,7 +72,12 @@ def plan_network(
     tasks = []
     for pid, model in sorted(models.items()):
         days = []
-        if att is not None and not att.empty and (ros["polyclinic_id"] == pid).any():
+        if (
+            att is not None
+            and ros is not None
+            and not att.empty
+            and (ros["polyclinic_id"] == pid).any()
+        ):
             days = history_days(att, ros, pid)
         tasks.append((model, config, days, quality.get(pid, {})))
     results: list[PolyclinicResult] = []
@@ -79,6 +85,7 @@ def plan_network(
     done = 0
     if progress:
         progress("plan polyclinics", 0, len(tasks))
+    outcomes: Iterable[PolyclinicResult | str]
     if config.workers <= 1 or len(tasks) <= 1:
         outcomes = map(_plan_one, tasks)
     else:

@@ -37,7 +37,7 @@ def _plan_group(pdf: pd.DataFrame) -> pd.DataFrame:
     from polyslot.errors import InfeasibleError
     from polyslot.pipeline import plan_polyclinic
 
-    out = []
+    out: list[tuple[str, bool, bytes | None, str | None]] = []
     for pid, blob in zip(pdf["polyclinic_id"], pdf["task"], strict=True):
         model, config, days, quality = pickle.loads(blob)
         try:
@@ -69,7 +69,12 @@ def plan_network_spark(
     rows = []
     for pid, model in sorted(models.items()):
         days = []
-        if att is not None and not att.empty and (ros["polyclinic_id"] == pid).any():
+        if (
+            att is not None
+            and ros is not None
+            and not att.empty
+            and (ros["polyclinic_id"] == pid).any()
+        ):
             days = history_days(att, ros, pid)
         task = (model, config, days, quality.get(pid, {}))
         rows.append((pid, pickle.dumps(task, protocol=5)))
