@@ -59,7 +59,7 @@ __all__ = [
 _LAZY = {
     "evaluate": "polyslot.evaluation",
     "build_clinic_models": "polyslot.estimate",
-    "generate_network": "polyslot.data.synthetic",
+    "generate_network": "polyslot.synthetic",
     "ingest": "polyslot.data",
     "load_attendances": "polyslot.data",
     "optimize_clinic": "polyslot.optimize",

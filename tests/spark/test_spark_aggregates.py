@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from polyslot.data import ingest
-from polyslot.data.synthetic import generate_network, write_network
 from polyslot.estimate import EstimateConfig, estimate_network
 from polyslot.estimate.aggregates import AGGREGATES, PREDICTION_AGGREGATES
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.runners.holdout import write_training_store
 from polyslot.runners.spark.aggregates import spark_aggregates
+from polyslot.synthetic import generate_network, write_network
 
 
 def _frame(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:

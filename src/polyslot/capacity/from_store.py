@@ -293,6 +293,8 @@ def plan_capacity_from_data(
     followup_days: int = 90,
     seed: int = 0,
     solver: str = "highs",
+    gap_rel: float = 0.01,
+    time_limit: float = 60.0,
 ) -> dict[str, Any]:
     """The ``--from-data`` pipeline: estimate, build, solve; the contract plus doctors per day.
 
@@ -316,12 +318,15 @@ def plan_capacity_from_data(
         epsilon=epsilon,
         seed=seed,
     )
-    plan = plan_capacity(inp, method, solver=solver)
+    plan = plan_capacity(inp, method, solver=solver, gap_rel=gap_rel, time_limit=time_limit)
     doctors = doctors_needed(plan.capacity_by_period, model, start_weekday)
     out = plan.to_dict()
     out["doctors_by_period"] = doctors
     out["doctors_max"] = max(doctors, default=0)
     out["inputs"] = {
+        "polyclinic_id": polyclinic_id,
+        "weeks": weeks,
+        "start_weekday": start_weekday,
         "fv_types": list(fv),
         "rv_types": list(rv),
         "alpha": est.alpha,

@@ -30,6 +30,7 @@ from polyslot.errors import DataError, SchemaError
 __all__ = [
     "TableSource",
     "open_source",
+    "open_raw",
     "find_table_file",
     "is_duckdb_file",
     "STORE_FILE",
@@ -316,7 +317,7 @@ def open_source(
     MappingError
         The mapping names a column the source does not have.
     """
-    src = _open_raw(source, spec, table=table, mapping=mapping)
+    src = open_raw(source, spec, table=table, mapping=mapping)
     if src.kind == "fhir":
         base = mapping or TableMapping(spec.name)
         if not any(v.column == "status" for v in base.values):
@@ -329,10 +330,15 @@ def open_source(
     return src
 
 
-def _open_raw(
-    source: object, spec: TableSpec, *, table: str | None, mapping: TableMapping | None
+def open_raw(
+    source: object,
+    spec: TableSpec,
+    *,
+    table: str | None = None,
+    mapping: TableMapping | None = None,
 ) -> TableSource:
-    """The source as it is (columns unmapped and unchecked)."""
+    """The source as it is: columns neither mapped nor checked (``mapping`` only tells how to
+    read it: encoding, delimiter, sheet)."""
     if isinstance(source, pd.DataFrame):
         return TableSource(
             "frame",
@@ -351,10 +357,10 @@ def _open_raw(
         raise DataError(f"file not found; expected the {spec.name!r} table here", source=str(path))
     if path.is_dir():
         if (path / STORE_FILE).exists() and table is None:
-            return _open_raw(path / STORE_FILE, spec, table=spec.name, mapping=mapping)
+            return open_raw(path / STORE_FILE, spec, table=spec.name, mapping=mapping)
         found = find_table_file(path, spec.name)
         if found is not None and found != path:
-            return _open_raw(found, spec, table=table, mapping=mapping)
+            return open_raw(found, spec, table=table, mapping=mapping)
         if spec.name == "attendances" and is_fhir_source(path):
             return TableSource("fhir", str(path), FHIR_COLUMNS)
         parquet = sorted(path.rglob("*.parquet"))

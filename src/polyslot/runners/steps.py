@@ -53,8 +53,8 @@ def write_sample(config: RunConfig, out: Path) -> Path:
 
     Both engines start from this, so they see the same rows.
     """
-    from polyslot.data.defects import inject_defects
-    from polyslot.data.synthetic import generate_network, write_network
+    from polyslot.synthetic import generate_network, write_network
+    from polyslot.synthetic.defects import inject_defects
 
     s = config.sample
     net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
