@@ -25,6 +25,7 @@ from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source,
 from polyslot.data.mapping import TableMapping
 from polyslot.data.mapping_apply import apply_mapping
 from polyslot.data.schema import TableSpec
+from polyslot.data.store.files import STORE_FILE
 from polyslot.errors import DataError, SchemaError
 
 __all__ = [
@@ -33,11 +34,9 @@ __all__ = [
     "open_raw",
     "find_table_file",
     "is_duckdb_file",
-    "STORE_FILE",
     "DEFAULT_BATCH_ROWS",
 ]
 
-STORE_FILE = "polyslot.duckdb"
 DEFAULT_BATCH_ROWS = 500_000
 _DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt", ".tsv", ".tsv.gz")

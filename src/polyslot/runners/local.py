@@ -9,16 +9,21 @@ from pathlib import Path
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import (
+    TRAINING_FILE,
+    holdout_frames,
+    last_date,
+    quarantine_counts,
+    write_training_store,
+)
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import PolyclinicResult
-from polyslot.runners.holdout import holdout_frames, last_date, write_training_store
 from polyslot.runners.steps import (
     Progress,
     RunOutcome,
     fit_models,
     holdout_cutoff,
-    quality_by_polyclinic,
     write_network_outputs,
     write_sample,
 )
@@ -67,7 +72,7 @@ def plan_network(
     progress: Progress | None = None,
 ) -> tuple[list[PolyclinicResult], dict[str, str]]:
     """plan_polyclinic for every model (``config.workers`` processes); infeasible ones skipped."""
-    quality = quality_by_polyclinic(store)
+    quality = quarantine_counts(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     tasks = []
     for pid, model in sorted(models.items()):
@@ -114,7 +119,7 @@ def estimate_models(
     cutoff = holdout_cutoff(last_date(store), config) if config.holdout_days > 0 else None
     train = store
     if cutoff is not None:
-        train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
+        train = write_training_store(store, cutoff, out / "store" / TRAINING_FILE)
     if progress:
         progress("estimate", 0, 1)
     return fit_models(train, config, out), cutoff

@@ -19,9 +19,8 @@ import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import holdout_frames, quarantine_counts
 from polyslot.results import PolyclinicResult
-from polyslot.runners.holdout import holdout_frames
-from polyslot.runners.steps import quality_by_polyclinic
 from polyslot.simulate.history import history_days
 
 __all__ = ["plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
@@ -64,7 +63,7 @@ def plan_network_spark(
     read back from it. Returns results sorted by polyclinic id, as the local engine's
     ``plan_network``.
     """
-    quality = quality_by_polyclinic(store)
+    quality = quarantine_counts(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     rows = []
     for pid, model in sorted(models.items()):
