@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.distributions import expected_unmet
 from polyslot.errors import SolverError
 from polyslot.optimize.allocation import (
     WeekdayInputs,
     build_allocation,
     current_throughput,
-    expected_unmet,
     weekday_inputs,
 )
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve

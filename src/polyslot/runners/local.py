@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from polyslot.analysis.observed import attach_history
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.data.store import (
@@ -137,5 +138,6 @@ def run_local(
     out.mkdir(parents=True, exist_ok=True)
     store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
+    models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out)

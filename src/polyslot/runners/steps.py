@@ -102,6 +102,12 @@ def write_network_outputs(
     """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
     from polyslot.report import write_deliverables
 
+    if not results:  # nothing could be planned: say why in summary.json and guide.md
+        from polyslot.report.trust_summary import write_all_skipped
+
+        files = write_all_skipped(skipped, out)
+        summary = json.loads(Path(files["summary.json"]).read_text())
+        return RunOutcome(out, files, summary, skipped)
     network = NetworkResult(
         tuple(results),
         data_quality=quarantine_counts(store).get("(missing)", {}),
