@@ -20,7 +20,7 @@ from typing import Any
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.data.store import quarantine_counts
+from polyslot.data.store import quarantine_counts, store_path
 from polyslot.results import NetworkResult, PolyclinicResult
 
 __all__ = [
@@ -99,7 +99,7 @@ def capacity_sections(
     ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
     from polyslot.capacity.clinic_plans import plan_clinics
 
-    sections = plan_clinics(store_file(store), models, config.capacity)
+    sections = plan_clinics(store_path(store), models, config.capacity)
     for pid, sec in sections.items():
         if "plan" in sec:
             write_json(out / "capacity" / f"{pid}.json", sec["plan"])
