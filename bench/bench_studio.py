@@ -120,11 +120,36 @@ def clinic_day(model: ClinicModel, weekday: int) -> None:
         f"\nclinic day: {model.polyclinic_id} weekday {weekday}: {len(scheds)} doctor sessions, "
         f"{n} slots, slot {model.slot_minutes} min, punctuality and no-shows"
     )
+    from polyslot.evaluation import many
+
+    def day_cold():
+        many._DAY_CACHE.clear()
+        return evaluate_day(scheds)
+
+    last = scheds[-1]
+    pats = list(last.patients)
+    shifted = [
+        Schedule(
+            last.session_end,
+            (*pats[:-1], dataclasses.replace(pats[-1], appointment=pats[-1].appointment + d)),
+            last.doctor_start,
+            last.slot_minutes,
+        )
+        for d in (1, 2)
+    ]
+    flip = [0]
+
+    def day_edit():  # one session changed since the previous call
+        flip[0] ^= 1
+        return evaluate_day([*scheds[:-1], shifted[flip[0]]])
+
     t_many = best(lambda: evaluate_many(scheds), 5)
-    t_day = best(lambda: evaluate_day(scheds), 5)
+    t_day = best(day_cold, 5)
+    t_edit = best(day_edit, 5)
     t_kpis = best(lambda: day_kpis(index, tpl, weekday), 5)
     print(f"  evaluate_many (means, every session)   {t_many * 1e3:7.2f} ms")
-    print(f"  evaluate_day (means + exact p90)       {t_day * 1e3:7.2f} ms")
+    print(f"  evaluate_day (means + exact p90)       {t_day * 1e3:7.2f} ms  (every session)")
+    print(f"  evaluate_day after a one-session edit  {t_edit * 1e3:7.2f} ms")
     print(f"  studio day_kpis (schedules + day)      {t_kpis * 1e3:7.2f} ms")
     counter = [1.0]
 
