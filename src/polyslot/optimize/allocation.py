@@ -16,6 +16,7 @@ import pulp
 from scipy import stats
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.distributions import expected_unmet
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.template import WEEKDAYS
@@ -97,15 +98,6 @@ class WeekdayInputs:
             max(self.demand_var[v], 0.0)
         )
         return max(0, int(math.ceil(q - 1e-9)))
-
-
-def expected_unmet(mean: float, var: float, slots: float) -> float:
-    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
-    sd = math.sqrt(max(var, 0.0))
-    if sd == 0:
-        return max(mean - slots, 0.0)
-    z = (mean - slots) / sd
-    return sd * stats.norm.pdf(z) + (mean - slots) * stats.norm.cdf(z)
 
 
 def current_throughput(inp: WeekdayInputs) -> float:
@@ -333,6 +325,8 @@ def build_allocation(
         prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
     for v in range(nv):
         need = inp.need(v, config.epsilon)
+        if config.throughput_floor < 1.0:  # a frontier point: coverage lowered with the floor
+            need = int(math.floor(need * config.throughput_floor))
         prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
         mean, var = inp.demand_mean[v], inp.demand_var[v]
         sd = math.sqrt(max(var, 0.0))
@@ -341,7 +335,7 @@ def build_allocation(
             g = expected_unmet(mean, var, s_pt)
             g1 = expected_unmet(mean, var, s_pt + 1) - g
             prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
-    thr = current_throughput(inp)
+    thr = current_throughput(inp) * config.throughput_floor
     prob += (
         pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
         >= thr - THROUGHPUT_TOL - soft("throughput"),
