@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         from polyslot.errors import ConfigError
 
         cfg = load_config(config, {"seed": seed, "workers": workers})
+        from polyslot.capacity.clinic_plans import CapacitySettings
+
+        CapacitySettings.from_mapping(cfg.capacity, source=str(config) if config else None)
         if engine not in ("local", "spark"):
             raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
         if mapping is not None and engine == "spark":

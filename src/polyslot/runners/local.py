@@ -128,4 +128,4 @@ def run_local(
     models, cutoff = estimate_models(store, config, out, progress)
     models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
-    return write_network_outputs(results, skipped, store, cutoff, config, out)
+    return write_network_outputs(results, skipped, store, cutoff, config, out, models)

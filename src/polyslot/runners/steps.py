@@ -32,6 +32,7 @@ __all__ = [
     "estimation_config",
     "holdout_cutoff",
     "fit_models",
+    "capacity_sections",
     "write_network_outputs",
 ]
 
@@ -106,6 +107,20 @@ def fit_models(
     return est.models
 
 
+def capacity_sections(
+    store: Path, models: dict[str, ClinicModel], config: RunConfig, out: Path
+) -> dict[str, dict[str, Any]]:
+    """The capacity plan of every polyclinic for the report (the one call into
+    ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
+    from polyslot.capacity.clinic_plans import plan_clinics
+
+    sections = plan_clinics(store_file(store), models, config.capacity)
+    for pid, sec in sections.items():
+        if "plan" in sec:
+            write_json(out / "capacity" / f"{pid}.json", sec["plan"])
+    return {pid: sec for pid, sec in sections.items() if sec}
+
+
 def write_network_outputs(
     results: list[PolyclinicResult],
     skipped: dict[str, str],
@@ -113,8 +128,13 @@ def write_network_outputs(
     cutoff: dt.date | None,
     config: RunConfig,
     out: Path,
+    models: dict[str, ClinicModel] | None = None,
 ) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
+
+    With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
+    (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
+    """
     from polyslot.report import write_deliverables
 
     if not results:  # nothing could be planned: say why in summary.json and guide.md
@@ -123,6 +143,7 @@ def write_network_outputs(
         files = write_all_skipped(skipped, out)
         summary = json.loads(Path(files["summary.json"]).read_text())
         return RunOutcome(out, files, summary, skipped)
+    capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
         data_quality=quality_by_polyclinic(store).get("(missing)", {}),
@@ -132,7 +153,11 @@ def write_network_outputs(
             "skipped_polyclinics": skipped,
             "config": config.to_dict(),
         },
+        capacity=capacity,
     )
     files = write_deliverables(network, out)
+    files.update(
+        {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
+    )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)

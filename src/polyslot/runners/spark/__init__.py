@@ -175,7 +175,7 @@ def run_spark(
     models = attach_history(models, store, cutoff)
     plans = out / "spark" / "results" / "plans"
     results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress, plans)
-    outcome = write_network_outputs(results, skipped, store, cutoff, config, out)
+    outcome = write_network_outputs(results, skipped, store, cutoff, config, out, models)
     files, summary = outcome.files, outcome.summary
     for name, path in write_result_tables(
         spark, results, summary, out / "spark" / "results"
