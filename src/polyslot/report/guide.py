@@ -17,6 +17,7 @@ from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.analysis.wording import change_words
 from polyslot.atomic import write_text
 from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
+from polyslot.report.capacity_section import capacity_guide_lines
 from polyslot.report.summary import build_summary
 from polyslot.report.trust_text import clinic_trust, first_screen, rollout_ids
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -277,6 +278,7 @@ def build_guide(result: NetworkResult) -> str:
     lines.append("")
     for res in result.polyclinics:
         lines += _polyclinic_section(res, table, order)
+        lines += capacity_guide_lines(result.capacity.get(res.polyclinic_id))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,5 +1,6 @@
-"""The steps both engines share: sample data, quality counts, hold-out split, estimation and
-deliverables.
+"""The steps both engines share: sample data, hold-out cutoff, estimation and deliverables.
+
+The store's reads (the time split, quarantine counts) are :mod:`polyslot.data.store`'s.
 
 The local engine (:mod:`polyslot.runners.local`) and the Spark engine
 (:mod:`polyslot.runners.spark`) differ only in how they ingest, aggregate and map
@@ -16,22 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import quarantine_counts, store_path
 from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import store_file
 
 __all__ = [
     "Progress",
     "RunOutcome",
     "write_sample",
-    "quality_by_polyclinic",
     "estimation_config",
     "holdout_cutoff",
     "fit_models",
+    "capacity_sections",
     "write_network_outputs",
 ]
 
@@ -65,19 +64,6 @@ def write_sample(config: RunConfig, out: Path) -> Path:
     return out / "sample"
 
 
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
-
-
 def estimation_config(config: RunConfig):
     """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
     from polyslot.estimate import EstimateConfig
@@ -106,6 +92,20 @@ def fit_models(
     return est.models
 
 
+def capacity_sections(
+    store: Path, models: dict[str, ClinicModel], config: RunConfig, out: Path
+) -> dict[str, dict[str, Any]]:
+    """The capacity plan of every polyclinic for the report (the one call into
+    ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
+    from polyslot.capacity.clinic_plans import plan_clinics
+
+    sections = plan_clinics(store_path(store), models, config.capacity)
+    for pid, sec in sections.items():
+        if "plan" in sec:
+            write_json(out / "capacity" / f"{pid}.json", sec["plan"])
+    return {pid: sec for pid, sec in sections.items() if sec}
+
+
 def write_network_outputs(
     results: list[PolyclinicResult],
     skipped: dict[str, str],
@@ -113,8 +113,13 @@ def write_network_outputs(
     cutoff: dt.date | None,
     config: RunConfig,
     out: Path,
+    models: dict[str, ClinicModel] | None = None,
 ) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
+
+    With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
+    (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
+    """
     from polyslot.report import write_deliverables
 
     if not results:  # nothing could be planned: say why in summary.json and guide.md
@@ -123,16 +128,21 @@ def write_network_outputs(
         files = write_all_skipped(skipped, out)
         summary = json.loads(Path(files["summary.json"]).read_text())
         return RunOutcome(out, files, summary, skipped)
+    capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        data_quality=quarantine_counts(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
             "skipped_polyclinics": skipped,
             "config": config.to_dict(),
         },
+        capacity=capacity,
     )
     files = write_deliverables(network, out)
+    files.update(
+        {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
+    )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
