@@ -202,6 +202,8 @@ def _envelope(model: ClinicModel, template: SlotTemplate) -> tuple[pd.DataFrame,
     sid = max(sorted(sessions), key=lambda k: len(sessions[k]))
     sched = session_schedule(model, sessions[sid], punctual=True)
     env = evaluate(sched, envelope=True).envelope
+    if env is None:  # pragma: no cover - evaluate(envelope=True) always sets it
+        raise RuntimeError("the evaluator returned no envelope")
     sm = model.slot_minutes
     minutes = np.arange(len(env.remaining_work_mean)) * sm
     parts = []
