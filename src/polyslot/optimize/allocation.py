@@ -337,6 +337,18 @@ def _demand_rows(
         >= thr - THROUGHPUT_TOL - soft("throughput"),
         "throughput_not_below_current",
     )
+    for v in range(nv):
+        # per visit type too: slots moved from a type whose demand needs them to one whose
+        # demand cannot use them would serve fewer patients at the same total
+        cur = sum(inp.current[h][v] for h in range(len(inp.buckets)))
+        if cur == 0:
+            continue
+        own = inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], cur)
+        prob += (
+            inp.demand_mean[v] - unmet[v]
+            >= own * config.throughput_floor - THROUGHPUT_TOL - soft(f"throughput_{vn[v]}"),
+            f"throughput_{vn[v]}",
+        )
     if config.throughput_floor < 1.0:
         # a frontier point books at most this share of today's booked minutes: the sweep then
         # trades patients for shorter days instead of filling every free minute again
