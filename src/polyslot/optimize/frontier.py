@@ -254,12 +254,19 @@ def weekday_frontier(
         frontier_schedule(config.frontier_points, config.w_overtime)
     ):
         if k == 0 and base is None:
-            continue  # today's throughput cannot be planned: the floor-1 point does not exist
-        slots = base if k == 0 else _solve_point(model, weekday, config, floor, weight)
+            # today's throughput cannot be planned: the point closest to it instead
+            floor = round(1.0 - (1.0 - MIN_FLOOR) / (2 * (config.frontier_points - 1)), 4)
+        slots = (
+            base
+            if k == 0 and base is not None
+            else _solve_point(model, weekday, config, floor, weight)
+        )
         if slots is None:
             continue
         label = (
             "serve everyone served today"
+            if k == 0 and base is not None
+            else f"{floor:.0%} of today's booked minutes (today's throughput cannot be planned)"
             if k == 0
             else "finish on time"
             if k == config.frontier_points - 1
