@@ -19,6 +19,7 @@ from polyslot.synthetic import parameters as P
 from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
 from polyslot.synthetic.clinic_day import run_clinic_day
 from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic.kinds import draw_polyclinic_spec, polyclinic_truth
 from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
@@ -84,7 +85,7 @@ def generate_polyclinic(
         Public holidays (the clinic is closed; Sundays are always closed).
     """
     s_spec, s_tmpl, s_days, s_pat = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)
-    spec = P.draw_polyclinic_spec(np.random.default_rng(s_spec), index)
+    spec = draw_polyclinic_spec(np.random.default_rng(s_spec), index)
     template = build_template(spec, np.random.default_rng(s_tmpl))
     means = daily_means(spec, template)
     mean_arr = np.array([means[v.name] for v in _VT])  # visit type x weekday
@@ -105,6 +106,7 @@ def generate_polyclinic(
         ]
     requests = np.zeros(len(_VT), dtype=np.int64)
     lost = np.zeros(len(_VT), dtype=np.int64)
+    priors = np.zeros((len(_VT), P.HISTORY_CAP + 1), dtype=np.int64)
     roster_rows: list[tuple] = []
     cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
     for di, day in enumerate(days):
@@ -124,7 +126,7 @@ def generate_polyclinic(
         base = (day.toordinal() - _EPOCH) * 86400
         # --- appointment requests and booking -------------------------------------------
         bk, req_today, lost_today = book_day(
-            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions
+            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions, spec.kind.hour_preference
         )
         requests += req_today
         lost += lost_today
@@ -136,6 +138,7 @@ def generate_polyclinic(
         pid = reg.assign(_NAMES[vt].tolist(), today)
         age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
         prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
+        np.add.at(priors, (vt, np.minimum(prior, P.HISTORY_CAP)), 1)
         p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
         cancel = rng.random(nb) < _CANCEL[vt]
         no_show = ~cancel & (rng.random(nb) < p)
@@ -146,7 +149,7 @@ def generate_polyclinic(
         )
         status = np.where(cancel, 2, np.where(no_show, 1, 0))
         # --- walk-ins ----------------------------------------------------------------------
-        wa, ws, wvt = walk_ins(rng, sessions, w, season[di])
+        wa, ws, wvt = walk_ins(rng, sessions, w, season[di], spec.kind.walk_in_factor)
         nw = wa.size
         wpid = reg.general(nw)
         # --- the clinic day ----------------------------------------------------------------
@@ -180,7 +183,7 @@ def generate_polyclinic(
             reg.no_shows[x] += 1
         reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
         reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
-    return _assemble(spec, template, means, cols, roster_rows, reg, requests, lost)
+    return _assemble(spec, template, means, cols, roster_rows, reg, (requests, lost, priors))
 
 
 def _shift(x: np.ndarray, base: int) -> np.ndarray:
@@ -192,7 +195,8 @@ def _ts(parts: list[np.ndarray]) -> np.ndarray:
     return secs.view("datetime64[s]").astype("datetime64[ns]")
 
 
-def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> ClinicHistory:
+def _assemble(spec, template, means, cols, roster_rows, reg, counts) -> ClinicHistory:
+    requests, lost, priors = counts
     for k, parts in cols.items():
         if not parts:
             parts.append(np.zeros(0, dtype=float if k in ("dur", "p") else np.int64))
@@ -232,7 +236,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         roster_rows, columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
     )
     roster["doctors"] = roster["doctors"].astype("int64")
+    share = priors / np.maximum(priors.sum(axis=1, keepdims=True), 1)
     truth = {
+        **polyclinic_truth(spec),
         "doctors": spec.doctors,
         "pm_doctors": spec.pm_doctors,
         "sat_doctors": spec.sat_doctors,
@@ -252,6 +258,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         "requests": {v.name: int(requests[k]) for k, v in enumerate(_VT)},
         "lost_requests": {v.name: int(lost[k]) for k, v in enumerate(_VT)},
         "patients": len(reg.ids),
+        "prior_no_shows_share": {
+            v.name: [round(float(x), 6) for x in share[k]] for k, v in enumerate(_VT)
+        },
     }
     public = template.drop(columns=["start_minute", "session", "doctor"])
     return ClinicHistory(frame, roster, public, np.concatenate(cols["p"])[order], means, truth)
