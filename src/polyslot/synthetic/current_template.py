@@ -57,9 +57,18 @@ def sessions_for(spec: PolyclinicSpec, weekday: int) -> list[Session]:
 
 
 def _session_slots(
-    rng: np.random.Generator, start: int, end: int, block: int, minutes: dict[str, int]
+    rng: np.random.Generator,
+    start: int,
+    end: int,
+    block: int,
+    minutes: dict[str, int],
+    late: tuple[int, int] | None = None,
 ) -> list[tuple[int, int, str]]:
-    """(start_minute, duration, visit_type) of the slots of one doctor session."""
+    """(start_minute, duration, visit_type) of the slots of one doctor session.
+
+    ``late = (from_minute, slot_minutes)``: slots starting at or after ``from_minute`` are
+    ``slot_minutes`` long whatever their visit type (sparse late-morning appointments).
+    """
     names = [v.name for v in VISIT_TYPES]
     share = np.array([v.share for v in VISIT_TYPES])
     draws = rng.choice(len(names), size=64, p=share / share.sum())
@@ -76,10 +85,11 @@ def _session_slots(
     while k < len(draws):
         vt = names[draws[k]]
         k += 1
-        if t + minutes[vt] > end:
+        length = late[1] if late is not None and t >= late[0] else minutes[vt]
+        if t + length > end:
             break
-        slots.append((t, minutes[vt], vt))
-        t += minutes[vt]
+        slots.append((t, length, vt))
+        t += length
     return slots
 
 
@@ -101,7 +111,9 @@ def build_template(spec: PolyclinicSpec, rng: np.random.Generator) -> pd.DataFra
                     am = sess.name == "AM"
                     block = spec.kind.block_am if am else spec.kind.block_pm
                     minutes = spec.kind.am_slot_minutes if am else spec.kind.pm_slot_minutes
-                    patterns[key] = _session_slots(rng, sess.start, sess.end, block, minutes)
+                    window = spec.kind.am_booking_minutes if am else None
+                    late = None if window is None else (sess.start + window, spec.kind.am_late_slot)
+                    patterns[key] = _session_slots(rng, sess.start, sess.end, block, minutes, late)
                 for start, dur, vt in patterns[key]:
                     rows.append(
                         (

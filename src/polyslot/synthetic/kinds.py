@@ -55,6 +55,13 @@ class ClinicKind:
         Patients booked together at the session start (1 = no block booking).
     am_slot_minutes, pm_slot_minutes : dict
         Slot length of each visit type in the current template, morning and afternoon.
+    am_booking_minutes : int or None
+        Morning slots have ``am_slot_minutes`` only in the first this many minutes of the
+        session; after that they are ``am_late_slot`` minutes long whatever the visit type
+        (sparse late-morning appointments, the rest left to walk-ins and overrun); None: the
+        whole session.
+    am_late_slot : int
+        Length of the late-morning slots (when ``am_booking_minutes`` is set).
     utilisation : float
         Mean daily requests = ``utilisation * weekday_factor * template slots`` per visit type.
     hour_preference : dict
@@ -74,6 +81,8 @@ class ClinicKind:
     block_pm: int
     am_slot_minutes: dict[str, int]
     pm_slot_minutes: dict[str, int]
+    am_booking_minutes: int | None
+    am_late_slot: int
     utilisation: float
     hour_preference: dict[int, float]
     walk_in_factor: float
@@ -91,7 +100,9 @@ KINDS: dict[str, ClinicKind] = {
         block_pm=1,
         am_slot_minutes={v.name: 10 for v in VISIT_TYPES},
         pm_slot_minutes=dict(_STANDARD_SLOTS),
-        utilisation=0.70,
+        am_booking_minutes=120,
+        am_late_slot=30,
+        utilisation=0.80,
         hour_preference={
             8: 0.28,
             9: 0.26,
@@ -116,6 +127,8 @@ KINDS: dict[str, ClinicKind] = {
         block_pm=2,
         am_slot_minutes={**_STANDARD_SLOTS, "chronic_followup": 12, "new_patient": 15},
         pm_slot_minutes={**_STANDARD_SLOTS, "chronic_followup": 12, "new_patient": 15},
+        am_booking_minutes=None,
+        am_late_slot=0,
         utilisation=1.1,
         hour_preference=dict(HOUR_PREFERENCE),
         walk_in_factor=2.0,
@@ -131,6 +144,8 @@ KINDS: dict[str, ClinicKind] = {
         block_pm=1,
         am_slot_minutes={**_STANDARD_SLOTS, "new_patient": 25},
         pm_slot_minutes={**_STANDARD_SLOTS, "new_patient": 25},
+        am_booking_minutes=None,
+        am_late_slot=0,
         utilisation=0.9,
         hour_preference=dict(HOUR_PREFERENCE),
         walk_in_factor=0.6,
@@ -226,6 +241,8 @@ def polyclinic_truth(spec: PolyclinicSpec) -> dict[str, object]:
             "block_am": k.block_am,
             "block_pm": k.block_pm,
             "am_slot_minutes": dict(k.am_slot_minutes),
+            "am_booking_minutes": k.am_booking_minutes,
+            "am_late_slot": k.am_late_slot,
             "pm_slot_minutes": dict(k.pm_slot_minutes),
             "visit_type_share": {v.name: v.share for v in VISIT_TYPES},
             "rule": "each doctor session is filled from its start: a block of block_* slots at "
