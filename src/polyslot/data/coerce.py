@@ -13,6 +13,7 @@ the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema i
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import warnings
 
 import numpy as np
@@ -29,6 +30,8 @@ __all__ = [
     "STRING_DTYPE",
     "to_text",
     "is_text_categorical",
+    "strptime_checked",
+    "parse_iso",
 ]
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
@@ -152,7 +155,7 @@ def _parse_fast(text: pd.Series) -> pd.Series | None:
     return pd.Series(out.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[ns]")
 
 
-def _parse_iso(text: pd.Series) -> pd.Series:
+def parse_iso(text: pd.Series) -> pd.Series:
     """ISO 8601 text to datetimes; UTC offsets are dropped, keeping the wall-clock time."""
     fast = _parse_fast(text)
     if fast is not None:
@@ -169,21 +172,98 @@ def _parse_iso(text: pd.Series) -> pd.Series:
     return parsed
 
 
+_DIRECTIVES = {
+    "d": r"(?P<day>\d{1,2})",
+    "m": r"\d{1,2}",
+    "Y": r"\d{4}",
+    "y": r"\d{2}",
+    "H": r"\d{1,2}",
+    "I": r"\d{1,2}",
+    "M": r"\d{1,2}",
+    "S": r"\d{1,2}",
+    "f": r"\d+",
+    "p": r"[AaPp][Mm]",
+    "b": r"[A-Za-z]+",
+    "B": r"[A-Za-z]+",
+    "z": r"[+-]\d{2}:?\d{2}",
+    "%": "%",
+}
+
+
+def _day_pattern(fmt: str) -> str | None:
+    """A regex capturing the day-of-month field of text in ``fmt`` (None if unsupported)."""
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            d = _DIRECTIVES.get(fmt[i + 1])
+            if d is None:
+                return None
+            out.append(d)
+            i += 2
+        else:
+            out.append(re.escape(fmt[i]))
+            i += 1
+    return "^" + "".join(out) + "$"
+
+
+def strptime_checked(arr: pa.Array, fmt: str) -> pa.Array:
+    """``arr`` parsed by ``fmt``; null where it does not fit or names an impossible date.
+
+    Arrow's strptime (C++) rolls an impossible day over into the next month (31.02. becomes
+    03.03.); such a result lands on day 1 to 3, so for those rows the day written in the text
+    is compared with the parsed day, and a difference makes the value null (unparseable).
+    """
+    parsed = pc.strptime(arr, format=fmt, unit="ns", error_is_null=True)
+    pattern = _day_pattern(fmt) if "%d" in fmt else None
+    if pattern is None:
+        return parsed
+    early = pc.fill_null(pc.less_equal(pc.day(parsed), 3), False)
+    if not pc.any(early).as_py():
+        return parsed
+    rows = np.flatnonzero(early.to_numpy(zero_copy_only=False))
+    written = pc.struct_field(pc.extract_regex(arr.take(pa.array(rows)), pattern), "day")
+    days = pc.cast(written, pa.int64()).to_numpy(zero_copy_only=False)
+    rolled = days != pc.day(parsed.take(pa.array(rows))).to_numpy(zero_copy_only=False)
+    if not rolled.any():
+        return parsed
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[rows[rolled]] = True
+    return pc.if_else(pa.array(mask), pa.scalar(None, parsed.type), parsed)
+
+
 def _parse_formats(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Text to datetimes by ``formats`` (in order), then ISO 8601 for what none of them fits."""
-    parsed = pd.to_datetime(text, format=formats[0], errors="coerce")
-    for fmt in formats[1:]:
-        rest = parsed.isna() & text.notna()
-        if not rest.any():
-            return parsed
-        parsed = parsed.fillna(pd.to_datetime(text[rest], format=fmt, errors="coerce"))
-    rest = parsed.isna() & text.notna()
+    """Text to datetimes by ``formats`` (in order), then ISO 8601 for what none of them fits.
+
+    Arrow's ``strptime`` (C++) parses each format; a value it cannot parse stays null for the
+    next format; values with surrounding spaces are trimmed and tried again.
+    """
+    arr = _one_chunk(pa.array(text.array))
+    out = None
+    for fmt in formats:
+        parsed = strptime_checked(arr, fmt)
+        out = parsed if out is None else pc.coalesce(out, parsed)
+        if out.null_count == arr.null_count:
+            break
+    assert out is not None
+    result = pd.Series(out.to_numpy(zero_copy_only=False), index=text.index)
+    rest = (result.isna() & text.notna()).to_numpy(dtype=bool)
     if rest.any():
-        iso = _parse_iso(text[rest])
+        again = text[rest].str.strip()
+        retry = pd.Series(pd.NaT, index=again.index, dtype="datetime64[ns]")
+        for fmt in formats:
+            got = pd.Series(
+                strptime_checked(_one_chunk(pa.array(again.array)), fmt).to_numpy(
+                    zero_copy_only=False
+                ),
+                index=again.index,
+            )
+            retry = retry.fillna(got)
+        iso = parse_iso(again[retry.isna()])
         if isinstance(iso.dtype, pd.DatetimeTZDtype):
             iso = iso.dt.tz_localize(None)
-        parsed = parsed.fillna(iso.astype("datetime64[ns]"))
-    return parsed
+        retry = retry.fillna(iso.astype("datetime64[ns]"))
+        result = result.fillna(retry)
+    return result.astype("datetime64[ns]")
 
 
 def _timestamp(s: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series | None]:
@@ -194,9 +274,9 @@ def _timestamp(s: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, 
     if s.dtype == object and isinstance(_first(s), _dt.date):
         parsed = pd.to_datetime(s, errors="coerce")
     elif formats:
-        parsed = _parse_formats(to_text(s).str.strip(), formats)
+        parsed = _parse_formats(to_text(s), formats)
     else:
-        parsed = _parse_iso(to_text(s))
+        parsed = parse_iso(to_text(s))
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[ns]"), s.notna() & parsed.isna()
@@ -276,7 +356,10 @@ def unparseable_rows(typed: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def coerce_frame(
-    spec: TableSpec, raw: pd.DataFrame, timestamp_formats: tuple[str, ...] = ()
+    spec: TableSpec,
+    raw: pd.DataFrame,
+    timestamp_formats: tuple[str, ...] = (),
+    unparsed: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Return a typed copy of ``raw`` with the hidden ``__bad_*`` note columns added.
 
@@ -336,6 +419,9 @@ def coerce_frame(
             typed, bad = _weekday(s)
         if typed is not raw[col.name]:  # replacing a column costs about 1 ms per 500k rows
             out[col.name] = typed
+        if unparsed and col.name in unparsed:
+            s = unparsed[col.name]
+            bad = s.notna()
         if bad is not None and bad.any():
             unparseable[col.name] = (
                 np.flatnonzero(bad.to_numpy(dtype=bool)).astype("int64").tobytes()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
 from polyslot.atomic import write_text
-from polyslot.report.export import read_template, write_templates
+from polyslot.report.export import read_template, write_template_json, write_templates
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
 from polyslot.report.summary import build_summary, write_summary
@@ -51,13 +51,18 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     -------
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
-        ``summary.json``, ``comparison.csv``, ``guide.md``, ``report.html``.
+        ``templates/current/<id>.json`` (the current template, same format), ``summary.json``,
+        ``comparison.csv``, ``guide.md``, ``report.html``.
     """
     out = Path(out_dir)
     written: dict[str, Path] = {}
     for res in result.polyclinics:
         for ext, path in write_templates(res.recommended, out / "templates").items():
             written[f"templates/{res.polyclinic_id}.{ext}"] = path
+        current = out / "templates" / "current" / f"{res.polyclinic_id}.json"
+        written[f"templates/current/{res.polyclinic_id}.json"] = write_template_json(
+            res.current, current
+        )
     written["summary.json"] = write_summary(result, out / "summary.json")
     written["comparison.csv"] = write_comparison(result, out / "comparison.csv")
     written["guide.md"] = write_guide(result, out / "guide.md")
