@@ -160,6 +160,11 @@ def test_patient_ids_carry_no_information(net) -> None:
     assert chronic["patient_id"].duplicated().any()
 
 
+def _plus(hhmm: str, minutes: int) -> str:
+    m = int(hhmm[:2]) * 60 + int(hhmm[3:]) + minutes
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
 def test_current_template_looks_real(net) -> None:
     t = net.slot_template
     assert t["doctor_session"].str.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat)-(AM|PM)-D\d\d").all()
@@ -167,7 +172,12 @@ def test_current_template_looks_real(net) -> None:
         tp = t[t["polyclinic_id"] == pc]
         rule = info["template_rule"]
         morning = tp["doctor_session"].str.contains("-AM-")
-        for sess, m in (("am", morning), ("pm", ~morning)):
+        am_start = info["sessions"]["weekday_am"][0]
+        window = rule["am_booking_minutes"]
+        late_from = "99:99" if window is None else _plus(am_start, window)
+        late = morning & (tp["start_time"] >= late_from)
+        assert (tp.loc[late, "duration_minutes"] == rule["am_late_slot"]).all(), pc
+        for sess, m in (("am", morning & ~late), ("pm", ~morning)):
             slot = tp.loc[m, "visit_type"].map(rule[f"{sess}_slot_minutes"])
             assert (tp.loc[m, "duration_minutes"] == slot).all(), (pc, sess)
             part = tp[m]
@@ -188,8 +198,12 @@ def test_the_three_kinds_follow_their_rules(net) -> None:
     assert kinds == {"PC01": "congested", "PC02": "overloaded"}
     t = net.slot_template
     am = t[(t["polyclinic_id"] == "PC01") & t["doctor_session"].str.contains("-AM-")]
-    assert (am["duration_minutes"] == 10).all()
+    early = am["start_time"] < "10:00"  # appointments front-loaded into 08:00-10:00
+    assert (am.loc[early, "duration_minutes"] == 10).all()
+    assert (am.loc[~early, "duration_minutes"] == 30).all()
+    assert early.sum() > 3 * (~early).sum()
     assert (am.groupby("doctor_session")["start_time"].value_counts().max()) == 4
+    assert (am.groupby("doctor_session")["start_time"].max() >= "11:30").all()  # span to 12:00
     pref = net.truth["polyclinics"]["PC01"]["hour_preference"]
     assert sum(pref[h] for h in ("8", "9", "10", "11")) > 0.8  # patients want mornings
 
@@ -258,11 +272,11 @@ def test_seeded_regression() -> None:
     a = net.attendances
     assert net.truth["generator_version"] == 2
     assert net.truth["polyclinics"]["PC01"]["doctors"] == 6
-    assert (len(a), len(net.roster), len(net.slot_template)) == (1895, 20, 1306)
+    assert (len(a), len(net.roster), len(net.slot_template)) == (1634, 20, 1042)
     assert a["status"].value_counts().to_dict() == {
-        "attended": 1448,
-        "no_show": 206,
-        "walk_in": 180,
-        "cancelled": 61,
+        "attended": 1234,
+        "no_show": 176,
+        "walk_in": 161,
+        "cancelled": 63,
     }
-    assert round(a["consultation_duration_minutes"].sum(), 1) == 19324.7
+    assert round(a["consultation_duration_minutes"].sum(), 1) == 17294.7

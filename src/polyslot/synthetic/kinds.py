@@ -131,8 +131,8 @@ KINDS: dict[str, ClinicKind] = {
         am_late_slot=0,
         utilisation=1.1,
         hour_preference=dict(HOUR_PREFERENCE),
-        walk_in_factor=2.0,
-        duration_factor=(1.1, 1.2),
+        walk_in_factor=2.5,
+        duration_factor=(1.15, 1.25),
     ),
     "well_run": ClinicKind(
         name="well_run",
