@@ -23,8 +23,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from polyslot.data.coerce import is_text_categorical, parse_iso, strptime_checked, to_text
+from polyslot.data.coerce import is_text_categorical, to_text
 from polyslot.data.mapping import EXCLUDE, ID_SEPARATOR, ColumnRule, TableMapping, ValueRule
+from polyslot.data.timeformats import parse_iso, strptime_checked
 from polyslot.data.validate import UNPARSED
 
 __all__ = ["EXCLUDED", "apply_mapping"]

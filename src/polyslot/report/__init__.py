@@ -10,7 +10,7 @@ import io
 from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
-from polyslot.atomic import write_text
+from polyslot.atomic import write_json, write_text
 from polyslot.report.export import read_template, write_template_json, write_templates
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
@@ -51,7 +51,8 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     -------
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
-        ``templates/current/<id>.json`` (the current template, same format), ``summary.json``,
+        ``templates/current/<id>.json`` (the current template, same format),
+        ``frontier/<id>.json`` (trade-off frontier per weekday), ``summary.json``,
         ``comparison.csv``, ``guide.md``, ``report.html``.
     """
     out = Path(out_dir)
@@ -63,6 +64,11 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
         written[f"templates/current/{res.polyclinic_id}.json"] = write_template_json(
             res.current, current
         )
+    for res in result.polyclinics:
+        doc = res.trust.get("frontier_document")
+        if doc:
+            path = write_json(out / "frontier" / f"{res.polyclinic_id}.json", doc)
+            written[f"frontier/{res.polyclinic_id}.json"] = path
     written["summary.json"] = write_summary(result, out / "summary.json")
     written["comparison.csv"] = write_comparison(result, out / "comparison.csv")
     written["guide.md"] = write_guide(result, out / "guide.md")
