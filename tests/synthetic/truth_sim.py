@@ -274,3 +274,20 @@ def paired_wait_difference(a: list[DayKPIs], b: list[DayKPIs]) -> tuple[float, f
     se = z.std(ddof=1) / math.sqrt(len(z))
     diff = ra - rb
     return diff, diff - 1.96 * se, diff + 1.96 * se
+
+
+def paired_weekly_total_wait(
+    now: dict[str, list[DayKPIs]], new: dict[str, list[DayKPIs]]
+) -> tuple[float, float, float]:
+    """Total waiting minutes per week of ``new`` minus ``now`` and its 95% CI.
+
+    ``now`` and ``new`` map each weekday to its simulated days (paired day by day); the week
+    is the sum of the weekdays' mean daily differences, their variances added.
+    """
+    mean, var = 0.0, 0.0
+    for wd, days in now.items():
+        d = np.array([b.waits.sum() - a.waits.sum() for a, b in zip(days, new[wd], strict=True)])
+        mean += float(d.mean())
+        var += float(d.var(ddof=1)) / d.size
+    half = 1.96 * math.sqrt(var)
+    return mean, mean - half, mean + half
