@@ -9,6 +9,20 @@ import typer
 from polyslot.cli._common import console, handle_errors
 
 
+def print_quality_lines(quality_json: Path) -> None:
+    """One line per table of a written ``data_quality.json``: read = accepted + quarantined +
+    excluded (nothing when the file is absent)."""
+    import json
+
+    if not quality_json.exists():
+        return
+    for name, t in json.loads(quality_json.read_text(encoding="utf-8"))["tables"].items():
+        console.print(
+            f"ingest {name}: read {t['read']:,} = accepted {t['accepted']:,} + quarantined "
+            f"{t['quarantined']:,} + excluded {t.get('excluded', 0):,}"
+        )
+
+
 def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, imported lazily
     """Print read = accepted + quarantined + excluded per table and polyclinic, and reasons."""
     from rich.table import Table
@@ -52,10 +66,12 @@ def register(app: typer.Typer) -> None:
         roster: Path = typer.Option(None, "--roster", help="ROSTER file."),
         slot_template: Path = typer.Option(None, "--slot-template", help="SLOT_TEMPLATE file."),
         demand_forecast: Path = typer.Option(
-            None, "--demand-forecast", help="DEMAND_FORECAST file (Story 05)."
+            None, "--demand-forecast", help="DEMAND_FORECAST file (supplied demand forecast)."
         ),
         no_show_predictions: Path = typer.Option(
-            None, "--no-show-predictions", help="NO_SHOW_PREDICTIONS file (Story 06)."
+            None,
+            "--no-show-predictions",
+            help="NO_SHOW_PREDICTIONS file (supplied no-show predictions).",
         ),
         batch_rows: int = typer.Option(
             500_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."

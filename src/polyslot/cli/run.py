@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         from polyslot.errors import ConfigError
 
         cfg = load_config(config, {"seed": seed, "workers": workers})
+        from polyslot.capacity.clinic_plans import CapacitySettings
+
+        CapacitySettings.from_mapping(cfg.capacity, source=str(config) if config else None)
         if engine not in ("local", "spark"):
             raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
         if mapping is not None and engine == "spark":
@@ -152,6 +155,9 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
     console.print(table)
     _print_trust(outcome.summary)
     out = outcome.out_dir
+    from polyslot.cli.ingest import print_quality_lines
+
+    print_quality_lines(out / "store" / "data_quality.json")
     console.print(f"report:    {out / 'report.html'}")
     console.print(f"guide:     {out / 'guide.md'}")
     console.print(f"templates: {out / 'templates'}/")

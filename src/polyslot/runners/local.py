@@ -2,69 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
 
 from polyslot.analysis.observed import attach_history
-from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
-from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
+from polyslot.results import PolyclinicResult
+from polyslot.runners.holdout import holdout_frames, last_date, write_training_store
+from polyslot.runners.steps import (
+    Progress,
+    RunOutcome,
+    fit_models,
+    holdout_cutoff,
+    quality_by_polyclinic,
+    write_network_outputs,
+    write_sample,
+)
 from polyslot.simulate.history import history_days
 
-__all__ = [
-    "RunOutcome",
-    "write_sample",
-    "prepare_data",
-    "quality_by_polyclinic",
-    "estimation_config",
-    "holdout_cutoff",
-    "fit_models",
-    "estimate_models",
-    "plan_network",
-    "write_network_outputs",
-    "run_local",
-]
-
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """Where a run wrote its outputs, and what it skipped."""
-
-    out_dir: Path
-    files: dict[str, Path]
-    summary: dict[str, Any]
-    skipped: dict[str, str] = field(default_factory=dict)
-
-
-def write_sample(config: RunConfig, out: Path) -> Path:
-    """Generate the embedded sample network (with its realistic defects) into ``out/sample``.
-
-    Both engines start from this, so they see the same rows.
-    """
-    from polyslot.synthetic import generate_network, write_network
-    from polyslot.synthetic.defects import inject_defects
-
-    s = config.sample
-    net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
-    if s.defect_rate > 0:
-        bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
-        net = dataclasses.replace(net, attendances=bad)
-    write_network(net, out / "sample")
-    return out / "sample"
+__all__ = ["prepare_data", "estimate_models", "plan_network", "run_local"]
 
 
 def prepare_data(
@@ -89,19 +49,6 @@ def prepare_data(
         progress("ingest", 0, 1)
     ingest(data, out / "store", mapping=mapping, max_quarantine_share=config.max_quarantine_share)
     return out / "store"
-
-
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
 
 
 def _plan_one(args: tuple[ClinicModel, RunConfig, list, dict]) -> PolyclinicResult | str:
@@ -151,34 +98,6 @@ def plan_network(
     return results, skipped
 
 
-def estimation_config(config: RunConfig):
-    """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
-    from polyslot.estimate import EstimateConfig
-
-    return EstimateConfig.from_mapping(
-        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
-    )
-
-
-def holdout_cutoff(last: dt.date, config: RunConfig) -> dt.date | None:
-    """First held-back date given the last date with attendances (None without hold-out)."""
-    return last - dt.timedelta(days=config.holdout_days - 1) if config.holdout_days > 0 else None
-
-
-def fit_models(
-    train: Path, config: RunConfig, out: Path, aggregates: Path | None = None
-) -> dict[str, ClinicModel]:
-    """Estimate on the training store (and engine-computed ``aggregates``); write
-    ``out/model/<polyclinic>.json`` and ``fit_summary.json``."""
-    from polyslot.estimate import estimate_network
-
-    est = estimate_network(train, estimation_config(config), aggregates=aggregates)
-    for pid, model in est.models.items():
-        model.to_json(out / "model" / f"{pid}.json")
-    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
-    return est.models
-
-
 def estimate_models(
     store: Path, config: RunConfig, out: Path, progress: Progress | None = None
 ) -> tuple[dict[str, ClinicModel], dt.date | None]:
@@ -195,38 +114,6 @@ def estimate_models(
     return fit_models(train, config, out), cutoff
 
 
-def write_network_outputs(
-    results: list[PolyclinicResult],
-    skipped: dict[str, str],
-    store: Path,
-    cutoff: dt.date | None,
-    config: RunConfig,
-    out: Path,
-) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
-    from polyslot.report import write_deliverables
-
-    if not results:  # nothing could be planned: say why in summary.json and guide.md
-        from polyslot.report.trust_summary import write_all_skipped
-
-        files = write_all_skipped(skipped, out)
-        summary = json.loads(Path(files["summary.json"]).read_text())
-        return RunOutcome(out, files, summary, skipped)
-    network = NetworkResult(
-        tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
-        assumptions={
-            "seed": config.seed,
-            "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": skipped,
-            "config": config.to_dict(),
-        },
-    )
-    files = write_deliverables(network, out)
-    summary = json.loads(Path(files["summary.json"]).read_text())
-    return RunOutcome(out, files, summary, skipped)
-
-
 def run_local(
     data: str | Path | None,
     config: RunConfig,
@@ -241,4 +128,4 @@ def run_local(
     models, cutoff = estimate_models(store, config, out, progress)
     models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
-    return write_network_outputs(results, skipped, store, cutoff, config, out)
+    return write_network_outputs(results, skipped, store, cutoff, config, out, models)

@@ -1,7 +1,7 @@
 """Exact KPIs of one clinic day of a template, fast enough to answer every edit.
 
 Every doctor session of the day becomes a :class:`~polyslot.schedule.Schedule` by exactly the
-rules of :func:`polyslot.analysis.exact_kpis.session_schedule` (the visit type's consultation
+rules of :func:`polyslot.evaluation.sessions.session_schedule` (the visit type's consultation
 PMF, its no-show rate at that weekday and hour, its punctuality; a slot is booked with
 probability ``fill``), built from lookups prepared once per model (:class:`ModelIndex`), and
 the day is evaluated by :func:`polyslot.evaluation.evaluate_day` (exact means and the exact
@@ -17,6 +17,7 @@ empty and behave like no-shows, so extra slots do not invent patients.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from polyslot.analysis.perturb import perturb
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
 from polyslot.evaluation import evaluate_day
-from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 from polyslot.template import Slot, SlotTemplate
 
 __all__ = ["WhatIf", "ModelIndex", "DayKPIs", "day_kpis", "KPI_LABELS", "ANY"]
@@ -80,13 +81,21 @@ class ModelIndex:
     their distribution tuples, so the evaluator's preparation cache hits)."""
 
     def __init__(self, model: ClinicModel) -> None:
+        try:  # polyslot's own rows for unreserved slots, when it has them
+            with_unreserved = importlib.import_module("polyslot.unreserved").with_unreserved
+        except (ImportError, AttributeError):
+            with_unreserved = None
+        if with_unreserved is not None:
+            model = with_unreserved(model)
         self.model = model
         self.slot_minutes = int(model.slot_minutes)
         self.service = {s.visit_type: s.pmf for s in model.service}
-        self.punctuality: dict[str, Punctuality | None] = {}
-        for vt in model.visit_types:
+        self.punctuality: dict[str, ArrivalOffsets | None] = {}
+        for vt in self.service:  # the visit types and, when the model has them, "any"
             pu = model.punctuality_for(vt)
-            self.punctuality[vt] = None if pu.offsets == (0,) else Punctuality(pu.offsets, pu.pmf)
+            self.punctuality[vt] = (
+                None if pu.offsets == (0,) else ArrivalOffsets(pu.offsets, pu.pmf)
+            )
         self.no_show = {(r.visit_type, r.weekday, r.hour): r.rate for r in model.no_show}
         self.no_show_mean: dict[str, float] = {}
         for vt in {r.visit_type for r in model.no_show}:
@@ -96,7 +105,7 @@ class ModelIndex:
         self.demand: dict[int, float] = {}
         for d in model.demand:
             self.demand[d.weekday] = self.demand.get(d.weekday, 0.0) + float(d.mean)
-        self._any: dict[int, tuple[tuple[float, ...], Punctuality | None]] = {}
+        self._any: dict[int, tuple[tuple[float, ...], ArrivalOffsets | None]] = {}
 
     @property
     def visit_types(self) -> tuple[str, ...]:
@@ -121,8 +130,8 @@ class ModelIndex:
         return {vt: v / total for vt, v in w.items() if v > 0 and vt in self.service}
 
     def service_of(self, visit_type: str, weekday: int) -> tuple[tuple[float, ...], Any]:
-        """Consultation PMF and punctuality of a slot's visit type (unreserved slots: the
-        demand-weighted mixture of the visit types' PMFs, punctual)."""
+        """Consultation PMF and punctuality of a slot's visit type (unreserved slots: the model's
+        ``any`` rows, or else the weekday's demand-weighted mixture of PMFs, punctual)."""
         if visit_type in self.service:
             return self.service[visit_type], self.punctuality.get(visit_type)
         if visit_type != ANY:

@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from polyslot.clinic_model import ClinicModel, NoShowRate
-from polyslot.optimize.allocation import expected_unmet
+from polyslot.distributions import expected_unmet
 from polyslot.template import SlotTemplate
 
 __all__ = ["fill_fractions", "hourly_fill", "cancellation_shares", "booked_model"]

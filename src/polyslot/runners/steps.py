@@ -1,0 +1,163 @@
+"""The steps both engines share: sample data, quality counts, hold-out split, estimation and
+deliverables.
+
+The local engine (:mod:`polyslot.runners.local`) and the Spark engine
+(:mod:`polyslot.runners.spark`) differ only in how they ingest, aggregate and map
+:func:`polyslot.pipeline.plan_polyclinic`; everything before and after is here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from polyslot.atomic import write_json
+from polyslot.clinic_model import ClinicModel
+from polyslot.config import RunConfig
+from polyslot.results import NetworkResult, PolyclinicResult
+from polyslot.runners.holdout import store_file
+
+__all__ = [
+    "Progress",
+    "RunOutcome",
+    "write_sample",
+    "quality_by_polyclinic",
+    "estimation_config",
+    "holdout_cutoff",
+    "fit_models",
+    "capacity_sections",
+    "write_network_outputs",
+]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where a run wrote its outputs, and what it skipped."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    summary: dict[str, Any]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def write_sample(config: RunConfig, out: Path) -> Path:
+    """Generate the embedded sample network (with its realistic defects) into ``out/sample``.
+
+    Both engines start from this, so they see the same rows.
+    """
+    from polyslot.synthetic import generate_network, write_network
+    from polyslot.synthetic.defects import inject_defects
+
+    s = config.sample
+    net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
+    if s.defect_rate > 0:
+        bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
+        net = dataclasses.replace(net, attendances=bad)
+    write_network(net, out / "sample")
+    return out / "sample"
+
+
+def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
+    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
+    with duckdb.connect(str(store_file(store)), read_only=True) as con:
+        rows = con.execute(
+            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for pid, reason, n in rows:
+        out.setdefault(str(pid), {})[str(reason)] = int(n)
+    return out
+
+
+def estimation_config(config: RunConfig):
+    """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
+    from polyslot.estimate import EstimateConfig
+
+    return EstimateConfig.from_mapping(
+        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
+    )
+
+
+def holdout_cutoff(last: dt.date, config: RunConfig) -> dt.date | None:
+    """First held-back date given the last date with attendances (None without hold-out)."""
+    return last - dt.timedelta(days=config.holdout_days - 1) if config.holdout_days > 0 else None
+
+
+def fit_models(
+    train: Path, config: RunConfig, out: Path, aggregates: Path | None = None
+) -> dict[str, ClinicModel]:
+    """Estimate on the training store (and engine-computed ``aggregates``); write
+    ``out/model/<polyclinic>.json`` and ``fit_summary.json``."""
+    from polyslot.estimate import estimate_network
+
+    est = estimate_network(train, estimation_config(config), aggregates=aggregates)
+    for pid, model in est.models.items():
+        model.to_json(out / "model" / f"{pid}.json")
+    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
+    return est.models
+
+
+def capacity_sections(
+    store: Path, models: dict[str, ClinicModel], config: RunConfig, out: Path
+) -> dict[str, dict[str, Any]]:
+    """The capacity plan of every polyclinic for the report (the one call into
+    ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
+    from polyslot.capacity.clinic_plans import plan_clinics
+
+    sections = plan_clinics(store_file(store), models, config.capacity)
+    for pid, sec in sections.items():
+        if "plan" in sec:
+            write_json(out / "capacity" / f"{pid}.json", sec["plan"])
+    return {pid: sec for pid, sec in sections.items() if sec}
+
+
+def write_network_outputs(
+    results: list[PolyclinicResult],
+    skipped: dict[str, str],
+    store: Path,
+    cutoff: dt.date | None,
+    config: RunConfig,
+    out: Path,
+    models: dict[str, ClinicModel] | None = None,
+) -> RunOutcome:
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
+
+    With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
+    (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
+    """
+    from polyslot.report import write_deliverables
+
+    if not results:  # nothing could be planned: say why in summary.json and guide.md
+        from polyslot.report.trust_summary import write_all_skipped
+
+        files = write_all_skipped(skipped, out)
+        summary = json.loads(Path(files["summary.json"]).read_text())
+        return RunOutcome(out, files, summary, skipped)
+    capacity = capacity_sections(store, models, config, out) if models else {}
+    network = NetworkResult(
+        tuple(results),
+        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        assumptions={
+            "seed": config.seed,
+            "holdout_from": str(cutoff) if cutoff else None,
+            "skipped_polyclinics": skipped,
+            "config": config.to_dict(),
+        },
+        capacity=capacity,
+    )
+    files = write_deliverables(network, out)
+    files.update(
+        {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
+    )
+    summary = json.loads(Path(files["summary.json"]).read_text())
+    return RunOutcome(out, files, summary, skipped)
