@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import numpy as np
 
+from polyslot.data.store import Connection, has_table, table_columns
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.estimate.store import has_table, table_columns
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["given_templates", "inferred_templates"]
 
 
-def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
+def given_templates(con: Connection) -> dict[str, SlotTemplate]:
     """Templates from the ``slot_template`` table, per polyclinic (empty dict if absent)."""
     if not has_table(con, "slot_template"):
         return {}
@@ -49,7 +48,7 @@ def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
     return {pc: SlotTemplate(pc, tuple(s), 60, "current") for pc, s in slots.items()}
 
 
-def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+def _durations(con: Connection) -> dict[tuple[str, str], int]:
     gaps = con.execute(
         # the most frequent gap; ties go to the shorter gap
         "SELECT polyclinic_id, visit_type, arg_max(gap, n * 100000 - gap) FROM agg_gaps "
@@ -64,7 +63,7 @@ def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
     return out
 
 
-def inferred_templates(con: duckdb.DuckDBPyConnection, min_share: float) -> dict[str, SlotTemplate]:
+def inferred_templates(con: Connection, min_share: float) -> dict[str, SlotTemplate]:
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     rows = con.execute(
         """

@@ -1,5 +1,6 @@
-"""The steps both engines share: sample data, quality counts, hold-out split, estimation and
-deliverables.
+"""The steps both engines share: sample data, hold-out cutoff, estimation and deliverables.
+
+The store's reads (the time split, quarantine counts) are :mod:`polyslot.data.store`'s.
 
 The local engine (:mod:`polyslot.runners.local`) and the Spark engine
 (:mod:`polyslot.runners.spark`) differ only in how they ingest, aggregate and map
@@ -16,19 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import quarantine_counts, store_path
 from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import store_file
 
 __all__ = [
     "Progress",
     "RunOutcome",
     "write_sample",
-    "quality_by_polyclinic",
     "estimation_config",
     "holdout_cutoff",
     "fit_models",
@@ -66,19 +64,6 @@ def write_sample(config: RunConfig, out: Path) -> Path:
     return out / "sample"
 
 
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
-
-
 def estimation_config(config: RunConfig):
     """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
     from polyslot.estimate import EstimateConfig
@@ -114,7 +99,7 @@ def capacity_sections(
     ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
     from polyslot.capacity.clinic_plans import plan_clinics
 
-    sections = plan_clinics(store_file(store), models, config.capacity)
+    sections = plan_clinics(store_path(store), models, config.capacity)
     for pid, sec in sections.items():
         if "plan" in sec:
             write_json(out / "capacity" / f"{pid}.json", sec["plan"])
@@ -146,7 +131,7 @@ def write_network_outputs(
     capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        data_quality=quarantine_counts(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
