@@ -19,7 +19,7 @@ from polyslot.synthetic import parameters as P
 from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
 from polyslot.synthetic.clinic_day import run_clinic_day
 from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
-from polyslot.synthetic.kinds import draw_polyclinic_spec, polyclinic_truth
+from polyslot.synthetic.kinds import PolyclinicSpec, draw_polyclinic_spec, polyclinic_truth
 from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
@@ -115,15 +115,11 @@ def generate_polyclinic(
         sessions = sessions_for(spec, w)
         if day in closed or not sessions:
             continue
-        present = rng.random(spec.doctors) >= spec.absence_prob
-        on_duty = []
-        for s in sessions:
-            docs = [d for d in range(s.doctors) if present[d]] or [0]
-            on_duty.append(docs)
-            roster_rows.append((spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs)))
-        duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
-        for k, docs in enumerate(on_duty):
-            duty[k, docs] = True
+        on_duty, duty = _roster_day(rng, spec, sessions)
+        roster_rows += [
+            (spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs))
+            for s, docs in zip(sessions, on_duty, strict=True)
+        ]
         base = (day.toordinal() - _EPOCH) * 86400
         # --- appointment requests and booking -------------------------------------------
         bk, req_today, lost_today = book_day(
@@ -190,6 +186,19 @@ def generate_polyclinic(
         reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
         reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
     return _assemble(spec, template, means, cols, roster_rows, reg, (requests, lost, priors))
+
+
+def _roster_day(
+    rng: np.random.Generator, spec: PolyclinicSpec, sessions: list
+) -> tuple[list[list[int]], np.ndarray]:
+    """Doctors on duty per session today (whole-day absences; a session keeps one doctor)
+    and the same as a sessions x doctors boolean matrix."""
+    present = rng.random(spec.doctors) >= spec.absence_prob
+    on_duty = [[d for d in range(s.doctors) if present[d]] or [0] for s in sessions]
+    duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
+    for k, docs in enumerate(on_duty):
+        duty[k, docs] = True
+    return on_duty, duty
 
 
 def _shift(x: np.ndarray, base: int) -> np.ndarray:
