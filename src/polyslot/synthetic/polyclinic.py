@@ -19,6 +19,7 @@ from polyslot.synthetic import parameters as P
 from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
 from polyslot.synthetic.clinic_day import run_clinic_day
 from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic.kinds import PolyclinicSpec, draw_polyclinic_spec, polyclinic_truth
 from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
@@ -68,40 +69,6 @@ def _durations(rng: np.random.Generator, vt: np.ndarray, factor: float) -> np.nd
     return np.round(minutes * 60.0).astype(np.int64)
 
 
-@dataclass
-class _Generation:
-    """The state one polyclinic's days share: its streams, patients and the rows so far."""
-
-    spec: P.PolyclinicSpec
-    rng: np.random.Generator
-    reg: PatientRegistry
-    mean_arr: np.ndarray  # visit type x weekday mean requests
-    season: np.ndarray
-    by_wd: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
-    cols: dict[str, list[np.ndarray]]
-    roster_rows: list[tuple]
-    requests: np.ndarray
-    lost: np.ndarray
-
-
-def _slots_by_weekday(
-    spec: P.PolyclinicSpec, template: pd.DataFrame
-) -> dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """Per weekday and visit type: the template's slot minutes, session indices and doctors."""
-    by_wd = {}
-    for w, grp in template.groupby("weekday"):
-        sess_names = [s.name for s in sessions_for(spec, int(w))]
-        by_wd[int(w)] = [
-            (
-                g["start_minute"].to_numpy(float),
-                np.array([sess_names.index(x) for x in g["session"]], dtype=np.int64),
-                g["doctor"].to_numpy(np.int64),
-            )
-            for g in (grp[grp["visit_type"] == v.name] for v in _VT)
-        ]
-    return by_wd
-
-
 def generate_polyclinic(
     index: int, seed: int, days: list[date], closed: set[date]
 ) -> ClinicHistory:
@@ -119,105 +86,119 @@ def generate_polyclinic(
         Public holidays (the clinic is closed; Sundays are always closed).
     """
     s_spec, s_tmpl, s_days, s_pat = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)
-    spec = P.draw_polyclinic_spec(np.random.default_rng(s_spec), index)
+    spec = draw_polyclinic_spec(np.random.default_rng(s_spec), index)
     template = build_template(spec, np.random.default_rng(s_tmpl))
     means = daily_means(spec, template)
+    mean_arr = np.array([means[v.name] for v in _VT])  # visit type x weekday
     rng = np.random.default_rng(s_days)
     chronic_per_day = float(np.sum(means["chronic_followup"])) / 7.0
     reg = PatientRegistry(np.random.default_rng(s_pat), spec, chronic_per_day, days[0].toordinal())
-    g = _Generation(
-        spec=spec,
-        rng=rng,
-        reg=reg,
-        mean_arr=np.array([means[v.name] for v in _VT]),
-        season=P.seasonal_factor(days),
-        by_wd=_slots_by_weekday(spec, template),
-        cols={k: [] for k in _COLS},
-        roster_rows=[],
-        requests=np.zeros(len(_VT), dtype=np.int64),
-        lost=np.zeros(len(_VT), dtype=np.int64),
-    )
+    season = P.seasonal_factor(days)
+    by_wd = {}
+    for w, grp in template.groupby("weekday"):
+        sess_names = [s.name for s in sessions_for(spec, int(w))]
+        by_wd[int(w)] = [
+            (
+                g["start_minute"].to_numpy(float),
+                np.array([sess_names.index(x) for x in g["session"]], dtype=np.int64),
+                g["doctor"].to_numpy(np.int64),
+            )
+            for g in (grp[grp["visit_type"] == v.name] for v in _VT)
+        ]
+    requests = np.zeros(len(_VT), dtype=np.int64)
+    lost = np.zeros(len(_VT), dtype=np.int64)
+    priors = np.zeros((len(_VT), P.HISTORY_CAP + 1), dtype=np.int64)
+    roster_rows: list[tuple] = []
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
     for di, day in enumerate(days):
-        if day not in closed and sessions_for(spec, day.weekday()):
-            _generate_day(g, di, day)
-    return _assemble(spec, template, means, g.cols, g.roster_rows, reg, g.requests, g.lost)
+        w = day.weekday()
+        sessions = sessions_for(spec, w)
+        if day in closed or not sessions:
+            continue
+        on_duty, duty = _roster_day(rng, spec, sessions)
+        roster_rows += [
+            (spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs))
+            for s, docs in zip(sessions, on_duty, strict=True)
+        ]
+        base = (day.toordinal() - _EPOCH) * 86400
+        # --- appointment requests and booking -------------------------------------------
+        bk, req_today, lost_today = book_day(
+            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions, spec.kind.hour_preference
+        )
+        requests += req_today
+        lost += lost_today
+        vt, appt, sess = bk["vt"], bk["appt"], bk["session"]
+        booking = booking_seconds(appt, bk["lead"], bk["u"])
+        # --- patients, cancellations, no-shows ----------------------------------------------
+        nb = vt.size
+        today = day.toordinal()
+        pid = reg.assign(_NAMES[vt].tolist(), today)
+        age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
+        prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
+        np.add.at(priors, (vt, np.minimum(prior, P.HISTORY_CAP)), 1)
+        p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
+        cancel = rng.random(nb) < _CANCEL[vt]
+        no_show = ~cancel & (rng.random(nb) < p)
+        came = ~cancel & ~no_show
+        arrival = np.full(nb, NAT, dtype=np.int64)
+        arrival[came] = appt[came] + np.round(_punctuality(rng, int(came.sum())) * 60).astype(
+            np.int64
+        )
+        status = np.where(cancel, 2, np.where(no_show, 1, 0))
+        # --- walk-ins ----------------------------------------------------------------------
+        wa, ws, wvt = walk_ins(rng, sessions, w, season[di], spec.kind.walk_in_factor)
+        nw = wa.size
+        wpid = reg.general(nw)
+        # --- the clinic day ----------------------------------------------------------------
+        q_arr = np.concatenate([arrival[came], wa])
+        q_vt = np.concatenate([vt[came], wvt])
+        q_dur = _durations(rng, q_vt, spec.duration_factor)
+        q_sess = np.concatenate([sess[came], ws])
+        t0, t1, doc = run_clinic_day(
+            q_arr, q_dur, q_sess, [s.start * 60 for s in sessions], on_duty
+        )
+        start = np.full(nb, NAT, dtype=np.int64)
+        end = np.full(nb, NAT, dtype=np.int64)
+        dur = np.full(nb, np.nan)
+        doctor_of = np.full(nb, -1, dtype=np.int64)
+        nc = int(came.sum())
+        start[came], end[came], dur[came], doctor_of[came] = (
+            t0[:nc],
+            t1[:nc],
+            q_dur[:nc] / 60,
+            doc[:nc],
+        )
+        # --- collect ----------------------------------------------------------------------
+        cols["vt"] += [vt, wvt]
+        cols["pid"] += [pid, wpid]
+        cols["booking"] += [booking + base, wa + base]
+        cols["appt"] += [appt + base, np.full(nw, NAT)]
+        cols["arrival"] += [_shift(arrival, base), wa + base]
+        cols["start"] += [_shift(start, base), t0[nc:] + base]
+        cols["end"] += [_shift(end, base), t1[nc:] + base]
+        cols["dur"] += [dur, q_dur[nc:] / 60]
+        cols["doctor"] += [doctor_of, doc[nc:]]
+        cols["status"] += [status, np.full(nw, 3)]
+        cols["p"] += [p, np.full(nw, np.nan)]
+        # --- patient history after the day ------------------------------------------------
+        for x in pid[no_show].tolist():
+            reg.no_shows[x] += 1
+        reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
+        reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
+    return _assemble(spec, template, means, cols, roster_rows, reg, (requests, lost, priors))
 
 
-def _generate_day(g: _Generation, di: int, day: date) -> None:
-    """One open day: doctors present, bookings, cancellations, no-shows, walk-ins, the clinic
-    day itself; its rows are appended to ``g.cols`` and ``g.roster_rows``."""
-    spec, rng, reg, cols = g.spec, g.rng, g.reg, g.cols
-    w = day.weekday()
-    sessions = sessions_for(spec, w)
+def _roster_day(
+    rng: np.random.Generator, spec: PolyclinicSpec, sessions: list
+) -> tuple[list[list[int]], np.ndarray]:
+    """Doctors on duty per session today (whole-day absences; a session keeps one doctor)
+    and the same as a sessions x doctors boolean matrix."""
     present = rng.random(spec.doctors) >= spec.absence_prob
-    on_duty = []
-    for s in sessions:
-        docs = [d for d in range(s.doctors) if present[d]] or [0]
-        on_duty.append(docs)
-        g.roster_rows.append((spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs)))
+    on_duty = [[d for d in range(s.doctors) if present[d]] or [0] for s in sessions]
     duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
     for k, docs in enumerate(on_duty):
         duty[k, docs] = True
-    base = (day.toordinal() - _EPOCH) * 86400
-    # --- appointment requests and booking -------------------------------------------------
-    bk, req_today, lost_today = book_day(
-        rng, g.mean_arr[:, w] * g.season[di], g.by_wd[w], duty, sessions
-    )
-    g.requests += req_today
-    g.lost += lost_today
-    vt, appt, sess = bk["vt"], bk["appt"], bk["session"]
-    booking = booking_seconds(appt, bk["lead"], bk["u"])
-    # --- patients, cancellations, no-shows ------------------------------------------------
-    nb = vt.size
-    today = day.toordinal()
-    pid = reg.assign(_NAMES[vt].tolist(), today)
-    age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
-    prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
-    p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
-    cancel = rng.random(nb) < _CANCEL[vt]
-    no_show = ~cancel & (rng.random(nb) < p)
-    came = ~cancel & ~no_show
-    arrival = np.full(nb, NAT, dtype=np.int64)
-    arrival[came] = appt[came] + np.round(_punctuality(rng, int(came.sum())) * 60).astype(np.int64)
-    status = np.where(cancel, 2, np.where(no_show, 1, 0))
-    # --- walk-ins ---------------------------------------------------------------------------
-    wa, ws, wvt = walk_ins(rng, sessions, w, g.season[di])
-    nw = wa.size
-    wpid = reg.general(nw)
-    # --- the clinic day ---------------------------------------------------------------------
-    q_arr = np.concatenate([arrival[came], wa])
-    q_vt = np.concatenate([vt[came], wvt])
-    q_dur = _durations(rng, q_vt, spec.duration_factor)
-    q_sess = np.concatenate([sess[came], ws])
-    t0, t1, doc = run_clinic_day(q_arr, q_dur, q_sess, [s.start * 60 for s in sessions], on_duty)
-    start = np.full(nb, NAT, dtype=np.int64)
-    end = np.full(nb, NAT, dtype=np.int64)
-    dur = np.full(nb, np.nan)
-    doctor_of = np.full(nb, -1, dtype=np.int64)
-    nc = int(came.sum())
-    start[came], end[came], dur[came], doctor_of[came] = (
-        t0[:nc],
-        t1[:nc],
-        q_dur[:nc] / 60,
-        doc[:nc],
-    )
-    # --- collect ----------------------------------------------------------------------------
-    cols["vt"] += [vt, wvt]
-    cols["pid"] += [pid, wpid]
-    cols["booking"] += [booking + base, wa + base]
-    cols["appt"] += [appt + base, np.full(nw, NAT)]
-    cols["arrival"] += [_shift(arrival, base), wa + base]
-    cols["start"] += [_shift(start, base), t0[nc:] + base]
-    cols["end"] += [_shift(end, base), t1[nc:] + base]
-    cols["dur"] += [dur, q_dur[nc:] / 60]
-    cols["doctor"] += [doctor_of, doc[nc:]]
-    cols["status"] += [status, np.full(nw, 3)]
-    cols["p"] += [p, np.full(nw, np.nan)]
-    # --- patient history after the day ------------------------------------------------------
-    for x in pid[no_show].tolist():
-        reg.no_shows[x] += 1
-    reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
-    reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
+    return on_duty, duty
 
 
 def _shift(x: np.ndarray, base: int) -> np.ndarray:
@@ -229,7 +210,8 @@ def _ts(parts: list[np.ndarray]) -> np.ndarray:
     return secs.view("datetime64[s]").astype("datetime64[ns]")
 
 
-def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> ClinicHistory:
+def _assemble(spec, template, means, cols, roster_rows, reg, counts) -> ClinicHistory:
+    requests, lost, priors = counts
     for k, parts in cols.items():
         if not parts:
             parts.append(np.zeros(0, dtype=float if k in ("dur", "p") else np.int64))
@@ -269,7 +251,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         roster_rows, columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
     )
     roster["doctors"] = roster["doctors"].astype("int64")
+    share = priors / np.maximum(priors.sum(axis=1, keepdims=True), 1)
     truth = {
+        **polyclinic_truth(spec),
         "doctors": spec.doctors,
         "pm_doctors": spec.pm_doctors,
         "sat_doctors": spec.sat_doctors,
@@ -289,6 +273,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         "requests": {v.name: int(requests[k]) for k, v in enumerate(_VT)},
         "lost_requests": {v.name: int(lost[k]) for k, v in enumerate(_VT)},
         "patients": len(reg.ids),
+        "prior_no_shows_share": {
+            v.name: [round(float(x), 6) for x in share[k]] for k, v in enumerate(_VT)
+        },
     }
     public = template.drop(columns=["start_minute", "session", "doctor"])
     return ClinicHistory(frame, roster, public, np.concatenate(cols["p"])[order], means, truth)
