@@ -122,7 +122,7 @@ def _print_trust(summary: dict) -> None:
 
 
 def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazily
-    table = Table(title="current vs recommended (simulated clinic days)")
+    table = Table(title="current vs recommended (per average week; source per row)")
     for col in (
         "polyclinic",
         "wait now (min)",
@@ -138,6 +138,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
     rows = [r for r in rows if "wait_mean_current" in r]
+    table.add_column("source")
     table.add_column("verdict")
     for r in rows:
         if r.get("verdict") == "skipped":
@@ -150,6 +151,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
             _num(r["utilization_recommended"], "{:.1%}"),
             _num(r["patients_served_current"], "{:.0f}"),
             _num(r["patients_served_recommended"], "{:.0f}"),
+            str(r.get("source") or ""),
             _verdict(r),
         )
     console.print(table)

@@ -100,6 +100,11 @@ class WeekdayInputs:
         return max(0, int(math.ceil(q - 1e-9)))
 
 
+#: Slots (of the longest visit type) a frontier point may book beyond its share of today's
+#: booked minutes.
+FRONTIER_BAND = 1.0
+
+
 def current_throughput(inp: WeekdayInputs) -> float:
     """Expected requests served by the current template: sum_v E[min(D_v, current_v)]."""
     total = 0.0
@@ -332,6 +337,18 @@ def _demand_rows(
         >= thr - THROUGHPUT_TOL - soft("throughput"),
         "throughput_not_below_current",
     )
+    if config.throughput_floor < 1.0:
+        # a frontier point books at most this share of today's booked minutes: the sweep then
+        # trades patients for shorter days instead of filling every free minute again
+        nb = len(inp.buckets)
+        today = sum(inp.current[h][v] * inp.mean_service[v] for h in range(nb) for v in range(nv))
+        prob += (
+            pulp.lpSum(x[h, v] * inp.mean_service[v] for (h, v) in x)
+            <= config.throughput_floor * today
+            + FRONTIER_BAND * max(inp.mean_service, default=0)
+            + soft("throughput_target"),
+            "throughput_target",
+        )
 
 
 def _change_rows(b: _Build, max_change: int) -> None:
