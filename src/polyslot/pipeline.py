@@ -41,7 +41,8 @@ from polyslot.simulate import ClinicConfig, sample_day, simulate_day
 from polyslot.simulate.clinic_runs import simulate_clinic_day
 from polyslot.simulate.history import HistoricalDay
 from polyslot.simulate.replay import replay
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["plan_polyclinic", "polyclinic_seed", "HOURLY_DAYS"]
 
@@ -207,6 +208,8 @@ def plan_polyclinic(
         When the optimizer cannot meet the clinic's requirements (message names them).
     """
     config = config or RunConfig()
+    if any(s.visit_type == ANY_VISIT_TYPE for s in model.current_template.slots):
+        model = with_unreserved(model)  # unreserved ("any") slots draw from the visit-type mix
     seed = polyclinic_seed(config.seed, model.polyclinic_id)
     opt_cfg = OptimizeConfig(**config.optimize)
     opt = optimize_clinic(model, opt_cfg)

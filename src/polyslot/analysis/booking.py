@@ -13,13 +13,18 @@ from __future__ import annotations
 import dataclasses
 
 from polyslot.clinic_model import ClinicModel
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["fill_fractions", "booked_model"]
 
 
 def fill_fractions(model: ClinicModel, template: SlotTemplate) -> dict[tuple[int, str], float]:
-    """``{(weekday, visit_type): fill}`` for every weekday x visit type the template offers."""
+    """``{(weekday, visit_type): fill}`` for every weekday x visit type the template offers.
+
+    Unreserved slots (visit type ``"any"``) take the requests the reserved slots of their
+    weekday cannot hold: ``fill = min(1, sum_v max(0, D_v - n_v) / n_any)``.
+    """
     slots: dict[tuple[int, str], int] = {}
     for s in template.slots:
         key = (s.weekday, s.visit_type)
@@ -27,6 +32,15 @@ def fill_fractions(model: ClinicModel, template: SlotTemplate) -> dict[tuple[int
     demand = {(r.weekday, r.visit_type): r.mean for r in model.demand}
     out = {}
     for key, n in slots.items():
+        wd, vt = key
+        if vt == ANY_VISIT_TYPE:
+            left = [
+                max(0.0, d - slots.get((w, v), 0))
+                for (w, v), d in demand.items()
+                if w == wd and v != ANY_VISIT_TYPE
+            ]
+            out[key] = 1.0 if not left else max(0.0, min(1.0, sum(left) / n))
+            continue
         d = demand.get(key)
         out[key] = 1.0 if d is None else max(0.0, min(1.0, d / n))
     return out
@@ -35,6 +49,8 @@ def fill_fractions(model: ClinicModel, template: SlotTemplate) -> dict[tuple[int
 def booked_model(model: ClinicModel, template: SlotTemplate) -> ClinicModel:
     """``model`` whose no-show rates also account for slots left unbooked (see module doc)."""
     fill = fill_fractions(model, template)
+    if any(vt == ANY_VISIT_TYPE for _, vt in fill):
+        model = with_unreserved(model)
     rates = []
     for r in model.no_show:
         f = fill.get((r.weekday, r.visit_type), 1.0)

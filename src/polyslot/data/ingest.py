@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
+from polyslot.data.infer_roster import infer_roster
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
@@ -29,10 +30,18 @@ from polyslot.data.readers import (
 )
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.template_check import check_template_visit_types
 from polyslot.data.validate import field_name
 from polyslot.errors import DataError
 
-__all__ = ["IngestSummary", "ingest", "resolve_sources", "finish_store", "summarise"]
+__all__ = [
+    "IngestSummary",
+    "ingest",
+    "resolve_sources",
+    "complete_store",
+    "finish_store",
+    "summarise",
+]
 
 QUARANTINE_CSV = "quarantine.csv"
 QUALITY_JSON = "data_quality.json"
@@ -57,6 +66,7 @@ class IngestSummary:
     quarantine_csv: Path
     quality_json: Path
     tables: dict[str, TableCounts] = field(default_factory=dict)
+    inferred: dict[str, dict] = field(default_factory=dict)
 
     @property
     def reconciliation(self) -> pd.DataFrame:
@@ -86,6 +96,8 @@ class IngestSummary:
                 }
                 for name, t in self.tables.items()
             },
+            # tables polyslot built itself because the source had none (e.g. the roster)
+            "inferred": self.inferred,
         }
 
 
@@ -107,7 +119,9 @@ def finish_store(con: duckdb.DuckDBPyConnection, counts: dict[str, TableCounts],
         )
 
 
-def summarise(out: Path, counts: dict[str, TableCounts]) -> IngestSummary:
+def summarise(
+    out: Path, counts: dict[str, TableCounts], inferred: dict[str, dict] | None = None
+) -> IngestSummary:
     """The :class:`IngestSummary` of the store in ``out``; writes ``data_quality.json``."""
     summary = IngestSummary(
         out_dir=out,
@@ -115,6 +129,7 @@ def summarise(out: Path, counts: dict[str, TableCounts]) -> IngestSummary:
         quarantine_csv=out / QUARANTINE_CSV,
         quality_json=out / QUALITY_JSON,
         tables=counts,
+        inferred=dict(inferred or {}),
     )
     write_json(summary.quality_json, summary.to_dict())
     return summary
@@ -220,6 +235,7 @@ def ingest(
     out.mkdir(parents=True, exist_ok=True)
     store_path = out / STORE_FILE
     counts: dict[str, TableCounts] = {}
+    inferred: dict[str, dict] = {}
     with atomic_path(store_path) as tmp:
         tmp.unlink()
         con = duckdb.connect(str(tmp))
@@ -244,6 +260,7 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
+            inferred = complete_store(con, sources)
             finish_store(con, counts, out)
             con.execute("CHECKPOINT")
         except BaseException:
@@ -251,4 +268,21 @@ def ingest(
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
-    return summarise(out, counts)
+    return summarise(out, counts, inferred)
+
+
+def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, TableSource]) -> dict:
+    """Cross-table checks and inferred tables of a store whose tables are loaded.
+
+    A template visit type absent from the attendances stops ingest (one line); a missing
+    roster is inferred from consultation activity (:mod:`polyslot.data.infer_roster`).
+    Returns what was inferred, for ``data_quality.json``.
+    """
+    if "slot_template" in sources:
+        check_template_visit_types(con, sources["slot_template"].path)
+    inferred: dict[str, dict] = {}
+    if "roster" not in sources:
+        described = infer_roster(con)
+        if described is not None:
+            inferred["roster"] = described
+    return inferred

@@ -21,7 +21,7 @@ from polyslot.estimate.staffing import (
     roster_staffing,
     sessions_from_staffing,
 )
-from polyslot.estimate.store import has_table, open_store, resolve_store
+from polyslot.estimate.store import has_table, open_store, resolve_store, table_columns
 from polyslot.estimate.templates import given_templates, inferred_templates
 from polyslot.template import SlotTemplate
 
@@ -101,7 +101,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     punct, punct_rows = estimate_punctuality(con, config)
     no_show, ns_metrics = estimate_no_show(con, config, scope)
     given = given_templates(con)
-    templates = given or inferred_templates(con, config.template_min_share)
+    templates = given or inferred_templates(con, config.template_min_share, config.template_weeks)
     template_source = "slot_template" if given else "inferred"
     # the built-in forecaster always runs so the summary has its backtest; Story 05's
     # forecast, when supplied, is what the models use
@@ -110,6 +110,9 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     if has_table(con, "demand_forecast"):
         demand, demand_source = story05_demand(con, config.interval_level), "story05"
     has_roster = has_table(con, "roster")
+    roster_source = "roster"
+    if has_roster and "inferred_from" in table_columns(con, "roster"):
+        roster_source = "roster_inferred"  # built by ingest from consultation activity
     staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
     r_sessions = roster_sessions(con) if has_roster else {}
     preference = preference_shares(con)
@@ -138,7 +141,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         ):
             sessions, session_source = _template_sessions(template), "slot_template"
         elif r_sessions.get(pc):
-            sessions, session_source = r_sessions[pc], "roster"
+            sessions, session_source = r_sessions[pc], roster_source
         else:
             sessions, session_source = sessions_from_staffing(staffing.get(pc, [])), "staffing"
         opening: dict[int, tuple[int, int]] = {}
@@ -168,7 +171,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "no_show_source": ns_metrics.get("source", "model"),
                 "demand_source": demand_source,
                 "template_source": template_source if pc in templates else "none",
-                "staffing_source": "roster" if has_roster else "consultations",
+                "staffing_source": roster_source if has_roster else "consultations",
                 "session_source": session_source,
                 "date_range": list(ranges.get(pc, ("", ""))),
                 "attendance_rows": int(counts.get(pc, 0)),

@@ -31,7 +31,7 @@ from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
 from polyslot.estimate.staffing import MINUTE_SQL
 from polyslot.estimate.store import exact_sql, has_table
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 
 __all__ = ["daily_series", "estimate_demand", "story05_demand", "nb_interval"]
 
@@ -77,8 +77,12 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
 
 def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
     out: dict[tuple[str, int], int] = {}
-    for s in template.slots if template is not None else ():
-        out[(s.visit_type, s.weekday)] = out.get((s.visit_type, s.weekday), 0) + 1
+    slots = template.slots if template is not None else ()
+    types = {s.visit_type for s in slots} - {ANY_VISIT_TYPE}
+    for s in slots:
+        # an unreserved slot can hold a request of any visit type: it adds to each one's capacity
+        for vt in types if s.visit_type == ANY_VISIT_TYPE else (s.visit_type,):
+            out[(vt, s.weekday)] = out.get((vt, s.weekday), 0) + 1
     return out
 
 
