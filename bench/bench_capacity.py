@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 
-from polyslot.optimize.capacity import build_capacity_model, plan_capacity
-from polyslot.optimize.capacity_input import (
+from polyslot.capacity.inputs import (
     CapacityInput,
     DemandDistribution,
     LeadTimeTargets,
     RevisitPolicy,
 )
+from polyslot.capacity.model import build_capacity_model, plan_capacity
 
 
 def instance(weeks: int = 26) -> CapacityInput:

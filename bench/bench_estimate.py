@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         _estimate(args.estimate_only)
         return
 
-    from polyslot.data.synthetic import generate_network
+    from polyslot.synthetic import generate_network
 
     t0 = time.perf_counter()
     net = generate_network(args.polyclinics, args.days, args.seed)

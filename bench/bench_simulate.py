@@ -88,7 +88,7 @@ def truth_model(net, pc: str) -> ClinicModel:
 
 
 def bench_replay(n_days: int, workers: int) -> None:
-    from polyslot.data.synthetic import generate_network
+    from polyslot.synthetic import generate_network
 
     t = time.perf_counter()
     net = generate_network(1, n_days, 11)

@@ -146,7 +146,7 @@ def _one(engine: str, stage: str, data: Path, n: int, workers: int) -> dict:
 
 
 def _data(n: int, days: int, root: Path) -> tuple[Path, int]:
-    from polyslot.data.synthetic import generate_network, write_network
+    from polyslot.synthetic import generate_network, write_network
 
     folder = root / f"net_{n}_{days}"
     if not (folder / "attendances.parquet").exists():

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-from polyslot.data.synthetic import generate_network, write_network
+from polyslot.synthetic import generate_network, write_network
 
 
 def main() -> None:

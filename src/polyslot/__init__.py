@@ -59,11 +59,11 @@ __all__ = [
 _LAZY = {
     "evaluate": "polyslot.evaluation",
     "build_clinic_models": "polyslot.estimate",
-    "generate_network": "polyslot.data.synthetic",
+    "generate_network": "polyslot.synthetic",
     "ingest": "polyslot.data",
     "load_attendances": "polyslot.data",
     "optimize_clinic": "polyslot.optimize",
-    "plan_capacity": "polyslot.optimize.capacity",
+    "plan_capacity": "polyslot.capacity",
     "plan_polyclinic": "polyslot.pipeline",
     "run_local": "polyslot.runners.local",
     "simulate_clinic_day": "polyslot.simulate.clinic_runs",

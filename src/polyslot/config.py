@@ -107,6 +107,9 @@ class RunConfig:
         Most recent days held back from estimation and used for historical replay.
     workers : int
         Processes used by the local runner.
+    max_quarantine_share : float
+        The quarantine guard of ingest: stop when more than this share of a table's rows is
+        quarantined (docs/data.md).
     sample, simulate, sensitivity : section dataclasses
     optimize, estimate : dict
         Passed to the optimizer's / estimation's own configuration types.
@@ -116,6 +119,7 @@ class RunConfig:
     slot_minutes: int = 1
     holdout_days: int = 28
     workers: int = 2
+    max_quarantine_share: float = 0.05
     sample: SampleConfig = field(default_factory=SampleConfig)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
@@ -126,6 +130,11 @@ class RunConfig:
         _positive(self, "slot_minutes", "workers")
         if self.holdout_days < 0:
             raise ConfigError("must be >= 0", field="holdout_days", value=self.holdout_days)
+        share = self.max_quarantine_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise ConfigError(
+                "must be a share in [0, 1]", field="max_quarantine_share", value=share
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists) for provenance in outputs."""

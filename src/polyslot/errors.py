@@ -16,6 +16,8 @@ __all__ = [
     "SolverError",
     "InfeasibleError",
     "ConfigError",
+    "MappingError",
+    "QuarantineError",
 ]
 
 
@@ -68,6 +70,20 @@ class SchemaError(DataError):
 
 class ConfigError(InputError):
     """A configuration file or option is invalid."""
+
+
+class MappingError(ConfigError):
+    """A mapping file (``mapping.toml``) is invalid or does not fit its source.
+
+    The message names the mapping file, the key and the columns available.
+    """
+
+
+class QuarantineError(DataError):
+    """More of a table's rows were quarantined than ``max_quarantine_share`` allows.
+
+    The message names the top reason, the column, an example value and the likely fix.
+    """
 
 
 class ModelError(PolyslotError):

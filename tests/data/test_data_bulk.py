@@ -90,7 +90,7 @@ def test_store_rows_in_source_order_and_ids_uncompressed(tmp_path):
     df = _broken_frame(3000)
     src = tmp_path / "attendances.parquet"
     df.to_parquet(src, index=False)
-    summary = ingest(src, tmp_path / "out", batch_rows=700)
+    summary = ingest(src, tmp_path / "out", batch_rows=700, max_quarantine_share=None)
     with duckdb.connect(str(summary.store_path), read_only=True) as con:
         rows = [r[0] for r in con.execute("SELECT source_row FROM attendances").fetchall()]
         comp = dict(
@@ -127,7 +127,7 @@ def test_read_error_mid_stream_stops_the_insert(tmp_path, monkeypatch):
 
     monkeypatch.setattr(TableSource, "iter_batches", failing)
     with pytest.raises(DataError, match="broken page"):
-        ingest(src, tmp_path / "out")
+        ingest(src, tmp_path / "out", max_quarantine_share=None)
     assert not (tmp_path / "out" / "polyslot.duckdb").exists()
     assert _insert_threads() == []
 
@@ -180,7 +180,7 @@ def test_parquet_dictionary_columns_give_the_same_store(tmp_path, monkeypatch):
         if not dictionary:
             monkeypatch.setattr("polyslot.data.readers._few_values", lambda pf: [])
         out = tmp_path / f"out{dictionary}"
-        summary = ingest(src, out, batch_rows=150)
+        summary = ingest(src, out, batch_rows=150, max_quarantine_share=None)
         with duckdb.connect(str(summary.store_path), read_only=True) as con:
             tables = {
                 t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()

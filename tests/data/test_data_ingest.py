@@ -155,7 +155,7 @@ def test_ingest_outputs(tmp_path):
     typed(frame()).to_parquet(src / "attendances.parquet", index=False)
     ROSTER.to_csv(src / "roster.csv", index=False)
     out = tmp_path / "out"
-    s = ingest(src, out, batch_rows=1000)
+    s = ingest(src, out, batch_rows=1000, max_quarantine_share=None)
     assert set(s.tables) == {"attendances", "roster"}
     store = Store(out)
     assert set(store.tables()) == {"attendances", "roster", "quarantine", "reconciliation"}
@@ -194,11 +194,11 @@ def test_ingest_outputs(tmp_path):
     a = dq["tables"]["attendances"]
     assert (a["read"], a["accepted"], a["quarantined"]) == (6, 4, 2)
     assert a["reasons"] == {"unknown_status": 1, "duplicate_attendance_id": 1}
-    assert a["polyclinics"]["P2"] == {"read": 3, "accepted": 1, "quarantined": 2}
+    assert a["polyclinics"]["P2"] == {"read": 3, "accepted": 1, "quarantined": 2, "excluded": 0}
     rec = store.table("reconciliation")
     assert (rec["read"] == rec["accepted"] + rec["quarantined"]).all()
     # the store can be ingested again (as a DuckDB source) with the same result
-    s2 = ingest(out / "polyslot.duckdb", tmp_path / "out2")
+    s2 = ingest(out / "polyslot.duckdb", tmp_path / "out2", max_quarantine_share=None)
     assert s2.tables["attendances"].accepted == 4
     assert (
         Store(tmp_path / "out2").table("attendances")["attendance_id"].tolist()
@@ -211,7 +211,7 @@ def test_ingest_single_file_with_options(tmp_path):
     frame().to_csv(p, index=False)
     r = tmp_path / "r.csv"
     ROSTER.to_csv(r, index=False)
-    s = ingest(p, tmp_path / "out", roster=r)
+    s = ingest(p, tmp_path / "out", roster=r, max_quarantine_share=None)
     assert set(s.tables) == {"attendances", "roster"}
     assert s.tables["roster"].accepted == 2
 
@@ -220,7 +220,9 @@ def test_cli_ingest(tmp_path):
     p = tmp_path / "visits.csv"
     frame().to_csv(p, index=False)
     runner = CliRunner()
-    res = runner.invoke(app, ["ingest", str(p), "--out", str(tmp_path / "out")])
+    res = runner.invoke(
+        app, ["ingest", str(p), "--out", str(tmp_path / "out"), "--max-quarantine-share", "1"]
+    )
     assert res.exit_code == 0, res.output
     assert "reconciliation" in res.output and "unknown_status 1" in res.output
     assert (tmp_path / "out" / "polyslot.duckdb").exists()
@@ -243,6 +245,6 @@ def test_clashing_and_empty_sources(tmp_path):
     frame().iloc[:0].to_csv(p, index=False)
     res = load_attendances(p)
     assert res.valid.empty and res.quarantine.empty and res.reconciliation.empty
-    s = ingest(p, tmp_path / "out")
+    s = ingest(p, tmp_path / "out", max_quarantine_share=None)
     assert s.tables["attendances"].read == 0
     assert Store(tmp_path / "out").table("attendances").empty

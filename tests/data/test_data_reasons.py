@@ -198,7 +198,7 @@ def test_demand_forecast_and_no_show_rules(tmp_path):
     assert list(res.valid["probability"]) == [0.2]
     assert list(res.quarantine["reason"]) == ["out_of_range", "duplicate_attendance_id"]
     assert res.reconciliation.to_dict("records") == [
-        {"polyclinic_id": "(all)", "read": 3, "accepted": 1, "quarantined": 2}
+        {"polyclinic_id": "(all)", "read": 3, "accepted": 1, "quarantined": 2, "excluded": 0}
     ]
 
 

@@ -11,8 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _estimate_fixtures import TABLES, write_store  # noqa: E402
 
-from polyslot.data.synthetic import generate_network  # noqa: E402
 from polyslot.estimate import EstimateConfig, estimate_network  # noqa: E402
+from polyslot.synthetic import generate_network  # noqa: E402
 from polyslot.template import WEEKDAYS  # noqa: E402
 
 FAST = EstimateConfig(max_train_rows=15_000, backtest_origins=2)

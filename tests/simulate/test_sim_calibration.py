@@ -12,7 +12,7 @@ from polyslot.simulate.history import history_days, observed_kpis
 from polyslot.simulate.replay import replay
 from polyslot.template import SlotTemplate
 
-synthetic = pytest.importorskip("polyslot.data.synthetic")
+synthetic = pytest.importorskip("polyslot.synthetic")
 
 
 @pytest.fixture(scope="module")

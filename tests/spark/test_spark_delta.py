@@ -37,7 +37,7 @@ def test_delta_table_read_through_its_log(spark, delta_and_csv) -> None:
 
 def test_delta_quarantine_equals_local(spark, delta_and_csv) -> None:
     csv, one, _, tmp = delta_and_csv
-    local = ingest(csv, tmp / "local")
+    local = ingest(csv, tmp / "local", max_quarantine_share=None)
     remote = ingest_spark({"attendances": f"delta:{one}"}, RunConfig(), tmp / "spark", spark)
     ql, qs = _quarantine(local.out_dir), _quarantine(remote.out_dir)
     assert len(ql) == 8

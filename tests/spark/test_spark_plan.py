@@ -17,7 +17,9 @@ from polyslot.runners.spark_plan import plan_network_spark
 
 def test_spark_plan_equals_local(spark, tmp_path):
     _att(20).to_csv(tmp_path / "attendances.csv", index=False)
-    store = ingest(tmp_path / "attendances.csv", tmp_path / "store").out_dir
+    store = ingest(
+        tmp_path / "attendances.csv", tmp_path / "store", max_quarantine_share=None
+    ).out_dir
     model = example_clinic_model()
     cfg = RunConfig(
         seed=11,

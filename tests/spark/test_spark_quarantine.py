@@ -65,7 +65,7 @@ def _quarantine(store: Path) -> pd.DataFrame:
 def both(spark, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("spq")
     csv = _broken(tmp / "attendances.csv")
-    local = ingest(csv, tmp / "local")
+    local = ingest(csv, tmp / "local", max_quarantine_share=None)
     key = "spark.sql.files.maxPartitionBytes"
     old = spark.conf.get(key)
     spark.conf.set(key, "20000")  # several partitions: duplicates cross partition borders

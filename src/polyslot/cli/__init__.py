@@ -20,6 +20,7 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "demo_data",
     "ingest",
+    "map",
     "evaluate",
     "estimate",
     "sequence",

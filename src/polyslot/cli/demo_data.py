@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         template, Story 05 demand forecast, Story 06 no-show predictions and truth.json."""
         from rich.progress import Progress
 
-        from polyslot.data.synthetic import generate_network, write_network
+        from polyslot.synthetic import generate_network, write_network
 
         first = _parse_start(start)
         with Progress(console=console, transient=True) as bar:

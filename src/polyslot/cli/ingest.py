@@ -9,6 +9,31 @@ import typer
 from polyslot.cli._common import console, handle_errors
 
 
+def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, imported lazily
+    """Print read = accepted + quarantined + excluded per table and polyclinic, and reasons."""
+    from rich.table import Table
+
+    grid = Table(title="reconciliation: read = accepted + quarantined + excluded")
+    for col in ("table", "polyclinic", "read", "accepted", "quarantined", "excluded"):
+        grid.add_column(col, justify="left" if col in ("table", "polyclinic") else "right")
+    for r in summary.reconciliation.itertuples():
+        grid.add_row(
+            r.table_name,
+            str(r.polyclinic_id),
+            f"{r.read:,}",
+            f"{r.accepted:,}",
+            f"{r.quarantined:,}",
+            f"{r.excluded:,}",
+        )
+    console.print(grid)
+    for name, t in summary.tables.items():
+        if t.reasons:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in t.reasons.items())
+            console.print(f"{name}: quarantined {t.quarantined:,} ({reasons})")
+        if t.excluded:
+            console.print(f"{name}: excluded {t.excluded:,} (values listed under exclude)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``ingest`` command to ``app``."""
 
@@ -35,13 +60,27 @@ def register(app: typer.Typer) -> None:
         batch_rows: int = typer.Option(
             500_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."
         ),
+        mapping: Path = typer.Option(
+            None,
+            "--mapping",
+            help="mapping.toml applied before validation (draft one with `polyslot map`).",
+        ),
+        max_quarantine_share: float = typer.Option(
+            0.05,
+            "--max-quarantine-share",
+            min=0.0,
+            max=1.0,
+            help="Stop (exit 2) when more of a table's rows than this share are quarantined.",
+        ),
     ) -> None:
         """Validate the input tables, write accepted rows to OUT/polyslot.duckdb, rejected rows
         to OUT/quarantine.csv and counts to OUT/data_quality.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-        from rich.table import Table
 
         from polyslot.data.ingest import ingest
+        from polyslot.data.mapping import load_mapping
+
+        found = load_mapping(mapping) if mapping is not None else None  # errors before the bar
 
         with Progress(
             TextColumn("{task.description}"),
@@ -68,23 +107,10 @@ def register(app: typer.Typer) -> None:
                 no_show_predictions=no_show_predictions,
                 batch_rows=batch_rows,
                 progress=progress,
+                mapping=found,
+                max_quarantine_share=max_quarantine_share,
             )
-        grid = Table(title="reconciliation: read = accepted + quarantined")
-        for col in ("table", "polyclinic", "read", "accepted", "quarantined"):
-            grid.add_column(col, justify="right" if col in ("read", "accepted") else "left")
-        for r in summary.reconciliation.itertuples():
-            grid.add_row(
-                r.table_name,
-                str(r.polyclinic_id),
-                f"{r.read:,}",
-                f"{r.accepted:,}",
-                f"{r.quarantined:,}",
-            )
-        console.print(grid)
-        for name, t in summary.tables.items():
-            if t.reasons:
-                reasons = ", ".join(f"{k} {v:,}" for k, v in t.reasons.items())
-                console.print(f"{name}: quarantined {t.quarantined:,} ({reasons})")
+        print_reconciliation(summary)
         console.print(f"store: {summary.store_path}")
         console.print(f"quarantine: {summary.quarantine_csv}")
         console.print(f"data quality: {summary.quality_json}")

@@ -26,6 +26,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         config: Annotated[Path | None, typer.Option(help="polyslot.toml configuration.")] = None,
+        mapping: Annotated[
+            Path | None,
+            typer.Option(help="mapping.toml applied to --data before validation (polyslot map)."),
+        ] = None,
         out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
         seed: Annotated[int | None, typer.Option(help="Override the configured seed.")] = None,
         workers: Annotated[int | None, typer.Option(help="Processes (local engine).")] = None,
@@ -39,6 +43,16 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config, {"seed": seed, "workers": workers})
         if engine not in ("local", "spark"):
             raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
+        if mapping is not None and engine == "spark":
+            raise ConfigError(
+                "a mapping is applied by the local engine only; ingest with `polyslot ingest "
+                "--mapping` first and run the Spark engine on the store",
+                field="--mapping",
+            )
+        if mapping is not None:
+            from polyslot.data.mapping import load_mapping
+
+            load_mapping(mapping)  # a bad mapping stops before anything is written
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -63,7 +77,9 @@ def register(app: typer.Typer) -> None:
             else:
                 from polyslot.runners.local import run_local
 
-                outcome = run_local(None if data is None else Path(data), cfg, out, progress)
+                outcome = run_local(
+                    None if data is None else Path(data), cfg, out, progress, mapping=mapping
+                )
             for t in tasks.values():
                 bar.update(t, completed=bar.tasks[t].total)
         _print_summary(outcome)

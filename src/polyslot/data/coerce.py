@@ -169,13 +169,32 @@ def _parse_iso(text: pd.Series) -> pd.Series:
     return parsed
 
 
-def _timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+def _parse_formats(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Text to datetimes by ``formats`` (in order), then ISO 8601 for what none of them fits."""
+    parsed = pd.to_datetime(text, format=formats[0], errors="coerce")
+    for fmt in formats[1:]:
+        rest = parsed.isna() & text.notna()
+        if not rest.any():
+            return parsed
+        parsed = parsed.fillna(pd.to_datetime(text[rest], format=fmt, errors="coerce"))
+    rest = parsed.isna() & text.notna()
+    if rest.any():
+        iso = _parse_iso(text[rest])
+        if isinstance(iso.dtype, pd.DatetimeTZDtype):
+            iso = iso.dt.tz_localize(None)
+        parsed = parsed.fillna(iso.astype("datetime64[ns]"))
+    return parsed
+
+
+def _timestamp(s: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series | None]:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s, None
     if s.dtype == object and isinstance(_first(s), _dt.date):
         parsed = pd.to_datetime(s, errors="coerce")
+    elif formats:
+        parsed = _parse_formats(to_text(s).str.strip(), formats)
     else:
         parsed = _parse_iso(to_text(s))
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
@@ -242,13 +261,23 @@ def _note(col: str, raw: pd.Series, bad: pd.Series) -> pd.Series:
     return out
 
 
+def _join_notes(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Notes ``a`` and ``b`` joined by ``", "`` where both are present (every failing column)."""
+    x, y = (_one_chunk(pa.array(v.array)).cast(pa.large_string()) for v in (a, b))
+    both = pc.binary_join_element_wise(x, y, pa.scalar(", ", pa.large_string()))
+    out = pc.coalesce(both, x, y)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=a.index)
+
+
 def unparseable_rows(typed: pd.DataFrame, column: str) -> np.ndarray:
     """Row positions where ``column`` held a value that could not be parsed."""
     raw = typed.attrs.get("unparseable", {}).get(column)
     return np.frombuffer(raw, dtype="int64") if raw else np.empty(0, dtype="int64")
 
 
-def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
+def coerce_frame(
+    spec: TableSpec, raw: pd.DataFrame, timestamp_formats: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Return a typed copy of ``raw`` with the hidden ``__bad_*`` note columns added.
 
     Parameters
@@ -296,7 +325,7 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             if col.name == "status":
                 typed = _normalise_status(typed)
         elif col.kind in ("timestamp", "date"):
-            typed, bad = _timestamp(s)
+            typed, bad = _timestamp(s, timestamp_formats)
             if col.kind == "date":
                 typed = typed.dt.normalize()
         elif col.kind in ("float", "int"):
@@ -313,7 +342,7 @@ def coerce_frame(spec: TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
             )
             note = _note(col.name, s, bad)
             key = _KIND_NOTE[col.kind]
-            notes[key] = note if key not in notes else notes[key].fillna(note)
+            notes[key] = note if key not in notes else _join_notes(notes[key], note)
     for key in BAD_COLUMNS:
         out[key] = notes[key] if key in notes else _no_text(raw.index)
     out.attrs["unparseable"] = unparseable

@@ -18,7 +18,9 @@ import duckdb
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
+from polyslot.data.guard import DEFAULT_MAX_QUARANTINE_SHARE, guard_message
 from polyslot.data.infer_roster import infer_roster
+from polyslot.data.mapping import Mapping, as_mapping
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
@@ -32,7 +34,7 @@ from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
 from polyslot.data.template_check import check_template_visit_types
 from polyslot.data.validate import field_name
-from polyslot.errors import DataError
+from polyslot.errors import DataError, QuarantineError
 
 __all__ = [
     "IngestSummary",
@@ -84,12 +86,14 @@ class IngestSummary:
                     "read": t.read,
                     "accepted": t.accepted,
                     "quarantined": t.quarantined,
+                    "excluded": t.excluded,
                     "reasons": t.reasons,
                     "polyclinics": {
                         str(r.polyclinic_id): {
                             "read": int(r.read),
                             "accepted": int(r.accepted),
                             "quarantined": int(r.quarantined),
+                            "excluded": int(r.excluded),
                         }
                         for r in t.reconciliation.itertuples()
                     },
@@ -109,7 +113,8 @@ def finish_store(con: duckdb.DuckDBPyConnection, counts: dict[str, TableCounts],
     con.execute(
         "CREATE TABLE reconciliation AS SELECT table_name, polyclinic_id, "
         "CAST(read AS BIGINT) AS read, CAST(accepted AS BIGINT) AS accepted, "
-        "CAST(quarantined AS BIGINT) AS quarantined FROM _recon"
+        "CAST(quarantined AS BIGINT) AS quarantined, CAST(excluded AS BIGINT) AS excluded "
+        "FROM _recon"
     )
     con.unregister("_recon")
     with atomic_path(out / QUARANTINE_CSV) as qtmp:
@@ -140,13 +145,19 @@ def resolve_sources(
     *,
     table: str | None = None,
     extra: dict[str, str | os.PathLike[str] | None] | None = None,
+    mapping: Mapping | None = None,
 ) -> dict[str, TableSource]:
     """Map standard table names to opened sources.
 
     A data folder contributes every standard file it holds; a DuckDB database contributes its
     standard tables, or only ``table`` (as attendances) when given; any other file is the
     attendances table. ``extra`` (table name -> path) adds or overrides individual tables.
+    ``mapping`` is applied to every table it has a section for.
     """
+
+    def tm(name: str):  # noqa: ANN202 - TableMapping or None
+        return mapping.for_table(name) if mapping is not None else None
+
     path = Path(os.fspath(source))
     if not path.exists():
         raise DataError(
@@ -160,7 +171,7 @@ def resolve_sources(
         for name in TABLE_NAMES:
             f = find_table_file(path, name)
             if f is not None:
-                found[name] = open_source(f, get_spec(name))
+                found[name] = open_source(f, get_spec(name), mapping=tm(name))
     elif path.is_file() and is_duckdb_file(path) and table is None:
         con = duckdb.connect(str(path), read_only=True)
         try:
@@ -172,12 +183,14 @@ def resolve_sources(
             con.close()
         for name in TABLE_NAMES:
             if name in names:
-                found[name] = open_source(path, get_spec(name), table=name)
+                found[name] = open_source(path, get_spec(name), table=name, mapping=tm(name))
     else:
-        found["attendances"] = open_source(path, get_spec("attendances"), table=table)
+        found["attendances"] = open_source(
+            path, get_spec("attendances"), table=table, mapping=tm("attendances")
+        )
     for name, p in (extra or {}).items():
         if p is not None:
-            found[name] = open_source(p, get_spec(name))
+            found[name] = open_source(p, get_spec(name), mapping=tm(name))
     if "attendances" not in found:
         raise DataError(
             "no attendances table found; expected attendances.csv or attendances.parquet "
@@ -198,6 +211,8 @@ def ingest(
     no_show_predictions: str | os.PathLike[str] | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+    max_quarantine_share: float | None = DEFAULT_MAX_QUARANTINE_SHARE,
 ) -> IngestSummary:
     """Validate the supplied tables into ``out_dir/polyslot.duckdb``; write quarantine and summary.
 
@@ -216,11 +231,25 @@ def ingest(
         Rows per chunk; memory use grows with it.
     progress : callable, optional
         ``progress(table, rows_done, rows_total_or_None)`` called after each chunk.
+    mapping : Mapping or path-like, optional
+        A mapping (or ``mapping.toml``) applied to the rows before validation.
+    max_quarantine_share : float or None
+        The quarantine guard: when more than this share of a table's rows (read minus
+        excluded) is quarantined, the outputs are written and then :class:`QuarantineError`
+        is raised; None turns the guard off.
 
     Returns
     -------
     IngestSummary
+
+    Raises
+    ------
+    MappingError
+        The mapping is invalid or names a column the source does not have.
+    QuarantineError
+        The quarantine guard stopped (see ``max_quarantine_share``).
     """
+    mapping = as_mapping(mapping)
     sources = resolve_sources(
         source,
         table=table,
@@ -230,12 +259,14 @@ def ingest(
             "demand_forecast": demand_forecast,
             "no_show_predictions": no_show_predictions,
         },
+        mapping=mapping,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store_path = out / STORE_FILE
     counts: dict[str, TableCounts] = {}
     inferred: dict[str, dict] = {}
+    stops: list[str] = []
     with atomic_path(store_path) as tmp:
         tmp.unlink()
         con = duckdb.connect(str(tmp))
@@ -253,6 +284,17 @@ def ingest(
                 counts[name] = load_table(
                     con, get_spec(name), src, batch_rows=batch_rows, progress=progress
                 )
+                if max_quarantine_share is not None:
+                    stop = guard_message(
+                        con,
+                        f'"_q_{name}"',
+                        counts[name],
+                        max_quarantine_share,
+                        id_scope=src.mapping.id_scope if src.mapping else "network",
+                        quarantine_file=str(out / QUARANTINE_CSV),
+                    )
+                    if stop:
+                        stops.append(f"{src.label}: {stop}")
                 append_quarantine_records(
                     con,
                     name,
@@ -268,7 +310,10 @@ def ingest(
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
-    return summarise(out, counts, inferred)
+    summary = summarise(out, counts, inferred)
+    if stops:
+        raise QuarantineError(stops[0])
+    return summary
 
 
 def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, TableSource]) -> dict:

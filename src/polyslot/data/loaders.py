@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from polyslot.data.mapping import Mapping, as_mapping
 from polyslot.data.readers import open_source
 from polyslot.data.schema import get_spec
 from polyslot.data.stage import load_table
@@ -41,7 +42,8 @@ class LoadResult:
     quarantine : DataFrame
         Rejected rows: ``source_row``, ``reason``, ``detail`` and the original fields as text.
     reconciliation : DataFrame
-        Per polyclinic: ``read``, ``accepted``, ``quarantined`` (read == accepted + quarantined).
+        Per polyclinic: ``read``, ``accepted``, ``quarantined``, ``excluded``
+        (read == accepted + quarantined + excluded).
     """
 
     table: str
@@ -56,7 +58,13 @@ class LoadResult:
         return {str(k): int(v) for k, v in self.quarantine["reason"].value_counts().items()}
 
 
-def load_table_source(name: str, source: Source, *, table: str | None = None) -> LoadResult:
+def load_table_source(
+    name: str,
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Read, validate and quarantine standard table ``name`` from ``source``.
 
     Parameters
@@ -68,6 +76,8 @@ def load_table_source(name: str, source: Source, *, table: str | None = None) ->
         standard file, a store folder, or a DataFrame.
     table : str, optional
         Table inside a DuckDB database (default: the standard name).
+    mapping : Mapping or path-like, optional
+        A mapping (or ``mapping.toml``); its section for table ``name`` is applied.
 
     Raises
     ------
@@ -77,7 +87,10 @@ def load_table_source(name: str, source: Source, *, table: str | None = None) ->
         A required column is absent.
     """
     spec = get_spec(name)
-    src = open_source(source, spec, table=table)
+    found = as_mapping(mapping)
+    src = open_source(
+        source, spec, table=table, mapping=found.for_table(name) if found is not None else None
+    )
     con = duckdb.connect(":memory:")
     try:
         counts = load_table(con, spec, src)
@@ -94,26 +107,51 @@ def load_table_source(name: str, source: Source, *, table: str | None = None) ->
     )
 
 
-def load_attendances(source: Source, *, table: str | None = None) -> LoadResult:
+def load_attendances(
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Load POLYCLINIC_ATTENDANCES (see :func:`load_table_source`)."""
-    return load_table_source("attendances", source, table=table)
+    return load_table_source("attendances", source, table=table, mapping=mapping)
 
 
-def load_roster(source: Source, *, table: str | None = None) -> LoadResult:
+def load_roster(
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Load ROSTER (see :func:`load_table_source`)."""
-    return load_table_source("roster", source, table=table)
+    return load_table_source("roster", source, table=table, mapping=mapping)
 
 
-def load_slot_template(source: Source, *, table: str | None = None) -> LoadResult:
+def load_slot_template(
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Load SLOT_TEMPLATE (see :func:`load_table_source`)."""
-    return load_table_source("slot_template", source, table=table)
+    return load_table_source("slot_template", source, table=table, mapping=mapping)
 
 
-def load_demand_forecast(source: Source, *, table: str | None = None) -> LoadResult:
+def load_demand_forecast(
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Load DEMAND_FORECAST (see :func:`load_table_source`)."""
-    return load_table_source("demand_forecast", source, table=table)
+    return load_table_source("demand_forecast", source, table=table, mapping=mapping)
 
 
-def load_no_show_predictions(source: Source, *, table: str | None = None) -> LoadResult:
+def load_no_show_predictions(
+    source: Source,
+    *,
+    table: str | None = None,
+    mapping: Mapping | str | os.PathLike[str] | None = None,
+) -> LoadResult:
     """Load NO_SHOW_PREDICTIONS (see :func:`load_table_source`)."""
-    return load_table_source("no_show_predictions", source, table=table)
+    return load_table_source("no_show_predictions", source, table=table, mapping=mapping)

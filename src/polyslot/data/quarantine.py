@@ -94,16 +94,19 @@ def reconciliation_frame(
     read: Counter,
     accepted: dict[str, int],
     quarantined: dict[str, int],
+    excluded: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Per-polyclinic reconciliation of one table; raises if a row went missing.
 
     Returns
     -------
     DataFrame
-        Columns ``table_name, polyclinic_id, read, accepted, quarantined``, one row per
-        polyclinic (sorted), with ``read == accepted + quarantined`` on every row.
+        Columns ``table_name, polyclinic_id, read, accepted, quarantined, excluded``, one row
+        per polyclinic (sorted), with ``read == accepted + quarantined + excluded`` on every
+        row (excluded: rows a mapping's ``exclude`` values leave out, never validated).
     """
-    keys = sorted(set(read) | set(accepted) | set(quarantined))
+    excluded = excluded or {}
+    keys = sorted(set(read) | set(accepted) | set(quarantined) | set(excluded))
     df = pd.DataFrame(
         {
             "table_name": table,
@@ -111,13 +114,15 @@ def reconciliation_frame(
             "read": [int(read.get(k, 0)) for k in keys],
             "accepted": [int(accepted.get(k, 0)) for k in keys],
             "quarantined": [int(quarantined.get(k, 0)) for k in keys],
+            "excluded": [int(excluded.get(k, 0)) for k in keys],
         }
     )
-    bad = df[df["read"] != df["accepted"] + df["quarantined"]]
+    bad = df[df["read"] != df["accepted"] + df["quarantined"] + df["excluded"]]
     if len(bad):  # a bug, never bad input: fail loudly rather than lose rows silently
         row = bad.iloc[0]
         raise RuntimeError(
             f"reconciliation failed for {table} polyclinic {row['polyclinic_id']}: read "
             f"{row['read']} != accepted {row['accepted']} + quarantined {row['quarantined']}"
+            f" + excluded {row['excluded']}"
         )
     return df

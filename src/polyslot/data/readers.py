@@ -7,11 +7,9 @@ the file, the column and what was expected.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,12 +19,18 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from polyslot.data.coerce import STRING_DTYPE
+from polyslot.data.csvfile import csv_header
+from polyslot.data.excel import EXCEL_SUFFIXES, excel_header, iter_excel
+from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
+from polyslot.data.mapping import TableMapping
+from polyslot.data.mapping_apply import apply_mapping
 from polyslot.data.schema import TableSpec
 from polyslot.errors import DataError, SchemaError
 
 __all__ = [
     "TableSource",
     "open_source",
+    "open_raw",
     "find_table_file",
     "is_duckdb_file",
     "STORE_FILE",
@@ -36,7 +40,7 @@ __all__ = [
 STORE_FILE = "polyslot.duckdb"
 DEFAULT_BATCH_ROWS = 500_000
 _DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt", ".tsv", ".tsv.gz")
 
 
 def _strings(t: pa.DataType) -> pd.StringDtype | None:
@@ -57,7 +61,7 @@ class TableSource:
 
     Attributes
     ----------
-    kind : {"csv", "parquet", "duckdb", "frame"}
+    kind : {"csv", "parquet", "duckdb", "frame", "excel", "fhir"}
         How the rows are stored.
     path : str
         File or folder (``"<DataFrame>"`` for an in-memory frame).
@@ -67,6 +71,13 @@ class TableSource:
         Table name inside a DuckDB database.
     total_rows : int or None
         Row count when known without reading (Parquet metadata, DuckDB, DataFrame).
+    delimiter, encoding : str
+        CSV field delimiter (sniffed unless declared) and text encoding.
+    sheet : str or None
+        Excel sheet (default: the first).
+    mapping : TableMapping or None
+        Applied to every chunk; ``columns`` are then the mapped columns and ``raw_columns``
+        the source's own.
     """
 
     kind: str
@@ -75,6 +86,11 @@ class TableSource:
     table: str | None = None
     total_rows: int | None = None
     frame: pd.DataFrame | None = None
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    sheet: str | None = None
+    mapping: TableMapping | None = None
+    raw_columns: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -84,11 +100,20 @@ class TableSource:
     def check_columns(self, spec: TableSpec) -> None:
         """Raise :class:`SchemaError` if a required column is absent."""
         expected = ", ".join(spec.required_names)
-        for col in spec.required_names:
+        needed = spec.required_names
+        if self.mapping is not None and not self.mapping.is_identity:
+            # a mapped source may leave out nullable columns: they are read as empty
+            needed = tuple(c for c in needed if not spec.column(c).nullable)
+        for col in needed:
             if col not in self.columns:
+                hint = (
+                    f"; map it in {self.mapping.path} [{spec.name}.columns]"
+                    if self.mapping is not None
+                    else "; map it with --mapping (polyslot map drafts one)"
+                )
                 raise SchemaError(
                     f"missing required column of table {spec.name!r}; expected columns "
-                    f"{expected}; found {', '.join(self.columns) or 'none'}",
+                    f"{expected}; found {', '.join(self.columns) or 'none'}{hint}",
                     source=self.label,
                     field=col,
                 )
@@ -102,11 +127,14 @@ class TableSource:
     def iter_batches(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """Yield the rows as raw pandas chunks of at most about ``batch_rows`` rows."""
         try:
-            yield from self._iter(batch_rows)
+            for chunk in self._iter(batch_rows):
+                yield chunk if self.mapping is None else apply_mapping(self.mapping, chunk)
         except (OSError, pa.ArrowException, ValueError) as exc:
             if isinstance(exc, DataError):
                 raise
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "UTF8" in msg or "utf-8" in msg:
+                msg += '; declare the encoding in the mapping, e.g. encoding = "latin-1"'
             raise DataError(f"cannot read rows ({msg})", source=self.label) from None
 
     def _iter(self, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -119,18 +147,25 @@ class TableSource:
                 yield from _parquet_chunks(f, batch_rows)
         elif self.kind == "csv":
             opts = pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in self.columns},
+                column_types={c: pa.string() for c in self.raw_columns or self.columns},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             )
             block = max(1 << 20, min(batch_rows * 200, 256 << 20))
             stream = pa.input_stream(self.path, compression="detect")
             with pacsv.open_csv(
-                stream, read_options=pacsv.ReadOptions(block_size=block), convert_options=opts
+                stream,
+                read_options=pacsv.ReadOptions(block_size=block, encoding=self.encoding),
+                parse_options=pacsv.ParseOptions(delimiter=self.delimiter),
+                convert_options=opts,
             ) as reader:
                 for batch in reader:
                     if batch.num_rows:
                         yield _batch_to_pandas(batch)
+        elif self.kind == "excel":
+            yield from iter_excel(self.path, self.sheet, batch_rows)
+        elif self.kind == "fhir":
+            yield from iter_fhir(Path(self.path), batch_rows)
         elif self.kind == "duckdb":
             import duckdb
 
@@ -201,16 +236,6 @@ def _parquet_chunks(path: str, batch_rows: int) -> Iterator[pd.DataFrame]:
         yield _batch_to_pandas(pa.concat_tables(parts))
 
 
-def _csv_header(path: Path) -> tuple[str, ...]:
-    with pa.input_stream(str(path), compression="detect") as fh:
-        head = fh.read(1 << 16)
-    text = head.decode("utf-8-sig", errors="replace")
-    first = next(csv.reader(io.StringIO(text)), None)
-    if not first:
-        raise DataError("the file is empty; expected a CSV header line", source=str(path))
-    return tuple(first)
-
-
 def is_duckdb_file(path: Path) -> bool:
     """Whether ``path`` is a DuckDB database (by suffix or magic bytes)."""
     if path.suffix.lower() in _DUCKDB_SUFFIXES:
@@ -260,7 +285,13 @@ def find_table_file(folder: str | os.PathLike[str], name: str) -> Path | None:
     return None
 
 
-def open_source(source: object, spec: TableSpec, *, table: str | None = None) -> TableSource:
+def open_source(
+    source: object,
+    spec: TableSpec,
+    *,
+    table: str | None = None,
+    mapping: TableMapping | None = None,
+) -> TableSource:
     """Resolve ``source`` into a :class:`TableSource` of table ``spec`` and check its columns.
 
     Parameters
@@ -273,6 +304,9 @@ def open_source(source: object, spec: TableSpec, *, table: str | None = None) ->
         The table's contract.
     table : str, optional
         Table name inside a DuckDB database.
+    mapping : TableMapping, optional
+        Applied to the rows before validation (its ``encoding``, ``delimiter`` and ``sheet``
+        tell how to read the source).
 
     Raises
     ------
@@ -280,26 +314,50 @@ def open_source(source: object, spec: TableSpec, *, table: str | None = None) ->
         The source is missing or unreadable.
     SchemaError
         A required column is absent.
+    MappingError
+        The mapping names a column the source does not have.
     """
+    src = open_raw(source, spec, table=table, mapping=mapping)
+    if src.kind == "fhir":
+        base = mapping or TableMapping(spec.name)
+        if not any(v.column == "status" for v in base.values):
+            mapping = replace(base, values=(*base.values, FHIR_STATUS))
+    if mapping is not None and not mapping.is_identity:
+        mapping.check_source(src.label, src.columns)
+        src = replace(src, columns=mapping.output_columns(src.columns), raw_columns=src.columns)
+    src = replace(src, mapping=mapping)
+    src.check_columns(spec)
+    return src
+
+
+def open_raw(
+    source: object,
+    spec: TableSpec,
+    *,
+    table: str | None = None,
+    mapping: TableMapping | None = None,
+) -> TableSource:
+    """The source as it is: columns neither mapped nor checked (``mapping`` only tells how to
+    read it: encoding, delimiter, sheet)."""
     if isinstance(source, pd.DataFrame):
-        src = TableSource(
+        return TableSource(
             "frame",
             "<DataFrame>",
             tuple(map(str, source.columns)),
             total_rows=len(source),
             frame=source,
         )
-        src.check_columns(spec)
-        return src
     path = Path(os.fspath(source))  # type: ignore[arg-type]
     if not path.exists():
         raise DataError(f"file not found; expected the {spec.name!r} table here", source=str(path))
     if path.is_dir():
         if (path / STORE_FILE).exists() and table is None:
-            return open_source(path / STORE_FILE, spec, table=spec.name)
+            return open_raw(path / STORE_FILE, spec, table=spec.name, mapping=mapping)
         found = find_table_file(path, spec.name)
         if found is not None and found != path:
-            return open_source(found, spec, table=table)
+            return open_raw(found, spec, table=table, mapping=mapping)
+        if spec.name == "attendances" and is_fhir_source(path):
+            return TableSource("fhir", str(path), FHIR_COLUMNS)
         parquet = sorted(path.rglob("*.parquet"))
         if not parquet:
             raise DataError(
@@ -310,15 +368,24 @@ def open_source(source: object, spec: TableSpec, *, table: str | None = None) ->
     elif is_duckdb_file(path):
         src = _duckdb_source(path, table or spec.name)
     elif path.name.lower().endswith(_CSV_SUFFIXES):
-        src = TableSource("csv", str(path), _csv_header(path))
+        enc = (mapping.encoding if mapping else None) or None
+        delim = (mapping.delimiter if mapping else None) or None
+        cols, delim, enc = csv_header(path, encoding=enc, delimiter=delim)
+        src = TableSource("csv", str(path), cols, delimiter=delim, encoding=enc)
     elif path.suffix.lower() in (".parquet", ".pq"):
         src = _parquet_source(path)
+    elif path.suffix.lower() in EXCEL_SUFFIXES:
+        sheet = mapping.sheet if mapping else None
+        cols, total = excel_header(str(path), sheet)
+        src = TableSource("excel", str(path), cols, total_rows=total, sheet=sheet)
+    elif is_fhir_source(path):
+        src = TableSource("fhir", str(path), FHIR_COLUMNS)
     else:
         raise DataError(
-            "unsupported file type; expected .csv, .parquet, a Parquet folder or a DuckDB file",
+            "unsupported file type; expected .csv, .parquet, a Parquet folder, a DuckDB file, "
+            "an Excel workbook (.xlsx, .xls) or FHIR NDJSON (.ndjson)",
             source=str(path),
         )
-    src.check_columns(spec)
     return src
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from polyslot.data.dedupe import chunk_key_hashes, move_duplicates, shared_hashes
+from polyslot.data.mapping_apply import EXCLUDED
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
@@ -46,6 +47,7 @@ class TableCounts:
     quarantined: int
     reconciliation: pd.DataFrame
     reasons: dict[str, int]
+    excluded: int = 0
 
 
 #: Store columns written without compression (besides every timestamp column): nearly unique
@@ -162,6 +164,20 @@ def _read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             yield chunk
 
 
+def _drop_excluded(
+    raw: pd.DataFrame, excluded: Counter, done: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``raw`` without its excluded rows (counted into ``excluded`` by polyclinic), and the
+    source row numbers of the rows kept."""
+    flag = raw[EXCLUDED].to_numpy(dtype=bool)
+    raw = raw.drop(columns=EXCLUDED)
+    keep = np.flatnonzero(~flag)
+    if flag.any():
+        count_read(excluded, raw.iloc[np.flatnonzero(flag)])
+        raw = raw.iloc[keep].reset_index(drop=True)
+    return raw, keep.astype("int64") + done + 1
+
+
 def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
     if not has_pc:
         n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -195,6 +211,8 @@ def load_table(
     columns = tuple(field_name(c) for c in source.columns if c not in _META)
     _create_quarantine_staging(con, staging, columns)
     read: Counter = Counter()
+    excluded: Counter = Counter()
+    formats = source.mapping.timestamp_formats if source.mapping is not None else ()
     done = 0
     hashes: list[np.ndarray] = []
     select: str | None = None
@@ -209,8 +227,13 @@ def load_table(
                 if "source_row" in raw.columns:
                     raw = raw.drop(columns="source_row")
                 count_read(read, raw)
-                res = validate_chunk(spec, raw, first_row=done + 1)
-                done += len(raw)
+                n_raw, rows = len(raw), None
+                if EXCLUDED in raw.columns:
+                    raw, rows = _drop_excluded(raw, excluded, done)
+                res = validate_chunk(
+                    spec, raw, first_row=done + 1, source_rows=rows, timestamp_formats=formats
+                )
+                done += n_raw
                 chunk, chunk_hashes = _stage_chunk(con, spec, staging, res)
                 if chunk_hashes is not None:
                     hashes.append(chunk_hashes)
@@ -239,7 +262,7 @@ def load_table(
     has_pc = "polyclinic_id" in spec.column_names
     accepted = _counts_by_pc(con, _q(spec.name), has_pc)
     quarantined = _counts_by_pc(con, staging, has_pc and "polyclinic_id" in source.columns)
-    recon = reconciliation_frame(spec.name, read, accepted, quarantined)
+    recon = reconciliation_frame(spec.name, read, accepted, quarantined, excluded)
     reasons = dict(
         con.execute(f"SELECT reason, count(*) FROM {staging} GROUP BY 1 ORDER BY 1").fetchall()
     )
@@ -252,4 +275,5 @@ def load_table(
         quarantined=int(recon["quarantined"].sum()),
         reconciliation=recon,
         reasons=reasons,
+        excluded=int(recon["excluded"].sum()),
     )

@@ -79,7 +79,14 @@ def _pieces(typed: pd.DataFrame, f: Failure) -> np.ndarray:
     return f.reason + ": " + text
 
 
-def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkResult:
+def validate_chunk(
+    spec: TableSpec,
+    raw: pd.DataFrame,
+    first_row: int,
+    *,
+    source_rows: np.ndarray | None = None,
+    timestamp_formats: tuple[str, ...] = (),
+) -> ChunkResult:
     """Validate one raw chunk of table ``spec``.
 
     A row failing several rules is filed under the first reason in :data:`REASONS` order; its
@@ -93,6 +100,10 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
         The chunk as read; its rows are numbered ``first_row, first_row + 1, ...`` (1-based).
     first_row : int
         Source row number of the chunk's first row.
+    source_rows : ndarray of int64, optional
+        The rows' source row numbers when they are not consecutive (excluded rows removed).
+    timestamp_formats : tuple of str
+        strftime formats tried before ISO 8601 (from a mapping).
 
     Returns
     -------
@@ -101,10 +112,13 @@ def validate_chunk(spec: TableSpec, raw: pd.DataFrame, first_row: int) -> ChunkR
     idx = raw.index
     if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
         raw = raw.set_axis(pd.RangeIndex(len(raw)), axis=0, copy=False)  # reset_index copies
-    typed = coerce_frame(spec, raw)
+    typed = coerce_frame(spec, raw, timestamp_formats)
     failures = evaluate(spec.name, typed)
     n = len(raw)
-    source_row = np.arange(first_row, first_row + n, dtype="int64")
+    if source_rows is None:
+        source_row = np.arange(first_row, first_row + n, dtype="int64")
+    else:
+        source_row = np.asarray(source_rows, dtype="int64")
     keep = np.ones(n, dtype=bool)
     if failures:
         fails = pd.concat(

@@ -44,6 +44,10 @@ class SolveRecord:
         Wall-clock seconds.
     solver : str
         ``"highs"`` or ``"cbc"``.
+    bound : float or None
+        Best bound on the objective the solver proved (HiGHS's MIP dual bound; None otherwise).
+    time_limit_hit : bool
+        Whether the solver stopped at its time (or node) limit.
     """
 
     status: SolveStatus
@@ -52,6 +56,8 @@ class SolveRecord:
     gap: float | None = None
     time: float = 0.0
     solver: str = "highs"
+    bound: float | None = None
+    time_limit_hit: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (without the variable values)."""
@@ -149,12 +155,16 @@ def solve(
         )  # kSolutionStatusFeasible
         lp_status = pulp.LpStatusOptimal if found else pulp.LpStatusNotSolved
         sol_status = pulp.LpSolutionIntegerFeasible if found else pulp.LpSolutionNoSolutionFound
-    gap = None
+    gap = bound = None
     if name == "highs" and getattr(problem, "solverModel", None) is not None:
         try:
             info = problem.solverModel.getInfo()
             g = float(info.mip_gap)
             gap = g if g < 1e30 else None
+            b = float(info.mip_dual_bound)
+            bound = b if abs(b) < 1e30 else None
+            stopped = str(problem.solverModel.getModelStatus()).rsplit(".", 1)[-1]
+            limit_hit = limit_hit or stopped in ("kTimeLimit", "kIterationLimit", "kSolutionLimit")
         except Exception:  # noqa: BLE001
             gap = None
     if lp_status == pulp.LpStatusOptimal:
@@ -174,7 +184,8 @@ def solve(
         objective = float(pulp.value(problem.objective) or 0.0)
         if name == "cbc" and status is SolveStatus.OPTIMAL:
             gap = 0.0 if gap is None else gap
-    return SolveRecord(status, objective, values, gap, elapsed, name)
+    hit = limit_hit or (name == "cbc" and status is SolveStatus.FEASIBLE)
+    return SolveRecord(status, objective, values, gap, elapsed, name, bound, hit)
 
 
 def solve_configured(problem: pulp.LpProblem, config) -> SolveRecord:  # noqa: ANN001

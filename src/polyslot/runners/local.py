@@ -54,8 +54,8 @@ def write_sample(config: RunConfig, out: Path) -> Path:
 
     Both engines start from this, so they see the same rows.
     """
-    from polyslot.data.defects import inject_defects
-    from polyslot.data.synthetic import generate_network, write_network
+    from polyslot.synthetic import generate_network, write_network
+    from polyslot.synthetic.defects import inject_defects
 
     s = config.sample
     net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
@@ -67,9 +67,17 @@ def write_sample(config: RunConfig, out: Path) -> Path:
 
 
 def prepare_data(
-    data: str | Path | None, config: RunConfig, out: Path, progress: Progress | None = None
+    data: str | Path | None,
+    config: RunConfig,
+    out: Path,
+    progress: Progress | None = None,
+    mapping: str | Path | None = None,
 ) -> Path:
-    """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store."""
+    """Ingest ``data`` (or generate the embedded sample) into ``out/store``; return the store.
+
+    ``mapping`` (a ``mapping.toml``) is applied to ``data`` before validation; the quarantine
+    guard uses ``config.max_quarantine_share``.
+    """
     from polyslot.data import ingest
 
     if data is None:
@@ -78,7 +86,7 @@ def prepare_data(
         data = write_sample(config, out)
     if progress:
         progress("ingest", 0, 1)
-    ingest(data, out / "store")
+    ingest(data, out / "store", mapping=mapping, max_quarantine_share=config.max_quarantine_share)
     return out / "store"
 
 
@@ -217,11 +225,12 @@ def run_local(
     config: RunConfig,
     out_dir: str | Path,
     progress: Progress | None = None,
+    mapping: str | Path | None = None,
 ) -> RunOutcome:
     """The whole pipeline on one machine; see ``polyslot run --help``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    store = prepare_data(data, config, out, progress)
+    store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out)

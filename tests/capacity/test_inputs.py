@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from polyslot.capacity.inputs import DemandDistribution, parse_capacity_input
 from polyslot.errors import InputError
-from polyslot.optimize.capacity_input import DemandDistribution, parse_capacity_input
 
 BASE = {
     "epsilon": 0.05,

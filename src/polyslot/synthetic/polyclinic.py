@@ -4,7 +4,7 @@ For every open day: doctors on duty (roster, random whole-day absences), appoint
 requests per visit type (negative binomial), booking into the day's template slots (nearest
 free slot to the preferred time, in booking order; overflow is lost), patients, cancellations
 and no-shows (true logistic model), punctuality, walk-ins, and finally the clinic day run as a
-queue (:func:`polyslot.data.synthetic_day.run_clinic_day`) to get the observed timestamps.
+queue (:func:`polyslot.synthetic.clinic_day.run_clinic_day`) to get the observed timestamps.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from polyslot.data import synthetic_params as P
-from polyslot.data.synthetic_booking import book_day, booking_seconds, walk_ins
-from polyslot.data.synthetic_day import run_clinic_day
-from polyslot.data.synthetic_patients import PatientRegistry
-from polyslot.data.synthetic_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic import parameters as P
+from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
+from polyslot.synthetic.clinic_day import run_clinic_day
+from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyslot.data.synthetic_day import run_clinic_day
+from polyslot.synthetic.clinic_day import run_clinic_day
 
 
 def test_single_doctor_is_lindley_recursion() -> None:
@@ -83,7 +83,7 @@ def test_queue_invariants(patients, k_am, k_pm) -> None:
 
 
 def test_booking_takes_the_nearest_free_slot_in_booking_order() -> None:
-    from polyslot.data.synthetic_booking import book_nearest as _book
+    from polyslot.synthetic.booking import book_nearest as _book
 
     times = np.array([480.0, 480.0, 490.0, 600.0, 600.0])
     pref = np.array([485.0, 485.0, 485.0, 700.0, 700.0, 700.0])

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from polyslot.data import synthetic_params as P
+from polyslot.synthetic import parameters as P
 
 __all__ = ["book_nearest", "book_day", "booking_seconds", "walk_ins", "open_hours"]
 

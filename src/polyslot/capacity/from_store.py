@@ -19,19 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from polyslot.clinic_model import ClinicModel
-from polyslot.errors import DataError, InputError
-from polyslot.optimize.capacity_input import (
+from polyslot.capacity.inputs import (
     CapacityInput,
     DemandDistribution,
     LeadTimeTargets,
     RevisitPolicy,
 )
+from polyslot.clinic_model import ClinicModel
+from polyslot.errors import DataError, InputError
 
 __all__ = [
     "RevisitEstimate",
     "classify_visit_types",
     "estimate_revisit_pattern",
+    "read_visit_sequences",
     "capacity_input_from_model",
     "doctor_minutes_by_weekday",
     "doctors_needed",
@@ -89,31 +90,30 @@ def classify_visit_types(
     return fv, rv
 
 
-def _store_file(path: str | os.PathLike[str]) -> str:
-    from polyslot.data.store import Store
-
-    return str(Store(path).path)
-
-
-def estimate_revisit_pattern(
+def read_visit_sequences(
     store: str | os.PathLike[str],
     fv_types: Sequence[str],
     rv_types: Sequence[str],
     *,
     polyclinic_id: str | None = None,
-    followup_days: int = 90,
-) -> RevisitEstimate:
-    """Estimate discharge fractions and the revisit window from the ``attendances`` table.
+) -> tuple[str, dict[str, np.ndarray]]:
+    """Each seen visit with the gap to the same patient's next seen visit (the one store read).
 
-    A seen visit (status attended or walk_in) is *followed up* when the same patient's next seen
-    visit is of an RV type within ``followup_days``; otherwise the patient was discharged.
-    Visits in the last ``followup_days`` of the data are censored (not counted).
+    This is capacity's only access to the store: one read-only query on ``attendances``.
+    The pseudonymous ``patient_id`` is used inside the SQL window only; the columns returned are
+    ``is_fv``, ``is_rv``, ``gap`` (days to the next seen visit, NaN when none), ``next_rv`` and
+    ``to_end`` (days to the last visit date in the data). Returns the store file and the columns.
+
+    Raises
+    ------
+    DataError
+        When the store cannot be opened or has no readable ``attendances`` table.
     """
     import duckdb
 
-    path = _store_file(store)
-    fv_list = list(fv_types)
-    rv_list = list(rv_types)
+    from polyslot.data.store import Store
+
+    path = str(Store(store).path)
     where = "AND polyclinic_id = ?" if polyclinic_id is not None else ""
     sql = f"""
         WITH v AS (
@@ -135,7 +135,7 @@ def estimate_revisit_pattern(
         FROM n
     """
     params: list[Any] = [polyclinic_id] if polyclinic_id is not None else []
-    params += [fv_list, rv_list, rv_list]
+    params += [list(fv_types), list(rv_types), list(rv_types)]
     try:
         con = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
@@ -148,11 +148,35 @@ def estimate_revisit_pattern(
         ) from None
     finally:
         con.close()
-    is_fv = np.asarray(rows["is_fv"], dtype=bool)
-    is_rv = np.asarray(rows["is_rv"], dtype=bool)
     gap = np.asarray(np.ma.filled(np.ma.asarray(rows["gap"], dtype=float), np.nan), dtype=float)
-    next_rv = np.asarray(rows["next_rv"], dtype=bool)
-    to_end = np.asarray(rows["to_end"], dtype=float)
+    return path, {
+        "is_fv": np.asarray(rows["is_fv"], dtype=bool),
+        "is_rv": np.asarray(rows["is_rv"], dtype=bool),
+        "gap": gap,
+        "next_rv": np.asarray(rows["next_rv"], dtype=bool),
+        "to_end": np.asarray(rows["to_end"], dtype=float),
+    }
+
+
+def estimate_revisit_pattern(
+    store: str | os.PathLike[str],
+    fv_types: Sequence[str],
+    rv_types: Sequence[str],
+    *,
+    polyclinic_id: str | None = None,
+    followup_days: int = 90,
+) -> RevisitEstimate:
+    """Estimate discharge fractions and the revisit window from the ``attendances`` table.
+
+    A seen visit (status attended or walk_in) is *followed up* when the same patient's next seen
+    visit is of an RV type within ``followup_days``; otherwise the patient was discharged.
+    Visits in the last ``followup_days`` of the data are censored (not counted).
+    """
+    fv_list = list(fv_types)
+    rv_list = list(rv_types)
+    path, rows = read_visit_sequences(store, fv_list, rv_list, polyclinic_id=polyclinic_id)
+    is_fv, is_rv, gap = rows["is_fv"], rows["is_rv"], rows["gap"]
+    next_rv, to_end = rows["next_rv"], rows["to_end"]
     observed = to_end >= followup_days
     followed = next_rv & (gap >= 1) & (gap <= followup_days)
     fv_obs, rv_obs = observed & is_fv, observed & is_rv
@@ -269,13 +293,15 @@ def plan_capacity_from_data(
     followup_days: int = 90,
     seed: int = 0,
     solver: str = "highs",
+    gap_rel: float = 0.01,
+    time_limit: float = 60.0,
 ) -> dict[str, Any]:
     """The ``--from-data`` pipeline: estimate, build, solve; the contract plus doctors per day.
 
     Returns the keys of :meth:`CapacityPlan.to_dict` plus ``doctors_by_period``,
     ``doctors_max`` and ``inputs`` (the aggregates used: no patient identifier).
     """
-    from polyslot.optimize.capacity import plan_capacity
+    from polyslot.capacity.model import plan_capacity
 
     fv, rv = classify_visit_types(model.visit_types, fv_types, rv_types)
     est = estimate_revisit_pattern(
@@ -292,12 +318,15 @@ def plan_capacity_from_data(
         epsilon=epsilon,
         seed=seed,
     )
-    plan = plan_capacity(inp, method, solver=solver)
+    plan = plan_capacity(inp, method, solver=solver, gap_rel=gap_rel, time_limit=time_limit)
     doctors = doctors_needed(plan.capacity_by_period, model, start_weekday)
     out = plan.to_dict()
     out["doctors_by_period"] = doctors
     out["doctors_max"] = max(doctors, default=0)
     out["inputs"] = {
+        "polyclinic_id": polyclinic_id,
+        "weeks": weeks,
+        "start_weekday": start_weekday,
         "fv_types": list(fv),
         "rv_types": list(rv),
         "alpha": est.alpha,

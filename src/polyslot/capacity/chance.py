@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import pulp
 
-from polyslot.optimize.capacity_input import DemandDistribution
+from polyslot.capacity.inputs import DemandDistribution
 
 __all__ = ["bonferroni_levels", "add_bonferroni", "add_joint", "joint_bounds"]
 

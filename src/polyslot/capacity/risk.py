@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyslot.optimize.capacity_input import DemandDistribution
+from polyslot.capacity.inputs import DemandDistribution
 
 __all__ = ["RiskEstimate", "exact_violation_risk", "monte_carlo_violation_risk"]
 

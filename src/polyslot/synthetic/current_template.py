@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from polyslot.data.synthetic_params import VISIT_TYPES, PolyclinicSpec
+from polyslot.synthetic.parameters import VISIT_TYPES, PolyclinicSpec
 
 __all__ = ["Session", "sessions_for", "build_template", "hhmm", "TEMPLATE_COLUMNS"]
 
@@ -123,7 +123,7 @@ def build_template(spec: PolyclinicSpec, rng: np.random.Generator) -> pd.DataFra
 
 def daily_means(spec: PolyclinicSpec, template: pd.DataFrame) -> dict[str, list[float]]:
     """True mean daily requests per visit type and weekday (Mon..Sun; 0 when closed)."""
-    from polyslot.data.synthetic_params import UTILISATION, WEEKDAY_FACTOR
+    from polyslot.synthetic.parameters import UTILISATION, WEEKDAY_FACTOR
 
     counts = template.groupby(["visit_type", "weekday"]).size()
     out: dict[str, list[float]] = {}

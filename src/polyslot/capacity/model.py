@@ -3,26 +3,26 @@
 The model of Nguyen, Sivakumar and Graves, as restated by Poningsih et al.
 
 Three parts kept apart: :func:`build_capacity_model` (the MILP with named constraints),
-:mod:`polyslot.optimize.solver` (the shared solver adapter and :class:`SolveRecord`), and
-:func:`plan_capacity` (solve, check the breach risk, report a :class:`CapacityPlan`).
+:mod:`polyslot.capacity.solve` (LP bound, rounded incumbents, branch and bound on the shared
+solver adapter), and :func:`plan_capacity` (solve, check the breach risk, report a
+:class:`~polyslot.capacity.plan.CapacityPlan`).
 The formulation, in this code's notation, and every correction of the paper are in
 docs/capacity.md.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pulp
 
+from polyslot.capacity.chance import add_bonferroni, add_joint
+from polyslot.capacity.inputs import CapacityInput
+from polyslot.capacity.plan import SINK, TIE_WEIGHT, CapacityPlan, extract_plan
+from polyslot.capacity.solve import SolveOutcome, solve_capacity
 from polyslot.errors import InfeasibleError, InputError, SolverError
-from polyslot.optimize.capacity_input import CapacityInput
-from polyslot.optimize.capacity_joint import add_bonferroni, add_joint
-from polyslot.optimize.capacity_risk import exact_violation_risk, monte_carlo_violation_risk
-from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
+from polyslot.optimize.solver import SolveStatus
 
 __all__ = [
     "METHODS",
@@ -34,8 +34,6 @@ __all__ = [
 ]
 
 METHODS = ("bonferroni", "joint")
-SINK = "after"  # follow-up booked after the planning horizon
-_TIE_WEIGHT = 1e-4  # per booked first-visit slot: no reservations beyond what is needed
 
 
 @dataclass
@@ -111,7 +109,7 @@ def build_capacity_model(
 
     n_fv = [inp.prebooked_fv[j] + pulp.lpSum(z_into[j]) for j in range(T)]
     n_rv = [inp.prebooked_rv[j] + pulp.lpSum(rv_into[j]) for j in range(T)]
-    prob += q + _TIE_WEIGHT * pulp.lpSum(z.values()), "peak_capacity"
+    prob += q + TIE_WEIGHT * pulp.lpSum(z.values()), "peak_capacity"
     for j in range(T):
         c_j = inp.tau_fv * n_fv[j] + inp.tau_rv * n_rv[j]
         prob += q - c_j >= 0, f"peak_{j}"
@@ -142,58 +140,6 @@ def build_capacity_model(
     return CapacityModel(prob, q, z, x, y, method, inp)
 
 
-@dataclass(frozen=True)
-class CapacityPlan:
-    """A solved capacity plan and its checks.
-
-    ``capacity_by_period[j]`` is ``c_j`` in minutes; ``reserved[i]`` is ``s_i = sum_j z_ij``.
-    """
-
-    method: str
-    epsilon: float
-    capacity_max: float
-    capacity_by_period: tuple[float, ...]
-    fv_by_period: tuple[float, ...]
-    rv_by_period: tuple[float, ...]
-    reserved: tuple[int, ...]
-    risk_exact: float
-    risk_mc: float
-    risk_mc_ci: float
-    lead_median: int
-    lead_percentile: int
-    lead_max: int
-    solve: SolveRecord = field(repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The output contract of ``polyslot capacity`` (docs/capacity.md)."""
-        return {
-            "capacity_max": self.capacity_max,
-            "capacity_by_period": list(self.capacity_by_period),
-            "epsilon": self.epsilon,
-            "method": self.method,
-            "violation_risk": {
-                "exact": self.risk_exact,
-                "monte_carlo": self.risk_mc,
-                "monte_carlo_ci": self.risk_mc_ci,
-            },
-            "lead_time": {
-                "median": self.lead_median,
-                "percentile": self.lead_percentile,
-                "max": self.lead_max,
-            },
-        }
-
-
-def _lead_quantile(leads: np.ndarray, weights: np.ndarray, frac: float) -> int:
-    """Smallest lead ``L`` with at least ``frac`` of the bookings at lead ``<= L``."""
-    if weights.sum() <= 0:
-        return 0
-    order = np.argsort(leads, kind="stable")
-    cum = np.cumsum(weights[order])
-    k = int(np.searchsorted(cum, frac * cum[-1] - 1e-9, side="left"))
-    return int(leads[order][min(k, len(order) - 1)])
-
-
 def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> InfeasibleError:
     """A plain explanation of why no plan exists."""
     r = inp.revisit
@@ -205,9 +151,9 @@ def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> Infeas
             relaxation=[f"revisit.mean_lead_max >= {r.min_lead}"],
         )
     if inp.capacity_bound is not None:
-        free = _solve_capacity(build_capacity_model(inp, method, with_bound=False), opts)
-        if free.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            need = free.values.get("q", 0.0)
+        free = solve_capacity(build_capacity_model(inp, method, with_bound=False), opts)
+        if isinstance(free, SolveOutcome):
+            need = free.record.values.get("q", 0.0)
             return InfeasibleError(
                 f"the targets (median <= {inp.targets.median}, p{inp.targets.p:g} <= "
                 f"{inp.targets.percentile}, max <= {inp.targets.max} periods) at epsilon="
@@ -221,87 +167,6 @@ def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> Infeas
         "together (a revisit window may contain only closed periods)",
         conflicts=["revisit.window", "closed_periods", "targets"],
     )
-
-
-def _round_and_fix(
-    model: CapacityModel, lp_values: dict[str, float], opts: dict[str, Any]
-) -> SolveRecord | None:
-    """Round the LP relaxation's ``z`` to integers, fix them, and re-solve for the RV flows.
-
-    Each ``s_i`` is rounded up (keeps the chance constraint: ``F_i`` is nondecreasing) and its
-    units go to the bookings with the largest fractional parts; units are then moved to the
-    shortest lead of their arrival period until the median / percentile targets hold.
-    Returns the fixed model's SolveRecord (or None when it fails).
-    """
-    inp = model.inp
-    by_i: dict[int, list[tuple[int, pulp.LpVariable]]] = {}
-    for (i, j), var in model.z.items():
-        by_i.setdefault(i, []).append((j, var))
-    fixed: dict[tuple[int, int], int] = {}
-    for i, cells in by_i.items():
-        vals = np.array([lp_values.get(var.name, 0.0) for _, var in cells])
-        target = math.ceil(vals.sum() - 1e-6)
-        base = np.floor(vals + 1e-6)
-        order = np.argsort(-(vals - base), kind="stable")
-        for k in order[: max(0, target - int(base.sum()))]:
-            base[k] += 1
-        for (j, _), n in zip(cells, base, strict=True):
-            fixed[i, j] = int(n)
-    for frac, lim in ((0.5, inp.targets.median), (inp.targets.p / 100.0, inp.targets.percentile)):
-        total = sum(fixed.values())
-        short = sum(n for (i, j), n in fixed.items() if j - i <= lim)
-        moves = sorted((-(j - i), i, j) for (i, j), n in fixed.items() if j - i > lim and n > 0)
-        for _, i, j in moves:
-            if short >= frac * total - 1e-9:
-                break
-            first = min(jj for jj, _ in by_i[i])
-            if first - i > lim:
-                continue
-            fixed[i, j] -= 1
-            fixed[i, first] += 1
-            short += 1
-    for (i, j), var in model.z.items():
-        var.lowBound = var.upBound = fixed[i, j]
-    try:
-        rec = solve(model.prob, **opts)
-    finally:
-        for var in model.z.values():
-            var.lowBound, var.upBound = 0, None
-    return rec if rec.status == SolveStatus.OPTIMAL else None
-
-
-def _solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveRecord:
-    """LP bound, then a rounded incumbent; the MILP runs only if the incumbent is not within
-    ``gap_rel`` of the bound. Returns the best record, its ``gap`` measured against the bound."""
-    for var in model.z.values():
-        var.cat = pulp.LpContinuous
-    try:
-        lp = solve(model.prob, **opts)
-        best = None
-        if lp.status == SolveStatus.OPTIMAL:
-            best = _round_and_fix(model, lp.values, opts)
-    finally:
-        for var in model.z.values():
-            var.cat = pulp.LpInteger
-    if lp.status == SolveStatus.INFEASIBLE:
-        return lp
-    bound = lp.objective if lp.objective is not None else 0.0
-
-    def _gap(obj: float) -> float:
-        return max(0.0, obj - bound) / max(abs(obj), 1e-9)
-
-    if best is not None and best.objective is not None and _gap(best.objective) <= opts["gap_rel"]:
-        return replace(best, gap=_gap(best.objective), time=lp.time + best.time)
-    mip = solve(model.prob, **opts)
-    spent = lp.time + (best.time if best else 0.0) + mip.time
-    cands = [r for r in (best, mip) if r is not None and r.objective is not None]
-    if not cands:
-        return replace(mip, time=spent)
-    top = min(cands, key=lambda r: r.objective)  # type: ignore[arg-type, return-value]
-    if mip.status == SolveStatus.OPTIMAL and top.objective <= mip.objective + 1e-9:  # type: ignore[operator]
-        return replace(top, status=SolveStatus.OPTIMAL, gap=mip.gap, time=spent)
-    status = SolveStatus.OPTIMAL if _gap(top.objective) <= opts["gap_rel"] else SolveStatus.FEASIBLE
-    return replace(top, status=status, gap=_gap(top.objective), time=spent)
 
 
 def plan_capacity(
@@ -338,54 +203,12 @@ def plan_capacity(
     """
     opts = {"solver": solver, "time_limit": time_limit, "gap_rel": gap_rel}
     model = build_capacity_model(inp, method)
-    rec = _solve_capacity(model, opts)
-    if rec.status == SolveStatus.INFEASIBLE:
+    res = solve_capacity(model, opts)
+    if isinstance(res, SolveOutcome):
+        return extract_plan(model, res, opts)
+    if res.status == SolveStatus.INFEASIBLE:
         raise _infeasible(inp, method, opts)
-    if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        raise SolverError(f"capacity model not solved: status {rec.status.value}")
-    vals = rec.values
-    S = inp.S
-    n_fv = np.array(inp.prebooked_fv, dtype=float)
-    n_rv = np.array(inp.prebooked_rv, dtype=float)
-    reserved = np.zeros(S, dtype=int)
-    leads, weights = [], []
-    for (i, j), var in model.z.items():
-        val = round(vals.get(var.name, 0.0))
-        if val > 0:
-            n_fv[j] += val
-            reserved[i] += val
-            leads.append(j - i)
-            weights.append(val)
-    for d in (model.x, model.y):
-        for (_, j), var in d.items():
-            if j != SINK:
-                n_rv[j] += vals.get(var.name, 0.0)  # type: ignore[index]
-    cap = inp.tau_fv * n_fv + inp.tau_rv * n_rv
-    exact = exact_violation_risk(inp.demand, reserved)
-    mc = monte_carlo_violation_risk(inp.demand, reserved, inp.mc_samples, inp.seed)
-    lw, ww = np.array(leads, dtype=int), np.array(weights, dtype=float)
-    return CapacityPlan(
-        method=method,
-        epsilon=inp.epsilon,
-        capacity_max=_clean(float(cap.max())),
-        capacity_by_period=tuple(_clean(float(c)) for c in cap),
-        fv_by_period=tuple(_clean(float(c)) for c in n_fv),
-        rv_by_period=tuple(_clean(float(c)) for c in n_rv),
-        reserved=tuple(int(r) for r in reserved),
-        risk_exact=exact,
-        risk_mc=mc.estimate,
-        risk_mc_ci=mc.half_width,
-        lead_median=_lead_quantile(lw, ww, 0.5),
-        lead_percentile=_lead_quantile(lw, ww, inp.targets.p / 100.0),
-        lead_max=int(lw.max()) if lw.size else 0,
-        solve=rec,
-    )
-
-
-def _clean(v: float) -> float:
-    """Round solver noise (1e-9) away; minutes to 6 decimals."""
-    r = round(v, 6)
-    return 0.0 if math.isclose(r, 0.0, abs_tol=1e-9) else r
+    raise SolverError(f"capacity model not solved: status {res.status.value}")
 
 
 def compare_methods(

@@ -18,7 +18,7 @@ import heapq
 
 import numpy as np
 
-from polyslot.data.synthetic_params import (
+from polyslot.synthetic.parameters import (
     AGE_MIX_CHRONIC,
     AGE_MIX_GENERAL,
     CHRONIC_EARLY_DAYS,

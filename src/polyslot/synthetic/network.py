@@ -1,10 +1,11 @@
 """A realistic synthetic polyclinic network with known true parameters.
 
 :func:`generate_network` builds every table of the data contract (attendances, roster, current
-slot template, and the Story 05/06 tables) for ``n_polyclinics`` polyclinics over ``days``
-days; :func:`write_network` writes them as Parquet plus ``truth.json``.  Polyclinic ``i`` draws
-only from ``SeedSequence(seed, spawn_key=(i, ...))``, so its data does not depend on how many
-polyclinics are generated.  The model is documented in ``docs/synthetic.md``.
+slot template, and the supplied demand forecast and no-show predictions) for ``n_polyclinics``
+polyclinics over ``days`` days; :func:`write_network` writes them as Parquet plus
+``truth.json``.  Polyclinic ``i`` draws only from ``SeedSequence(seed, spawn_key=(i, ...))``,
+so its data does not depend on how many polyclinics are generated.  The model is documented in
+``docs/synthetic.md``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
-from polyslot.data import synthetic_params as P
-from polyslot.data.synthetic_clinic import generate_polyclinic
-from polyslot.data.synthetic_story import demand_forecast, no_show_predictions
 from polyslot.errors import InputError
+from polyslot.synthetic import parameters as P
+from polyslot.synthetic.polyclinic import generate_polyclinic
+from polyslot.synthetic.supplied_inputs import demand_forecast, no_show_predictions
 
 __all__ = ["SyntheticNetwork", "generate_network", "write_network", "TABLES", "GENERATOR_VERSION"]
 
@@ -117,7 +118,7 @@ def generate_network(
         if progress is not None:
             progress(i)
     truth = {
-        "generator": "polyslot.data.synthetic",
+        "generator": "polyslot.synthetic",
         "generator_version": GENERATOR_VERSION,
         "seed": s,
         "start": start.isoformat(),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from polyslot.data import load_attendances
-from polyslot.data.defects import DEFECTS, inject_defects
-from polyslot.data.synthetic import generate_network
+from polyslot.synthetic import generate_network
+from polyslot.synthetic.defects import DEFECTS, inject_defects
 
 
 def test_every_defect_lands_in_quarantine_with_its_reason(tmp_path) -> None:

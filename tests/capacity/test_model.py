@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyslot.errors import InfeasibleError
-from polyslot.optimize.capacity import build_capacity_model, compare_methods, plan_capacity
-from polyslot.optimize.capacity_input import (
+from polyslot.capacity.chance import bonferroni_levels
+from polyslot.capacity.inputs import (
     CapacityInput,
     DemandDistribution,
     LeadTimeTargets,
     RevisitPolicy,
 )
-from polyslot.optimize.capacity_joint import bonferroni_levels
-from polyslot.optimize.capacity_risk import exact_violation_risk, monte_carlo_violation_risk
+from polyslot.capacity.model import build_capacity_model, compare_methods, plan_capacity
+from polyslot.capacity.risk import exact_violation_risk, monte_carlo_violation_risk
+from polyslot.errors import InfeasibleError
 
 
 def _tiny(means=(2.0, 3.0, 1.0), eps=0.1, **kw) -> CapacityInput:

@@ -1,4 +1,4 @@
-"""The optional tables another team would deliver: Story 05 demand forecast, Story 06 no-shows.
+"""The optional tables another team would deliver: supplied demand forecast and no-show predictions.
 
 * ``demand_forecast``: for every open day, polyclinic and visit type, ``expected_requests`` is
   the true mean times a lognormal error (sd 0.1 on the log scale, mean-one), and
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from polyslot.data import synthetic_params as P
+from polyslot.synthetic import parameters as P
 
 __all__ = ["demand_forecast", "no_show_predictions", "LEAD_BANDS", "FORECAST_LOG_SD"]
 
@@ -33,7 +33,10 @@ def demand_forecast(
     open_days: list[date],
     daily_mean: dict[str, list[float]],
 ) -> pd.DataFrame:
-    """Story 05 forecast rows (polyclinic_id, date, visit_type, expected_requests, lower, upper)."""
+    """Supplied demand forecast rows.
+
+    Columns polyclinic_id, date, visit_type, expected_requests, lower, upper.
+    """
     season = P.seasonal_factor(open_days) if open_days else np.zeros(0)
     wd = np.array([d.weekday() for d in open_days], dtype=np.int64)
     frames = []
@@ -60,7 +63,7 @@ def demand_forecast(
 
 
 def no_show_predictions(attendances: pd.DataFrame, true_p: np.ndarray) -> pd.DataFrame:
-    """Story 06 rows (attendance_id, probability) for every booked appointment."""
+    """Supplied no-show predictions (attendance_id, probability) of every booked appointment."""
     booked = attendances["appointment_ts"].notna().to_numpy()
     a = attendances.loc[booked, ["attendance_id", "visit_type", "age_group"]].copy()
     lead = (

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from polyslot.data.synthetic import TABLES, generate_network, write_network
-from polyslot.data.synthetic_params import VISIT_TYPES
 from polyslot.errors import InputError
+from polyslot.synthetic import TABLES, generate_network, write_network
+from polyslot.synthetic.parameters import VISIT_TYPES
 
 START = date(2025, 1, 20)  # 56 days covering Chinese New Year (29-30 Jan 2025)
 ATT_COLUMNS = [

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from polyslot.data.synthetic import generate_network
-from polyslot.data.synthetic_params import (
+from polyslot.synthetic import generate_network
+from polyslot.synthetic.parameters import (
     PUNCTUALITY,
     VISIT_TYPES,
     lognormal_params,

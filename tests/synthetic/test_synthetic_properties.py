@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from polyslot.data.synthetic import generate_network
+from polyslot.synthetic import generate_network
 
 
 @settings(max_examples=8, deadline=None)

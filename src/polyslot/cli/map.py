@@ -1,0 +1,47 @@
+"""``polyslot map``: profile a raw export and draft the mapping that reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from polyslot.cli._common import console, handle_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``map`` command to ``app``."""
+
+    @app.command("map")
+    @handle_errors
+    def map_cmd(
+        source: Path = typer.Argument(
+            ..., help="The raw export: CSV, Excel, Parquet, DuckDB or FHIR NDJSON."
+        ),
+        table: str = typer.Option(
+            "attendances", "--table", help="Contract table the export holds."
+        ),
+        out: Path = typer.Option(None, "--out", help="Write the draft here (default: print it)."),
+    ) -> None:
+        """Draft a mapping.toml for SOURCE: every guess is marked REVIEW; edit, then
+        `polyslot run --data SOURCE --mapping mapping.toml`."""
+        from polyslot.data.mapping_toml import draft_source
+        from polyslot.data.schema import TABLE_NAMES
+        from polyslot.errors import InputError
+
+        if table not in TABLE_NAMES:
+            raise InputError(
+                f"unknown table; expected one of {', '.join(TABLE_NAMES)}",
+                field="--table",
+                value=table,
+            )
+        res = draft_source(source, table, out)
+        if out is None:
+            print(res.text, end="")
+            return
+        d = res.draft
+        console.print(
+            f"drafted {out}: {len(d.guesses)} columns guessed (marked REVIEW), "
+            f"{len(d.missing)} not found, {len(d.unplaced)} source columns not placed"
+        )
+        console.print(f"next: edit it, then `polyslot run --data {source} --mapping {out}`")

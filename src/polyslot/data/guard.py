@@ -1,0 +1,107 @@
+"""The quarantine guard: stop when too many of a table's rows are quarantined, and say why.
+
+When more than ``max_quarantine_share`` of a table's rows (read minus excluded) are
+quarantined, ingest stops with one line naming the top reason, its column, an example value
+and the likely fix, e.g. ``appointment_ts: 10,512 of 14,129 rows hold a clock time without a
+date; map it as [date column, time column]``. The counts come from the quarantine staging
+table (the first column quoted in each row's ``detail``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from polyslot.data.schema import STATUSES
+from polyslot.data.stage import TableCounts
+
+__all__ = ["DEFAULT_MAX_QUARANTINE_SHARE", "guard_message", "likely_fix"]
+
+DEFAULT_MAX_QUARANTINE_SHARE = 0.05
+
+_CLOCK = re.compile(r"^\s*\d{1,2}[:.]\d{2}([:.]\d{2})?\s*$")
+_SLASHED = re.compile(r"^\s*(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})")
+
+
+def _date_format_hint(value: str) -> str:
+    m = _SLASHED.match(value)
+    if not m:
+        return 'add its format to timestamp_formats (strftime, e.g. "%d/%m/%Y %H:%M")'
+    a, b, c = (int(x) for x in m.groups())
+    sep = value.strip()[len(m.group(1))]
+    clock = " %H:%M" if re.search(r"\d:\d{2}", value) else ""
+    if a > 31:
+        fmt = f"%Y{sep}%m{sep}%d"
+    elif b > 12 >= a:
+        fmt = f"%m{sep}%d{sep}%Y"
+    else:
+        fmt = f"%d{sep}%m{sep}%Y"
+    year = "%y" if c < 100 and a <= 31 else None
+    if year:
+        fmt = fmt.replace("%Y", year)
+    return f'add timestamp_formats = ["{fmt}{clock}"] (check day and month order)'
+
+
+def likely_fix(table: str, reason: str, column: str, value: str, id_scope: str) -> tuple[str, str]:
+    """``(what the rows hold, the likely fix)`` for the top quarantine reason."""
+    section = f"[{table}.columns]"
+    if reason == "unparseable_timestamp":
+        if _CLOCK.match(value):
+            return "hold a clock time without a date", "map it as [date column, time column]"
+        return "hold dates that are not ISO 8601", _date_format_hint(value)
+    if reason == "unknown_status":
+        return (
+            f"hold a status other than {', '.join(STATUSES)}",
+            f"recode it under [{table}.values.status] (or list it under exclude)",
+        )
+    if reason in ("duplicate_attendance_id", "duplicate_key"):
+        if id_scope != "polyclinic" and column == "attendance_id":
+            return (
+                "repeat an id of an earlier row",
+                f'if ids restart per polyclinic, set id_scope = "polyclinic" under [{table}]',
+            )
+        return "repeat the key of an earlier row", "check the export for rows sent twice"
+    if reason == "missing_required_field":
+        return (
+            "are empty",
+            f'map it in {section} to a source column or a constant {{ value = "..." }}',
+        )
+    if reason in ("unparseable_number", "unparseable_time", "invalid_weekday"):
+        return "cannot be parsed", f"check which source column {section} maps to it"
+    if reason in ("inconsistent_status", "missing_appointment"):
+        return (
+            "contradict their status",
+            f"check the status recoding and the timestamp columns in {section}",
+        )
+    return "break the rule " + reason, "see the quarantine detail"
+
+
+def guard_message(
+    con: duckdb.DuckDBPyConnection,
+    staging: str,
+    counts: TableCounts,
+    max_share: float,
+    *,
+    id_scope: str = "network",
+    quarantine_file: str = "quarantine.csv",
+) -> str | None:
+    """The guard's one line for a table, or None when its quarantine share is allowed."""
+    total = counts.read - counts.excluded
+    if total <= 0 or counts.quarantined <= max_share * total:
+        return None
+    reason, column, n, value = con.execute(
+        "SELECT reason, col, count(*) AS n, min(val) FROM (SELECT reason, "
+        "regexp_extract(detail, '^[a-z_]+: ([A-Za-z0-9_]+)', 1) AS col, "
+        "regexp_extract(detail, '^[a-z_]+: [A-Za-z0-9_]+=''?([^,;'']*)', 1) AS val "
+        f"FROM {staging}) GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 1"
+    ).fetchone()
+    value = (value or "").removesuffix(" first seen in an earlier row")
+    holds, fix = likely_fix(counts.table, reason, column, value, id_scope)
+    example = f" (e.g. {value!r})" if value else ""
+    return (
+        f"{counts.table}: {column or reason}: {n:,} of {total:,} rows {holds}{example}; {fix} "
+        f"[{reason}; {counts.quarantined:,} rows quarantined in all, "
+        f"{counts.quarantined / total:.1%} > max_quarantine_share {max_share:.0%}; "
+        f"details in {quarantine_file}]"
+    )
