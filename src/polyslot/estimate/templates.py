@@ -3,8 +3,9 @@
 Given SLOT_TEMPLATE, it is taken as is (a row with ``count = c`` and no doctor session becomes
 ``c`` parallel slots in sessions ``<Day>-S<k>``; an empty or ``any`` visit type is an
 unreserved slot, :data:`polyslot.template.ANY_VISIT_TYPE`). Otherwise it is inferred from the
-bookings of the most recent ``template_weeks`` weeks (attended, no-show; a cancelled booking
-only where nothing else was booked at that time):
+bookings of the most recent ``template_weeks`` weeks up to the last fully booked day
+(attended, no-show; a cancelled booking only where nothing else was booked at that time),
+leaving out partly booked days (fewer than half the median bookings of their weekday):
 
 * **grid**: per weekday and appointment time, ``k`` parallel slots exist when at least ``k``
   bookings (all visit types together) were made at that exact time on at least
@@ -14,9 +15,13 @@ only where nothing else was booked at that time):
   (supplied or inferred) has on duty at that time on that weekday, whatever the mix of visit
   types, unless at least half of the open days had more bookings at that time (a deliberate
   double booking, e.g. two or three patients at a session's start, is kept);
-* **visit type**: a visit type with share ``s`` of the bookings at that time reserves
-  ``floor(s * k + 0.1)`` of the ``k`` slots when ``s * k >= 0.9`` (it fills a slot on its
-  own); the other slots are unreserved (``any``);
+* **visit type**: per visit type, ``high`` = the bookings of that type at that time reached
+  on at least ``template_min_share`` of the open days, ``low`` = reached on at least half of
+  them (its median). Reserved slots never hold more than their number, so
+  when the ``high`` of all visit types fit in the ``k`` slots each type reserves its
+  ``high``; when they do not (visit types share the slots, e.g. a one-doctor clinic booking
+  any visit into any slot), each reserves only its ``low`` (what it holds on most days).
+  The remaining slots are unreserved (``any``);
 * **length**: the modal gap between consecutive appointment times of the same doctor on the
   same day after an appointment of that visit type (for an unreserved slot, after any
   appointment), or, without doctor ids, the mean consultation time rounded up to 5 minutes;
@@ -44,8 +49,9 @@ from polyslot.template import (
 
 __all__ = ["given_templates", "inferred_templates"]
 
-#: A visit type reserves a slot at a time only when its bookings there fill this much of one.
-RESERVE_SHARE = 0.9
+#: Shared slots: a visit type reserves the bookings it holds on at least this share of days.
+LOW_SHARE = 0.5
+
 
 
 def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
@@ -156,15 +162,36 @@ def _assign_sessions(
     return out
 
 
-def _apportion(k: int, shares: dict[str, float], reserve: float) -> list[str]:
-    """Visit types of ``k`` parallel slots: ``floor(share * k + 0.1)`` reserved per visit type
-    whose share of the bookings at that time is at least ``reserve`` of one slot, the rest
-    unreserved."""
+def _visit_types(k: int, per_type: pd.DataFrame, nd: int, min_share: float) -> list[str]:
+    """Visit types of the ``k`` parallel slots at one time (rule in the module docstring).
+
+    ``per_type`` holds the bookings ``n`` per visit type ``vt`` and day ``d`` at that time.
+    """
+    high: dict[str, int] = {}
+    low: dict[str, int] = {}
+    for vt, g in per_type.groupby("vt", sort=True):
+        counts = np.sort(np.concatenate([g["n"].to_numpy(int), np.zeros(nd, int)]))[::-1]
+        high[str(vt)] = int(counts[max(1, math.ceil(min_share * nd)) - 1])
+        low[str(vt)] = int(counts[max(1, math.ceil(LOW_SHARE * nd)) - 1])
+    reserve = high if sum(high.values()) <= k else low
     out: list[str] = []
-    for vt, sh in sorted(shares.items(), key=lambda x: (-x[1], x[0])):
-        n = int(math.floor(sh * k + 0.1)) if sh * k >= reserve else 0
+    for vt, n in sorted(reserve.items(), key=lambda x: (-x[1], x[0])):
         out.extend([vt] * min(n, k - len(out)))
     return out + [ANY_VISIT_TYPE] * (k - len(out))
+
+
+def _typical_days(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
+    """The rows of the ``weeks`` weeks up to the last fully booked day, without partly booked
+    days (fewer than half the median bookings of their weekday: e.g. future days booked only
+    by early bookers, half-day closures)."""
+    total = frame.groupby(["pc", "wd", "d"], as_index=False)["n"].sum()
+    med = total.groupby("pc")["n"].transform("median")
+    end = total[total["n"] >= 0.5 * med].groupby("pc")["d"].max()
+    total = total[total["d"] <= total["pc"].map(end)]
+    total = total[total["d"] > total["pc"].map(end) - pd.Timedelta(days=7 * weeks)]
+    wd_med = total.groupby(["pc", "wd"])["n"].transform("median")
+    keep = total[total["n"] >= 0.5 * wd_med][["pc", "d"]]
+    return frame.merge(keep, on=["pc", "d"], how="inner")
 
 
 def inferred_templates(
@@ -178,18 +205,17 @@ def inferred_templates(
     if frame.empty:
         return {}
     frame["d"] = pd.to_datetime(frame["d"])
-    last = frame.groupby("pc")["d"].transform("max")
-    frame = frame[frame["d"] > last - pd.Timedelta(days=7 * weeks)]
+    frame["n"] = np.where(frame["k"] > 0, frame["k"], 0)
+    frame = _typical_days(frame, weeks)
     since = {pc: g["d"].min().date() for pc, g in frame.groupby("pc")}
     caps = _doctor_caps(con, since)
     durations = _durations(con)
     # per day and time: the bookings that held a slot (a cancelled one only when nothing else)
-    frame["n"] = np.where(frame["k"] > 0, frame["k"], 0)
     day = frame.groupby(["pc", "wd", "m", "d"], sort=True).agg(n=("n", "sum"), c=("c", "sum"))
     day["n"] = np.where(day["n"] > 0, day["n"], np.minimum(day["c"], 1))
     day = day.reset_index()
     open_days = day.groupby(["pc", "wd"])["d"].nunique()
-    mix = frame.groupby(["pc", "wd", "m", "vt"])["c"].sum()
+    by_time = frame.groupby(["pc", "wd", "m"], sort=True)
     out: dict[str, list[Slot]] = {}
     for (pc, wd), g in day.groupby(["pc", "wd"], sort=True):
         nd = int(open_days[(pc, wd)])
@@ -204,9 +230,8 @@ def inferred_templates(
                 k = min(k, max(int(round(cap[int(m)])), int(counts[(nd + 1) // 2 - 1])))
             if k <= 0:
                 continue
-            shares = mix.loc[(pc, wd, m)]
-            shares = (shares / shares.sum()).to_dict()
-            times.append((int(m), _apportion(k, shares, RESERVE_SHARE)))
+            per_type = by_time.get_group((pc, wd, m))
+            times.append((int(m), _visit_types(k, per_type, nd, min_share)))
             part = "AM" if m < 720 else "PM"
             doctors = k if cap is None else min(k, max(1, int(round(cap[int(m)]))))
             limit[part] = max(limit.get(part, 0), doctors)
