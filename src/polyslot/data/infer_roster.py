@@ -5,14 +5,16 @@ Doctors on duty per polyclinic, date and half-day (morning / afternoon):
 * **half-days**: per polyclinic and weekday, the day is split at the start of the longest
   stretch between 11:00 and 15:00 in which no appointment (or, without appointments, no
   consultation) ever starts: the lunch break; 12:00 when there is none;
-* **doctors**: the larger of the number of distinct ``doctor_id`` seen in that half-day and
-  the most consultations running at the same time (``consult_start_ts`` to ``consult_end_ts``);
-  at least 1 on a half-day with any activity. Without doctor ids only the concurrency counts;
+* **doctors**: the number of distinct ``doctor_id`` seen in that half-day when the polyclinic
+  records doctor ids; otherwise the most consultations running at the same time
+  (``consult_start_ts`` to ``consult_end_ts``, overlaps shorter than ``OVERLAP_GRACE`` = 5
+  minutes ignored); at least 1 on a half-day with any activity;
 * **period**: the same on every date of a polyclinic x weekday x half-day, so the typical
-  sessions are stable: from the median first appointment time (rounded down to 15 minutes) to
-  the median last appointment time plus the usual slot length (the modal gap between
-  consecutive appointment times of a day), rounded up to 15 minutes. Without appointment
-  times, the median first consultation start and last consultation end.
+  sessions are stable: from the first appointment time of at least 20 % of the dates
+  (its 20th percentile, rounded down to 15 minutes) to the 80th percentile of the last
+  appointment time plus the usual slot length (the modal gap between consecutive
+  appointment times of a day), rounded up to 15 minutes. Without appointment times, the same
+  percentiles of the first consultation start and last consultation end.
 
 The rows go into the store's ``roster`` table with the extra column ``inferred_from``
 (``doctor_id`` or ``concurrent_consultations``), so every later stage (estimation, hold-out
@@ -32,10 +34,17 @@ __all__ = ["INFERRED_COLUMN", "RULE", "infer_roster"]
 #: Extra column of an inferred roster naming the evidence of each row.
 INFERRED_COLUMN = "inferred_from"
 RULE = (
-    "doctors per date and half-day = max(distinct doctor_id, most concurrent consultations), "
-    "at least 1 on a half-day with activity; period = median first appointment to median last "
-    "appointment + modal slot gap of that weekday and half-day (15-minute steps)"
+    "doctors per date and half-day = distinct doctor_id (or, without doctor ids, the most "
+    "consultations overlapping by 5 minutes or more), at least 1 on a half-day with "
+    "activity; period = 20th percentile of the first appointment to 80th percentile of the "
+    "last appointment + modal slot gap, per weekday and half-day (15-minute steps)"
 )
+#: Consultations overlapping by less than this many minutes do not count as concurrent
+#: (a doctor's next consultation often starts before the last one is recorded as ended).
+OVERLAP_GRACE = 5
+#: A period starts at the first appointment time of this share of the dates (and ends at the
+#: last one of 1 - this share): an unbooked first or last slot on some days does not move it.
+EDGE_SHARE = 0.2
 _ACTIVITY = "coalesce(appointment_ts, consult_start_ts, arrival_ts)"
 
 
@@ -101,10 +110,10 @@ def infer_roster(con: duckdb.DuckDBPyConnection, table: str = "roster") -> dict[
         h AS (SELECT a.*, CASE WHEN a.m < s.split THEN 0 ELSE 1 END AS half
               FROM a JOIN _roster_splits s ON s.pc = a.pc AND s.wd = a.wd),
         ev AS (SELECT pc, d, half, consult_start_ts AS ts, 1 AS delta FROM h
-               WHERE consult_end_ts > consult_start_ts
+               WHERE consult_end_ts > consult_start_ts + INTERVAL {OVERLAP_GRACE} MINUTE
                UNION ALL
-               SELECT pc, d, half, consult_end_ts, -1 FROM h
-               WHERE consult_end_ts > consult_start_ts),
+               SELECT pc, d, half, consult_end_ts - INTERVAL {OVERLAP_GRACE} MINUTE, -1 FROM h
+               WHERE consult_end_ts > consult_start_ts + INTERVAL {OVERLAP_GRACE} MINUTE),
         conc AS (SELECT pc, d, half, max(run) AS nc FROM (
                     SELECT pc, d, half, sum(delta) OVER (
                         PARTITION BY pc, d, half ORDER BY ts, delta
@@ -126,16 +135,17 @@ def infer_roster(con: duckdb.DuckDBPyConnection, table: str = "roster") -> dict[
     rows = []
     for (pc, _wd, _half), g in per_half.groupby(["pc", "wd", "half"], sort=True):
         if g["first_b"].notna().any():
-            start = float(np.nanmedian(g["first_b"]))
-            end = float(np.nanmedian(g["last_b"])) + gap.get(str(pc), 15)
+            start = float(np.nanquantile(g["first_b"].astype(float), EDGE_SHARE))
+            end = float(np.nanquantile(g["last_b"].astype(float), 1 - EDGE_SHARE))
+            end += gap.get(str(pc), 15)
         else:
-            start = float(np.nanmedian(g["first_c"].astype(float)))
-            end = float(np.nanmedian(g["last_c"].astype(float)))
+            start = float(np.nanquantile(g["first_c"].astype(float), EDGE_SHARE))
+            end = float(np.nanquantile(g["last_c"].astype(float), 1 - EDGE_SHARE))
         s = int(start // 15 * 15)
         e = int(min(1440, max(s + 15, -(-end // 15) * 15)))
         method = "doctor_id" if bool(has_ids.get(pc, False)) else "concurrent_consultations"
         for r in g.itertuples():
-            doctors = max(1, int(r.nid), int(r.nc))
+            doctors = max(1, int(r.nid) if method == "doctor_id" else int(r.nc))
             rows.append((str(pc), r.d, _hhmm(s), _hhmm(e), doctors, method))
     columns = ["polyclinic_id", "date", "start_time", "end_time", "doctors", INFERRED_COLUMN]
     frame = pd.DataFrame(rows, columns=columns).sort_values(

@@ -16,8 +16,8 @@ leaving out partly booked days (fewer than half the median bookings of their wee
   types, unless at least half of the open days had more bookings at that time (a deliberate
   double booking, e.g. two or three patients at a session's start, is kept);
 * **visit type**: per visit type, ``high`` = the bookings of that type at that time reached
-  on at least ``template_min_share`` of the open days, ``low`` = reached on at least half of
-  them (its median). Reserved slots never hold more than their number, so
+  on at least ``template_min_share`` of the open days, ``low`` = reached on more than half
+  of them (``LOW_SHARE`` = 55 %). Reserved slots never hold more than their number, so
   when the ``high`` of all visit types fit in the ``k`` slots each type reserves its
   ``high``; when they do not (visit types share the slots, e.g. a one-doctor clinic booking
   any visit into any slot), each reserves only its ``low`` (what it holds on most days).
@@ -50,7 +50,7 @@ from polyslot.template import (
 __all__ = ["given_templates", "inferred_templates"]
 
 #: Shared slots: a visit type reserves the bookings it holds on at least this share of days.
-LOW_SHARE = 0.5
+LOW_SHARE = 0.55
 
 
 
