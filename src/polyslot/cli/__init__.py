@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "simulate",
     "capacity",
     "run",
+    "studio",
 )
 
 

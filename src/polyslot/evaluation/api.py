@@ -74,6 +74,32 @@ def run_state(tau: np.ndarray, prep: Prepared, session_end: int, doctor_start: i
     return state
 
 
+_LOCAL = threading.local()
+
+
+def _reused_state(tau: np.ndarray, prep: Prepared, session_end: int, doctor_start: int, H: int):
+    """:func:`run_state` into buffers kept per thread for this shape (a full evaluation from
+    patient 0 every time; the caller copies what it returns)."""
+    states = getattr(_LOCAL, "states", None)
+    if states is None:
+        states = _LOCAL.states = {}
+    key = (prep.n_patients, int(H), int(doctor_start), prep.brev.shape[1])
+    hit = states.get(key)
+    if hit is None:
+        if len(states) >= 8:
+            states.clear()
+        hit = (np.empty_like(tau), new_state(prep.n_patients, H, doctor_start, key[3]))
+        states[key] = hit
+    prev, state = hit
+    r = entry(
+        0, tau, prev, *prep.kernel_args(), prep.no_show, int(session_end), int(doctor_start),
+        *state,
+    )  # fmt: skip
+    if r < 0:  # pragma: no cover - H is always computed large enough
+        raise RuntimeError(f"evaluation horizon {H} too small, needs {-r - 1}")
+    return state
+
+
 _CACHE: dict = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 16
@@ -168,7 +194,7 @@ def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = Fa
     H = horizon(tau, prep, L)
     if wait_pmfs:
         H = full_horizon(tau, prep, L, ds)
-    D, LO, HI, _, ED, VD, _, pat, sc = run_state(tau, prep, L, ds, H)
+    D, LO, HI, _, ED, VD, _, pat, sc = _reused_state(tau, prep, L, ds, H)
     pmfs = wait_pmfs_from_state(tau, prep, D, LO, HI) if wait_pmfs else None
     env = compute_envelope(tau, L, D, LO, HI, ED, VD) if envelope else None
     return Evaluation(

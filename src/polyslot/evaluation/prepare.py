@@ -8,6 +8,7 @@ The kernel loops only over the support ``[blo, bhi]`` of that PMF and skips zero
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Prepared:
         """Number of patients K."""
         return int(self.bpmf.shape[0])
 
-    @property
+    @cached_property
     def max_offset(self) -> np.ndarray:
         """Largest arrival offset of each patient (int64, (K,))."""
         return self.olo + self.olen - 1
@@ -109,40 +110,63 @@ def prepare(
         )  # fmt: skip
     if len(offsets) != K:
         raise InputError(f"needs {K} entries", field="offsets", value=len(offsets))
-    if offsets is not None:
-        for k, entry in enumerate(offsets):
-            if entry is None:
-                continue
-            offs, probs = (np.asarray(v) for v in entry)
-            offs = offs.astype(np.int64)
-            lo = int(offs.min())
-            dense = np.zeros(int(offs.max()) - lo + 1)
-            np.add.at(dense, offs - lo, np.asarray(probs, dtype=np.float64))
-            dense /= dense.sum()
-            nz = np.flatnonzero(dense)
-            dense = dense[nz[0] : nz[-1] + 1]
-            olo[k], olen[k], rows[k] = lo + nz[0], dense.size, dense
-    opmf = np.zeros((K, int(olen.max())))
     omean = np.zeros(K)
     ovar = np.zeros(K)
+    # patients sharing one offset PMF (the same objects) share its dense row and moments
+    done: dict[tuple[int, int], tuple[int, int, np.ndarray, float, float]] = {}
+    for k, entry in enumerate(offsets):
+        if entry is None:
+            continue
+        key = (id(entry[0]), id(entry[1]))
+        hit = done.get(key)
+        if hit is None:
+            hit = _offset_row(entry)
+            done[key] = hit
+        olo[k], olen[k], rows[k], omean[k], ovar[k] = hit
+    opmf = np.zeros((K, int(olen.max())))
     for k in range(K):
         opmf[k, : olen[k]] = rows[k]
-        v = olo[k] + np.arange(olen[k], dtype=np.float64)
-        omean[k] = rows[k] @ v
-        ovar[k] = max(float(rows[k] @ (v * v)) - omean[k] ** 2, 0.0)
     return Prepared(
         bpmf, brev, blo, bhi, bmean, bvar, olo, opmf, olen, omean, ovar, p,
         service_mean,
     )  # fmt: skip
 
 
+def _offset_row(entry) -> tuple[int, int, np.ndarray, float, float]:
+    """Smallest offset, length, dense PMF row, mean and variance of one ``(offsets, pmf)``."""
+    offs, probs = (np.asarray(v) for v in entry)
+    offs = offs.astype(np.int64)
+    lo = int(offs.min())
+    dense = np.zeros(int(offs.max()) - lo + 1)
+    np.add.at(dense, offs - lo, np.asarray(probs, dtype=np.float64))
+    dense /= dense.sum()
+    nz = np.flatnonzero(dense)
+    dense = dense[nz[0] : nz[-1] + 1]
+    first = lo + int(nz[0])
+    v = first + np.arange(dense.size, dtype=np.float64)
+    mean = float(dense @ v)
+    return first, int(dense.size), dense, mean, max(float(dense @ (v * v)) - mean**2, 0.0)
+
+
 def prepare_schedule(schedule) -> Prepared:
-    """:class:`Prepared` arrays of a :class:`polyslot.schedule.Schedule`."""
+    """:class:`Prepared` arrays of a :class:`polyslot.schedule.Schedule` (cached by content:
+    see :mod:`polyslot.evaluation.prepcache`)."""
+    from polyslot.evaluation.prepcache import cached_prepare
+
+    return cached_prepare(schedule, _prepare_schedule)
+
+
+def _prepare_schedule(schedule) -> Prepared:
     pats = schedule.patients
     S = max(len(p.service) for p in pats)
     service = np.zeros((len(pats), S))
+    first: dict[int, int] = {}  # patients sharing one service tuple: convert it once
     for k, p in enumerate(pats):
-        service[k, : len(p.service)] = p.service
+        j = first.setdefault(id(p.service), k)
+        if j == k:
+            service[k, : len(p.service)] = p.service
+        else:
+            service[k] = service[j]
     offsets = [
         None if p.punctuality is None else (p.punctuality.offsets, p.punctuality.pmf) for p in pats
     ]

@@ -57,6 +57,9 @@ class Evaluation:
     utilization : float
         Expected consultation time divided by the doctor's expected presence
         ``L - doctor_start + overtime_mean`` (0 when that is 0).
+    wait_cdf : list of arrays or None
+        From :func:`polyslot.evaluation.evaluate_many` with ``cdf_margin``: ``wait_cdf[k][w]``
+        is exactly ``P(W_k <= w)`` for ``w = 0 .. len - 1`` (the range the horizon covers).
     """
 
     appointment: np.ndarray
@@ -76,6 +79,7 @@ class Evaluation:
     doctor_start: int
     wait_pmfs: list[np.ndarray] | None = None
     envelope: Envelope | None = None
+    wait_cdf: list[np.ndarray] | None = None
 
     @property
     def n_patients(self) -> int:

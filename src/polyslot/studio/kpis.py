@@ -1,0 +1,243 @@
+"""Exact KPIs of one clinic day of a template, fast enough to answer every edit.
+
+Every doctor session of the day becomes a :class:`~polyslot.schedule.Schedule` by exactly the
+rules of :func:`polyslot.analysis.exact_kpis.session_schedule` (the visit type's consultation
+PMF, its no-show rate at that weekday and hour, its punctuality; a slot is booked with
+probability ``fill``), built from lookups prepared once per model (:class:`ModelIndex`), and
+the day is evaluated by :func:`polyslot.evaluation.evaluate_day` (exact means and the exact
+pooled 90th percentile of the wait).
+
+What-if factors (:class:`WhatIf`) are the run's sensitivity parameters: the model is perturbed
+by :func:`polyslot.analysis.perturb.perturb`; ``demand`` scales the booked share of the day's
+slots, ``fill = min(1, demand factor x expected requests / slots)`` (the rule of the run's
+sensitivity analysis for a template held fixed): slots beyond the expected requests stay
+empty and behave like no-shows, so extra slots do not invent patients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from polyslot.analysis.perturb import perturb
+from polyslot.clinic_model import ClinicModel
+from polyslot.errors import InputError
+from polyslot.evaluation import evaluate_day
+from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.template import Slot, SlotTemplate
+
+__all__ = ["WhatIf", "ModelIndex", "DayKPIs", "day_kpis", "KPI_LABELS", "ANY"]
+
+#: Unreserved slot (any visit type may book it).
+ANY = "any"
+
+#: KPI name -> (label, unit) in display order.
+KPI_LABELS: dict[str, tuple[str, str]] = {
+    "wait_mean": ("Mean wait", "min"),
+    "wait_p90": ("90th percentile wait", "min"),
+    "idle": ("Doctor idle", "min"),
+    "overtime": ("Overtime", "min"),
+    "utilization": ("Utilisation", "%"),
+    "patients_served": ("Patients served", "/day"),
+}
+
+_FACTOR_RANGE = (0.0, 3.0)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Multiplicative what-if factors (1.0 = as estimated by the run)."""
+
+    no_show: float = 1.0
+    duration_mean: float = 1.0
+    duration_cv: float = 1.0
+    demand: float = 1.0
+    punctuality: float = 1.0
+
+    def __post_init__(self) -> None:
+        lo, hi = _FACTOR_RANGE
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int | float) or not lo <= float(v) <= hi:
+                raise InputError(f"must be a factor in [{lo}, {hi}]", field=f.name, value=v)
+            if f.name in ("duration_mean", "duration_cv") and float(v) <= 0:
+                raise InputError("must be > 0", field=f.name, value=v)
+
+    def apply(self, model: ClinicModel) -> ClinicModel:
+        """The perturbed model (demand is applied through the fill, not here)."""
+        for name in ("no_show", "duration_mean", "duration_cv", "punctuality"):
+            factor = float(getattr(self, name))
+            if factor != 1.0:
+                model = perturb(model, name, factor)
+        return model
+
+
+class ModelIndex:
+    """Dictionary lookups of one :class:`ClinicModel` (built once; the schedules it makes share
+    their distribution tuples, so the evaluator's preparation cache hits)."""
+
+    def __init__(self, model: ClinicModel) -> None:
+        self.model = model
+        self.slot_minutes = int(model.slot_minutes)
+        self.service = {s.visit_type: s.pmf for s in model.service}
+        self.punctuality: dict[str, Punctuality | None] = {}
+        for vt in model.visit_types:
+            pu = model.punctuality_for(vt)
+            self.punctuality[vt] = None if pu.offsets == (0,) else Punctuality(pu.offsets, pu.pmf)
+        self.no_show = {(r.visit_type, r.weekday, r.hour): r.rate for r in model.no_show}
+        self.no_show_mean: dict[str, float] = {}
+        for vt in {r.visit_type for r in model.no_show}:
+            rates = [r.rate for r in model.no_show if r.visit_type == vt]
+            self.no_show_mean[vt] = float(sum(rates) / len(rates))
+        self.sessions = {(s.weekday, s.session_id): s for s in model.sessions}
+        self.demand: dict[int, float] = {}
+        for d in model.demand:
+            self.demand[d.weekday] = self.demand.get(d.weekday, 0.0) + float(d.mean)
+        self._any: dict[int, tuple[tuple[float, ...], Punctuality | None]] = {}
+
+    @property
+    def visit_types(self) -> tuple[str, ...]:
+        """The model's visit types."""
+        return tuple(self.model.visit_types)
+
+    def rate(self, visit_type: str, weekday: int, hour: int) -> float:
+        """No-show rate as :meth:`ClinicModel.no_show_rate` (unreserved: demand-weighted)."""
+        if visit_type == ANY and visit_type not in self.service:
+            mix = self._mix_weights(weekday)
+            return float(sum(w * self.rate(vt, weekday, hour) for vt, w in mix.items()))
+        exact = self.no_show.get((visit_type, weekday, hour))
+        if exact is not None:
+            return exact
+        return self.no_show_mean.get(visit_type, 0.0)
+
+    def _mix_weights(self, weekday: int) -> dict[str, float]:
+        w = {d.visit_type: float(d.mean) for d in self.model.demand if d.weekday == weekday}
+        total = sum(w.values())
+        if total <= 0:
+            return {vt: 1.0 / len(self.visit_types) for vt in self.visit_types}
+        return {vt: v / total for vt, v in w.items() if v > 0 and vt in self.service}
+
+    def service_of(self, visit_type: str, weekday: int) -> tuple[tuple[float, ...], Any]:
+        """Consultation PMF and punctuality of a slot's visit type (unreserved slots: the
+        demand-weighted mixture of the visit types' PMFs, punctual)."""
+        if visit_type in self.service:
+            return self.service[visit_type], self.punctuality.get(visit_type)
+        if visit_type != ANY:
+            raise InputError("unknown visit type", field="visit_type", value=visit_type)
+        hit = self._any.get(weekday)
+        if hit is None:
+            mix = self._mix_weights(weekday)
+            width = max(len(self.service[vt]) for vt in mix)
+            pmf = np.zeros(width)
+            for vt, w in mix.items():
+                pmf[: len(self.service[vt])] += w * np.asarray(self.service[vt])
+            hit = (tuple(float(x) for x in pmf / pmf.sum()), None)
+            self._any[weekday] = hit
+        return hit
+
+    def fill(self, template_day: SlotTemplate, weekday: int, factor: float) -> float:
+        """Booked share of the day's slots: ``min(1, factor x expected requests / slots)``
+        (1 when the model has no demand for the weekday)."""
+        slots = sum(1 for s in template_day.slots if s.weekday == weekday)
+        demand = self.demand.get(weekday, 0.0)
+        if not slots or demand <= 0:
+            return 1.0
+        return min(1.0, factor * demand / slots)
+
+    def schedule(self, slots: list[Slot], fill: float) -> Schedule:
+        """The session's exact-evaluator schedule (rules of ``session_schedule``)."""
+        group = sorted(slots, key=lambda s: s.start_minute)
+        sid, weekday = group[0].doctor_session, group[0].weekday
+        sm = self.slot_minutes
+        sess = self.sessions.get((weekday, sid))
+        if sess is not None:
+            start, end = sess.start_minute, sess.end_minute
+        else:
+            start = group[0].start_minute
+            end = max(s.start_minute + s.duration_minutes for s in group)
+        start = min(start, group[0].start_minute)
+        keep = min(1.0, max(0.0, fill))
+        patients = []
+        for s in group:
+            p = self.rate(s.visit_type, weekday, s.hour)
+            service, punct = self.service_of(s.visit_type, weekday)
+            patients.append(
+                PatientSpec(
+                    appointment=int(round((s.start_minute - start) / sm)),
+                    service=service,
+                    no_show=1.0 - (1.0 - p) * keep,
+                    punctuality=punct,
+                    visit_type=s.visit_type,
+                )
+            )
+        return Schedule(
+            session_end=max(1, int(round((end - start) / sm))),
+            patients=tuple(patients),
+            slot_minutes=float(sm),
+            meta={"session": sid, "weekday": weekday, "start_minute": start},
+        )
+
+
+@dataclass(frozen=True)
+class DayKPIs:
+    """Exact KPIs of one clinic day (minutes; utilisation as a fraction)."""
+
+    wait_mean: float
+    wait_p90: float
+    idle: float
+    overtime: float
+    utilization: float
+    patients_served: float
+    slots: int
+    by_hour: dict[int, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (hours as ``HH:00`` keys)."""
+        d = dataclasses.asdict(self)
+        d["by_hour"] = {f"{h:02d}:00": round(v, 4) for h, v in sorted(self.by_hour.items())}
+        return d
+
+
+def day_kpis(
+    index: ModelIndex, template: SlotTemplate, weekday: int, *, demand: float = 1.0
+) -> DayKPIs:
+    """Evaluate every doctor session of ``weekday`` of ``template`` exactly."""
+    day = [s for s in template.slots if s.weekday == weekday]
+    if not day:
+        return DayKPIs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, {})
+    fill = index.fill(template, weekday, demand)
+    groups: dict[str, list[Slot]] = {}
+    for s in day:
+        groups.setdefault(s.doctor_session, []).append(s)
+    scheds = [index.schedule(groups[sid], fill) for sid in sorted(groups)]
+    evals, q90 = evaluate_day(scheds)
+    sm = float(index.slot_minutes)
+    come = wait = idle = over = busy = cap = 0.0
+    hours: dict[int, list[float]] = {}
+    for sched, ev in zip(scheds, evals, strict=True):
+        w = 1.0 - ev.no_show
+        come += float(w.sum())
+        wait += ev.total_wait_mean
+        idle += ev.total_idle_mean + ev.idle_end_mean
+        over += ev.overtime_mean
+        busy += ev.busy_mean
+        cap += sched.session_end
+        start = int(sched.meta["start_minute"])
+        for k in range(ev.n_patients):
+            h = (start + int(ev.appointment[k]) * int(sm)) // 60
+            acc = hours.setdefault(h, [0.0, 0.0])
+            acc[0] += float(w[k] * ev.wait_mean[k])
+            acc[1] += float(w[k])
+    return DayKPIs(
+        wait_mean=wait * sm / come if come > 0 else 0.0,
+        wait_p90=q90 * sm,
+        idle=idle * sm,
+        overtime=over * sm,
+        utilization=busy / cap if cap > 0 else 0.0,
+        patients_served=come,
+        slots=len(day),
+        by_hour={h: (a[0] / a[1] * sm if a[1] > 0 else 0.0) for h, a in sorted(hours.items())},
+    )
