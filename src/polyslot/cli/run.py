@@ -98,7 +98,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
     ):
         table.add_column(col, justify="right")
     rows = [
-        *outcome.summary["polyclinics"],
+        *(e for e in outcome.summary["polyclinics"] if e.get("verdict") != "skipped"),
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
     for r in rows:
@@ -112,8 +112,8 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
             f"{r['patients_served_recommended']:.0f}",
         )
     console.print(table)
-    for pid, why in outcome.skipped.items():
-        console.print(f"[yellow]skipped {pid}: {why}[/yellow]")
+    for pid, why in sorted(outcome.skipped.items()):
+        console.print(f"[bold yellow]not planned: {pid}: {why}[/bold yellow]", highlight=False)
     out = outcome.out_dir
     console.print(f"report:    {out / 'report.html'}")
     console.print(f"guide:     {out / 'guide.md'}")

@@ -87,7 +87,17 @@ def build_summary(result: NetworkResult) -> dict[str, Any]:
         "utilization": "weighted by available doctor-minutes",
         "patients_served": "sum",
     }
-    return {"polyclinics": clinics, "network": network}
+    skipped = dict(result.assumptions.get("skipped_polyclinics", {}) or {})
+    for pid, why in sorted(skipped.items()):
+        clinics.append(
+            {"polyclinic_id": pid, **{k: None for k in SUMMARY_KEYS[1:]}, "source": None}
+            | {"verdict": "skipped", "reason": str(why)}
+        )
+    return {
+        "polyclinics": clinics,
+        "network": network,
+        "skipped": [{"polyclinic_id": p, "reason": str(w)} for p, w in sorted(skipped.items())],
+    }
 
 
 def write_summary(result: NetworkResult, path: str | Path) -> Path:

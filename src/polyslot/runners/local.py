@@ -16,7 +16,7 @@ import duckdb
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.errors import InfeasibleError, SolverError
+from polyslot.errors import DataError, InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
@@ -33,6 +33,8 @@ __all__ = [
     "estimate_models",
     "plan_network",
     "write_network_outputs",
+    "estimation_skipped",
+    "inferred_inputs",
     "run_local",
 ]
 
@@ -202,22 +204,49 @@ def write_network_outputs(
     config: RunConfig,
     out: Path,
 ) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines)."""
+    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
+
+    Polyclinics estimation left out (``out/model/fit_summary.json``) join ``skipped``; when
+    no polyclinic at all can be planned the run stops with one line naming each and why.
+    """
     from polyslot.report import write_deliverables
 
+    skipped = {**estimation_skipped(out), **skipped}
+    if not results:
+        why = "; ".join(f"{p}: {r}" for p, r in sorted(skipped.items())) or "no attendances"
+        raise DataError(f"no polyclinic could be planned ({why})", source=str(store))
     network = NetworkResult(
         tuple(results),
         data_quality=quality_by_polyclinic(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": skipped,
+            "skipped_polyclinics": dict(sorted(skipped.items())),
+            "inferred": inferred_inputs(store),
             "config": config.to_dict(),
         },
     )
     files = write_deliverables(network, out)
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
+
+
+def estimation_skipped(out: Path) -> dict[str, str]:
+    """``{polyclinic: reason}`` of the polyclinics estimation could not model."""
+    path = out / "model" / "fit_summary.json"
+    if not path.exists():
+        return {}
+    rows = json.loads(path.read_text(encoding="utf-8")).get("skipped", [])
+    return {str(r["polyclinic_id"]): f"not estimated: {r['reason']}" for r in rows}
+
+
+def inferred_inputs(store: Path) -> dict[str, Any]:
+    """What ingest inferred because the export lacked it (``data_quality.json``'s
+    ``inferred``, e.g. the roster), for the report."""
+    path = Path(store) / "data_quality.json"
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("inferred", {}))
 
 
 def run_local(
