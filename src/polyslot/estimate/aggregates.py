@@ -284,9 +284,7 @@ def aggregate_sql(
         return (
             f"SELECT polyclinic_id, CAST({wd('appointment_ts')} AS INTEGER) AS wd, "
             "CAST(hour(appointment_ts) * 60 + minute(appointment_ts) AS INTEGER) AS m, "
-            f"visit_type, CAST(appointment_ts AS DATE) AS d, {_n()} AS c, "
-            "CAST(sum(CASE WHEN status = 'cancelled' THEN 0 ELSE 1 END) AS BIGINT) AS k "
-            "FROM attendances "
+            f"visit_type, CAST(appointment_ts AS DATE) AS d, {_n()} AS c FROM attendances "
             f"WHERE {_BOOKED} GROUP BY 1, 2, 3, 4, 5"
         )
     if name == "agg_gaps":

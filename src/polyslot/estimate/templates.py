@@ -4,7 +4,7 @@ Given SLOT_TEMPLATE, it is taken as is (a row with ``count = c`` and no doctor s
 ``c`` parallel slots in sessions ``<Day>-S<k>``; an empty or ``any`` visit type is an
 unreserved slot, :data:`polyslot.template.ANY_VISIT_TYPE`). Otherwise it is inferred from the
 bookings of the most recent ``template_weeks`` weeks up to the last fully booked day
-(attended, no-show; a cancelled booking only where nothing else was booked at that time),
+(attended, no-show and cancelled: a cancelled booking held a slot too),
 leaving out partly booked days (fewer than half the median bookings of their weekday):
 
 * **grid**: per weekday and appointment time, ``k`` parallel slots exist when at least ``k``
@@ -199,20 +199,19 @@ def inferred_templates(
 ) -> dict[str, SlotTemplate]:
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     frame = con.execute(
-        "SELECT polyclinic_id AS pc, wd, m, visit_type AS vt, d, c, k FROM agg_slot_days "
+        "SELECT polyclinic_id AS pc, wd, m, visit_type AS vt, d, c FROM agg_slot_days "
         "ORDER BY ALL"
     ).df()
     if frame.empty:
         return {}
     frame["d"] = pd.to_datetime(frame["d"])
-    frame["n"] = np.where(frame["k"] > 0, frame["k"], 0)
+    frame["n"] = frame["c"]
     frame = _typical_days(frame, weeks)
     since = {pc: g["d"].min().date() for pc, g in frame.groupby("pc")}
     caps = _doctor_caps(con, since)
     durations = _durations(con)
-    # per day and time: the bookings that held a slot (a cancelled one only when nothing else)
-    day = frame.groupby(["pc", "wd", "m", "d"], sort=True).agg(n=("n", "sum"), c=("c", "sum"))
-    day["n"] = np.where(day["n"] > 0, day["n"], np.minimum(day["c"], 1))
+    # per day and time: the bookings that held a slot (a cancelled one too: it held one)
+    day = frame.groupby(["pc", "wd", "m", "d"], sort=True).agg(n=("n", "sum"))
     day = day.reset_index()
     open_days = day.groupby(["pc", "wd"])["d"].nunique()
     by_time = frame.groupby(["pc", "wd", "m"], sort=True)

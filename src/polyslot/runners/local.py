@@ -18,6 +18,7 @@ from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.errors import DataError, InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
+from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
 from polyslot.simulate.history import history_days
@@ -223,6 +224,9 @@ def write_network_outputs(
             "holdout_from": str(cutoff) if cutoff else None,
             "skipped_polyclinics": dict(sorted(skipped.items())),
             "inferred": inferred_inputs(store),
+            "fhir_week_start": config.fhir_week_start
+            or week_start_after(last_date(store)).isoformat(),
+            "fhir_utc_offset": config.fhir_utc_offset,
             "config": config.to_dict(),
         },
     )
