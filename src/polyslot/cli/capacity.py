@@ -85,9 +85,7 @@ def _targets(base: dict[str, Any], overrides: dict[str, Any]) -> Any:
     given = {k: v for k, v in overrides.items() if v is not None}
     t = {**base, **given}
     try:
-        return LeadTimeTargets(
-            int(t["median"]), int(t["percentile"]), int(t["max"]), float(t["p"])
-        )
+        return LeadTimeTargets(int(t["median"]), int(t["percentile"]), int(t["max"]), float(t["p"]))
     except InputError as exc:
         name = str(exc.field).removeprefix("targets.")
         flags = [_FLAGS[k] for k in given]

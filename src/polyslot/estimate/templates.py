@@ -53,7 +53,6 @@ __all__ = ["given_templates", "inferred_templates"]
 LOW_SHARE = 0.55
 
 
-
 def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
     """Templates from the ``slot_template`` table, per polyclinic (empty dict if absent)."""
     if not has_table(con, "slot_template"):
@@ -199,8 +198,7 @@ def inferred_templates(
 ) -> dict[str, SlotTemplate]:
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     frame = con.execute(
-        "SELECT polyclinic_id AS pc, wd, m, visit_type AS vt, d, c FROM agg_slot_days "
-        "ORDER BY ALL"
+        "SELECT polyclinic_id AS pc, wd, m, visit_type AS vt, d, c FROM agg_slot_days ORDER BY ALL"
     ).df()
     if frame.empty:
         return {}
