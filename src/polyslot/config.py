@@ -137,6 +137,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "slot_minutes", "workers")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError("must be a whole number", field="seed", value=self.seed)
         if self.holdout_days < 0:
             raise ConfigError("must be >= 0", field="holdout_days", value=self.holdout_days)
         share = self.max_quarantine_share

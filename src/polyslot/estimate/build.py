@@ -27,6 +27,12 @@ from polyslot.template import SlotTemplate
 
 __all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
 
+#: Why a polyclinic with attendances still gets no model.
+NO_CONSULTATIONS = (
+    "no consultation records (attended visits with consultation start and end times, "
+    "needed to estimate consultation durations)"
+)
+
 
 @dataclass(frozen=True)
 class EstimationResult:
@@ -120,8 +126,11 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     models: dict[str, ClinicModel] = {}
     skipped: list[dict] = []
     for pc in sorted(all_pcs):
-        if not counts.get(pc) or pc not in service or not service[pc]:
+        if not counts.get(pc):
             skipped.append({"polyclinic_id": pc, "reason": "no attendance records"})
+            continue
+        if pc not in service or not service[pc]:
+            skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
         seen = {
             r[0]
@@ -132,7 +141,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))
         vts = tuple(sorted((seen | {s.visit_type for s in template.slots}) & set(service[pc])))
         if not vts:
-            skipped.append({"polyclinic_id": pc, "reason": "no consultation records"})
+            skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
         if (
             template_source == "slot_template"

@@ -16,7 +16,7 @@ import duckdb
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.errors import DataError, InfeasibleError, SolverError
+from polyslot.errors import ConfigError, DataError, InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -34,6 +34,7 @@ __all__ = [
     "estimate_models",
     "plan_network",
     "write_network_outputs",
+    "check_history_longer_than_holdout",
     "estimation_skipped",
     "inferred_inputs",
     "run_local",
@@ -191,10 +192,30 @@ def estimate_models(
     cutoff = holdout_cutoff(last_date(store), config) if config.holdout_days > 0 else None
     train = store
     if cutoff is not None:
+        check_history_longer_than_holdout(store, cutoff, config.holdout_days)
         train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
     if progress:
         progress("estimate", 0, 1)
     return fit_models(train, config, out), cutoff
+
+
+def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
+    """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
+    of history to estimate from (instead of estimating nothing)."""
+    with duckdb.connect(str(store_file(store)), read_only=True) as con:
+        first = con.execute(
+            "SELECT min(CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)) "
+            "FROM attendances"
+        ).fetchone()[0]
+    if first is not None and (cutoff - first).days < 14:
+        span = (cutoff - first).days + holdout_days
+        raise ConfigError(
+            f"the history covers {span} days: holding back the last {holdout_days} leaves "
+            f"{max(0, (cutoff - first).days)} to estimate from (at least 14 needed); set a "
+            "smaller holdout_days in polyslot.toml (0 turns the hold-out off)",
+            field="holdout_days",
+            value=holdout_days,
+        )
 
 
 def write_network_outputs(
