@@ -19,7 +19,14 @@ from typing import Any
 
 from polyslot.errors import ConfigError
 
-__all__ = ["SampleConfig", "SimulateSettings", "SensitivitySettings", "RunConfig", "load_config"]
+__all__ = [
+    "FidelitySettings",
+    "SampleConfig",
+    "SimulateSettings",
+    "SensitivitySettings",
+    "RunConfig",
+    "load_config",
+]
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,27 @@ class SensitivitySettings:
 
 
 @dataclass(frozen=True)
+class FidelitySettings:
+    """How closely the model must reproduce the history (``[fidelity]``); outside, the
+    polyclinic's recommendation is low-confidence (see :mod:`polyslot.analysis.fidelity`).
+
+    Waits within ``wait_rel`` x observed + ``wait_abs`` minutes, utilisation within
+    ``utilization_pp`` percentage points, patients per week within ``patients_rel``.
+    """
+
+    wait_rel: float = 0.25
+    wait_abs: float = 1.0
+    utilization_pp: float = 5.0
+    patients_rel: float = 0.05
+
+    def __post_init__(self) -> None:
+        for n in ("wait_rel", "wait_abs", "utilization_pp", "patients_rel"):
+            v = getattr(self, n)
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                raise ConfigError("must be a number >= 0", field=f"fidelity.{n}", value=v)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Configuration of ``polyslot run``.
 
@@ -117,7 +145,7 @@ class RunConfig:
         templates on; default the first Monday after the last date of the data.
     fhir_utc_offset : str
         UTC offset written with the FHIR slot times (``Z`` or ``+HH:MM``; default ``+00:00``).
-    sample, simulate, sensitivity : section dataclasses
+    sample, simulate, sensitivity, fidelity : section dataclasses
     optimize, estimate : dict
         Passed to the optimizer's / estimation's own configuration types.
     """
@@ -132,6 +160,7 @@ class RunConfig:
     sample: SampleConfig = field(default_factory=SampleConfig)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
+    fidelity: FidelitySettings = field(default_factory=FidelitySettings)
     optimize: dict[str, Any] = field(default_factory=dict)
     estimate: dict[str, Any] = field(default_factory=dict)
 
@@ -173,6 +202,7 @@ _SECTIONS = {
     "sample": SampleConfig,
     "simulate": SimulateSettings,
     "sensitivity": SensitivitySettings,
+    "fidelity": FidelitySettings,
 }
 
 

@@ -14,6 +14,8 @@ on which runner, worker or order produced it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,11 +26,14 @@ import pandas as pd
 from polyslot.analysis.booking import booked_model
 from polyslot.analysis.exact_kpis import session_schedule, template_session_kpis
 from polyslot.analysis.hourly import hourly_profile
+from polyslot.analysis.paired import simulate_point, simulate_weekday
 from polyslot.analysis.sensitivity import run_sensitivity
+from polyslot.analysis.trust import assess, overloaded_weekdays
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.evaluation import evaluate
 from polyslot.optimize import OptimizeConfig, optimize_clinic
+from polyslot.optimize.frontier import WeekdayFrontier, weekday_frontier
 from polyslot.results import (
     ENVELOPE_COLUMNS,
     KPI_COLUMNS,
@@ -38,7 +43,6 @@ from polyslot.results import (
     session_kpis_frame,
 )
 from polyslot.simulate import ClinicConfig, sample_day, simulate_day
-from polyslot.simulate.clinic_runs import simulate_clinic_day
 from polyslot.simulate.history import HistoricalDay
 from polyslot.simulate.replay import replay
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
@@ -91,16 +95,18 @@ def _simulated(
     config: RunConfig,
     seed: int,
     clinic: ClinicConfig,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replicated clinic days (KPIs with CIs) and hourly profiles, per scenario and weekday."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], Any]]:
+    """Replicated clinic days (KPIs with CIs), hourly profiles, and per scenario x weekday the
+    summary and the replication records (paired across scenarios)."""
     s = config.simulate
     kpis, hourly = [], []
+    runs: dict[tuple[str, int], Any] = {}
     for scenario, tpl in templates.items():
         model = models[scenario]
         for d in tpl.weekdays:
             # common random numbers: both scenarios of a weekday use the same seed
             day_seed = seed + 1000 * d
-            summary = simulate_clinic_day(
+            summary, recs = simulate_weekday(
                 model,
                 tpl,
                 d,
@@ -110,8 +116,8 @@ def _simulated(
                 target_rel=s.rel_half_width,
                 target_abs=s.abs_half_width,
                 min_replications=s.min_replications,
-                workers=1,
             )
+            runs[(scenario, d)] = (summary, recs)
             kpis.append(kpi_rows(summary, scenario=scenario, source="simulator", weekday=d))
             records = []
             for r in range(HOURLY_DAYS):
@@ -128,7 +134,7 @@ def _simulated(
                     n_days=HOURLY_DAYS,
                 )
             )
-    return pd.concat(kpis, ignore_index=True), pd.concat(hourly, ignore_index=True)
+    return pd.concat(kpis, ignore_index=True), pd.concat(hourly, ignore_index=True), runs
 
 
 def _replayed(
@@ -143,16 +149,51 @@ def _replayed(
     res = replay(days, model, dict(templates), config=clinic, seed=seed, replications=1)
     rows = []
     n = len(days)
+    # per average week: the replayed days span this many weeks of each weekday
+    weeks = max(sum(1 for d in days if d.weekday == w) for w in range(7))
     for scenario, t in res.totals.to_dict("index").items():
         summary = {
             "wait_mean": t["wait_mean"],
             "wait_p90": t["wait_p90_mean"],
             "utilization": t["utilization"],
-            "overtime": t["overtime_total"] / n,
-            "patients_served": t["patients_seen"] / n,
+            "overtime": t["overtime_total"] / weeks,
+            "patients_served": t["patients_seen"] / weeks,
         }
         rows.append(kpi_rows(summary, scenario=str(scenario), source="replay", weekday=-1, n=n))
     return pd.concat(rows, ignore_index=True)
+
+
+def _frontier(
+    model: ClinicModel,
+    config: OptimizeConfig,
+    recommended: SlotTemplate,
+    clinic: ClinicConfig,
+    seed: int,
+) -> tuple[dict[int, WeekdayFrontier], SlotTemplate]:
+    """The frontier of every planned weekday (the sweep on overloaded ones; every point
+    simulated on the same days) and the recommended template with the chosen point of each
+    overloaded weekday."""
+    heavy = overloaded_weekdays(model)
+    frontier = {
+        d: weekday_frontier(
+            model,
+            d,
+            config,
+            recommended.slots,
+            overloaded=d in heavy,
+            evaluate=functools.partial(
+                simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
+            ),
+        )
+        for d in recommended.weekdays
+    }
+    slots = [s for s in recommended.slots if not frontier[s.weekday].overloaded]
+    for f in frontier.values():
+        if f.overloaded:
+            slots.extend(f.chosen_point.slots)
+    return frontier, SlotTemplate(
+        recommended.polyclinic_id, tuple(slots), recommended.bucket_minutes, recommended.label
+    )
 
 
 def _envelope(model: ClinicModel, template: SlotTemplate) -> tuple[pd.DataFrame, str]:
@@ -214,17 +255,17 @@ def plan_polyclinic(
     opt_cfg = OptimizeConfig(**config.optimize)
     opt = optimize_clinic(model, opt_cfg)
     current = model.current_template
-    recommended = opt.template
+    clinic = _clinic_config(config)
+    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed)
     templates = {"current": current, "recommended": recommended}
     unmet = {}
     for d, w in opt.weekdays.items():
         demand = sum(r.mean for r in model.demand if r.weekday == d)
         unmet[("current", d)] = max(0.0, demand - w.throughput_current)
         unmet[("recommended", d)] = max(0.0, demand - w.throughput_recommended)
-    clinic = _clinic_config(config)
     booked = {name: booked_model(model, tpl) for name, tpl in templates.items()}
     exact = _exact_kpis(booked, templates, unmet)
-    sim, hourly = _simulated(booked, templates, config, seed, clinic)
+    sim, hourly, runs = _simulated(booked, templates, config, seed, clinic)
     rep = _replayed(holdout_days, model, templates, seed, clinic)
     parts = [f for f in (exact, sim, rep) if not f.empty]
     kpis = pd.concat(parts, ignore_index=True)[list(KPI_COLUMNS)]
@@ -259,7 +300,7 @@ def plan_polyclinic(
         "holdout_days_replayed": len(holdout_days),
         "seed": config.seed,
     }
-    return PolyclinicResult(
+    result = PolyclinicResult(
         polyclinic_id=model.polyclinic_id,
         model=model,
         current=current,
@@ -273,3 +314,14 @@ def plan_polyclinic(
         data_quality=dict(data_quality or {}),
         assumptions=assumptions,
     )
+    trust = assess(
+        model,
+        policy=opt_cfg.policy,
+        weights={"wait": opt_cfg.w_wait, "idle": opt_cfg.w_idle, "overtime": opt_cfg.w_overtime},
+        fidelity_tol=config.fidelity,
+        current_summaries={d: v[0] for (sc, d), v in runs.items() if sc == "current"},
+        records={k: v[1] for k, v in runs.items()},
+        kpis=result.kpis,
+        frontier=frontier,
+    )
+    return dataclasses.replace(result, trust=trust)

@@ -129,6 +129,9 @@ class PolyclinicResult:
         Quarantined rows per reason (and any reconciliation counts).
     assumptions : mapping of str to object
         Assumptions used (parameters, sources, horizons), printed as given.
+    trust : mapping of str to object
+        Verdict, reason, confidence, observed history, fidelity, source agreement and frontier
+        (:func:`polyslot.analysis.trust.assess`); empty for results built without them.
     """
 
     polyclinic_id: str
@@ -143,6 +146,7 @@ class PolyclinicResult:
     envelope_session: str = ""
     data_quality: Mapping[str, int] = field(default_factory=dict)
     assumptions: Mapping[str, Any] = field(default_factory=dict)
+    trust: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         pid = self.polyclinic_id

@@ -81,22 +81,62 @@ def test_perturb_rejects_unknown_parameter() -> None:
 
 
 def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
-    from polyslot.analysis.booking import booked_model, fill_fractions
+    from polyslot.analysis.booking import booked_model, fill_fractions, hourly_fill
+    from polyslot.optimize.allocation import expected_unmet
 
     m = example_clinic_model()  # 540 slots a week; demand below that for most types
     fill = fill_fractions(m, m.current_template)
     slots_mon_acute = sum(
         1 for s in m.current_template.slots if s.weekday == 0 and s.visit_type == "acute"
     )
-    demand = next(r.mean for r in m.demand if r.weekday == 0 and r.visit_type == "acute")
+    rate = next(r for r in m.demand if r.weekday == 0 and r.visit_type == "acute")
+    demand = rate.mean
     assert fill[(0, "acute")] == pytest.approx(min(1.0, demand / slots_mon_acute))
     b = booked_model(m, m.current_template)
     p0 = m.no_show_rate("acute", 0, 9)
-    assert b.no_show_rate("acute", 0, 9) == pytest.approx(1 - (1 - p0) * fill[(0, "acute")])
-    # expected patients who come on Monday equal the demand that finds a slot, times show rate
+    f9 = hourly_fill(m, m.current_template)[(0, "acute", 9)]
+    assert b.no_show_rate("acute", 0, 9) == pytest.approx(1 - (1 - p0) * f9)
+    # expected patients who come on Monday equal the expected bookings E[min(D, n)] (demand
+    # that finds a slot), times the show rate (no cancellations in this model)
     come = sum(
         1 - b.no_show_rate(s.visit_type, 0, s.hour)
         for s in m.current_template.slots
         if s.weekday == 0 and s.visit_type == "acute"
     )
-    assert come == pytest.approx(min(demand, slots_mon_acute) * (1 - p0))
+    booked = demand - expected_unmet(demand, rate.variance, slots_mon_acute)
+    assert booked <= min(demand, slots_mon_acute)
+    assert come == pytest.approx(booked * (1 - p0))
+
+
+def test_unbooked_slots_are_in_the_unpopular_hours_and_cancellations_stay_empty() -> None:
+    import dataclasses
+
+    from polyslot.analysis.booking import booked_model, hourly_fill
+    from polyslot.clinic_model import DemandRate, HourlyValue
+
+    m = example_clinic_model()
+    mon = [s for s in m.current_template.slots if s.weekday == 0 and s.visit_type == "acute"]
+    hours = sorted({s.hour for s in mon})
+    n = len(mon)
+    # half the slots' worth of demand, all preferring the first hour; no day-to-day variance
+    demand = tuple(
+        DemandRate("acute", 0, n / 2, 0.0, n / 2, n / 2)
+        if (r.weekday, r.visit_type) == (0, "acute")
+        else r
+        for r in m.demand
+    )
+    pref = tuple(p for p in m.preference if (p.weekday, p.visit_type) != (0, "acute")) + (
+        HourlyValue(0, hours[0], 1.0, "acute"),
+    )
+    m2 = dataclasses.replace(m, demand=demand, preference=pref)
+    fill = hourly_fill(m2, m2.current_template)
+    first = sum(1 for s in mon if s.hour == hours[0])
+    assert fill[(0, "acute", hours[0])] == pytest.approx(1.0)  # the preferred hour fills up
+    rest = (n / 2 - first) / (n - first)  # the rest spreads over the other free slots
+    assert fill[(0, "acute", hours[-1])] == pytest.approx(rest)
+    # a 10% cancellation share leaves 10% of the booked slots empty (late cancellations)
+    m3 = dataclasses.replace(m2, meta={**m2.meta, "history": {"cancellation": {"acute": 0.1}}})
+    p0 = m.no_show_rate("acute", 0, hours[0])
+    assert booked_model(m3, m3.current_template).no_show_rate(
+        "acute", 0, hours[0]
+    ) == pytest.approx(1 - (1 - p0) * 0.9)

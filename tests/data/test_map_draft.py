@@ -96,3 +96,24 @@ def test_draft_month_first_and_ambiguous_dates(tmp_path):
     ).to_csv(src, index=False)
     text = draft_source(src).text
     assert "day first (ambiguous: no day above 12 seen; check)" in text
+
+
+def test_draft_of_a_roster_reads_it(tmp_path):
+    from polyslot.data import load_roster
+
+    src = tmp_path / "duty.csv"
+    src.write_text(
+        "Clinic;Day;From;To;Doctors on duty\nA;2025-03-03;08:00;12:00;2\n"
+        "A;2025-03-03;13:00;17:00;1\nB;2025-03-03;8:00;25:00;1\n",
+        encoding="utf-8",
+    )
+    draft_source(src, "roster", tmp_path / "m.toml")
+    res = load_roster(src, mapping=tmp_path / "m.toml")
+    assert res.valid["doctors"].tolist() == [2, 1]
+    assert res.valid["start_time"].tolist() == ["08:00", "13:00"]
+    assert res.reconciliation.set_index("polyclinic_id").loc["B"].to_dict() == {
+        "read": 1,
+        "accepted": 0,
+        "quarantined": 1,
+        "excluded": 0,
+    }

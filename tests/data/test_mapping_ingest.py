@@ -217,3 +217,42 @@ def test_foreign_frame_shape():
     f = foreign_frame(h)
     assert f["Appointment ID"].iloc[0] == "1" and (f["Appointment ID"] == "1").sum() == 3
     assert set(h["status"]) == {"attended", "no_show", "cancelled", "excluded"}
+
+
+def test_parquet_and_duckdb_typed_columns_through_a_mapping(tmp_path):
+    import duckdb
+
+    h = history(weeks=1)
+    f = foreign_frame(h)
+    typed = f.assign(
+        **{
+            "Appointment Date": h["appointment_ts"].dt.normalize(),  # a timestamp at midnight
+            "Appointment Time": h["appointment_ts"].dt.time,  # datetime.time objects
+            "Booked On": h["booking_ts"],
+        }
+    )
+    pq_path = tmp_path / "export.parquet"
+    typed.to_parquet(pq_path, index=False)
+    db = tmp_path / "export.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE visits AS SELECT * FROM read_parquet(?)", [str(pq_path)])
+    m = tmp_path / "mapping.toml"
+    m.write_text(MAPPING, encoding="utf-8")
+    expected = {
+        str(pc): {
+            "read": len(g),
+            "accepted": int((g["status"] != "excluded").sum()),
+            "quarantined": 0,
+            "excluded": int((g["status"] == "excluded").sum()),
+        }
+        for pc, g in h.groupby("polyclinic_id")
+    }
+    truth = h[h["status"] != "excluded"].reset_index(drop=True)
+    for res in (
+        load_attendances(pq_path, mapping=m),
+        load_attendances(db, table="visits", mapping=m),
+    ):
+        rec = res.reconciliation.set_index("polyclinic_id")
+        assert rec[["read", "accepted", "quarantined", "excluded"]].to_dict("index") == expected
+        for c in ("appointment_ts", "booking_ts", "arrival_ts", "consult_end_ts"):
+            assert list(res.valid[c]) == list(truth[c].astype("datetime64[ns]"))

@@ -190,7 +190,7 @@ def test_full_run_succeeds_and_names_the_skipped_clinic(full_run):
     proc, out = full_run
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "not planned: West: not estimated: no consultation records" in proc.stdout
+    assert "skipped West: not estimated: no consultation records" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert [s["polyclinic_id"] for s in summary["skipped"]] == ["West"]
     assert summary["skipped"][0]["reason"].startswith("not estimated: no consultation records")

@@ -94,3 +94,41 @@ def test_cli_run_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["run", "--config", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "polyclinics" in res.output and "Traceback" not in res.output
+
+
+def test_summary_has_trust_keys_and_frontier_files(runs) -> None:
+    out = runs[0].out_dir
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["skipped"] == []
+    for entry in summary["polyclinics"]:
+        pid = entry["polyclinic_id"]
+        assert entry["verdict"] in ("recommend", "keep_current", "skipped")
+        assert entry["confidence"] in ("high", "low")
+        assert entry["reason"] or entry["verdict"] == "recommend"
+        for k in ("wait_mean_observed", "wait_p90_observed", "utilization_observed"):
+            assert entry[k] is not None and entry[k] >= 0
+        assert entry["patients_served_observed"] > 0
+        fid = entry["fidelity"]
+        assert isinstance(fid["within_tolerance"], bool)
+        assert set(fid["week"]) >= {"wait_mean", "wait_p90", "utilization", "patients_served"}
+        assert (entry["confidence"] == "low") == (not fid["within_tolerance"])
+        front = json.loads((out / "frontier" / f"{pid}.json").read_text())
+        assert front["polyclinic_id"] == pid and front["policy"] == "balanced"
+        for day, f in front["weekdays"].items():
+            assert len(f["points"]) >= 2 and 0 < f["chosen"] < len(f["points"])
+            assert f["points"][0]["label"] == "today"
+            chosen = entry["frontier"]["weekdays"][day]["points"][f["chosen"]]
+            assert chosen["patients_per_week"] == f["points"][f["chosen"]]["patients_per_week"]
+        # the recommended template of every weekday is the chosen point's
+        tpl = json.loads((out / "templates" / f"{pid}.json").read_text())
+        for day, f in front["weekdays"].items():
+            rows = [
+                {k: v for k, v in s.items() if k != "weekday"}
+                for s in tpl["slots"]
+                if s["weekday"] == day
+            ]
+            key = lambda s: (s["doctor_session"], s["start_time"], s["visit_type"])  # noqa: E731
+            assert sorted(rows, key=key) == sorted(f["points"][f["chosen"]]["slots"], key=key)
+    assert summary["network"]["verdicts"]["skipped"] == 0
+    assert "## Verdicts" in (out / "guide.md").read_text()
+    assert "Model vs your history" in (out / "report.html").read_text()

@@ -29,6 +29,7 @@ def test_all_deliverables_written(out):
         "guide.md",
         "report.html",
         *(f"templates/PC0{i}.{ext}" for i in (1, 2) for ext in ("csv", "json", "xlsx")),
+        *(f"templates/current/PC0{i}.json" for i in (1, 2)),
     }
     assert set(written) == expected
     for rel, path in written.items():
@@ -91,7 +92,7 @@ def test_outputs_identical_across_processes_and_hash_seeds(tmp_path):
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*.*"))
-    assert len(files) == 7
+    assert len(files) == 8  # 7 deliverables + the current template
     for rel in files:
         assert (tmp_path / "1" / rel).read_bytes() == (tmp_path / "2" / rel).read_bytes(), rel
 
@@ -139,3 +140,12 @@ def test_minimal_result_renders(tmp_path):
     assert entry["utilization_current"] is None
     assert "Not computed in this run" in text
     assert "### Monday" in written["guide.md"].read_text()
+
+
+def test_current_template_file_round_trips(out):
+    from polyslot.report import read_template
+
+    folder, _ = out
+    res = demo_network_result(n_polyclinics=2).polyclinics[0]
+    back = read_template(folder / "templates" / "current" / "PC01.json")
+    assert back.label == "current" and back.slots == res.current.slots

@@ -56,7 +56,8 @@ def test_summary_shape_and_network_arithmetic(tmp_path):
     net = NetworkResult((_clinic("B", B), _clinic("A", A)))
     path = write_summary(net, tmp_path / "summary.json")
     doc = json.loads(path.read_text())
-    assert set(doc) == {"polyclinics", "network"}
+    assert set(doc) == {"polyclinics", "network", "skipped"}  # skipped: issue 15 contract
+    assert doc["skipped"] == []
     assert [e["polyclinic_id"] for e in doc["polyclinics"]] == ["A", "B"]
     for entry in [*doc["polyclinics"], doc["network"]]:
         assert list(entry)[: len(SUMMARY_KEYS)] == list(SUMMARY_KEYS)
@@ -216,3 +217,16 @@ def test_kpi_rows_from_days_mean_and_t_interval():
     assert set(rows["n"]) == {3} and set(rows["source"]) == {"replay"}
     with pytest.raises(InputError, match="days.weekday"):
         kpi_rows_from_days(days.drop(columns="weekday"), source="replay")
+
+
+def test_every_entry_has_the_trust_keys() -> None:
+    from polyslot.report.trust_summary import TRUST_KEYS
+
+    doc = build_summary(demo_network_result(seed=3))
+    for entry in doc["polyclinics"]:
+        assert set(TRUST_KEYS) <= set(entry)
+        # a result without a paired comparison is never recommended
+        assert entry["verdict"] == "keep_current" and entry["reason"]
+        assert entry["confidence"] == "low"
+        assert "-" not in entry["wait_change"]
+    assert doc["network"]["verdicts"]["recommend"] == 0

@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 _SEEN = ("attended", "walk_in")
+FV_KEYS = ("new", "first")  # a visit type whose name contains one of these is a first visit
+RV_KEYS = ("follow", "revisit", "review", "return")  # ... a revisit
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,13 @@ def classify_visit_types(
     """
     vts = tuple(visit_types)
     if fv_types is None:
-        fv = tuple(v for v in vts if "new" in v.lower() or "first" in v.lower())
+        fv = tuple(v for v in vts if any(k in v.lower() for k in FV_KEYS))
     else:
         fv = tuple(fv_types)
     if not fv:
         raise InputError("no first-visit type found; name them", field="fv_types", value=vts)
     if rv_types is None:
-        keys = ("follow", "revisit", "review", "return")
-        rv = tuple(v for v in vts if v not in fv and any(k in v.lower() for k in keys))
+        rv = tuple(v for v in vts if v not in fv and any(k in v.lower() for k in RV_KEYS))
         rv = rv or tuple(v for v in vts if v not in fv)
     else:
         rv = tuple(rv_types)

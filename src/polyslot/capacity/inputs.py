@@ -6,6 +6,7 @@ Periods are 0-based in code: arrival periods ``i = 0 .. S-1`` (the paper's N1), 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,19 +95,7 @@ class DemandDistribution:
         """Smallest integer ``s >= 0`` with ``F(s) >= p`` (the integer inverse CDF)."""
         if not 0.0 < p < 1.0:
             raise InputError("probability must be in (0, 1)", field="p", value=p)
-        if self.family == "normal":
-            guess = math.ceil(stats.norm.ppf(p, loc=self.mean, scale=self.sd))
-        elif self.family == "poisson":
-            guess = int(stats.poisson.ppf(p, self.mean))
-        else:
-            n = len(self.values)
-            guess = math.ceil(self.values[max(0, math.ceil(p * n - 1e-9) - 1)])
-        s = max(0, guess - 1)
-        while float(self.cdf(s)) < p:  # guard against floating-point ppf round-off
-            s += 1
-        while s > 0 and float(self.cdf(s - 1)) >= p:
-            s -= 1
-        return s
+        return _quantile(self, float(p))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` independent draws (float array)."""
@@ -140,6 +129,29 @@ class DemandDistribution:
         if self.family == "poisson":
             return {"dist": "poisson", "mean": self.mean}
         return {"dist": "normal", "mean": self.mean, "sd": self.sd}
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantile(dist: DemandDistribution, p: float) -> int:
+    """:meth:`DemandDistribution.quantile` (cached: horizons repeat the same few distributions)."""
+    if dist.family == "normal":
+        guess = math.ceil(stats.norm.ppf(p, loc=dist.mean, scale=dist.sd))
+    elif dist.family == "poisson":
+        guess = int(stats.poisson.ppf(p, dist.mean))
+    else:
+        n = len(dist.values)
+        guess = math.ceil(dist.values[max(0, math.ceil(p * n - 1e-9) - 1)])
+    lo = max(0, guess - 2)
+    ks = np.arange(lo, guess + 3)
+    hit = np.flatnonzero(dist.cdf(ks) >= p)  # guard against floating-point ppf round-off
+    if hit.size and (hit[0] > 0 or lo == 0):
+        return int(ks[hit[0]])
+    s = max(0, guess - 1)
+    while float(dist.cdf(s)) < p:
+        s += 1
+    while s > 0 and float(dist.cdf(s - 1)) >= p:
+        s -= 1
+    return s
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ docs/capacity.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulp
@@ -47,6 +47,7 @@ class CapacityModel:
     y: dict[tuple[int, int | str], pulp.LpVariable]
     method: str
     inp: CapacityInput
+    fv_count: dict[int, pulp.LpVariable] = field(default_factory=dict)
 
 
 def _open(inp: CapacityInput, j: int) -> bool:
@@ -107,6 +108,13 @@ def build_capacity_model(
         if j != SINK:
             rv_into[j].append(var)  # type: ignore[index]
 
+    # FV count of each open period no RV flow reaches: its load is integer FV plus a constant,
+    # which the solver's rounding cuts use (polyslot.capacity.solve.peak_cuts)
+    fv_count = {
+        j: pulp.LpVariable(f"fv_count_{j}", lowBound=0)
+        for j in range(T)
+        if z_into[j] and not rv_into[j]
+    }
     n_fv = [inp.prebooked_fv[j] + pulp.lpSum(z_into[j]) for j in range(T)]
     n_rv = [inp.prebooked_rv[j] + pulp.lpSum(rv_into[j]) for j in range(T)]
     prob += q + TIE_WEIGHT * pulp.lpSum(z.values()), "peak_capacity"
@@ -119,7 +127,10 @@ def build_capacity_model(
         prob += pulp.lpSum(x_out[j]) - (1 - inp.alpha) * n_fv[j] == 0, f"fv_followup_{j}"
         prob += pulp.lpSum(y_out[j]) - (1 - inp.beta) * n_rv[j] == 0, f"rv_followup_{j}"
 
-    reserved = [pulp.lpSum(var for (i2, _), var in z.items() if i2 == i) for i in range(S)]
+    by_arrival: list[list[pulp.LpVariable]] = [[] for _ in range(S)]
+    for (i, _j), var in z.items():
+        by_arrival[i].append(var)
+    reserved = [pulp.lpSum(zs) for zs in by_arrival]
     if method == "bonferroni":
         add_bonferroni(prob, reserved, inp.demand, inp.epsilon)
     else:
@@ -137,7 +148,9 @@ def build_capacity_model(
     )
     if with_bound and inp.capacity_bound is not None:
         prob += q <= inp.capacity_bound, "capacity_bound"
-    return CapacityModel(prob, q, z, x, y, method, inp)
+    for j, n in fv_count.items():
+        prob += n - pulp.lpSum(z_into[j]) == 0, f"fv_count_{j}"
+    return CapacityModel(prob, q, z, x, y, method, inp, fv_count)
 
 
 def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> InfeasibleError:

@@ -44,4 +44,10 @@ def register(app: typer.Typer) -> None:
             f"drafted {out}: {len(d.guesses)} columns guessed (marked REVIEW), "
             f"{len(d.missing)} not found, {len(d.unplaced)} source columns not placed"
         )
-        console.print(f"next: edit it, then `polyslot run --data {source} --mapping {out}`")
+        if table == "attendances":
+            console.print(f"next: edit it, then `polyslot run --data {source} --mapping {out}`")
+        else:
+            console.print(
+                f"next: edit it; one mapping file holds every table's section (append this one), "
+                f"used with `polyslot ingest ... --{table.replace('_', '-')} {source} --mapping`"
+            )

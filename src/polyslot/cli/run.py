@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,9 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(help="Override the configured seed.")] = None,
         workers: Annotated[int | None, typer.Option(help="Processes (local engine).")] = None,
         engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+        strict: Annotated[
+            bool, typer.Option(help="Exit with code 3 when any polyclinic is skipped.")
+        ] = False,
     ) -> None:
         """Run ingest -> estimate -> optimize -> evaluate -> simulate -> compare -> sensitivity ->
         report, and print the headline numbers and where the results are."""
@@ -83,6 +87,42 @@ def register(app: typer.Typer) -> None:
             for t in tasks.values():
                 bar.update(t, completed=bar.tasks[t].total)
         _print_summary(outcome)
+        if outcome.summary.get("skipped") and not outcome.summary["network"].get("n_polyclinics"):
+            why = "; ".join(
+                f"{s['polyclinic_id']}: {s['reason']}" for s in outcome.summary["skipped"]
+            )
+            print(f"error: no polyclinic could be planned ({why})", file=sys.stderr)
+            raise typer.Exit(2)
+        if strict and outcome.summary.get("skipped"):
+            console.print(
+                f"[red]--strict: {len(outcome.summary['skipped'])} polyclinic(s) skipped[/red]"
+            )
+            raise typer.Exit(3)
+
+
+def _num(v: object, fmt: str) -> str:
+    return "n/a" if v is None else fmt.format(v)
+
+
+def _verdict(r: dict) -> str:
+    v = r.get("verdict")
+    if v is None:
+        return ""
+    return f"{v} (low confidence)" if r.get("confidence") == "low" else str(v)
+
+
+def _print_trust(summary: dict) -> None:
+    """Headline source, trade-offs, skipped and low-confidence polyclinics."""
+    src = summary["network"].get("source")
+    console.print(f"headline source: {src} (simulated clinic days unless they disagree)")
+    for r in summary["polyclinics"]:
+        if r.get("traded"):
+            console.print(f"trade-off at {r['polyclinic_id']}: {r['traded']}")
+    for s in summary.get("skipped", []):
+        console.print(f"[yellow]skipped {s['polyclinic_id']}: {s['reason']}[/yellow]")
+    for r in summary["polyclinics"]:
+        if r.get("confidence") == "low" and r.get("verdict") != "skipped":
+            console.print(f"[yellow]low confidence {r['polyclinic_id']}: {r['reason']}[/yellow]")
 
 
 def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazily
@@ -98,22 +138,26 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
     ):
         table.add_column(col, justify="right")
     rows = [
-        *(e for e in outcome.summary["polyclinics"] if e.get("verdict") != "skipped"),
+        *outcome.summary["polyclinics"],
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
+    rows = [r for r in rows if "wait_mean_current" in r]
+    table.add_column("verdict")
     for r in rows:
+        if r.get("verdict") == "skipped":
+            continue
         table.add_row(
             str(r["polyclinic_id"]),
-            f"{r['wait_mean_current']:.1f}",
-            f"{r['wait_mean_recommended']:.1f}",
-            f"{r['utilization_current']:.1%}",
-            f"{r['utilization_recommended']:.1%}",
-            f"{r['patients_served_current']:.0f}",
-            f"{r['patients_served_recommended']:.0f}",
+            _num(r["wait_mean_current"], "{:.1f}"),
+            _num(r["wait_mean_recommended"], "{:.1f}"),
+            _num(r["utilization_current"], "{:.1%}"),
+            _num(r["utilization_recommended"], "{:.1%}"),
+            _num(r["patients_served_current"], "{:.0f}"),
+            _num(r["patients_served_recommended"], "{:.0f}"),
+            _verdict(r),
         )
     console.print(table)
-    for pid, why in sorted(outcome.skipped.items()):
-        console.print(f"[bold yellow]not planned: {pid}: {why}[/bold yellow]", highlight=False)
+    _print_trust(outcome.summary)
     out = outcome.out_dir
     console.print(f"report:    {out / 'report.html'}")
     console.print(f"guide:     {out / 'guide.md'}")

@@ -13,7 +13,6 @@ the hidden columns ``__bad_<kind>`` (``"column='value'"``); the pandera schema i
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from polyslot.data.schema import STATUSES, TableSpec
+from polyslot.data.timeformats import parse_formats, parse_iso
 
 __all__ = [
     "coerce_frame",
@@ -64,7 +64,6 @@ _WEEKDAYS = {
     )
     for name in names
 }
-_OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
 _TIME_RE = r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$"
 
 
@@ -139,53 +138,6 @@ def to_text(s: pd.Series) -> pd.Series:
     return s.astype(STRING_DTYPE)
 
 
-def _parse_fast(text: pd.Series) -> pd.Series | None:
-    """Arrow's strict ISO 8601 cast (C++); None if any value needs the lenient pandas parser.
-
-    The cast accepts ``YYYY-MM-DD``, ``YYYY-MM-DD[ T]hh:mm[:ss[.fff]]`` and rejects impossible
-    dates (2025-02-30), offsets and anything else as a whole, hence the fallback.
-    """
-    try:
-        out = pc.cast(pa.array(text.array), pa.timestamp("us"))  # zero-copy input
-    except pa.ArrowInvalid:
-        return None
-    return pd.Series(out.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[ns]")
-
-
-def _parse_iso(text: pd.Series) -> pd.Series:
-    """ISO 8601 text to datetimes; UTC offsets are dropped, keeping the wall-clock time."""
-    fast = _parse_fast(text)
-    if fast is not None:
-        return fast
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except ValueError:  # naive and offset-bearing values mixed
-            parsed = None
-    if parsed is None or not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
-        text = text.str.replace(_OFFSET_RE, "", regex=True)
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    return parsed
-
-
-def _parse_formats(text: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Text to datetimes by ``formats`` (in order), then ISO 8601 for what none of them fits."""
-    parsed = pd.to_datetime(text, format=formats[0], errors="coerce")
-    for fmt in formats[1:]:
-        rest = parsed.isna() & text.notna()
-        if not rest.any():
-            return parsed
-        parsed = parsed.fillna(pd.to_datetime(text[rest], format=fmt, errors="coerce"))
-    rest = parsed.isna() & text.notna()
-    if rest.any():
-        iso = _parse_iso(text[rest])
-        if isinstance(iso.dtype, pd.DatetimeTZDtype):
-            iso = iso.dt.tz_localize(None)
-        parsed = parsed.fillna(iso.astype("datetime64[ns]"))
-    return parsed
-
-
 def _timestamp(s: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series | None]:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
@@ -194,9 +146,9 @@ def _timestamp(s: pd.Series, formats: tuple[str, ...] = ()) -> tuple[pd.Series, 
     if s.dtype == object and isinstance(_first(s), _dt.date):
         parsed = pd.to_datetime(s, errors="coerce")
     elif formats:
-        parsed = _parse_formats(to_text(s).str.strip(), formats)
+        parsed = parse_formats(to_text(s), formats)
     else:
-        parsed = _parse_iso(to_text(s))
+        parsed = parse_iso(to_text(s))
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[ns]"), s.notna() & parsed.isna()
@@ -276,7 +228,10 @@ def unparseable_rows(typed: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def coerce_frame(
-    spec: TableSpec, raw: pd.DataFrame, timestamp_formats: tuple[str, ...] = ()
+    spec: TableSpec,
+    raw: pd.DataFrame,
+    timestamp_formats: tuple[str, ...] = (),
+    unparsed: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Return a typed copy of ``raw`` with the hidden ``__bad_*`` note columns added.
 
@@ -336,6 +291,9 @@ def coerce_frame(
             typed, bad = _weekday(s)
         if typed is not raw[col.name]:  # replacing a column costs about 1 ms per 500k rows
             out[col.name] = typed
+        if unparsed and col.name in unparsed:
+            s = unparsed[col.name]
+            bad = s.notna()
         if bad is not None and bad.any():
             unparseable[col.name] = (
                 np.flatnonzero(bad.to_numpy(dtype=bool)).astype("int64").tobytes()

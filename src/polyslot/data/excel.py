@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterator
 from itertools import islice
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -68,10 +69,10 @@ def _cell_text(v: object) -> str | None:
 
 
 def _column(values: tuple[object, ...]) -> pd.Series:
-    if all(type(v) is str for v in values):  # the common case: no per-cell conversion
+    try:  # the common case, every cell a text: no per-cell conversion
         arr = pa.array(values, pa.large_string())
         texts = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
-    else:
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
         texts = pa.array([_cell_text(v) for v in values], pa.large_string())
     return pd.Series(pd.arrays.ArrowStringArray(texts))
 
@@ -87,9 +88,25 @@ def _names(header: list[object]) -> tuple[str, ...]:
     return tuple(names)
 
 
+#: The sheet loaded by :func:`excel_header`, kept for the :func:`iter_excel` that follows
+#: (calamine parses a whole sheet at once; loading it twice doubled the reading time).
+_LOADED: dict[tuple[str, float, str | None], object] = {}
+
+
+def _load(path: str, sheet: str | None, keep: bool):  # noqa: ANN202 - CalamineSheet
+    key = (path, Path(path).stat().st_mtime, sheet)
+    found = _LOADED.pop(key, None)
+    if found is None:
+        found = _sheet(path, sheet)
+    _LOADED.clear()
+    if keep:
+        _LOADED[key] = found
+    return found
+
+
 def excel_header(path: str, sheet: str | None) -> tuple[tuple[str, ...], int]:
     """The column names (first row) and the number of data rows of the sheet."""
-    sh = _sheet(path, sheet)
+    sh = _load(path, sheet, keep=True)
     first = next(iter(sh.iter_rows()), None)
     if not first:
         raise DataError("the sheet is empty; expected a header row", source=path)
@@ -97,16 +114,16 @@ def excel_header(path: str, sheet: str | None) -> tuple[tuple[str, ...], int]:
 
 
 def iter_excel(path: str, sheet: str | None, batch_rows: int) -> Iterator[pd.DataFrame]:
-    """The sheet's rows (after the header) as chunks of text columns."""
-    rows = iter(_sheet(path, sheet).iter_rows())
+    """The sheet's rows (after the header) as chunks of text columns.
+
+    calamine gives every row the sheet's full width, the header's too, so rows are transposed
+    as they are.
+    """
+    rows = iter(_load(path, sheet, keep=False).iter_rows())
     names = _names(next(rows, []))
-    width = len(names)
     while True:
         block = list(islice(rows, batch_rows))
         if not block:
             return
-        block = [
-            r[:width] if len(r) >= width else [*r, *([None] * (width - len(r)))] for r in block
-        ]
-        cols = list(zip(*block, strict=True))
+        cols = zip(*block, strict=True)
         yield pd.DataFrame({n: _column(c) for n, c in zip(names, cols, strict=True)})

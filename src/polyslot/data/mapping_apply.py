@@ -1,17 +1,22 @@
 """Apply a :class:`~polyslot.data.mapping.TableMapping` to one raw chunk, before validation.
 
-Everything runs on Arrow arrays (C++ kernels, no per-row Python): renaming, combining a date
-column and a clock-time column into one text ``"<date> <time>"``, constants, recoding values
-through the dictionary of distinct values, and prefixing per-polyclinic ids. Rows whose value
-is listed under ``exclude`` are flagged in the boolean column :data:`EXCLUDED`; the caller
-counts and drops them (they are read, never validated or quarantined). Timestamp formats are
-applied by the coercion (:func:`polyslot.data.coerce.coerce_frame`), which tries them before
-ISO 8601.
+Everything runs on Arrow arrays (C++ kernels, no per-row Python): renaming, constants,
+recoding values through the dictionary of distinct values, prefixing per-polyclinic ids, and
+date + clock pairs: the date column is parsed once (the date parts of ``timestamp_formats``,
+then ISO 8601), each clock column as ``H:MM[:SS]``, and the two are added; the text
+``"<date> <time>"`` of a pair that cannot be parsed goes into the hidden column
+``__unparsed_<column>`` so that validation reports it as unparseable with its source text
+(building the text of every row and parsing it again cost about twice as much). Rows whose
+value is listed under ``exclude`` are flagged in the boolean column :data:`EXCLUDED`; the
+caller counts and drops them (read, never validated or quarantined). The other timestamp
+columns are parsed by the coercion (:func:`polyslot.data.coerce.coerce_frame`), which tries
+``timestamp_formats`` before ISO 8601.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,12 +25,13 @@ import pyarrow.compute as pc
 
 from polyslot.data.coerce import is_text_categorical, to_text
 from polyslot.data.mapping import EXCLUDE, ID_SEPARATOR, ColumnRule, TableMapping, ValueRule
+from polyslot.data.timeformats import parse_iso, strptime_checked
+from polyslot.data.validate import UNPARSED
 
 __all__ = ["EXCLUDED", "apply_mapping"]
 
 #: Hidden boolean column: True for the rows a value rule excludes.
 EXCLUDED = "__excluded"
-_MIDNIGHT = r"[ T]00:00(:00(\.0+)?)?$"
 
 
 def _arrow_text(s: pd.Series) -> pa.Array:
@@ -64,33 +70,92 @@ def _series(arr: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr), index=index)
 
 
-def _date_part(s: pd.Series) -> pa.Array:
-    """The date of ``s`` as text; a midnight time of day written after it is dropped."""
+def _date_formats(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The date parts of ``formats`` (``"%d/%m/%Y %H:%M"`` -> ``"%d/%m/%Y"``), in order."""
+    out: list[str] = []
+    for f in formats:
+        d = re.split(r"[ T](?=%[HI])", f, maxsplit=1)[0]
+        if "%" in d and d not in out:
+            out.append(d)
+    return tuple(out)
+
+
+def _parse_dates(s: pd.Series, formats: tuple[str, ...]) -> tuple[np.ndarray, pa.Array | None]:
+    """Dates of ``s`` as ``datetime64[ns]`` at midnight (NaT if missing or unparseable), and
+    the trimmed text (None for a typed column).
+
+    Text is tried with the date parts of ``formats``, then as ISO 8601 (a date-time at
+    midnight, as some exports write dates, is accepted and its time dropped).
+    """
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%Y-%m-%d")
+        return s.dt.tz_localize(None).dt.normalize().to_numpy("datetime64[ns]"), None
     text = pc.utf8_trim_whitespace(_arrow_text(s))
-    return pc.replace_substring_regex(text, _MIDNIGHT, "")
-
-
-def _time_part(s: pd.Series) -> pa.Array:
-    """The clock time of ``s`` as text (a date-time keeps only its time of day)."""
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%H:%M")
-    text = pc.utf8_trim_whitespace(_arrow_text(s))
-    if isinstance(s.dtype, pd.StringDtype):
-        return text
-    # typed clock times (Parquet time, Excel, DuckDB) read as HH:MM:SS: whole minutes as HH:MM
-    return pc.replace_substring_regex(text, r"^(\d{1,2}:\d{2}):00(\.0+)?$", r"\1")
-
-
-def _combine(raw: pd.DataFrame, rule: ColumnRule) -> pd.Series:
-    """``"<date> <time>"``; empty when the time is empty; the time alone when the date is."""
-    assert rule.pair is not None
-    date, clock = _date_part(raw[rule.pair[0]]), _time_part(raw[rule.pair[1]])
-    joined = pc.binary_join_element_wise(
-        date.cast(pa.large_string()), clock.cast(pa.large_string()), _sep(" ")
+    out = None
+    for f in _date_formats(formats):
+        got = strptime_checked(text, f)
+        out = got if out is None else pc.coalesce(out, got)
+    days = (
+        np.full(len(text), np.datetime64("NaT"), "datetime64[ns]")
+        if out is None
+        else out.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
     )
-    return _series(pc.if_else(pc.is_null(date), clock, joined), raw.index)
+    rest = np.isnat(days) & ~pc.is_null(text).to_numpy(zero_copy_only=False)
+    if rest.any():
+        idx = np.flatnonzero(rest)
+        iso = parse_iso(pd.Series(pd.arrays.ArrowStringArray(text.take(pa.array(idx)))))
+        if isinstance(iso.dtype, pd.DatetimeTZDtype):
+            iso = iso.dt.tz_localize(None)
+        days[idx] = iso.dt.normalize().to_numpy("datetime64[ns]")
+    return days, text
+
+
+_BASE_1900 = np.datetime64("1900-01-01T00:00", "ns")
+
+
+def _parse_clock(s: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Clock times of ``s`` as ``timedelta64[ns]`` since midnight (NaT where missing or not
+    ``H:MM[:SS]``), and the trimmed text (a date-time keeps its time of day)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = s.dt.tz_localize(None)
+        text = pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%H:%M:%S")
+        return (s - s.dt.normalize()).to_numpy("timedelta64[ns]"), text
+    text = pc.utf8_trim_whitespace(_arrow_text(s))
+    got = pc.coalesce(
+        pc.strptime(text, format="%H:%M:%S", unit="ns", error_is_null=True),
+        pc.strptime(text, format="%H:%M", unit="ns", error_is_null=True),
+    )
+    return got.to_numpy(zero_copy_only=False).astype("datetime64[ns]") - _BASE_1900, text
+
+
+def _combine(
+    raw: pd.DataFrame, rule: ColumnRule, formats: tuple[str, ...], dates: dict[str, tuple]
+) -> tuple[pd.Series, pd.Series | None]:
+    """The date + clock pair as timestamps, and the text of the unparseable ones (or None).
+
+    Empty when the clock time is empty; a clock time whose date is empty or unparseable, or
+    that is not a clock time, is unparseable (its text: ``"<date> <time>"`` or the time
+    alone). ``dates`` caches the parsed date column (one serves several pairs).
+    """
+    assert rule.pair is not None
+    if rule.pair[0] not in dates:
+        dates[rule.pair[0]] = _parse_dates(raw[rule.pair[0]], formats)
+    days, day_text = dates[rule.pair[0]]
+    offsets, clock_text = _parse_clock(raw[rule.pair[1]])
+    stamps = days + offsets  # NaT where either is
+    has_clock = ~pc.is_null(clock_text).to_numpy(zero_copy_only=False)
+    failed = has_clock & np.isnat(stamps)
+    out = pd.Series(stamps, index=raw.index)
+    if not failed.any():
+        return out, None
+    rows = pa.array(np.flatnonzero(failed))
+    clock = clock_text.take(rows).cast(pa.large_string())
+    if day_text is None:
+        day_text = pc.strftime(pa.array(days, from_pandas=True), "%Y-%m-%d")
+    day = day_text.take(rows).cast(pa.large_string())
+    joined = pc.binary_join_element_wise(day, clock, _sep(" "))
+    text = np.full(len(raw), None, dtype=object)
+    text[failed] = pc.if_else(pc.is_null(day), clock, joined).to_numpy(zero_copy_only=False)
+    return out, pd.Series(text, index=raw.index, dtype=object).astype("string[pyarrow]")
 
 
 def _constant(value: str, index: pd.Index) -> pd.Series:
@@ -145,11 +210,15 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame) -> pd.DataFrame:
     if mapping.is_identity:
         return raw
     cols: dict[str, pd.Series] = {}
+    dates: dict[str, tuple] = {}
+    unparsed: dict[str, pd.Series] = {}
     for rule in mapping.columns:
         if rule.source is not None:
             cols[rule.target] = raw[rule.source]
         elif rule.pair is not None:
-            cols[rule.target] = _combine(raw, rule)
+            cols[rule.target], text = _combine(raw, rule, mapping.timestamp_formats, dates)
+            if text is not None:
+                unparsed[UNPARSED + rule.target] = text
         else:
             cols[rule.target] = _constant(rule.constant or "", raw.index)
     used = set(mapping.sources_used())
@@ -165,7 +234,7 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame) -> pd.DataFrame:
             excluded = drop if excluded is None else (excluded | drop)
     if mapping.id_scope == "polyclinic" and "attendance_id" in cols and "polyclinic_id" in cols:
         cols["attendance_id"] = _scoped_ids(cols["attendance_id"], cols["polyclinic_id"])
-    out = pd.DataFrame(cols, index=raw.index, copy=False)
+    out = pd.DataFrame({**cols, **unparsed}, index=raw.index, copy=False)
     if any(vr.excludes for vr in mapping.values):
         out[EXCLUDED] = excluded if excluded is not None else np.zeros(len(out), dtype=bool)
     return out

@@ -92,6 +92,17 @@ _PATTERNS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("consultant",),
     ),
     "status": (("status",), ("outcome",), ("attendance",), ("state",), ("result",)),
+    # roster, slot template, demand forecast, no-show predictions
+    "date": (("date",), ("day",)),
+    "start_time": (("start",), ("from",), ("begin",), ("time",)),
+    "end_time": (("end",), ("to",), ("until",)),
+    "doctors": (("doctors",), ("doctor",), ("staff",), ("count",)),
+    "weekday": (("weekday",), ("dow",), ("day",)),
+    "duration_minutes": (("duration",), ("minutes",), ("length",)),
+    "doctor_session": (("session",), ("doctor",), ("column",)),
+    "count": (("count",), ("slots",), ("parallel",)),
+    "expected_requests": (("expected",), ("requests",), ("forecast",), ("demand",)),
+    "probability": (("probability",), ("prob",), ("risk",), ("score",)),
 }
 _KINDS: dict[str, tuple[str, ...]] = {
     "timestamp": ("datetime", "date", "time"),

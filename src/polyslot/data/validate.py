@@ -15,6 +15,8 @@ __all__ = ["ChunkResult", "validate_chunk", "quarantine_text", "field_name"]
 
 _PRIORITY = {code: i for i, code in enumerate(REASONS)}
 _QCOLS = ["source_row", "reason", "detail"]
+#: Prefix of hidden columns holding the unparseable texts of a column parsed upstream.
+UNPARSED = "__unparsed_"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,10 @@ def validate_chunk(
     idx = raw.index
     if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
         raw = raw.set_axis(pd.RangeIndex(len(raw)), axis=0, copy=False)  # reset_index copies
-    typed = coerce_frame(spec, raw, timestamp_formats)
+    unparsed = {c[len(UNPARSED) :]: raw[c] for c in raw.columns if c.startswith(UNPARSED)}
+    if unparsed:  # texts of a mapping's date + clock pairs that could not be parsed
+        raw = raw.drop(columns=[UNPARSED + c for c in unparsed])
+    typed = coerce_frame(spec, raw, timestamp_formats, unparsed)
     failures = evaluate(spec.name, typed)
     n = len(raw)
     if source_rows is None:
@@ -155,6 +160,11 @@ def validate_chunk(
             }
         )
         orig = quarantine_text(raw.iloc[bad]).reset_index(drop=True)
+        for col, text in unparsed.items():  # the source text, not the empty parsed value
+            failed = text.iloc[bad].to_numpy(dtype=object, na_value=None)
+            has = np.array([v is not None for v in failed], dtype=bool)
+            if has.any():
+                orig.loc[has, field_name(col)] = failed[has]
         q = pd.concat([q, orig], axis=1)
     else:
         q = pd.DataFrame(columns=[*_QCOLS, *map(field_name, raw.columns)])

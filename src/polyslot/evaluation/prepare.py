@@ -7,8 +7,10 @@ The kernel loops only over the support ``[blo, bhi]`` of that PMF and skips zero
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +61,7 @@ class Prepared:
 def prepare(
     service: np.ndarray,
     no_show: np.ndarray | None = None,
-    offsets: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    offsets: Sequence[tuple[Any, Any] | None] | None = None,
 ) -> Prepared:
     """Build :class:`Prepared` arrays.
 

@@ -333,6 +333,8 @@ def build_allocation(
         prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
     for v in range(nv):
         need = inp.need(v, config.epsilon)
+        if config.throughput_floor < 1.0:  # a frontier point: coverage lowered with the floor
+            need = int(math.floor(need * config.throughput_floor))
         prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
         mean, var = inp.demand_mean[v], inp.demand_var[v]
         sd = math.sqrt(max(var, 0.0))
@@ -341,7 +343,7 @@ def build_allocation(
             g = expected_unmet(mean, var, s_pt)
             g1 = expected_unmet(mean, var, s_pt + 1) - g
             prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
-    thr = current_throughput(inp)
+    thr = current_throughput(inp) * config.throughput_floor
     prob += (
         pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
         >= thr - THROUGHPUT_TOL - soft("throughput"),

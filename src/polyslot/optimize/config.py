@@ -74,6 +74,17 @@ class OptimizeConfig:
         Local-search iterations per doctor session (0 = equal spacing within buckets only).
     weights_sequencing : mapping
         Weights of the sequencing objective (``wait``, ``idle``, ``overtime``).
+    policy : str
+        Which point of an overloaded clinic's trade-off frontier is recommended: ``balanced``
+        (the knee), ``throughput`` (serve everyone served today) or ``on_time`` (least
+        overtime); see :mod:`polyslot.optimize.frontier`.
+    throughput_floor : float
+        Share of today's expected throughput the template must serve (1 = all of it); the
+        frontier lowers it, with the demand coverage, to trade patients for overtime.
+    frontier_points : int
+        Points of an overloaded clinic's frontier per weekday (at least 5).
+    frontier_node_limit : int
+        Node limit of each frontier point's MIP (a budget: frontier points are cheaper solves).
     """
 
     bucket_minutes: int = 60
@@ -100,6 +111,10 @@ class OptimizeConfig:
     weights_sequencing: Mapping[str, float] = field(
         default_factory=lambda: {"wait": 0.5, "idle": 0.0, "overtime": 0.5}
     )
+    policy: str = "balanced"
+    throughput_floor: float = 1.0
+    frontier_points: int = 5
+    frontier_node_limit: int = 200
 
     def __post_init__(self) -> None:
         if self.bucket_minutes <= 0 or 1440 % self.bucket_minutes:
@@ -138,6 +153,20 @@ class OptimizeConfig:
             raise ConfigError("must be > 0", field="time_limit", value=self.time_limit)
         if not 0 <= self.gap_rel < 1:
             raise ConfigError("must be in [0, 1)", field="gap_rel", value=self.gap_rel)
+        if self.policy not in ("balanced", "throughput", "on_time"):
+            raise ConfigError(
+                "must be 'balanced', 'throughput' or 'on_time'", field="policy", value=self.policy
+            )
+        if not 0 < self.throughput_floor <= 1:
+            raise ConfigError(
+                "must be in (0, 1]", field="throughput_floor", value=self.throughput_floor
+            )
+        if self.frontier_points < 2 or self.frontier_node_limit < 1:
+            raise ConfigError(
+                "frontier_points must be >= 2 and frontier_node_limit >= 1",
+                field="frontier_points",
+                value=self.frontier_points,
+            )
         if self.sequencing_interval <= 0:
             raise ConfigError(
                 "must be > 0", field="sequencing_interval", value=self.sequencing_interval

@@ -11,8 +11,8 @@ import io
 from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
-from polyslot.atomic import write_text
-from polyslot.report.export import read_template, write_templates
+from polyslot.atomic import write_json, write_text
+from polyslot.report.export import read_template, write_template_json, write_templates
 from polyslot.report.fhir import write_fhir_bundle
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
@@ -54,7 +54,9 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
         ``templates/<id>.fhir.json`` (when ``result.assumptions`` has ``fhir_week_start``),
-        ``summary.json``, ``comparison.csv``, ``guide.md``, ``report.html``.
+        ``templates/current/<id>.json`` (the current template, same format),
+        ``frontier/<id>.json`` (trade-off frontier per weekday), ``summary.json``,
+        ``comparison.csv``, ``guide.md``, ``report.html``.
     """
     out = Path(out_dir)
     written: dict[str, Path] = {}
@@ -70,6 +72,15 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
                 dt.date.fromisoformat(str(week)),
                 str(result.assumptions.get("fhir_utc_offset", "+00:00")),
             )
+        current = out / "templates" / "current" / f"{res.polyclinic_id}.json"
+        written[f"templates/current/{res.polyclinic_id}.json"] = write_template_json(
+            res.current, current
+        )
+    for res in result.polyclinics:
+        doc = res.trust.get("frontier_document")
+        if doc:
+            path = write_json(out / "frontier" / f"{res.polyclinic_id}.json", doc)
+            written[f"frontier/{res.polyclinic_id}.json"] = path
     written["summary.json"] = write_summary(result, out / "summary.json")
     written["comparison.csv"] = write_comparison(result, out / "comparison.csv")
     written["guide.md"] = write_guide(result, out / "guide.md")

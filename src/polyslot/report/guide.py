@@ -14,7 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
+from polyslot.analysis.wording import change_words
 from polyslot.atomic import write_text
+from polyslot.report.summary import build_summary
+from polyslot.report.trust_text import clinic_trust, first_screen, rollout_ids
 from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
 from polyslot.template import SlotTemplate
 
@@ -136,12 +139,13 @@ def _polyclinic_section(res: PolyclinicResult, table: pd.DataFrame, order: list[
     pid, tpl = res.polyclinic_id, res.recommended
     codes = abbreviations(sorted({s.visit_type for s in tpl.slots} | set(res.model.visit_types)))
     week = _best_row(table, pid, WEEK)
-    lines = [f"## Polyclinic {pid}", ""]
+    lines = [f"## Polyclinic {pid}", "", *clinic_trust(res.trust)]
     if week is not None:
         lines += [
             f"Expected over an average week ({week['source']}): mean wait "
             f"{_fmt(week['wait_mean_current'])} -> {_fmt(week['wait_mean_recommended'])} min "
-            f"({_fmt(week['wait_reduction_pct'])} % shorter), utilisation "
+            f"(waiting {change_words(week['wait_mean_current'], week['wait_mean_recommended'])}),"
+            " utilisation "
             f"{_fmt(100 * week['utilization_current'])} % -> "
             f"{_fmt(100 * week['utilization_recommended'])} %, patients served "
             f"{_fmt(week['patients_served_current'], 0)} -> "
@@ -227,20 +231,36 @@ def build_guide(result: NetworkResult) -> str:
         gains.append((-(g if math.isfinite(g) else -math.inf), res.polyclinic_id, g, r))
     gains.sort()
     order = [pid for _, pid, _, _ in gains]
+    summary = build_summary(result)
+    eligible = set(rollout_ids(summary))
     lines = [
         "# Implementation guide",
         "",
         "How to configure the appointment system with the recommended slot templates, roll them "
         "out and watch them work. Times are clock times; durations in minutes.",
         "",
+        *first_screen(summary),
         "## Network roll-out order",
         "",
+        "Only polyclinics with the verdict `recommend` are rolled out (low-confidence ones after "
+        "checking the model against the history, above).",
+        "",
     ]
+    waves = [(pid, g, r) for _, pid, g, r in gains if pid in eligible]
     rows = [
-        [str(i + 1), pid, _fmt(g), _fmt(r["wait_reduction_pct"]) if r is not None else "n/a"]
-        for i, (_, pid, g, r) in enumerate(gains)
+        [
+            str(i + 1),
+            pid,
+            _fmt(g),
+            change_words(r["wait_mean_current"], r["wait_mean_recommended"])
+            if r is not None
+            else "n/a",
+        ]
+        for i, (pid, g, r) in enumerate(waves)
     ]
-    lines += _table(["wave", "polyclinic", "wait reduction (min)", "wait reduction (%)"], rows)
+    if not rows:
+        rows = [["-", "none: no polyclinic has the verdict recommend", "-", "-"]]
+    lines += _table(["wave", "polyclinic", "wait reduction (min)", "waiting"], rows)
     net = _best_row(table, NETWORK_ID, WEEK)
     if net is not None:
         lines += [

@@ -22,9 +22,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_text
 from polyslot.report import figures as F
+from polyslot.report.frontier_figure import frontier_figure
 from polyslot.report.guide import WEEKDAY_NAMES, build_guide
 from polyslot.report.markdown import markdown_to_html
 from polyslot.report.summary import build_summary
+from polyslot.report.trust_text import clinic_trust, first_screen
 from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
 
 __all__ = ["render_report", "write_report", "count_figures"]
@@ -164,6 +166,8 @@ def _clinic_context(
         "envelope": fig(F.envelope_figure(res.envelope, res.envelope_session), f"fig-{pid}-env"),
         "data_quality": sorted(res.data_quality.items()),
         "assumptions": _assumption_rows(dict(res.assumptions)),
+        "trust_html": markdown_to_html("\n".join(clinic_trust(res.trust)), heading_offset=1),
+        "frontier_figure": fig(frontier_figure(res.trust), f"fig-{pid}-frontier"),
     }
 
 
@@ -202,6 +206,7 @@ def render_report(result: NetworkResult) -> str:
         network_id=NETWORK_ID,
         summary_rows=summary_rows,
         network_figure=network_fig,
+        verdicts_html=markdown_to_html("\n".join(first_screen(summary)), heading_offset=0),
         network_weekday_rows=_weekday_table(comparison, NETWORK_ID),
         clinics=clinics,
         network_quality=sorted(result.data_quality.items()),

@@ -24,6 +24,7 @@ import pandas as pd
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_json
+from polyslot.report.trust_summary import network_trust, skipped_list, trust_keys
 from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult
 
 __all__ = ["SUMMARY_KEYS", "build_summary", "write_summary"]
@@ -60,9 +61,10 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _entry(rows: pd.DataFrame) -> dict[str, Any]:
-    """The first row of ``rows`` by source preference, as a summary entry."""
-    for src in SOURCE_PREFERENCE:
+def _entry(rows: pd.DataFrame, first: str | None = None) -> dict[str, Any]:
+    """The first row of ``rows`` by source preference (``first`` before it), as an entry."""
+    order = ((first,) if first else ()) + tuple(x for x in SOURCE_PREFERENCE if x != first)
+    for src in order:
         hit = rows[rows["source"] == src]
         if not hit.empty:
             r = hit.iloc[0]
@@ -78,7 +80,24 @@ def build_summary(result: NetworkResult) -> dict[str, Any]:
     """The ``summary.json`` document of ``result`` (deterministic, JSON-ready)."""
     table = compare_network(result)
     week = table[table["weekday"] == WEEK]
-    clinics = [_entry(week[week["polyclinic_id"] == r.polyclinic_id]) for r in result.polyclinics]
+    clinics = []
+    for r in result.polyclinics:
+        entry = _entry(
+            week[week["polyclinic_id"] == r.polyclinic_id], r.trust.get("headline_source")
+        )
+        entry.update(trust_keys(r.trust, entry))
+        clinics.append(entry)
+    skipped = skipped_list(result)
+    for item in skipped:
+        clinics.append(
+            {
+                "polyclinic_id": item["polyclinic_id"],
+                **{k: None for k in SUMMARY_KEYS[1:]},
+                "source": None,
+                **trust_keys({"verdict": "skipped", "reason": item["reason"]}, {}),
+            }
+        )
+    clinics.sort(key=lambda e: e["polyclinic_id"])
     network = _entry(week[week["polyclinic_id"] == NETWORK_ID])
     network["polyclinic_id"] = NETWORK_ID
     network["n_polyclinics"] = len(result.polyclinics)
@@ -87,17 +106,8 @@ def build_summary(result: NetworkResult) -> dict[str, Any]:
         "utilization": "weighted by available doctor-minutes",
         "patients_served": "sum",
     }
-    skipped = dict(result.assumptions.get("skipped_polyclinics", {}) or {})
-    for pid, why in sorted(skipped.items()):
-        clinics.append(
-            {"polyclinic_id": pid, **{k: None for k in SUMMARY_KEYS[1:]}, "source": None}
-            | {"verdict": "skipped", "reason": str(why)}
-        )
-    return {
-        "polyclinics": clinics,
-        "network": network,
-        "skipped": [{"polyclinic_id": p, "reason": str(w)} for p, w in sorted(skipped.items())],
-    }
+    network.update(network_trust(result))
+    return {"polyclinics": clinics, "network": network, "skipped": skipped}
 
 
 def write_summary(result: NetworkResult, path: str | Path) -> Path:

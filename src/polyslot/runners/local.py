@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from polyslot.analysis.observed import attach_history
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
@@ -234,9 +235,12 @@ def write_network_outputs(
     from polyslot.report import write_deliverables
 
     skipped = {**estimation_skipped(out), **skipped}
-    if not results:
-        why = "; ".join(f"{p}: {r}" for p, r in sorted(skipped.items())) or "no attendances"
-        raise DataError(f"no polyclinic could be planned ({why})", source=str(store))
+    if not results:  # nothing could be planned: say why in summary.json and guide.md
+        from polyslot.report.trust_summary import write_all_skipped
+
+        files = write_all_skipped(skipped, out)
+        summary = json.loads(Path(files["summary.json"]).read_text())
+        return RunOutcome(out, files, summary, skipped)
     network = NetworkResult(
         tuple(results),
         data_quality=quality_by_polyclinic(store).get("(missing)", {}),
@@ -286,5 +290,6 @@ def run_local(
     out.mkdir(parents=True, exist_ok=True)
     store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
+    models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out)

@@ -166,6 +166,7 @@ def run_spark(
     -------
     RunOutcome
     """
+    from polyslot.analysis.observed import attach_history
     from polyslot.runners.local import write_network_outputs
     from polyslot.runners.spark_plan import plan_network_spark, write_result_tables
 
@@ -174,6 +175,7 @@ def run_spark(
     out.mkdir(parents=True, exist_ok=True)
     store = ingest_spark(data, config, out, spark, progress).out_dir
     models, cutoff = estimate_models_spark(spark, config, out, progress)
+    models = attach_history(models, store, cutoff)
     plans = out / "spark" / "results" / "plans"
     results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress, plans)
     outcome = write_network_outputs(results, skipped, store, cutoff, config, out)

@@ -55,7 +55,8 @@ def reoptimise(model: ClinicModel, weekday: int, weights: dict[str, float]) -> l
     from polyslot.optimize.clinic import optimize_weekday
     from polyslot.optimize.config import OptimizeConfig
 
-    config = OptimizeConfig(sequencing_max_iter=5, time_limit=20.0, **weights)
+    changes: dict[str, Any] = dict(weights)
+    config = OptimizeConfig(sequencing_max_iter=5, time_limit=20.0, **changes)
     _, slots = optimize_weekday(model, weekday, config)
     return list(slots)
 

@@ -65,16 +65,17 @@ def overview_rows(state: StudioState) -> tuple[list[tuple[str, str]], list[dict[
 
 def _grid(template, weekday: int, hours: list[int], types: list[str]) -> dict[str, Any]:
     counts = grid_counts(template, weekday)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    totals = [0] * len(types)
     for h in hours:
-        cells = []
-        for vt in types:
+        cells: list[dict[str, Any]] = []
+        for i, vt in enumerate(types):
             n, over = counts.get((h, vt), (0, 0))
             cells.append({"vt": vt, "n": n, "over": over})
+            totals[i] += n
         rows.append(
             {"hour": h, "label": f"{h:02d}:00", "cells": cells, "total": sum(c["n"] for c in cells)}
         )
-    totals = [sum(r["cells"][i]["n"] for r in rows) for i in range(len(types))]
     return {"rows": rows, "totals": totals, "total": sum(totals)}
 
 

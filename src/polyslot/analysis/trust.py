@@ -1,0 +1,188 @@
+"""One polyclinic's trust block: fidelity, source agreement, verdict and frontier, JSON-ready.
+
+Built by :func:`polyslot.pipeline.plan_polyclinic` from the simulated days of both templates
+(paired replications), the history attached to the model (``meta["history"]``, see
+:mod:`polyslot.analysis.observed`), the KPI table and the frontier. The deliverables read it
+as it is (``PolyclinicResult.trust``): summary keys ``verdict``, ``reason``, ``confidence``,
+``*_observed``, ``fidelity``, ``frontier``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from polyslot.analysis.fidelity import fidelity_report, headline_source, source_agreement
+from polyslot.analysis.observed import is_overloaded
+from polyslot.analysis.paired import paired_week
+from polyslot.analysis.verdict import Verdict, decide, low_confidence
+from polyslot.analysis.wording import change_words, count_change_words
+from polyslot.clinic_model import ClinicModel
+from polyslot.optimize.frontier import WeekdayFrontier, frontier_document
+from polyslot.template import WEEKDAYS
+
+__all__ = ["history_weekdays", "overloaded_weekdays", "model_weekdays", "assess"]
+
+
+def history_weekdays(model: ClinicModel) -> dict[int, dict[str, float]]:
+    """The observed history per weekday (empty when the model carries none)."""
+    hist = model.meta.get("history") or {}
+    return {int(k): dict(v) for k, v in (hist.get("weekdays") or {}).items()}
+
+
+def overloaded_weekdays(model: ClinicModel) -> set[int]:
+    """Weekdays whose history shows chronic overtime or utilisation >= 100%."""
+    return {d for d, v in history_weekdays(model).items() if is_overloaded(v)}
+
+
+def model_weekdays(summaries: Mapping[int, Mapping[str, float]]) -> dict[int, dict[str, float]]:
+    """Simulated current-template KPIs per weekday in the fidelity vocabulary."""
+    return {
+        d: {
+            "wait_mean": float(s["wait_mean"]),
+            "wait_p90": float(s["wait_p90"]),
+            "utilization": float(s["utilization"]),
+            "patients_served": float(s["patients_seen"]),
+            "overtime": float(s["overtime_mean"]),
+            "duty": float(s["duty_minutes"]),
+        }
+        for d, s in summaries.items()
+    }
+
+
+def _current_week(kpis: pd.DataFrame) -> dict[str, dict[str, float]]:
+    rows = kpis[(kpis["scenario"] == "current") & (kpis["weekday"] == -1)]
+    out: dict[str, dict[str, float]] = {}
+    for r in rows.itertuples(index=False):
+        out.setdefault(str(r.source), {})[str(r.kpi)] = float(r.mean)
+    return out
+
+
+def _traded(frontier: Mapping[int, WeekdayFrontier]) -> tuple[bool, str]:
+    """Did the chosen points trade patients for overtime, and what (vs today's template)."""
+    days = [f for f in frontier.values() if f.overloaded and f.chosen_point.throughput_floor < 1]
+    if not days:
+        return False, ""
+    d_pat = sum(f.chosen_point.patients_per_week - f.points[0].patients_per_week for f in days)
+    d_ot = sum(f.chosen_point.overtime - f.points[0].overtime for f in days) / len(days)
+    return True, (
+        f"{count_change_words(d_pat, 'patients a week')}, "
+        f"{count_change_words(d_ot, 'overtime minutes a day')}"
+    )
+
+
+def _week_kpi(kpis: pd.DataFrame, scenario: str, source: str, kpi: str) -> float | None:
+    hit = kpis[
+        (kpis["scenario"] == scenario)
+        & (kpis["source"] == source)
+        & (kpis["kpi"] == kpi)
+        & (kpis["weekday"] == -1)
+    ]
+    return None if hit.empty else float(hit["mean"].iloc[0])
+
+
+def _replay_contradicts(kpis: pd.DataFrame, headline: str | None) -> str:
+    """Text when the replay of held-back weeks sees longer waits where the headline sees
+    shorter ones (beyond 5% of today's wait), else empty."""
+    if headline in (None, "replay"):
+        return ""
+    vals = [
+        _week_kpi(kpis, sc, src, "wait_mean")
+        for sc, src in (
+            ("current", headline),
+            ("recommended", headline),
+            ("current", "replay"),
+            ("recommended", "replay"),
+        )
+    ]
+    if any(v is None for v in vals):
+        return ""
+    h_cur, h_rec, r_cur, r_rec = (float(v) for v in vals if v is not None)
+    if h_rec < h_cur and r_rec > r_cur * 1.05:
+        return (
+            f"the replay of the held-back weeks shows waiting {change_words(r_cur, r_rec)} "
+            f"({r_cur:.1f} -> {r_rec:.1f} min) where the {headline} shows "
+            f"{change_words(h_cur, h_rec)}"
+        )
+    return ""
+
+
+def _r(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 6) if math.isfinite(v) else None
+    return v
+
+
+def assess(
+    model: ClinicModel,
+    *,
+    policy: str,
+    weights: Mapping[str, float],
+    fidelity_tol: Any,
+    current_summaries: Mapping[int, Mapping[str, float]],
+    records: Mapping[tuple[str, int], Sequence[Mapping[str, float]]],
+    kpis: pd.DataFrame,
+    frontier: Mapping[int, WeekdayFrontier],
+) -> dict[str, Any]:
+    """The trust block of one polyclinic (see the module docstring)."""
+    observed = history_weekdays(model)
+    fid = fidelity_report(model_weekdays(current_summaries), observed, fidelity_tol)
+    paired = paired_week(records, weights)
+    trade, traded = _traded(frontier)
+    verdict = decide(paired["objective"], paired["patients"], policy=policy, trade_allowed=trade)
+    if fid["within_tolerance"] is False:
+        verdict = low_confidence(verdict, fid["gap"])
+    elif fid["within_tolerance"] is None:
+        verdict = Verdict(
+            verdict.verdict, verdict.reason + "; no history to check the model", "low"
+        )
+    per_day = {}
+    for d, iv in paired["weekdays"].items():
+        f = frontier.get(d)
+        t = bool(f and f.overloaded and f.chosen_point.throughput_floor < 1)
+        v = decide(iv["objective"], iv["patients"], policy=policy, trade_allowed=t)
+        per_day[WEEKDAYS[d]] = {
+            **v.to_dict(),
+            "overloaded": bool(f.overloaded) if f else False,
+            "objective_difference": iv["objective"].to_dict(),
+            "patients_difference": iv["patients"].to_dict(),
+        }
+    current_week = _current_week(kpis)
+    week_obs = fid["week"]
+    obs_week = {k: v["observed"] for k, v in week_obs.items()} if week_obs else None
+    agreement = source_agreement(current_week, fidelity_tol, obs_week)
+    source, why = headline_source(current_week, agreement, obs_week)
+    contra = _replay_contradicts(kpis, source)
+    if contra and verdict.verdict == "recommend":
+        verdict = Verdict(verdict.verdict, f"{verdict.reason}; low confidence: {contra}", "low")
+    obs = {
+        k: (week_obs.get(k) or {}).get("observed")
+        for k in ("wait_mean", "wait_p90", "utilization", "patients_served")
+    }
+    return {
+        **verdict.to_dict(),
+        "wait_mean_observed": obs["wait_mean"],
+        "wait_p90_observed": obs["wait_p90"],
+        "utilization_observed": obs["utilization"],
+        "patients_served_observed": obs["patients_served"],
+        "fidelity": fid,
+        "agreement": agreement,
+        "headline_source": source,
+        "headline_reason": why,
+        "paired_difference": {
+            k: paired[k].to_dict() for k in ("objective", "patients", "wait_total", "overtime")
+        },
+        "weekdays": per_day,
+        "overloaded": any(f.overloaded for f in frontier.values()),
+        "traded": traded,
+        "frontier": {
+            "policy": policy,
+            "weekdays": {
+                WEEKDAYS[d]: f.to_dict(with_slots=False) for d, f in sorted(frontier.items())
+            },
+        },
+        "frontier_document": frontier_document(model.polyclinic_id, policy, frontier),
+    }
