@@ -17,7 +17,7 @@ from polyslot.analysis.observed import attach_history
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.errors import ConfigError, DataError, InfeasibleError, SolverError
+from polyslot.errors import ConfigError, InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
