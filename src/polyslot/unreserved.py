@@ -22,6 +22,7 @@ __all__ = [
     "mixed_punctuality",
     "mixed_no_show",
     "with_unreserved",
+    "apportion",
 ]
 
 
@@ -102,3 +103,14 @@ def with_unreserved(model: ClinicModel) -> ClinicModel:
         punctuality=(*model.punctuality, mixed_punctuality(model)),
         no_show=(*model.no_show, *mixed_no_show(model)),
     )
+
+
+def apportion(n: int, weights: tuple[float, ...], vts: tuple[str, ...]) -> dict[str, int]:
+    """``n`` slots shared among ``vts`` in proportion to ``weights`` (largest remainder)."""
+    total = sum(weights)
+    w = [x / total for x in weights] if total > 0 else [1.0 / len(vts)] * len(vts)
+    base = [int(n * x) for x in w]
+    order = sorted(range(len(vts)), key=lambda i: (-(n * w[i] - base[i]), i))
+    for i in order[: n - sum(base)]:
+        base[i] += 1
+    return dict(zip(vts, base, strict=True))
