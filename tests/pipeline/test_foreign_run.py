@@ -179,8 +179,9 @@ def full_run(export, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.run(
-        [sys.executable, "-c", "from polyslot.cli import main; main()", "run", "--data", str(src), "--mapping",
-         str(exp.mapping), "--config", str(d / "small.toml"), "--out", str(out)],
+        [sys.executable, "-c", "from polyslot.cli import main; main()", "run", "--data",
+         str(src), "--mapping", str(exp.mapping), "--config", str(d / "small.toml"),
+         "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
     return proc, out
