@@ -302,7 +302,7 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
-            inferred = complete_store(con, sources)
+            inferred = complete_store(con, {n: src.path for n, src in sources.items()})
             finish_store(con, counts, out)
             con.execute("CHECKPOINT")
         except BaseException:
@@ -316,15 +316,16 @@ def ingest(
     return summary
 
 
-def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, TableSource]) -> dict:
+def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> dict:
     """Cross-table checks and inferred tables of a store whose tables are loaded.
 
     A template visit type absent from the attendances stops ingest (one line); a missing
     roster is inferred from consultation activity (:mod:`polyslot.data.infer_roster`).
-    Returns what was inferred, for ``data_quality.json``.
+    ``sources`` maps the tables loaded to where they came from (named in messages). Returns
+    what was inferred, for ``data_quality.json``.
     """
     if "slot_template" in sources:
-        check_template_visit_types(con, sources["slot_template"].path)
+        check_template_visit_types(con, sources["slot_template"])
     inferred: dict[str, dict] = {}
     if "roster" not in sources:
         described = infer_roster(con)
