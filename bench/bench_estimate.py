@@ -7,8 +7,8 @@ Usage::
 Generates the synthetic network, writes attendances, roster and slot template to a DuckDB
 store (``--copies K`` replicates every polyclinic K times under new ids inside DuckDB, to
 reach large row counts), then times :func:`polyslot.estimate.estimate_network` with the
-built-in models (no Story 05/06 tables) in a child process and prints wall time, rows/s and
-the child's peak memory (so generation and store writing are not counted).
+built-in models (no supplied forecast or prediction tables) in a child process and prints
+wall time, rows/s and the child's peak memory (so generation and store writing are not counted).
 """
 
 from __future__ import annotations

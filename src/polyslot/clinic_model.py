@@ -194,8 +194,8 @@ class ClinicModel:
     opening : dict
         ``{weekday: [open_minute, close_minute]}`` as strings of ints in JSON.
     meta : dict
-        Provenance: sources used (e.g. ``"no_show_source": "story06"``), date range, counts,
-        flags (pooled visit types, ...).
+        Provenance: sources used (e.g. ``"no_show_source": "supplied_predictions"``), date
+        range, counts, flags (pooled visit types, ...).
     """
 
     polyclinic_id: str

@@ -15,7 +15,7 @@ from scipy import stats
 
 from polyslot.errors import InputError
 
-__all__ = ["discretize", "lognormal", "gamma", "pmf_mean", "pmf_var", "FAMILIES"]
+__all__ = ["discretize", "lognormal", "gamma", "pmf_mean", "pmf_var", "FAMILIES", "expected_unmet"]
 
 DEFAULT_TAIL = 1e-6
 MAX_SLOTS = 100_000
@@ -95,3 +95,12 @@ def pmf_var(pmf: np.ndarray) -> float:
     k = np.arange(pmf.size)
     m = float(np.dot(k, pmf))
     return float(np.dot((k - m) ** 2, pmf))
+
+
+def expected_unmet(mean: float, var: float, slots: float) -> float:
+    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
+    sd = math.sqrt(max(var, 0.0))
+    if sd == 0:
+        return max(mean - slots, 0.0)
+    z = (mean - slots) / sd
+    return sd * stats.norm.pdf(z) + (mean - slots) * stats.norm.cdf(z)

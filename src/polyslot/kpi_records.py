@@ -1,11 +1,27 @@
 """Tidy KPI records: the common format of evaluator, simulator and replay KPIs.
 
-Re-exported by :mod:`polyslot.results` (see its docstring for the KPI units).
+The tables of a :class:`~polyslot.results.PolyclinicResult` are pandas DataFrames whose columns
+are fixed here (``*_COLUMNS``), so the producers (evaluator, simulator, replay, sensitivity) and
+the consumers (comparison, report) agree on one format; :func:`aggregate_kpis` combines rows
+across weekdays or polyclinics.
+
+KPI units (the ``kpi`` column of :data:`KPI_COLUMNS`)
+-----------------------------------------------------
+``wait_mean``, ``wait_p90``
+    minutes per patient seen;
+``utilization``
+    busy doctor-minutes / available doctor-minutes (a fraction);
+``overtime``, ``idle``
+    doctor-minutes, summed over the doctor sessions of the day (of the week for ``weekday=-1``);
+``patients_served``, ``unmet_demand``
+    patients per day (per average week for ``weekday=-1``);
+``capacity_minutes``
+    available doctor-minutes (the weight of ``utilization`` when aggregating).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,6 +43,12 @@ __all__ = [
     "kpi_rows",
     "kpi_row",
     "kpi_rows_from_days",
+    "HOURLY_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "ENVELOPE_COLUMNS",
+    "ADDITIVE_KPIS",
+    "WEIGHTED_KPIS",
+    "aggregate_kpis",
 ]
 
 #: The two templates every KPI is reported for.
@@ -52,6 +74,14 @@ WEEK = -1
 
 #: Per-scenario KPIs with 95% CI (``ci_low``/``ci_high`` equal ``mean`` when exact).
 KPI_COLUMNS = ("scenario", "source", "weekday", "kpi", "mean", "ci_low", "ci_high", "n")
+#: Per weekday x hour profile of one scenario.
+HOURLY_COLUMNS = ("scenario", "weekday", "hour", "wait_mean", "queue_length", "utilization")
+#: One row per sensitivity scenario: ``multiplier`` scales the parameter (1.0 = as estimated);
+#: ``policy`` is ``fixed`` (recommended template held fixed) or ``reoptimised``.
+SENSITIVITY_COLUMNS = ("parameter", "multiplier", "policy", "wait_mean", "utilization")
+#: Booking envelope of a typical session: ``minute`` after session start, one line per
+#: ``series`` (e.g. remaining-work mean / p90, running idle time).
+ENVELOPE_COLUMNS = ("minute", "series", "value")
 
 
 @dataclass(frozen=True)
@@ -268,3 +298,97 @@ def kpi_rows_from_days(days: pd.DataFrame, *, source: str, level: float = 0.95) 
     if not frames:
         return pd.DataFrame(columns=list(KPI_COLUMNS))
     return pd.concat(frames, ignore_index=True)
+
+
+# Aggregation across weekdays and polyclinics --------------------------------------------------
+#
+# :func:`aggregate_kpis` combines rows across one dimension (weekdays into a week, polyclinics
+# into the network). Additive KPIs (patients served, unmet demand, overtime, idle, capacity) are
+# summed; waits are weighted by patients served (a network mean wait is minutes per patient seen
+# network-wide); utilisation is weighted by available doctor-minutes (``capacity_minutes``), so
+# the network utilisation is total busy minutes / total available minutes. CI half-widths are
+# combined as for independent estimates: ``sqrt(sum(w_i^2 h_i^2)) / sum(w_i)`` for weighted
+# means, ``sqrt(sum(h_i^2))`` for sums. The weighted mean of 90th percentiles is an
+# approximation (a percentile of a mixture is not the mixture of percentiles).
+
+#: KPIs that add up across weekdays and polyclinics.
+ADDITIVE_KPIS = ("patients_served", "unmet_demand", "overtime", "idle", "capacity_minutes")
+#: KPIs averaged with a weight taken from another KPI of the same entity.
+WEIGHTED_KPIS = {
+    "wait_mean": "patients_served",
+    "wait_p90": "patients_served",
+    "utilization": "capacity_minutes",
+}
+_ID_COLUMNS = ("polyclinic_id", "scenario", "source", "weekday")
+_VALUE_COLUMNS = ("mean", "ci_low", "ci_high", "n")
+
+
+def aggregate_kpis(kpis: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Combine KPI rows over every identifying column not in ``by``.
+
+    Parameters
+    ----------
+    kpis : DataFrame
+        Columns ``kpi``, ``mean``, ``ci_low``, ``ci_high``, ``n`` and identifying columns among
+        ``polyclinic_id``, ``scenario``, ``source``, ``weekday``.
+    by : sequence of str
+        Identifying columns to keep (e.g. ``["scenario", "source", "weekday"]`` to aggregate
+        polyclinics into the network).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``*by, kpi, mean, ci_low, ci_high, n``; one row per group and aggregatable KPI
+        (KPIs that are neither additive nor weighted are dropped).
+    """
+    missing = [c for c in (*by, "kpi", *_VALUE_COLUMNS) if c not in kpis.columns]
+    if missing:
+        raise InputError(f"missing columns {missing}", field="kpis", value=list(kpis.columns))
+    by = list(by)
+    ids = [c for c in _ID_COLUMNS if c in kpis.columns]
+    out_cols = [*by, "kpi", *_VALUE_COLUMNS]
+    if kpis.empty:
+        return pd.DataFrame(columns=out_cols)
+    wide = kpis.pivot_table(index=ids, columns="kpi", values="mean", aggfunc="first")
+    rows: list[dict[str, object]] = []
+    groups = kpis.groupby([*by, "kpi"], sort=True) if by else kpis.groupby("kpi", sort=True)
+    for key, grp in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        kpi = key[-1]
+        mean = grp["mean"].to_numpy(float)
+        lo_hw = mean - grp["ci_low"].to_numpy(float)
+        hi_hw = grp["ci_high"].to_numpy(float) - mean
+        if kpi in ADDITIVE_KPIS:
+            total = float(mean.sum())
+            lo = total - float(np.sqrt((lo_hw**2).sum()))
+            hi = total + float(np.sqrt((hi_hw**2).sum()))
+        elif kpi in WEIGHTED_KPIS:
+            w = _weights(grp, ids, wide, WEIGHTED_KPIS[kpi])
+            total = float((w * mean).sum())
+            lo = total - float(np.sqrt(((w * lo_hw) ** 2).sum()))
+            hi = total + float(np.sqrt(((w * hi_hw) ** 2).sum()))
+        else:
+            continue
+        rows.append(
+            {
+                **dict(zip([*by, "kpi"], key, strict=True)),
+                "mean": total,
+                "ci_low": lo,
+                "ci_high": hi,
+                "n": int(grp["n"].min()),
+            }
+        )
+    return pd.DataFrame(rows, columns=out_cols)
+
+
+def _weights(grp: pd.DataFrame, ids: list[str], wide: pd.DataFrame, weight_kpi: str) -> np.ndarray:
+    """Normalised weights of ``grp``'s rows from ``weight_kpi`` of the same entity (equal if
+    any is missing or all are zero)."""
+    if weight_kpi in wide.columns:
+        index = pd.MultiIndex.from_frame(grp[ids]) if len(ids) > 1 else pd.Index(grp[ids[0]])
+        w = wide[weight_kpi].reindex(index).to_numpy(float)
+    else:
+        w = np.full(len(grp), np.nan)
+    if np.isnan(w).any() or w.sum() <= 0:
+        w = np.ones(len(grp))
+    return w / w.sum()

@@ -1,7 +1,7 @@
 """plan_polyclinic: the whole chain for one polyclinic, as one pure function.
 
 ClinicModel -> optimize (MIP + sequencing) -> expected bookings of each template
-(:mod:`polyslot.analysis.booking`: unbooked slots act as no-shows) -> exact evaluation of
+(:mod:`polyslot.evaluation.booking`: unbooked slots act as no-shows) -> exact evaluation of
 every doctor session (current and recommended) -> SimPy clinic days with confidence intervals
 -> hourly profiles -> historical replay of held-back days -> sensitivity sweeps -> booking
 envelope -> :class:`PolyclinicResult`.
@@ -23,27 +23,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.analysis.booking import booked_model
-from polyslot.analysis.exact_kpis import session_schedule, template_session_kpis
-from polyslot.analysis.hourly import hourly_profile
 from polyslot.analysis.paired import simulate_point, simulate_weekday
 from polyslot.analysis.sensitivity import run_sensitivity
 from polyslot.analysis.trust import assess, overloaded_weekdays
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.evaluation import evaluate
-from polyslot.optimize import OptimizeConfig, optimize_clinic
-from polyslot.optimize.frontier import WeekdayFrontier, weekday_frontier
-from polyslot.results import (
+from polyslot.evaluation.booking import booked_model
+from polyslot.evaluation.sessions import session_schedule
+from polyslot.evaluation.template_kpis import template_session_kpis
+from polyslot.kpi_records import (
     ENVELOPE_COLUMNS,
     KPI_COLUMNS,
     SENSITIVITY_COLUMNS,
-    PolyclinicResult,
     kpi_rows,
     session_kpis_frame,
 )
+from polyslot.optimize import OptimizeConfig, optimize_clinic
+from polyslot.optimize.frontier import WeekdayFrontier, weekday_frontier
+from polyslot.results import PolyclinicResult
 from polyslot.simulate import ClinicConfig, sample_day, simulate_day
+from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.history import HistoricalDay
+from polyslot.simulate.hourly import hourly_profile
 from polyslot.simulate.replay import replay
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 from polyslot.unreserved import with_unreserved
@@ -62,9 +64,7 @@ def polyclinic_seed(seed: int, polyclinic_id: str) -> int:
 
 def _clinic_config(config: RunConfig) -> ClinicConfig:
     return ClinicConfig(
-        discipline=config.simulate.discipline.replace("pooled_fcfs", "fcfs").replace(
-            "appointment_order", "appointment"
-        ),
+        discipline=parse_discipline(config.simulate.discipline),
         late_threshold=config.simulate.late_threshold_minutes,
     )
 

@@ -2,22 +2,8 @@
 
 One :class:`PolyclinicResult` per polyclinic holds the estimated :class:`ClinicModel`, the current
 and recommended :class:`SlotTemplate`, and tidy KPI tables; a :class:`NetworkResult` holds them
-all. The tables are pandas DataFrames whose columns are fixed here (``*_COLUMNS``) and checked
-when a record is built, so the producers (evaluator, simulator, replay, sensitivity) and the
-consumers (comparison, report) agree on one format.
-
-KPI units (the ``kpi`` column of :data:`KPI_COLUMNS`)
------------------------------------------------------
-``wait_mean``, ``wait_p90``
-    minutes per patient seen;
-``utilization``
-    busy doctor-minutes / available doctor-minutes (a fraction);
-``overtime``, ``idle``
-    doctor-minutes, summed over the doctor sessions of the day (of the week for ``weekday=-1``);
-``patients_served``, ``unmet_demand``
-    patients per day (per average week for ``weekday=-1``);
-``capacity_minutes``
-    available doctor-minutes (the weight of ``utilization`` when aggregating).
+all. The tables' columns are those of :mod:`polyslot.kpi_records` (units there), checked when a
+record is built.
 """
 
 from __future__ import annotations
@@ -31,49 +17,19 @@ import pandas as pd
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
 from polyslot.kpi_records import (
-    KPI_ALIASES,
+    ENVELOPE_COLUMNS,
+    HOURLY_COLUMNS,
     KPI_COLUMNS,
-    KPI_NAMES,
     SCENARIOS,
+    SENSITIVITY_COLUMNS,
     SOURCE_PREFERENCE,
-    SOURCES,
     WEEK,
-    SessionKPI,
+    aggregate_kpis,
     kpi_row,
-    kpi_rows,
-    kpi_rows_from_days,
-    session_kpis_frame,
 )
 from polyslot.template import SlotTemplate
 
-__all__ = [
-    "SCENARIOS",
-    "SOURCES",
-    "SOURCE_PREFERENCE",
-    "KPI_NAMES",
-    "KPI_COLUMNS",
-    "HOURLY_COLUMNS",
-    "SENSITIVITY_COLUMNS",
-    "ENVELOPE_COLUMNS",
-    "WEEK",
-    "SessionKPI",
-    "PolyclinicResult",
-    "NetworkResult",
-    "session_kpis_frame",
-    "KPI_ALIASES",
-    "kpi_rows",
-    "kpi_rows_from_days",
-    "capacity_by_weekday",
-]
-
-#: Per weekday x hour profile of one scenario.
-HOURLY_COLUMNS = ("scenario", "weekday", "hour", "wait_mean", "queue_length", "utilization")
-#: One row per sensitivity scenario: ``multiplier`` scales the parameter (1.0 = as estimated);
-#: ``policy`` is ``fixed`` (recommended template held fixed) or ``reoptimised``.
-SENSITIVITY_COLUMNS = ("parameter", "multiplier", "policy", "wait_mean", "utilization")
-#: Booking envelope of a typical session: ``minute`` after session start, one line per
-#: ``series`` (e.g. remaining-work mean / p90, running idle time).
-ENVELOPE_COLUMNS = ("minute", "series", "value")
+__all__ = ["PolyclinicResult", "NetworkResult", "capacity_by_weekday"]
 
 
 def _check_frame(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
@@ -212,8 +168,6 @@ def _with_week_rows(kpis: pd.DataFrame, capacity: Mapping[int, float]) -> pd.Dat
                 extra.append(kpi_row(scenario, source, d, "capacity_minutes", c, c, c, 1))
     if extra:
         kpis = pd.concat([kpis, pd.DataFrame(extra, columns=list(KPI_COLUMNS))], ignore_index=True)
-    from polyslot.analysis.compare import aggregate_kpis
-
     week_rows: list[pd.DataFrame] = []
     for _, grp in kpis.groupby(["scenario", "source"], sort=True):
         have = set(grp.loc[grp["weekday"] == WEEK, "kpi"])
@@ -270,6 +224,4 @@ class NetworkResult:
 
     def network_kpis(self) -> pd.DataFrame:
         """Network totals per scenario x source x weekday (see :func:`aggregate_kpis`)."""
-        from polyslot.analysis.compare import aggregate_kpis
-
         return aggregate_kpis(self.all_kpis(), by=["scenario", "source", "weekday"])

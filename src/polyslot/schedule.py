@@ -20,7 +20,7 @@ import numpy as np
 from polyslot.distributions import FAMILIES, discretize
 from polyslot.errors import InputError
 
-__all__ = ["Punctuality", "PatientSpec", "Schedule", "parse_schedule", "parse_patient"]
+__all__ = ["ArrivalOffsets", "PatientSpec", "Schedule", "parse_schedule", "parse_patient"]
 
 PMF_TOL = 1e-6
 _SCHEDULE_KEYS = {"session_end", "doctor_start", "slot_minutes", "patients"}
@@ -28,8 +28,11 @@ _PATIENT_KEYS = {"appointment", "service", "no_show", "punctuality", "visit_type
 
 
 @dataclass(frozen=True)
-class Punctuality:
-    """Arrival offset PMF in slots (negative = early)."""
+class ArrivalOffsets:
+    """Arrival-offset PMF of one patient, in slots (negative = early).
+
+    The per-visit-type estimate it is drawn from is :class:`polyslot.clinic_model.Punctuality`.
+    """
 
     offsets: tuple[int, ...]
     pmf: tuple[float, ...]
@@ -47,7 +50,7 @@ class PatientSpec:
         PMF of the consultation time in slots, for a patient who comes.
     no_show : float
         Probability the patient does not come.
-    punctuality : Punctuality or None
+    punctuality : ArrivalOffsets or None
         Arrival-offset PMF; None = punctual.
     visit_type : str or None
         Optional label.
@@ -56,7 +59,7 @@ class PatientSpec:
     appointment: int
     service: tuple[float, ...]
     no_show: float = 0.0
-    punctuality: Punctuality | None = None
+    punctuality: ArrivalOffsets | None = None
     visit_type: str | None = None
 
     def service_array(self) -> np.ndarray:
@@ -191,7 +194,7 @@ def _parse_service(data: Any, name: str) -> tuple[float, ...]:
     )
 
 
-def _parse_punctuality(data: Any, name: str) -> Punctuality:
+def _parse_punctuality(data: Any, name: str) -> ArrivalOffsets:
     if not isinstance(data, Mapping) or set(data) != {"offsets", "pmf"}:
         raise InputError("must be {'offsets': [...], 'pmf': [...]}", field=name, value=data)
     offsets = data["offsets"]
@@ -205,7 +208,7 @@ def _parse_punctuality(data: Any, name: str) -> Punctuality:
             field=name,
             value=len(offs),
         )
-    return Punctuality(offs, pmf)
+    return ArrivalOffsets(offs, pmf)
 
 
 def parse_patient(data: Any, index: int, *, require_appointment: bool = True) -> PatientSpec:

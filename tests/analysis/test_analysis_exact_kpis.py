@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from polyslot.analysis.exact_kpis import session_schedule, template_session_kpis
 from polyslot.analysis.perturb import perturb
 from polyslot.clinic_model import Punctuality, ServiceTime
 from polyslot.distributions import pmf_mean
+from polyslot.evaluation.sessions import session_schedule
+from polyslot.evaluation.template_kpis import template_session_kpis
 from polyslot.examples import example_clinic_model
 from polyslot.template import Slot, SlotTemplate
 
@@ -81,7 +82,7 @@ def test_perturb_rejects_unknown_parameter() -> None:
 
 
 def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
-    from polyslot.analysis.booking import booked_model, fill_fractions, hourly_fill
+    from polyslot.evaluation.booking import booked_model, fill_fractions, hourly_fill
     from polyslot.optimize.allocation import expected_unmet
 
     m = example_clinic_model()  # 540 slots a week; demand below that for most types
@@ -111,8 +112,8 @@ def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
 def test_unbooked_slots_are_in_the_unpopular_hours_and_cancellations_stay_empty() -> None:
     import dataclasses
 
-    from polyslot.analysis.booking import booked_model, hourly_fill
     from polyslot.clinic_model import DemandRate, HourlyValue
+    from polyslot.evaluation.booking import booked_model, hourly_fill
 
     m = example_clinic_model()
     mon = [s for s in m.current_template.slots if s.weekday == 0 and s.visit_type == "acute"]

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from polyslot.analysis.booking import booked_model, hourly_fill
-from polyslot.analysis.exact_kpis import template_session_kpis
+from polyslot.evaluation.booking import booked_model, hourly_fill
+from polyslot.evaluation.template_kpis import template_session_kpis
 from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.allocation import weekday_inputs

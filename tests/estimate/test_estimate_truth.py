@@ -25,7 +25,7 @@ def network():
 
 @pytest.fixture(scope="module")
 def bare(network, tmp_path_factory):
-    """Attendances, roster and slot template: every estimate is built in (no Story 05/06)."""
+    """Attendances, roster and slot template: every estimate is built in (nothing supplied)."""
     d = tmp_path_factory.mktemp("bare")
     write_store(
         d / "polyslot.duckdb",
@@ -46,7 +46,7 @@ def quarter(network, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def full(network, tmp_path_factory):
-    """Store with every table (Story 05/06 and the slot template)."""
+    """Store with every table (supplied forecast and predictions and the slot template)."""
     d = tmp_path_factory.mktemp("full")
     path = write_store(d / "polyslot.duckdb", {t: getattr(network, t) for t in TABLES})
     return estimate_network(path, FAST)
@@ -66,7 +66,7 @@ def test_consultation_means_within_5_percent(bare, network):
 
 
 def test_no_show_rates_within_2pp(bare, network, tmp_path):
-    # truth proxy: Story 06 probabilities are group means of the generator's true p
+    # truth proxy: supplied no-show probabilities are group means of the generator's true p
     p = network.no_show_predictions.merge(network.attendances, on="attendance_id")
     p = p[p["status"].isin(["attended", "no_show"])]
     true_rate = p.groupby(["polyclinic_id", "visit_type"])["probability"].mean()
@@ -130,11 +130,11 @@ def test_current_template_exact_when_given(full, network):
         )
 
 
-def test_story_adapters_used(full, network):
+def test_supplied_adapters_used(full, network):
     m = full.models["PC01"]
-    assert m.meta["no_show_source"] == "story06"
-    assert m.meta["demand_source"] == "story05"
-    assert full.summary["demand"]["source"] == "story05"
+    assert m.meta["no_show_source"] == "supplied_predictions"
+    assert m.meta["demand_source"] == "supplied_forecast"
+    assert full.summary["demand"]["source"] == "supplied_forecast"
     assert full.summary["demand"]["backtest"]  # the built-in backtest is still reported
     fc = network.demand_forecast
     mon = fc[(fc["polyclinic_id"] == "PC01") & (fc["visit_type"] == "acute")]

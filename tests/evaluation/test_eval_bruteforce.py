@@ -8,7 +8,7 @@ from eval_bruteforce import enumerate_session, random_instance
 
 from polyslot.evaluation import evaluate, evaluate_arrays, evaluate_batch, lindley
 from polyslot.evaluation.prepare import horizon, new_state, prepare
-from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 
 KEYS = ("wait_mean", "wait_var", "idle_mean", "idle_var")
 
@@ -18,7 +18,7 @@ def _schedule(tau, service, p, L, ds, offsets):
     for k in range(len(tau)):
         punct = None
         if offsets is not None and offsets[k] is not None:
-            punct = Punctuality(tuple(int(o) for o in offsets[k][0]), tuple(offsets[k][1]))
+            punct = ArrivalOffsets(tuple(int(o) for o in offsets[k][0]), tuple(offsets[k][1]))
         pats.append(PatientSpec(int(tau[k]), tuple(service[k]), float(p[k]), punct))
     return Schedule(session_end=L, patients=tuple(pats), doctor_start=ds)
 

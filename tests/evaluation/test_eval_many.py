@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polyslot.analysis.exact_kpis import p90_wait
 from polyslot.errors import InputError
 from polyslot.evaluation import (
     evaluate,
@@ -14,7 +13,8 @@ from polyslot.evaluation import (
     pooled_wait_quantile,
     prepcache,
 )
-from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.evaluation.template_kpis import p90_wait
+from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 
 
 def _sessions(seed: int = 0, n: int = 4) -> list[Schedule]:
@@ -23,7 +23,7 @@ def _sessions(seed: int = 0, n: int = 4) -> list[Schedule]:
     for _ in range(n):
         K = int(rng.integers(4, 12))
         pmfs = [tuple(rng.dirichlet(np.ones(int(rng.integers(5, 25))))) for _ in range(3)]
-        late = Punctuality((-6, -2, 0, 3, 9), tuple(rng.dirichlet(np.ones(5))))
+        late = ArrivalOffsets((-6, -2, 0, 3, 9), tuple(rng.dirichlet(np.ones(5))))
         pats = tuple(
             PatientSpec(
                 int(t),

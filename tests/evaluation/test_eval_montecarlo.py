@@ -6,7 +6,7 @@ import numpy as np
 
 from polyslot.distributions import discretize, gamma, lognormal
 from polyslot.evaluation import evaluate
-from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 
 
 def _simulate(s: Schedule, n: int, seed: int):
@@ -36,7 +36,7 @@ def _check(mean_exact, var_exact, sample):
 
 def test_unpunctual_late_doctor_against_monte_carlo():
     rng = np.random.default_rng(4)
-    offs = Punctuality((-6, -2, 0, 3, 9), (0.1, 0.3, 0.35, 0.15, 0.1))
+    offs = ArrivalOffsets((-6, -2, 0, 3, 9), (0.1, 0.3, 0.35, 0.15, 0.1))
     pats = []
     for k in range(10):
         fam = lognormal if k % 2 else gamma

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from polyslot.analysis.hourly import hourly_profile
 from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
-from polyslot.results import HOURLY_COLUMNS
+from polyslot.kpi_records import HOURLY_COLUMNS
+from polyslot.simulate.hourly import hourly_profile
 
 
 def test_hand_worked_day():

@@ -115,8 +115,9 @@ def test_minimal_result_renders(tmp_path):
     import pandas as pd
 
     from polyslot.examples import example_clinic_model
+    from polyslot.kpi_records import KPI_COLUMNS
     from polyslot.report.demo import respaced_template
-    from polyslot.results import KPI_COLUMNS, NetworkResult, PolyclinicResult
+    from polyslot.results import NetworkResult, PolyclinicResult
 
     model = example_clinic_model(doctors=1, polyclinic_id="Solo")
     rows = [

@@ -8,19 +8,13 @@ import math
 import pandas as pd
 import pytest
 
-from polyslot.analysis.compare import NETWORK_ID, aggregate_kpis, compare_kpis
+from polyslot.analysis.compare import NETWORK_ID, compare_kpis
 from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
+from polyslot.kpi_records import KPI_COLUMNS, WEEK, SessionKPI, aggregate_kpis, session_kpis_frame
 from polyslot.report.demo import demo_network_result, respaced_template
 from polyslot.report.summary import SUMMARY_KEYS, build_summary, write_summary
-from polyslot.results import (
-    KPI_COLUMNS,
-    WEEK,
-    NetworkResult,
-    PolyclinicResult,
-    SessionKPI,
-    session_kpis_frame,
-)
+from polyslot.results import NetworkResult, PolyclinicResult
 
 
 def _week_rows(values: dict[str, tuple[float, float]], hw: float = 0.0) -> list[tuple]:
@@ -168,7 +162,7 @@ def test_demo_summary_is_deterministic_and_json_clean():
 def test_real_simulator_summaries_feed_the_summary(tmp_path):
     """Summaries of the real SimPy clinic simulator map onto KPI rows and a summary entry."""
     sim = pytest.importorskip("polyslot.simulate.clinic_runs")
-    from polyslot.results import kpi_rows
+    from polyslot.kpi_records import kpi_rows
 
     model = example_clinic_model(doctors=2)
     rec = respaced_template(model)
@@ -196,7 +190,7 @@ def test_real_simulator_summaries_feed_the_summary(tmp_path):
 def test_kpi_rows_from_days_mean_and_t_interval():
     from scipy import stats
 
-    from polyslot.results import kpi_rows_from_days
+    from polyslot.kpi_records import kpi_rows_from_days
 
     days = pd.DataFrame(
         {

@@ -11,10 +11,10 @@ import pytest
 
 from polyslot.data import ingest
 from polyslot.estimate import EstimateConfig, estimate_network
-from polyslot.estimate.aggregates import AGGREGATES, STORY06
+from polyslot.estimate.aggregates import AGGREGATES, PREDICTION_AGGREGATES
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.runners.holdout import write_training_store
-from polyslot.runners.spark_aggregates import spark_aggregates
+from polyslot.runners.spark.aggregates import spark_aggregates
 from polyslot.synthetic import generate_network, write_network
 
 
@@ -58,7 +58,7 @@ def test_every_aggregate_is_identical(stores) -> None:
     s_remote = load_aggregates(remote, agg)
     assert s_local == s_remote
     assert 0 < s_local.sample_fraction < 1
-    for name in AGGREGATES + STORY06:
+    for name in AGGREGATES + PREDICTION_AGGREGATES:
         a, b = _frame(local, name), _frame(remote, name)
         assert len(a) > 0, name
         assert list(a.columns) == list(b.columns), name

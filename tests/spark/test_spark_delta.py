@@ -11,7 +11,7 @@ from polyslot.config import RunConfig
 from polyslot.data import ingest
 from polyslot.errors import DataError
 from polyslot.runners.spark import ingest_spark
-from polyslot.runners.spark_sources import read_spark_source
+from polyslot.runners.spark.sources import read_spark_source
 
 
 @pytest.fixture(scope="module")

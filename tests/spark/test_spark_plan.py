@@ -12,7 +12,7 @@ from polyslot.examples import example_clinic_model
 from polyslot.report import write_deliverables
 from polyslot.results import NetworkResult
 from polyslot.runners.local import plan_network
-from polyslot.runners.spark_plan import plan_network_spark
+from polyslot.runners.spark.plan import plan_network_spark
 
 
 def test_spark_plan_equals_local(spark, tmp_path):

@@ -10,8 +10,8 @@ import pytest
 
 from polyslot.config import RunConfig
 from polyslot.errors import DataError, SchemaError
-from polyslot.runners.spark_sources import resolve_spark_sources
-from polyslot.runners.spark_validate import row_offsets
+from polyslot.runners.spark.sources import resolve_spark_sources
+from polyslot.runners.spark.validate import row_offsets
 
 
 def _att(n: int) -> pd.DataFrame:
@@ -39,9 +39,9 @@ def test_spark_modules_import_without_pyspark():
     # is only needed when the Spark engine actually runs
     code = (
         "import sys; sys.modules['pyspark'] = None; "
-        "import polyslot, polyslot.cli, polyslot.runners.spark, polyslot.runners.spark_plan, "
-        "polyslot.runners.spark_quarantine, polyslot.runners.spark_store, "
-        "polyslot.runners.spark_sources, polyslot.runners.spark_validate; print('ok')"
+        "import polyslot, polyslot.cli, polyslot.runners.spark, polyslot.runners.spark.plan, "
+        "polyslot.runners.spark.quarantine, polyslot.runners.spark.store, "
+        "polyslot.runners.spark.sources, polyslot.runners.spark.validate; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"

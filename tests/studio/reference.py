@@ -1,13 +1,13 @@
-"""Independent reference: the day's exact KPIs from analysis.exact_kpis.session_schedule and
+"""Independent reference: the day's exact KPIs from evaluation.sessions.session_schedule and
 polyslot.evaluate (full wait PMFs for the percentile), without the studio's code."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from polyslot.analysis.exact_kpis import session_schedule
 from polyslot.clinic_model import ClinicModel
 from polyslot.evaluation import evaluate
+from polyslot.evaluation.sessions import session_schedule
 from polyslot.template import SlotTemplate
 
 

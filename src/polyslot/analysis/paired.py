@@ -127,7 +127,7 @@ def simulate_point(
     """Simulated KPIs of one weekday's ``slots`` at the demand they face (frontier points):
     mean wait (patient-weighted), patients seen per day, doctor overtime minutes per day,
     utilisation."""
-    from polyslot.analysis.booking import booked_model
+    from polyslot.evaluation.booking import booked_model
 
     tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="recommended")
     params = DayParams(booked_model(model, tpl), tpl, int(weekday), config)

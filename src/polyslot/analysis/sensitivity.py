@@ -3,8 +3,8 @@ and for a template re-optimised at each point.
 
 Each point is a perturbed :class:`~polyslot.clinic_model.ClinicModel`
 (:func:`polyslot.analysis.perturb.perturb`) evaluated exactly, session by session
-(:func:`polyslot.analysis.exact_kpis.template_session_kpis`): mean wait of the patients who come
-(minutes) and doctor utilisation. For a template held fixed, a demand change alters how many
+(:func:`polyslot.evaluation.template_kpis.template_session_kpis`): mean wait of the patients who
+come (minutes) and doctor utilisation. For a template held fixed, a demand change alters how many
 slots get booked: the fill fraction of a weekday is ``min(1, factor x demand / slots)`` (unfilled
 slots behave like no-shows). Re-optimisation runs the full optimizer on the perturbed model,
 restricted to ``reoptimise_weekdays`` (default: the busiest weekday) and to the ends of each
@@ -35,11 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.analysis.exact_kpis import template_session_kpis
 from polyslot.analysis.perturb import PARAMETERS, perturb
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import SensitivitySettings
-from polyslot.results import SENSITIVITY_COLUMNS, SessionKPI
+from polyslot.errors import InfeasibleError, SolverError
+from polyslot.evaluation.template_kpis import template_session_kpis
+from polyslot.kpi_records import SENSITIVITY_COLUMNS, SessionKPI
+from polyslot.optimize import OptimizeConfig, optimize_clinic
 from polyslot.template import SlotTemplate
 
 __all__ = ["SensitivityTask", "run_sensitivity", "restrict_weekdays", "break_even_no_show"]
@@ -117,9 +119,6 @@ def _point(policy: str, parameter: str, factor: float) -> dict[str, float]:
     pert = perturb(model, parameter, factor)
     template = _CTX.template
     if policy == "reoptimised":
-        from polyslot.errors import InfeasibleError, SolverError
-        from polyslot.optimize import OptimizeConfig, optimize_clinic
-
         sub = restrict_weekdays(pert, _CTX.weekdays)
         keep = set(_CTX.weekdays)
         try:
@@ -209,7 +208,7 @@ def run_sensitivity(
     Returns
     -------
     (DataFrame, dict)
-        Rows with :data:`polyslot.results.SENSITIVITY_COLUMNS` (plus ``idle``, ``overtime``),
+        Rows with :data:`polyslot.kpi_records.SENSITIVITY_COLUMNS` (plus ``idle``, ``overtime``),
         and the named break-even points.
     """
     settings = settings or SensitivitySettings()

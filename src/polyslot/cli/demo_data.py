@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         start: str = typer.Option("2025-01-01", "--start", help="First day (YYYY-MM-DD)."),
     ) -> None:
         """Generate a synthetic polyclinic network: attendances, roster, current slot
-        template, Story 05 demand forecast, Story 06 no-show predictions and truth.json."""
+        template, supplied demand forecast, supplied no-show predictions and truth.json."""
         from rich.progress import Progress
 
         from polyslot.synthetic import generate_network, write_network

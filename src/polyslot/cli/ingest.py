@@ -52,10 +52,12 @@ def register(app: typer.Typer) -> None:
         roster: Path = typer.Option(None, "--roster", help="ROSTER file."),
         slot_template: Path = typer.Option(None, "--slot-template", help="SLOT_TEMPLATE file."),
         demand_forecast: Path = typer.Option(
-            None, "--demand-forecast", help="DEMAND_FORECAST file (Story 05)."
+            None, "--demand-forecast", help="DEMAND_FORECAST file (supplied demand forecast)."
         ),
         no_show_predictions: Path = typer.Option(
-            None, "--no-show-predictions", help="NO_SHOW_PREDICTIONS file (Story 06)."
+            None,
+            "--no-show-predictions",
+            help="NO_SHOW_PREDICTIONS file (supplied no-show predictions).",
         ),
         batch_rows: int = typer.Option(
             500_000, "--batch-rows", min=1000, help="Rows per chunk (memory grows with it)."

@@ -6,7 +6,7 @@ table (``agg_*``, listed in :data:`AGGREGATES`) computed from ``attendances`` (a
 functions whose spelling differs (weekday, date and time differences, hashing, quoting) are
 rendered per dialect by :class:`Dialect`. The local engine runs it in DuckDB over the store;
 the Spark engine runs the same statements with ``spark.sql`` over the validated tables
-(:mod:`polyslot.runners.spark_aggregates`) and hands the results to DuckDB as Parquet. Counts
+(:mod:`polyslot.runners.spark.aggregates`) and hands the results to DuckDB as Parquet. Counts
 are integers and float sums are exact DECIMAL sums, so both engines produce identical tables
 whatever the partitioning.
 
@@ -28,7 +28,7 @@ from polyslot.estimate.store import exact_sql
 
 __all__ = [
     "AGGREGATES",
-    "STORY06",
+    "PREDICTION_AGGREGATES",
     "Dialect",
     "DUCKDB",
     "SPARK",
@@ -54,8 +54,8 @@ AGGREGATES = (
     "agg_gaps",
     "agg_consult_doctors",
 )
-#: Tables computed only when NO_SHOW_PREDICTIONS (Story 06) is supplied.
-STORY06 = ("agg_story06_cells", "agg_story06_eval")
+#: Tables computed only when NO_SHOW_PREDICTIONS (supplied no-show predictions) is supplied.
+PREDICTION_AGGREGATES = ("agg_predicted_cells", "agg_predicted_eval")
 
 #: Histogram bins per minute of the consultation-time histogram.
 DURATION_GRID = 10
@@ -312,7 +312,7 @@ def aggregate_sql(
             f"{_n('DISTINCT coalesce(doctor_id, attendance_id)')} AS k "
             f"FROM attendances WHERE {ts} IS NOT NULL GROUP BY 1, 2, 3, 4"
         )
-    if name == "agg_story06_cells":
+    if name == "agg_predicted_cells":
         return f"""
         SELECT a.polyclinic_id, a.visit_type, CAST({wd("a.appointment_ts")} AS INTEGER) AS weekday,
                CAST(hour(a.appointment_ts) AS INTEGER) AS hour, {_exact("p.probability")} AS sp,
@@ -320,7 +320,7 @@ def aggregate_sql(
         FROM attendances a JOIN no_show_predictions p ON a.attendance_id = p.attendance_id
         WHERE a.status IN ('attended', 'no_show') AND a.appointment_ts IS NOT NULL
         GROUP BY 1, 2, 3, 4"""
-    if name == "agg_story06_eval":
+    if name == "agg_predicted_eval":
         return """
         SELECT CASE WHEN a.status = 'no_show' THEN 1 ELSE 0 END AS y,
                CAST(floor(p.probability * 10000 + 0.5) AS BIGINT) AS p4,

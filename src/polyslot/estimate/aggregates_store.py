@@ -19,7 +19,7 @@ from polyslot.errors import DataError
 from polyslot.estimate.aggregates import (
     AGGREGATES,
     DUCKDB,
-    STORY06,
+    PREDICTION_AGGREGATES,
     BookingScope,
     aggregate_sql,
     booking_scope,
@@ -74,7 +74,7 @@ def compute_aggregates(con: duckdb.DuckDBPyConnection, config: EstimateConfig) -
     candidates = extra_candidates(cols)
     frame = con.execute(scalar_sql(DUCKDB, candidates)).df()
     scope = booking_scope(frame.iloc[0].to_dict(), candidates, config)
-    names = AGGREGATES + (STORY06 if has_table(con, "no_show_predictions") else ())
+    names = AGGREGATES + (PREDICTION_AGGREGATES if has_table(con, "no_show_predictions") else ())
     for name in names:
         _materialise(con, name, aggregate_sql(DUCKDB, name, config, scope))
     return scope
@@ -93,10 +93,10 @@ def load_aggregates(con: duckdb.DuckDBPyConnection, folder: str | Path) -> Booki
     if not scope_path.is_file():
         raise DataError("aggregates folder lacks scope.json", source=str(folder))
     scope = scope_from_dict(json.loads(scope_path.read_text()))
-    for name in AGGREGATES + STORY06:
+    for name in AGGREGATES + PREDICTION_AGGREGATES:
         path = folder / name
         if not path.is_dir():
-            if name in STORY06:
+            if name in PREDICTION_AGGREGATES:
                 continue
             raise DataError("missing aggregate", source=str(folder), field=name)
         _materialise(con, name, f"SELECT * FROM read_parquet('{(path / '*.parquet').as_posix()}')")

@@ -10,7 +10,7 @@ from polyslot.clinic_model import ClinicModel, DoctorSession
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.demand import estimate_demand, story05_demand
+from polyslot.estimate.demand import estimate_demand, supplied_demand
 from polyslot.estimate.durations import estimate_service_times
 from polyslot.estimate.noshow_rates import estimate_no_show
 from polyslot.estimate.profiles import preference_shares, walk_in_rates
@@ -23,6 +23,7 @@ from polyslot.estimate.staffing import (
 )
 from polyslot.estimate.store import has_table, open_store, resolve_store, table_columns
 from polyslot.estimate.templates import given_templates, inferred_templates
+from polyslot.evaluation.sessions import slot_span
 from polyslot.template import SlotTemplate
 
 __all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
@@ -45,8 +46,7 @@ class EstimationResult:
 def _template_sessions(t: SlotTemplate) -> list[DoctorSession]:
     out = []
     for sid, slots in t.sessions().items():
-        start = min(s.start_minute for s in slots)
-        end = max(s.start_minute + s.duration_minutes for s in slots)
+        start, end = slot_span(slots)
         out.append(DoctorSession(slots[0].weekday, sid, start, end))
     return sorted(out, key=lambda s: (s.weekday, s.session_id))
 
@@ -66,7 +66,7 @@ def estimate_network(
     aggregates : path-like, optional
         A folder of aggregates computed by another engine (Spark, see
         :mod:`polyslot.estimate.aggregates`); the store then needs no ``attendances`` table
-        (roster, slot template and Story 05 forecast are read from it). Default: the
+        (roster, slot template and supplied demand forecast are read from it). Default: the
         aggregates are computed by DuckDB from the store's attendances.
     """
     config = config or EstimateConfig()
@@ -109,12 +109,12 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     given = given_templates(con)
     templates = given or inferred_templates(con, config.template_min_share, config.template_weeks)
     template_source = "slot_template" if given else "inferred"
-    # the built-in forecaster always runs so the summary has its backtest; Story 05's
+    # the built-in forecaster always runs so the summary has its backtest; the supplied
     # forecast, when supplied, is what the models use
     demand, demand_rows = estimate_demand(con, templates, config)
     demand_source = "model"
     if has_table(con, "demand_forecast"):
-        demand, demand_source = story05_demand(con, config.interval_level), "story05"
+        demand, demand_source = supplied_demand(con, config.interval_level), "supplied_forecast"
     has_roster = has_table(con, "roster")
     roster_source = "roster"
     if has_roster and "inferred_from" in table_columns(con, "roster"):

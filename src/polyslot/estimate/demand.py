@@ -33,7 +33,7 @@ from polyslot.estimate.staffing import MINUTE_SQL
 from polyslot.estimate.store import exact_sql, has_table
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 
-__all__ = ["daily_series", "estimate_demand", "story05_demand", "nb_interval"]
+__all__ = ["daily_series", "estimate_demand", "supplied_demand", "nb_interval"]
 
 
 def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -208,7 +208,7 @@ def estimate_demand(
     return out, rows
 
 
-def story05_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, list[DemandRate]]:
+def supplied_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, list[DemandRate]]:
     """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
     the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
     (Poisson), plus the spread of the expected values across dates."""

@@ -7,7 +7,8 @@ averaged over all historical bookings of each cell to give the optimizer's rates
 last recalibration on all history (one log-odds shift per polyclinic x visit type so the
 booking-weighted mean equals the observed rate). Only
 attended and no-show bookings count (cancelled ones never had a chance to be missed).
-With NO_SHOW_PREDICTIONS (Story 06), the supplied probabilities are averaged instead.
+With NO_SHOW_PREDICTIONS (supplied no-show predictions), the supplied probabilities are
+averaged instead.
 """
 
 from __future__ import annotations
@@ -133,10 +134,10 @@ def estimate_no_show(
     con: duckdb.DuckDBPyConnection, config: EstimateConfig, scope: BookingScope
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
     """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"`` or
-    ``"story06"``. ``scope``: the cutoff, training sample and extra features the aggregates
-    were computed with."""
-    if has_table(con, "agg_story06_cells"):
-        return _story06(con)
+    ``"supplied_predictions"``. ``scope``: the cutoff, training sample and extra features the
+    aggregates were computed with."""
+    if has_table(con, "agg_predicted_cells"):
+        return _supplied_predictions(con)
     if scope.cutoff is None:
         return {}, {"source": "model", "skipped": "no attended or no-show bookings"}
     extras = list(scope.extras)
@@ -186,17 +187,19 @@ def estimate_no_show(
     return _rates(cells), metrics
 
 
-def _story06(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[NoShowRate]], dict]:
+def _supplied_predictions(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, list[NoShowRate]], dict]:
     cells = con.execute(
-        "SELECT polyclinic_id, visit_type, weekday, hour, sp, n FROM agg_story06_cells"
+        "SELECT polyclinic_id, visit_type, weekday, hour, sp, n FROM agg_predicted_cells"
     ).df()
     cells["rate"] = cells["sp"].astype(float) / cells["n"]
     # probabilities binned to 1e-4 as exact integers (identical in every engine)
-    ev = con.execute("SELECT y, p4 / 10000 AS p, w FROM agg_story06_eval").df()
-    metrics: dict = {"source": "story06"}
+    ev = con.execute("SELECT y, p4 / 10000 AS p, w FROM agg_predicted_eval").df()
+    metrics: dict = {"source": "supplied_predictions"}
     if not ev.empty:
         metrics["test"] = evaluation(
             ev["y"].to_numpy(int), ev["p"].to_numpy(float), ev["w"].to_numpy(float)
         )
-        metrics["note"] = "Story 06 probabilities evaluated on all their bookings"
+        metrics["note"] = "supplied no-show probabilities evaluated on all their bookings"
     return _rates(cells), metrics

@@ -3,7 +3,8 @@
 See ``docs/evaluator.md`` for the model, the contracts and the performance notes.
 """
 
-from polyslot.evaluation.api import ArrayResult, evaluate, evaluate_arrays
+from polyslot.evaluation.api import evaluate, evaluate_arrays
+from polyslot.evaluation.arrays import ArrayResult
 from polyslot.evaluation.batch import BATCH_KEYS, Evaluator, evaluate_batch
 from polyslot.evaluation.many import evaluate_day, evaluate_many, pooled_wait_quantile
 from polyslot.evaluation.result import Envelope, Evaluation

@@ -12,7 +12,7 @@ import numpy as np
 
 from polyslot.errors import InputError
 from polyslot.evaluation import driver
-from polyslot.evaluation.api import ArrayResult, check_times, summarize
+from polyslot.evaluation.arrays import ArrayResult, check_times, summarize
 from polyslot.evaluation.prepare import Prepared, new_state, prepare, prepare_schedule
 
 __all__ = ["BATCH_KEYS", "Evaluator", "evaluate_batch"]

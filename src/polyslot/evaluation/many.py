@@ -12,7 +12,7 @@ Means and variances do not depend on the horizon (bit-identical).
 
 :func:`pooled_wait_quantile` is the quantile of the wait of a random patient who comes, pooled
 over every patient of the given evaluations (weights ``1 - p_k``), the same definition as
-:func:`polyslot.analysis.exact_kpis.p90_wait` for one session; :func:`evaluate_day` widens the
+:func:`polyslot.evaluation.template_kpis.p90_wait` for one session; :func:`evaluate_day` widens the
 margin until that quantile is inside the exactly known range (the last resort is no truncation
 at all), so the value is exact.
 """

@@ -16,6 +16,7 @@ import pulp
 from scipy import stats
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.distributions import expected_unmet
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.template import ANY_VISIT_TYPE, WEEKDAYS
@@ -98,15 +99,6 @@ class WeekdayInputs:
             max(self.demand_var[v], 0.0)
         )
         return max(0, int(math.ceil(q - 1e-9)))
-
-
-def expected_unmet(mean: float, var: float, slots: float) -> float:
-    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
-    sd = math.sqrt(max(var, 0.0))
-    if sd == 0:
-        return max(mean - slots, 0.0)
-    z = (mean - slots) / sd
-    return sd * stats.norm.pdf(z) + (mean - slots) * stats.norm.cdf(z)
 
 
 def current_throughput(inp: WeekdayInputs) -> float:

@@ -17,18 +17,23 @@ import numpy as np
 
 from polyslot.clinic_model import ClinicModel, DoctorSession
 from polyslot.errors import ConfigError
+from polyslot.evaluation.sessions import session_schedule
 from polyslot.optimize._exact import batch_metrics
 from polyslot.optimize.allocation import WeekdayInputs
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.sequencing import local_search, pad_services
 from polyslot.template import Slot
 
-__all__ = ["SessionKPI", "build_weekday_slots", "evaluate_slots", "assign_sessions"]
+__all__ = ["ExactTotals", "build_weekday_slots", "evaluate_slots", "assign_sessions"]
 
 
 @dataclass(frozen=True)
-class SessionKPI:
-    """Exact expected figures of a set of sessions (minutes)."""
+class ExactTotals:
+    """Exact expected totals of a set of doctor sessions, e.g. one weekday's (minutes).
+
+    Not to be confused with :class:`polyslot.kpi_records.ExactTotals`, the tidy per-session record
+    of the report: these are the optimizer's sums over sessions.
+    """
 
     patients: int
     total_wait: float  # sum over patients of (1 - p) E[W] (waiting of those who come)
@@ -111,7 +116,7 @@ def build_weekday_slots(
     config: OptimizeConfig,
     *,
     sequence: bool = True,
-) -> tuple[list[Slot], SessionKPI]:
+) -> tuple[list[Slot], ExactTotals]:
     """Slots of one weekday from bucket counts, and their exact KPIs."""
     sessions = _day_sessions(model, inp.weekday)
     assignment = assign_sessions(inp, counts, sessions)
@@ -163,11 +168,11 @@ def build_weekday_slots(
     return slots, _sum_kpis(kpis)
 
 
-def _kpi(appts, service, no_show, t_end, sm) -> SessionKPI:
+def _kpi(appts, service, no_show, t_end, sm) -> ExactTotals:
     m = batch_metrics(np.asarray(appts)[None, :], service, no_show, t_end)
     shown = float((1 - no_show).sum())
     tw = float(m["total_wait_shown"][0]) * sm
-    return SessionKPI(
+    return ExactTotals(
         len(appts),
         tw,
         tw / max(shown, 1e-9),
@@ -176,11 +181,11 @@ def _kpi(appts, service, no_show, t_end, sm) -> SessionKPI:
     )
 
 
-def _sum_kpis(kpis: list[SessionKPI]) -> SessionKPI:
+def _sum_kpis(kpis: list[ExactTotals]) -> ExactTotals:
     n = sum(k.patients for k in kpis)
     tw = sum(k.total_wait for k in kpis)
     shown = sum(k.total_wait / k.wait_per_patient for k in kpis if k.wait_per_patient > 0)
-    return SessionKPI(
+    return ExactTotals(
         n,
         tw,
         tw / shown if shown > 0 else 0.0,
@@ -191,24 +196,17 @@ def _sum_kpis(kpis: list[SessionKPI]) -> SessionKPI:
 
 def evaluate_slots(
     model: ClinicModel, weekday: int, slots: list[Slot] | tuple[Slot, ...]
-) -> SessionKPI:
+) -> ExactTotals:
     """Exact KPIs of a weekday's slots (e.g. the current template), session by session."""
-    sessions = {s.session_id: s for s in _day_sessions(model, weekday)}
     by: dict[str, list[Slot]] = {}
     for s in slots:
         if s.weekday == weekday:
             by.setdefault(s.doctor_session, []).append(s)
     kpis = []
-    sm = model.slot_minutes
-    for sid, group in sorted(by.items()):
-        group.sort(key=lambda s: s.start_minute)
-        if sid in sessions:
-            start, end = sessions[sid].start_minute, sessions[sid].end_minute
-        else:
-            start = group[0].start_minute
-            end = max(s.start_minute + s.duration_minutes for s in group)
-        appts = np.array([max(0, round((s.start_minute - start) / sm)) for s in group])
-        service = pad_services([model.service_for(s.visit_type).pmf for s in group])
-        no_show = np.array([model.no_show_rate(s.visit_type, weekday, s.hour) for s in group])
-        kpis.append(_kpi(appts, service, no_show, int(round((end - start) / sm)), sm))
+    for _, group in sorted(by.items()):
+        sched = session_schedule(model, group, punctual=True)
+        appts = np.array([p.appointment for p in sched.patients])
+        service = pad_services([p.service for p in sched.patients])
+        no_show = np.array([p.no_show for p in sched.patients])
+        kpis.append(_kpi(appts, service, no_show, sched.session_end, model.slot_minutes))
     return _sum_kpis(kpis)

@@ -10,16 +10,16 @@ from typing import Any
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.distributions import expected_unmet
 from polyslot.errors import SolverError
 from polyslot.optimize.allocation import (
     WeekdayInputs,
     build_allocation,
     current_throughput,
-    expected_unmet,
     weekday_inputs,
 )
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
-from polyslot.optimize.build_template import SessionKPI, build_weekday_slots, evaluate_slots
+from polyslot.optimize.build_template import ExactTotals, build_weekday_slots, evaluate_slots
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
@@ -38,8 +38,8 @@ class WeekdayResult:
     counts: dict[tuple[int, str], int]
     terms: dict[str, float]
     calibration: tuple[CalibrationRound, ...]
-    recommended: SessionKPI
-    current: SessionKPI
+    recommended: ExactTotals
+    current: ExactTotals
     throughput_current: float
     throughput_recommended: float
     slots_current: int

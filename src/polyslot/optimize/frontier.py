@@ -7,7 +7,7 @@ sweep of (throughput floor, overtime weight) pairs: the floor (a share of today'
 throughput, the demand coverage lowered with it) falls from 1 while the overtime weight rises,
 so the points run from the throughput-preserving template to one that finishes on time. Every
 point (and today's template) is evaluated at the demand it faces
-(:func:`polyslot.analysis.booking.booked_model`); the pipeline simulates each point on the same
+(:func:`polyslot.evaluation.booking.booked_model`); the pipeline simulates each point on the same
 replicated days (:func:`polyslot.analysis.paired.simulate_point`, common random numbers), the
 default is the exact evaluator: mean wait, patients per week on that weekday (patients seen per
 day: the weekday occurs once a week), doctor overtime minutes per day and utilisation.
@@ -154,8 +154,8 @@ def point_kpis(
             float(k["utilization"]),
             tuple(slots),
         )
-    from polyslot.analysis.booking import booked_model
-    from polyslot.analysis.exact_kpis import template_session_kpis
+    from polyslot.evaluation.booking import booked_model
+    from polyslot.evaluation.template_kpis import template_session_kpis
 
     tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="recommended")
     kpis = template_session_kpis(booked_model(model, tpl), tpl, "recommended", with_p90=False)

@@ -10,15 +10,8 @@ import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.examples import example_clinic_model
-from polyslot.results import (
-    ENVELOPE_COLUMNS,
-    HOURLY_COLUMNS,
-    KPI_COLUMNS,
-    SENSITIVITY_COLUMNS,
-    NetworkResult,
-    PolyclinicResult,
-    capacity_by_weekday,
-)
+from polyslot.kpi_records import ENVELOPE_COLUMNS, HOURLY_COLUMNS, KPI_COLUMNS, SENSITIVITY_COLUMNS
+from polyslot.results import NetworkResult, PolyclinicResult, capacity_by_weekday
 from polyslot.template import Slot, SlotTemplate
 
 __all__ = ["respaced_template", "demo_polyclinic_result", "demo_network_result"]

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from polyslot.analysis.compare import NETWORK_ID
-from polyslot.results import WEEK
+from polyslot.kpi_records import WEEK
 from polyslot.template import WEEKDAYS, SlotTemplate
 
 __all__ = [

@@ -16,9 +16,10 @@ import pandas as pd
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.analysis.wording import change_words
 from polyslot.atomic import write_text
+from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
 from polyslot.report.summary import build_summary
 from polyslot.report.trust_text import clinic_trust, first_screen, rollout_ids
-from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
+from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.template import SlotTemplate
 
 __all__ = ["WEEKDAY_NAMES", "build_guide", "write_guide", "abbreviations"]

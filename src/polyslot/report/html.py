@@ -21,13 +21,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_text
+from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
 from polyslot.report import figures as F
 from polyslot.report.frontier_figure import frontier_figure
 from polyslot.report.guide import WEEKDAY_NAMES, build_guide
 from polyslot.report.markdown import markdown_to_html
 from polyslot.report.summary import build_summary
 from polyslot.report.trust_text import clinic_trust, first_screen
-from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult, PolyclinicResult
+from polyslot.results import NetworkResult, PolyclinicResult
 
 __all__ = ["render_report", "write_report", "count_figures"]
 

@@ -24,8 +24,9 @@ import pandas as pd
 
 from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_json
+from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
 from polyslot.report.trust_summary import network_trust, skipped_list, trust_keys
-from polyslot.results import SOURCE_PREFERENCE, WEEK, NetworkResult
+from polyslot.results import NetworkResult
 
 __all__ = ["SUMMARY_KEYS", "build_summary", "write_summary"]
 

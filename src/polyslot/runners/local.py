@@ -2,73 +2,30 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
 
 from polyslot.analysis.observed import attach_history
-from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.errors import ConfigError, InfeasibleError, SolverError
+from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
-from polyslot.report.fhir import week_start_after
-from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import holdout_frames, last_date, store_file, write_training_store
+from polyslot.results import PolyclinicResult
+from polyslot.runners.holdout import holdout_frames, last_date, write_training_store
+from polyslot.runners.steps import (
+    Progress,
+    RunOutcome,
+    check_history_longer_than_holdout,
+    fit_models,
+    holdout_cutoff,
+    quality_by_polyclinic,
+    write_network_outputs,
+    write_sample,
+)
 from polyslot.simulate.history import history_days
 
-__all__ = [
-    "RunOutcome",
-    "write_sample",
-    "prepare_data",
-    "quality_by_polyclinic",
-    "estimation_config",
-    "holdout_cutoff",
-    "fit_models",
-    "estimate_models",
-    "plan_network",
-    "write_network_outputs",
-    "check_history_longer_than_holdout",
-    "estimation_skipped",
-    "inferred_inputs",
-    "run_local",
-]
-
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """Where a run wrote its outputs, and what it skipped."""
-
-    out_dir: Path
-    files: dict[str, Path]
-    summary: dict[str, Any]
-    skipped: dict[str, str] = field(default_factory=dict)
-
-
-def write_sample(config: RunConfig, out: Path) -> Path:
-    """Generate the embedded sample network (with its realistic defects) into ``out/sample``.
-
-    Both engines start from this, so they see the same rows.
-    """
-    from polyslot.synthetic import generate_network, write_network
-    from polyslot.synthetic.defects import inject_defects
-
-    s = config.sample
-    net = generate_network(s.polyclinics, s.days, config.seed, start=dt.date.fromisoformat(s.start))
-    if s.defect_rate > 0:
-        bad, _ = inject_defects(net.attendances, s.defect_rate, config.seed)
-        net = dataclasses.replace(net, attendances=bad)
-    write_network(net, out / "sample")
-    return out / "sample"
+__all__ = ["prepare_data", "estimate_models", "plan_network", "run_local"]
 
 
 def prepare_data(
@@ -93,19 +50,6 @@ def prepare_data(
         progress("ingest", 0, 1)
     ingest(data, out / "store", mapping=mapping, max_quarantine_share=config.max_quarantine_share)
     return out / "store"
-
-
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
 
 
 def _plan_one(args: tuple[ClinicModel, RunConfig, list, dict]) -> PolyclinicResult | str:
@@ -155,34 +99,6 @@ def plan_network(
     return results, skipped
 
 
-def estimation_config(config: RunConfig):
-    """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
-    from polyslot.estimate import EstimateConfig
-
-    return EstimateConfig.from_mapping(
-        config.estimate, slot_minutes=config.slot_minutes, seed=config.seed
-    )
-
-
-def holdout_cutoff(last: dt.date, config: RunConfig) -> dt.date | None:
-    """First held-back date given the last date with attendances (None without hold-out)."""
-    return last - dt.timedelta(days=config.holdout_days - 1) if config.holdout_days > 0 else None
-
-
-def fit_models(
-    train: Path, config: RunConfig, out: Path, aggregates: Path | None = None
-) -> dict[str, ClinicModel]:
-    """Estimate on the training store (and engine-computed ``aggregates``); write
-    ``out/model/<polyclinic>.json`` and ``fit_summary.json``."""
-    from polyslot.estimate import estimate_network
-
-    est = estimate_network(train, estimation_config(config), aggregates=aggregates)
-    for pid, model in est.models.items():
-        model.to_json(out / "model" / f"{pid}.json")
-    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
-    return est.models
-
-
 def estimate_models(
     store: Path, config: RunConfig, out: Path, progress: Progress | None = None
 ) -> tuple[dict[str, ClinicModel], dt.date | None]:
@@ -198,84 +114,6 @@ def estimate_models(
     if progress:
         progress("estimate", 0, 1)
     return fit_models(train, config, out), cutoff
-
-
-def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
-    """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
-    of history to estimate from (instead of estimating nothing)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        first = con.execute(
-            "SELECT min(CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)) "
-            "FROM attendances"
-        ).fetchone()[0]
-    if first is not None and (cutoff - first).days < 14:
-        span = (cutoff - first).days + holdout_days
-        raise ConfigError(
-            f"the history covers {span} days: holding back the last {holdout_days} leaves "
-            f"{max(0, (cutoff - first).days)} to estimate from (at least 14 needed); set a "
-            "smaller holdout_days in polyslot.toml (0 turns the hold-out off)",
-            field="holdout_days",
-            value=holdout_days,
-        )
-
-
-def write_network_outputs(
-    results: list[PolyclinicResult],
-    skipped: dict[str, str],
-    store: Path,
-    cutoff: dt.date | None,
-    config: RunConfig,
-    out: Path,
-) -> RunOutcome:
-    """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
-
-    Polyclinics estimation left out (``out/model/fit_summary.json``) join ``skipped``; when
-    no polyclinic at all can be planned the run stops with one line naming each and why.
-    """
-    from polyslot.report import write_deliverables
-
-    skipped = {**estimation_skipped(out), **skipped}
-    if not results:  # nothing could be planned: say why in summary.json and guide.md
-        from polyslot.report.trust_summary import write_all_skipped
-
-        files = write_all_skipped(skipped, out)
-        summary = json.loads(Path(files["summary.json"]).read_text())
-        return RunOutcome(out, files, summary, skipped)
-    network = NetworkResult(
-        tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
-        assumptions={
-            "seed": config.seed,
-            "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": dict(sorted(skipped.items())),
-            "inferred": inferred_inputs(store),
-            "fhir_week_start": config.fhir_week_start
-            or week_start_after(last_date(store)).isoformat(),
-            "fhir_utc_offset": config.fhir_utc_offset,
-            "config": config.to_dict(),
-        },
-    )
-    files = write_deliverables(network, out)
-    summary = json.loads(Path(files["summary.json"]).read_text())
-    return RunOutcome(out, files, summary, skipped)
-
-
-def estimation_skipped(out: Path) -> dict[str, str]:
-    """``{polyclinic: reason}`` of the polyclinics estimation could not model."""
-    path = out / "model" / "fit_summary.json"
-    if not path.exists():
-        return {}
-    rows = json.loads(path.read_text(encoding="utf-8")).get("skipped", [])
-    return {str(r["polyclinic_id"]): f"not estimated: {r['reason']}" for r in rows}
-
-
-def inferred_inputs(store: Path) -> dict[str, Any]:
-    """What ingest inferred because the export lacked it (``data_quality.json``'s
-    ``inferred``, e.g. the roster), for the report."""
-    path = Path(store) / "data_quality.json"
-    if not path.exists():
-        return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")).get("inferred", {}))
 
 
 def run_local(

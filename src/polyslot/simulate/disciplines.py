@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from polyslot.errors import InputError
 
-__all__ = ["Discipline", "parse_discipline"]
+__all__ = ["Discipline", "SETTINGS_SPELLINGS", "parse_discipline"]
 
 
 class Discipline(StrEnum):
@@ -31,12 +31,20 @@ class Discipline(StrEnum):
         return self is Discipline.FCFS
 
 
+#: The spellings of the ``[simulate] discipline`` setting that name a discipline by what it does:
+#: ``pooled_fcfs`` is :attr:`Discipline.FCFS` (one queue shared by every doctor, first come first
+#: served) and ``appointment_order`` is :attr:`Discipline.APPOINTMENT`.
+SETTINGS_SPELLINGS = {"pooled_fcfs": "fcfs", "appointment_order": "appointment"}
+
+
 def parse_discipline(value: str | Discipline) -> Discipline:
-    """Validate a discipline name (``fcfs``, ``dedicated`` or ``appointment``)."""
+    """Validate a discipline name (``fcfs``, ``dedicated`` or ``appointment``, or a settings
+    spelling of :data:`SETTINGS_SPELLINGS`)."""
     if isinstance(value, Discipline):
         return value
+    name = str(value).lower()
     try:
-        return Discipline(str(value).lower())
+        return Discipline(SETTINGS_SPELLINGS.get(name, name))
     except ValueError:
         raise InputError(
             f"unknown queue discipline {value!r}; expected 'fcfs', 'dedicated' or 'appointment'",

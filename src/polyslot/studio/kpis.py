@@ -1,7 +1,7 @@
 """Exact KPIs of one clinic day of a template, fast enough to answer every edit.
 
 Every doctor session of the day becomes a :class:`~polyslot.schedule.Schedule` by exactly the
-rules of :func:`polyslot.analysis.exact_kpis.session_schedule` (the visit type's consultation
+rules of :func:`polyslot.evaluation.sessions.session_schedule` (the visit type's consultation
 PMF, its no-show rate at that weekday and hour, its punctuality; a slot is booked with
 probability ``fill``), built from lookups prepared once per model (:class:`ModelIndex`), and
 the day is evaluated by :func:`polyslot.evaluation.evaluate_day` (exact means and the exact
@@ -26,7 +26,7 @@ from polyslot.analysis.perturb import perturb
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
 from polyslot.evaluation import evaluate_day
-from polyslot.schedule import PatientSpec, Punctuality, Schedule
+from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 from polyslot.template import Slot, SlotTemplate
 
 __all__ = ["WhatIf", "ModelIndex", "DayKPIs", "day_kpis", "KPI_LABELS", "ANY"]
@@ -83,10 +83,12 @@ class ModelIndex:
         self.model = model
         self.slot_minutes = int(model.slot_minutes)
         self.service = {s.visit_type: s.pmf for s in model.service}
-        self.punctuality: dict[str, Punctuality | None] = {}
+        self.punctuality: dict[str, ArrivalOffsets | None] = {}
         for vt in model.visit_types:
             pu = model.punctuality_for(vt)
-            self.punctuality[vt] = None if pu.offsets == (0,) else Punctuality(pu.offsets, pu.pmf)
+            self.punctuality[vt] = (
+                None if pu.offsets == (0,) else ArrivalOffsets(pu.offsets, pu.pmf)
+            )
         self.no_show = {(r.visit_type, r.weekday, r.hour): r.rate for r in model.no_show}
         self.no_show_mean: dict[str, float] = {}
         for vt in {r.visit_type for r in model.no_show}:
@@ -96,7 +98,7 @@ class ModelIndex:
         self.demand: dict[int, float] = {}
         for d in model.demand:
             self.demand[d.weekday] = self.demand.get(d.weekday, 0.0) + float(d.mean)
-        self._any: dict[int, tuple[tuple[float, ...], Punctuality | None]] = {}
+        self._any: dict[int, tuple[tuple[float, ...], ArrivalOffsets | None]] = {}
 
     @property
     def visit_types(self) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from polyslot.clinic_model import ClinicModel, NoShowRate
-from polyslot.optimize.allocation import expected_unmet
+from polyslot.distributions import expected_unmet
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 from polyslot.unreserved import with_unreserved
 

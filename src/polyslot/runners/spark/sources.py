@@ -195,7 +195,7 @@ def _from_schema(spark: Any, schema: str, strict: bool = True) -> dict[str, tupl
 
 
 def _sample(config: RunConfig, out: Path) -> Path:
-    from polyslot.runners.local import write_sample
+    from polyslot.runners.steps import write_sample
 
     return write_sample(config, out)
 

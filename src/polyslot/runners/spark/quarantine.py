@@ -20,7 +20,7 @@ from polyslot.data.quarantine import (
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, get_spec
 from polyslot.data.stage import TableCounts
 from polyslot.data.validate import field_name
-from polyslot.runners.spark_validate import Q_PREFIX
+from polyslot.runners.spark.validate import Q_PREFIX
 
 __all__ = ["split_staged"]
 
@@ -65,7 +65,7 @@ def split_staged(
     Parameters
     ----------
     staged : pyspark DataFrame
-        Output of :func:`~polyslot.runners.spark_validate.stage_table`.
+        Output of :func:`~polyslot.runners.spark.validate.stage_table`.
     table : str
         Standard table name.
     raw_columns : list of str

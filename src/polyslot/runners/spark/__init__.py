@@ -9,7 +9,7 @@
    tables and the quarantine as Parquet under ``out/spark/``;
 3. build the DuckDB store from those Parquet tables (``out/store``); hold back the last days
    as the local engine does, compute the estimation aggregates in Spark SQL
-   (:mod:`polyslot.runners.spark_aggregates`) and estimate from them with the local code;
+   (:mod:`polyslot.runners.spark.aggregates`) and estimate from them with the local code;
 4. ``plan_polyclinic`` for every polyclinic through ``groupBy("polyclinic_id").applyInPandas``;
 5. the executors write the plans table (``out/spark/results/plans``: each polyclinic's pickled
    result); the driver reads it back, writes the tidy result tables as Parquet
@@ -22,23 +22,20 @@ pyspark is imported lazily; ``import polyslot`` never imports it. See docs/spark
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from polyslot.config import RunConfig
 from polyslot.data.ingest import IngestSummary
 from polyslot.data.schema import TABLE_NAMES
-from polyslot.runners.local import RunOutcome
+from polyslot.runners.steps import Progress, RunOutcome
 
 __all__ = ["get_spark", "ingest_spark", "estimate_models_spark", "run_spark"]
 
-Progress = Callable[[str, int, int], None]
-
 
 def get_spark(master: str = "local[2]", conf: dict[str, str] | None = None) -> Any:
-    """The active SparkSession or a new local one; see :mod:`polyslot.runners.spark_session`."""
-    from polyslot.runners.spark_session import get_spark as _get
+    """The active SparkSession or a new local one; see :mod:`polyslot.runners.spark.session`."""
+    from polyslot.runners.spark.session import get_spark as _get
 
     return _get(master, conf)
 
@@ -55,7 +52,7 @@ def ingest_spark(
     Parameters
     ----------
     data : str, Path, mapping or None
-        See :mod:`polyslot.runners.spark_sources` for the accepted forms; None generates the
+        See :mod:`polyslot.runners.spark.sources` for the accepted forms; None generates the
         embedded sample network (``config.sample``) into ``out_dir/sample``.
     config : RunConfig
     out_dir : path-like
@@ -71,10 +68,10 @@ def ingest_spark(
     -------
     IngestSummary
     """
-    from polyslot.runners.spark_quarantine import split_staged
-    from polyslot.runners.spark_sources import resolve_spark_sources
-    from polyslot.runners.spark_store import build_store
-    from polyslot.runners.spark_validate import stage_table
+    from polyslot.runners.spark.quarantine import split_staged
+    from polyslot.runners.spark.sources import resolve_spark_sources
+    from polyslot.runners.spark.store import build_store
+    from polyslot.runners.spark.validate import stage_table
 
     spark = spark or get_spark()
     out = Path(out_dir).resolve()
@@ -116,12 +113,12 @@ def estimate_models_spark(
 
     The training store holds only the small tables (roster before the cutoff, slot template,
     demand forecast); every statistic over attendances comes from
-    :func:`~polyslot.runners.spark_aggregates.spark_aggregates`. Writes ``out/model/`` and
+    :func:`~polyslot.runners.spark.aggregates.spark_aggregates`. Writes ``out/model/`` and
     ``out/spark/aggregates/``; returns the models and the first held-back date.
     """
     from polyslot.runners.holdout import write_training_store
-    from polyslot.runners.local import estimation_config, fit_models, holdout_cutoff
-    from polyslot.runners.spark_aggregates import last_date_spark, spark_aggregates
+    from polyslot.runners.spark.aggregates import last_date_spark, spark_aggregates
+    from polyslot.runners.steps import estimation_config, fit_models, holdout_cutoff
 
     tables = {n: out / "spark" / "tables" / n for n in TABLE_NAMES}
     tables = {n: p for n, p in tables.items() if p.is_dir()}
@@ -167,8 +164,8 @@ def run_spark(
     RunOutcome
     """
     from polyslot.analysis.observed import attach_history
-    from polyslot.runners.local import write_network_outputs
-    from polyslot.runners.spark_plan import plan_network_spark, write_result_tables
+    from polyslot.runners.spark.plan import plan_network_spark, write_result_tables
+    from polyslot.runners.steps import write_network_outputs
 
     spark = spark or get_spark()
     out = Path(out_dir).resolve()

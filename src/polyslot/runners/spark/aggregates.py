@@ -17,8 +17,8 @@ from typing import Any
 from polyslot.atomic import write_json
 from polyslot.estimate.aggregates import (
     AGGREGATES,
+    PREDICTION_AGGREGATES,
     SPARK,
-    STORY06,
     aggregate_sql,
     booking_scope,
     extra_candidates,
@@ -70,7 +70,7 @@ def spark_aggregates(
         spark.read.parquet(str(tables["no_show_predictions"])).createOrReplaceTempView(
             "no_show_predictions"
         )
-        names = AGGREGATES + STORY06
+        names = AGGREGATES + PREDICTION_AGGREGATES
     candidates = extra_candidates([(f.name, f.dataType.simpleString()) for f in att.schema.fields])
     row = spark.sql(scalar_sql(SPARK, candidates)).collect()[0].asDict()
     scope = booking_scope(row, candidates, config)

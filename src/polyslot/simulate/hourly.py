@@ -1,6 +1,6 @@
 """Hourly profile of a clinic day from tidy per-patient records (simulated or replayed).
 
-Gives the rows of :data:`polyslot.results.HOURLY_COLUMNS` for one scenario and weekday:
+Gives the rows of :data:`polyslot.kpi_records.HOURLY_COLUMNS` for one scenario and weekday:
 
 ``wait_mean``
     mean wait (minutes) of the patients seen whose appointment is in the hour (walk-ins without an

@@ -21,10 +21,10 @@ from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.results import PolyclinicResult
 from polyslot.runners.holdout import holdout_frames
-from polyslot.runners.local import quality_by_polyclinic
+from polyslot.runners.steps import quality_by_polyclinic
 from polyslot.simulate.history import history_days
 
-__all__ = ["quality_by_polyclinic", "plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
+__all__ = ["plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
 
 #: Schema of the rows ``applyInPandas`` returns: one per polyclinic.
 RESULT_SCHEMA = "polyclinic_id string, ok boolean, result binary, message string"
