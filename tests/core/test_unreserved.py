@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from polyslot.errors import InputError
 from polyslot.evaluation.booking import booked_model, hourly_fill
 from polyslot.evaluation.template_kpis import template_session_kpis
-from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.allocation import weekday_inputs
 from polyslot.optimize.config import OptimizeConfig
