@@ -109,6 +109,17 @@ def test_clock_times_without_dates_stop_at_the_guard(export, tmp_path):
     _fails(_run("run", "--data", exp.source, "--mapping", bad, "--out", tmp_path), "appointment_ts")
 
 
+def test_ids_restarting_per_clinic_without_id_scope(export, tmp_path):
+    exp, _ = export
+    bad = tmp_path / "ids.toml"
+    bad.write_text(MAPPING.replace('id_scope = "polyclinic"\n', ""))
+    _fails(
+        _run("run", "--data", exp.source, "--mapping", bad, "--out", tmp_path),
+        "attendance_id",
+        "id_scope",
+    )
+
+
 def test_template_visit_type_unknown_to_the_history(export, tmp_path):
     exp, d = export
     frame = pd.read_csv(exp.source, dtype=str, keep_default_na=False)
