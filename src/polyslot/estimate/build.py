@@ -129,7 +129,8 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         if not counts.get(pc):
             skipped.append({"polyclinic_id": pc, "reason": "no attendance records"})
             continue
-        if pc not in service or not service[pc]:
+        if pc not in service or not any(s.n_obs > 0 for s in service[pc].values()):
+            # only the network's distributions to go on: nothing of its own to plan from
             skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
         seen = {
