@@ -148,6 +148,9 @@ class RunConfig:
     sample, simulate, sensitivity, fidelity : section dataclasses
     optimize, estimate : dict
         Passed to the optimizer's / estimation's own configuration types.
+    capacity : dict
+        The ``[capacity]`` table: the first-visit / revisit capacity plan of the report,
+        validated by ``polyslot.capacity.clinic_plans.CapacitySettings`` (docs/configuration.md).
     """
 
     seed: int = 20261123
@@ -163,6 +166,7 @@ class RunConfig:
     fidelity: FidelitySettings = field(default_factory=FidelitySettings)
     optimize: dict[str, Any] = field(default_factory=dict)
     estimate: dict[str, Any] = field(default_factory=dict)
+    capacity: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _positive(self, "slot_minutes", "workers")

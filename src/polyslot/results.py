@@ -197,12 +197,16 @@ class NetworkResult:
         Run-wide assumptions (seed, replications, horizons, config).
     title : str
         Title of the report.
+    capacity : mapping of str to dict
+        First-visit / revisit capacity section per polyclinic id (JSON-ready, made by
+        ``polyslot.capacity.clinic_plans.plan_clinics``; empty when not computed).
     """
 
     polyclinics: tuple[PolyclinicResult, ...]
     data_quality: Mapping[str, int] = field(default_factory=dict)
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     title: str = "polyslot: appointment-slot templates"
+    capacity: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         items = tuple(sorted(self.polyclinics, key=lambda r: r.polyclinic_id))

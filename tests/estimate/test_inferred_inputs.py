@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from polyslot.data import ingest
+from polyslot.data.store import open_store
 from polyslot.errors import DataError
 from polyslot.estimate import EstimateConfig, estimate_network
 from polyslot.estimate.aggregates_store import compute_aggregates
-from polyslot.estimate.store import open_store
 from polyslot.estimate.templates import inferred_templates
 from polyslot.synthetic import generate_network
 from polyslot.template import ANY_VISIT_TYPE

@@ -68,3 +68,31 @@ def test_charts_render_without_console_errors(tmp_path):
     assert errors == []
     assert remote == []
     assert title.startswith("polyslot")
+
+
+def test_capacity_section_renders(tmp_path):
+    """The first-visit / revisit capacity section: a table per weekday where a plan was made,
+    a one-line reason where it was not, and no console errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = write_report(demo_network_result(n_polyclinics=2), tmp_path / "report.html")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            planned = page.locator("#capacity-PC01")
+            rows = planned.locator("tbody tr")
+            assert planned.is_visible() and rows.count() == 5
+            cells = rows.nth(0).locator("td").all_inner_texts()
+            off = page.locator("#capacity-PC02").inner_text()
+            guide = page.locator("#guide").inner_text()
+        finally:
+            browser.close()
+    # Monday of the demo section: 612 FV + RV minutes, 900 other, 1,440 rostered, 12 FV slots
+    assert cells == ["Monday", "612", "900", "1,440", "+72", "12", "15", "2"]
+    assert "Not computed for this polyclinic" in off and "rv_types" in off
+    assert "First-visit slots to hold" in guide
+    assert errors == []

@@ -58,7 +58,8 @@ class CapacitySettings:
     max: int = 14
     followup_days: int = 90
     gap: float = 0.01
-    time_limit: float = 10.0
+    time_limit: float = 30.0
+    node_limit: int = 200
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fv_types", tuple(str(v) for v in self.fv_types))
@@ -70,6 +71,7 @@ class CapacitySettings:
             ("followup_days", _int(self.followup_days) and self.followup_days >= 1, ">= 1"),
             ("gap", _num(self.gap) and 0 <= self.gap < 1, "a number in [0, 1)"),
             ("time_limit", _num(self.time_limit) and self.time_limit > 0, "seconds > 0"),
+            ("node_limit", _int(self.node_limit) and self.node_limit >= 1, "an integer >= 1"),
             ("enabled", isinstance(self.enabled, bool), "true or false"),
         )
         for name, ok, expected in checks:
@@ -87,18 +89,29 @@ class CapacitySettings:
         return LeadTimeTargets(self.median, self.percentile, self.max, float(self.p))
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> CapacitySettings:
-        """Validate the ``[capacity]`` table; unknown keys raise ConfigError naming the key."""
+    def from_mapping(
+        cls, data: Mapping[str, Any] | None, source: str | None = None
+    ) -> CapacitySettings:
+        """Validate the ``[capacity]`` table; an unknown key or a bad value raises ConfigError
+        naming ``source``, the key and the value."""
         data = dict(data or {})
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(
                 f"unknown key (expected one of {', '.join(sorted(names))})",
+                source=source,
                 field=f"capacity.{unknown[0]}",
                 value=unknown[0],
             )
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ConfigError as exc:
+            if source is None:
+                raise
+            raise ConfigError(
+                str(exc).split(": ", 1)[-1], source=source, field=exc.field, value=exc.value
+            ) from None
 
 
 def _int(v: Any) -> bool:
@@ -263,7 +276,11 @@ def plan_clinic(
         fv_mean, rv_mean = _mean_demand(model, fv), _mean_demand(model, rv)
         inp = replace(inp, prebooked_rv=carried_over_revisits(inp, est, fv_mean, rv_mean))
         result = plan_capacity(
-            inp, settings.method, gap_rel=settings.gap, time_limit=settings.time_limit
+            inp,
+            settings.method,
+            gap_rel=settings.gap,
+            time_limit=settings.time_limit,
+            node_limit=settings.node_limit,
         )
     except PolyslotError as exc:
         return {"polyclinic_id": pid, "status": "off", "reason": str(exc).splitlines()[0]}

@@ -99,14 +99,14 @@ def build_capacity_model(
     rv_into: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     x_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     y_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
-    for (i, j), var in x.items():
+    for (i, dest), var in x.items():
         x_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
-    for (i, j), var in y.items():
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
+    for (i, dest), var in y.items():
         y_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
 
     # FV count of each open period no RV flow reaches: its load is integer FV plus a constant,
     # which the solver's rounding cuts use (polyslot.capacity.solve.peak_cuts)
@@ -189,12 +189,14 @@ def plan_capacity(
     solver: str = "highs",
     time_limit: float = 60.0,
     gap_rel: float = 0.01,
+    node_limit: int | None = None,
 ) -> CapacityPlan:
     """Solve the capacity model and check the plan's breach risk.
 
-    The MILP is solved to a relative gap ``gap_rel`` against its LP relaxation: a rounded
-    LP solution is used when it is already that close, otherwise HiGHS/CBC branch and bound
-    runs (and the better of the two is kept). ``gap_rel=0`` asks for proven optimality.
+    The MILP is solved to a relative gap ``gap_rel`` against the best bound known: rounded
+    incumbents first, integer-rounding cuts for a stronger bound, and HiGHS/CBC branch and bound
+    only when the gap is still open (the better plan is kept; docs/capacity.md, "How the model
+    is solved"). ``gap_rel=0`` asks for proven optimality.
 
     Parameters
     ----------
@@ -202,10 +204,13 @@ def plan_capacity(
     method : {"bonferroni", "joint"}
     solver : {"highs", "cbc"}
         HiGHS (default, falls back to CBC when unavailable) or CBC.
-    time_limit : float or None
-        Seconds for branch and bound; stopped with an integer solution, status ``feasible``.
+    time_limit : float
+        Seconds for the whole solve; branch and bound stopped by it gives status ``time_limit``.
     gap_rel : float
         Accepted relative optimality gap.
+    node_limit : int, optional
+        Branch-and-bound nodes (HiGHS): a limit that, unlike time, gives the same plan on a
+        busy machine (status ``time_limit`` when it stops the search).
 
     Raises
     ------
@@ -214,7 +219,9 @@ def plan_capacity(
     SolverError
         When the solver fails or returns no solution.
     """
-    opts = {"solver": solver, "time_limit": time_limit, "gap_rel": gap_rel}
+    opts: dict[str, Any] = {"solver": solver, "time_limit": time_limit, "gap_rel": gap_rel}
+    if node_limit is not None:
+        opts["node_limit"] = node_limit
     model = build_capacity_model(inp, method)
     res = solve_capacity(model, opts)
     if isinstance(res, SolveOutcome):

@@ -202,7 +202,7 @@ def capacity_aware_bookings(
     total = sum(reserved.values())
     for frac, lim in ((0.5, inp.targets.median), (inp.targets.p / 100.0, inp.targets.percentile)):
         prob += pulp.lpSum(v for (i, j), v in var.items() if j - i <= lim) >= frac * total
-    rec = solve(prob, opts["solver"], time_limit=float(opts["time_limit"]), gap_rel=0.0)
+    rec = solve(prob, str(opts["solver"]), time_limit=float(opts["time_limit"]), gap_rel=0.0)
     if rec.status != SolveStatus.OPTIMAL:
         return None
     named = {model.z[k].name: rec.values.get(v.name, 0.0) for k, v in var.items()}
@@ -287,11 +287,7 @@ def _round_from(
     return rounded
 
 
-def solve_capacity(
-    model: CapacityModel,
-    opts: dict[str, Any],
-    incumbents: Iterable[dict[tuple[int, int], int]] = (),
-) -> SolveOutcome | SolveRecord:
+def solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveOutcome | SolveRecord:
     """LP bound and rounded incumbents; a stronger bound from integer-rounding cuts; branch and
     bound only when the gap is still above ``opts["gap_rel"]``.
 
@@ -299,8 +295,8 @@ def solve_capacity(
     every integer plan either has a peak above ``B`` or is feasible for it, so
     ``min(B, its optimum)`` (``B`` when it is infeasible) is a lower bound on the objective.
     ``B`` is bisected between the bound and the incumbent, and each feasible cut relaxation is
-    rounded into a new incumbent. ``incumbents`` are extra integer bookings to try. Returns the
-    LP's SolveRecord when it is not solved (infeasible or failed), else a :class:`SolveOutcome`.
+    rounded into a new incumbent. Returns the LP's SolveRecord when it is not solved (infeasible
+    or failed), else a :class:`SolveOutcome`.
     """
     t0 = time.perf_counter()
     gap_rel = float(opts["gap_rel"])
@@ -315,16 +311,13 @@ def solve_capacity(
     def done() -> bool:
         return good(best)
 
-    best = _best(
-        [_round_from(model, lp.values, opts, good)]
-        + [_fix_and_solve(model, fixed, opts) for fixed in incumbents]
-    )
+    best = _round_from(model, lp.values, opts, good)
 
     days = model.fv_count
     lo = bound
     hi = best.objective if best is not None and best.objective is not None else bound * 1.05
     for k in range(8):
-        if done() or not days or time.perf_counter() - t0 > 0.5 * float(opts["time_limit"]):
+        if done() or not days:
             break
         trial = hi * (1.0 - gap_rel) if k == 0 and gap_rel > 0 else 0.5 * (lo + hi)
         trial = max(trial, lo)

@@ -9,6 +9,20 @@ import typer
 from polyslot.cli._common import console, handle_errors
 
 
+def print_quality_lines(quality_json: Path) -> None:
+    """One line per table of a written ``data_quality.json``: read = accepted + quarantined +
+    excluded (nothing when the file is absent)."""
+    import json
+
+    if not quality_json.exists():
+        return
+    for name, t in json.loads(quality_json.read_text(encoding="utf-8"))["tables"].items():
+        console.print(
+            f"ingest {name}: read {t['read']:,} = accepted {t['accepted']:,} + quarantined "
+            f"{t['quarantined']:,} + excluded {t.get('excluded', 0):,}"
+        )
+
+
 def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, imported lazily
     """Print read = accepted + quarantined + excluded per table and polyclinic, and reasons."""
     from rich.table import Table
@@ -77,7 +91,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate the input tables, write accepted rows to OUT/polyslot.duckdb, rejected rows
         to OUT/quarantine.csv and counts to OUT/data_quality.json."""
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
         from polyslot.data.ingest import ingest
         from polyslot.data.mapping import load_mapping
@@ -92,7 +106,7 @@ def register(app: typer.Typer) -> None:
             console=console,
             transient=True,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(name: str, done: int, total: int | None) -> None:
                 if name not in tasks:

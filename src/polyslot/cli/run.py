@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from polyslot.cli._common import console, handle_errors
@@ -45,6 +45,9 @@ def register(app: typer.Typer) -> None:
         from polyslot.errors import ConfigError
 
         cfg = load_config(config, {"seed": seed, "workers": workers})
+        from polyslot.capacity.clinic_plans import CapacitySettings
+
+        CapacitySettings.from_mapping(cfg.capacity, source=str(config) if config else None)
         if engine not in ("local", "spark"):
             raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
         if mapping is not None and engine == "spark":
@@ -65,7 +68,7 @@ def register(app: typer.Typer) -> None:
             console=console,
             transient=False,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(step: str, done: int, total: int) -> None:
                 if step not in tasks:
@@ -126,7 +129,7 @@ def _print_trust(summary: dict) -> None:
 
 
 def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazily
-    table = Table(title="current vs recommended (simulated clinic days)")
+    table = Table(title="current vs recommended (per average week; source per row)")
     for col in (
         "polyclinic",
         "wait now (min)",
@@ -142,6 +145,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
     rows = [r for r in rows if "wait_mean_current" in r]
+    table.add_column("source")
     table.add_column("verdict")
     for r in rows:
         if r.get("verdict") == "skipped":
@@ -154,11 +158,15 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
             _num(r["utilization_recommended"], "{:.1%}"),
             _num(r["patients_served_current"], "{:.0f}"),
             _num(r["patients_served_recommended"], "{:.0f}"),
+            str(r.get("source") or ""),
             _verdict(r),
         )
     console.print(table)
     _print_trust(outcome.summary)
     out = outcome.out_dir
+    from polyslot.cli.ingest import print_quality_lines
+
+    print_quality_lines(out / "store" / "data_quality.json")
     console.print(f"report:    {out / 'report.html'}")
     console.print(f"guide:     {out / 'guide.md'}")
     console.print(f"templates: {out / 'templates'}/")

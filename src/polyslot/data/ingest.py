@@ -24,7 +24,6 @@ from polyslot.data.mapping import Mapping, as_mapping
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
-    STORE_FILE,
     TableSource,
     find_table_file,
     is_duckdb_file,
@@ -32,6 +31,7 @@ from polyslot.data.readers import (
 )
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.store.files import STORE_FILE
 from polyslot.data.template_check import check_template_visit_types
 from polyslot.data.validate import field_name
 from polyslot.errors import DataError, QuarantineError

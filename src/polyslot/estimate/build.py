@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel, DoctorSession
+from polyslot.data.store import has_table, open_store, store_path, table_columns
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
@@ -21,7 +22,6 @@ from polyslot.estimate.staffing import (
     roster_staffing,
     sessions_from_staffing,
 )
-from polyslot.estimate.store import has_table, open_store, resolve_store, table_columns
 from polyslot.estimate.templates import given_templates, inferred_templates
 from polyslot.evaluation.sessions import slot_span
 from polyslot.template import SlotTemplate
@@ -77,7 +77,7 @@ def estimate_network(
         else:
             scope = load_aggregates(con, aggregates)
         # the file name only: outputs must not depend on where the run was made
-        return _estimate(con, config, scope, resolve_store(store).name)
+        return _estimate(con, config, scope, store_path(store).name)
     finally:
         con.close()
 

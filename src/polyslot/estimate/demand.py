@@ -21,22 +21,22 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from polyslot.clinic_model import DemandRate
+from polyslot.data.store import Connection, has_table
+from polyslot.estimate.aggregates import exact_sql
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.estimate.store import exact_sql, has_table
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 
 __all__ = ["daily_series", "estimate_demand", "supplied_demand", "nb_interval"]
 
 
-def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def daily_series(con: Connection) -> pd.DataFrame:
     """Booked appointments per polyclinic x visit type x open day (zeros filled), with the
     day's rostered doctor-minutes (``docmin``, NaN without roster)."""
     roster = (
@@ -159,7 +159,7 @@ def _mase(
 
 
 def estimate_demand(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     templates: dict[str, SlotTemplate],
     config: EstimateConfig,
 ) -> tuple[dict[str, list[DemandRate]], list[dict]]:
@@ -208,7 +208,7 @@ def estimate_demand(
     return out, rows
 
 
-def supplied_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, list[DemandRate]]:
+def supplied_demand(con: Connection, level: float) -> dict[str, list[DemandRate]]:
     """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
     the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
     (Poisson), plus the spread of the expected values across dates."""

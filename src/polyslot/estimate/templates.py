@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from polyslot.data.store import Connection, has_table, table_columns
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.estimate.store import has_table, table_columns
 from polyslot.template import (
     ANY_VISIT_TYPE,
     WEEKDAYS,
@@ -53,7 +52,7 @@ __all__ = ["given_templates", "inferred_templates"]
 LOW_SHARE = 0.55
 
 
-def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
+def given_templates(con: Connection) -> dict[str, SlotTemplate]:
     """Templates from the ``slot_template`` table, per polyclinic (empty dict if absent)."""
     if not has_table(con, "slot_template"):
         return {}
@@ -78,7 +77,7 @@ def given_templates(con: duckdb.DuckDBPyConnection) -> dict[str, SlotTemplate]:
     return {pc: SlotTemplate(pc, tuple(s), 60, "current") for pc, s in slots.items()}
 
 
-def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+def _durations(con: Connection) -> dict[tuple[str, str], int]:
     gaps = con.execute(
         # the most frequent gap; ties go to the shorter gap
         "SELECT polyclinic_id, visit_type, arg_max(gap, n * 100000 - gap) FROM agg_gaps "
@@ -104,7 +103,7 @@ def _durations(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
     return out
 
 
-def _doctor_caps(con: duckdb.DuckDBPyConnection, since: dict[str, object]) -> dict:
+def _doctor_caps(con: Connection, since: dict[str, object]) -> dict:
     """``{(polyclinic, weekday): {minute: median doctors on duty}}`` from the roster."""
     if not has_table(con, "roster"):
         return {}
@@ -194,7 +193,7 @@ def _typical_days(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
 
 
 def inferred_templates(
-    con: duckdb.DuckDBPyConnection, min_share: float, weeks: int = 12
+    con: Connection, min_share: float, weeks: int = 12
 ) -> dict[str, SlotTemplate]:
     """Templates inferred from booked appointment times (rule in the module docstring)."""
     frame = con.execute(

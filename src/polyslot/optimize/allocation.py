@@ -101,6 +101,11 @@ class WeekdayInputs:
         return max(0, int(math.ceil(q - 1e-9)))
 
 
+#: Slots (of the longest visit type) a frontier point may book beyond its share of today's
+#: booked minutes.
+FRONTIER_BAND = 1.0
+
+
 def current_throughput(inp: WeekdayInputs) -> float:
     """Expected requests served by the current template: sum_v E[min(D_v, current_v)]."""
     total = 0.0
@@ -225,6 +230,166 @@ def _load(inp: WeekdayInputs, x: dict, h: int) -> pulp.LpAffineExpression:
     )
 
 
+@dataclass
+class _Slacks:
+    """The allowance of each hard requirement: a slack variable (elastic model, its families),
+    the given ``relax`` allowance, or nothing."""
+
+    elastic: bool
+    soft_families: tuple[str, ...] | None
+    relax: dict[str, float]
+    slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
+
+    def __call__(self, name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
+        family = name.split("_")[0]
+        if not self.elastic or (
+            self.soft_families is not None and family not in self.soft_families
+        ):
+            return self.relax.get(name, 0.0)
+        ub = cap if (self.soft_families is not None and family == "staff") else None
+        self.slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
+        return self.slack[name]
+
+
+@dataclass
+class _Build:
+    """What every constraint family needs while the MIP is built."""
+
+    prob: pulp.LpProblem
+    inp: WeekdayInputs
+    config: OptimizeConfig
+    tag: list[str]  # bucket labels HHMM
+    vn: list[str]  # visit type names safe for LP files
+    x: dict[tuple[int, int], pulp.LpVariable]
+    soft: _Slacks
+
+
+def _bucket_rows(
+    b: _Build,
+    curve: WaitingCurve,
+    gamma: float,
+    backlog: dict[int, pulp.LpVariable],
+    unused: dict[int, pulp.LpVariable],
+    wait: dict[int, pulp.LpVariable],
+) -> None:
+    """Per bucket: staff, overbooking and room ceilings, backlog, unused time, waiting cuts."""
+    inp, config, prob, x, tag, soft = b.inp, b.config, b.prob, b.x, b.tag, b.soft
+    nv = len(inp.visit_types)
+    for h in range(len(inp.buckets)):
+        cap = inp.capacity(h)
+        load = _load(inp, x, h)
+        prev = backlog[h - 1] if h > 0 and not inp.block_end[h - 1] else 0.0
+        if inp.servers[h] == 0:
+            prob += backlog[h] == 0, f"break_{tag[h]}"
+            prob += unused[h] == 0, f"break_unused_{tag[h]}"
+            prob += wait[h] == 0, f"break_wait_{tag[h]}"
+            continue
+        booked = pulp.lpSum(x[h, v] * inp.mean_service[v] for v in range(nv) if (h, v) in x)
+        if any((h, v) in x for v in range(nv)):
+            prob += (
+                load
+                <= config.utilisation_ceiling * cap
+                + soft(
+                    f"staff_{tag[h]}",
+                    max(0.0, 1.0 + config.overbooking_cap - config.utilisation_ceiling) * cap,
+                ),
+                f"staff_{tag[h]}",
+            )
+            prob += (
+                booked <= (1 + config.overbooking_cap) * cap + soft(f"overbook_{tag[h]}"),
+                f"overbook_{tag[h]}",
+            )
+            if config.rooms is not None:
+                prob += (
+                    load <= config.rooms * inp.bucket_minutes + soft(f"rooms_{tag[h]}"),
+                    f"rooms_{tag[h]}",
+                )
+        prob += backlog[h] >= prev + load - cap, f"backlog_{tag[h]}"
+        prob += unused[h] >= cap - load - prev, f"unused_{tag[h]}"
+        s = inp.servers[h]
+        for j, (lj, fj, sj) in enumerate(curve.segments()):
+            prob += (
+                wait[h] >= gamma * (s * fj + sj * (load + prev - s * lj)),
+                f"wait_{tag[h]}_seg{j}",
+            )
+
+
+def _demand_rows(
+    b: _Build,
+    mismatch: dict[tuple[int, int], pulp.LpVariable],
+    unmet: dict[int, pulp.LpVariable],
+    total: dict[int, pulp.LpAffineExpression],
+) -> None:
+    """Preferred hours, coverage of each visit type, its unmet-demand cuts, and throughput."""
+    inp, config, prob, x, tag, vn, soft = b.inp, b.config, b.prob, b.x, b.tag, b.vn, b.soft
+    nv = len(inp.visit_types)
+    for (h, v), m in mismatch.items():
+        want = inp.preference[h][v] * inp.demand_mean[v]
+        prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
+    for v in range(nv):
+        need = inp.need(v, config.epsilon)
+        if config.throughput_floor < 1.0:  # a frontier point: coverage lowered with the floor
+            need = int(math.floor(need * config.throughput_floor))
+        prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
+        mean, var = inp.demand_mean[v], inp.demand_var[v]
+        sd = math.sqrt(max(var, 0.0))
+        top = max(need, int(math.ceil(mean + 6 * sd))) + 2
+        for s_pt in range(max(0, int(mean - 4 * sd) - 1), top):
+            g = expected_unmet(mean, var, s_pt)
+            g1 = expected_unmet(mean, var, s_pt + 1) - g
+            prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
+    thr = current_throughput(inp) * config.throughput_floor
+    prob += (
+        pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
+        >= thr - THROUGHPUT_TOL - soft("throughput"),
+        "throughput_not_below_current",
+    )
+    if config.throughput_floor < 1.0:
+        # a frontier point books at most this share of today's booked minutes: the sweep then
+        # trades patients for shorter days instead of filling every free minute again
+        nb = len(inp.buckets)
+        today = sum(inp.current[h][v] * inp.mean_service[v] for h in range(nb) for v in range(nv))
+        prob += (
+            pulp.lpSum(x[h, v] * inp.mean_service[v] for (h, v) in x)
+            <= config.throughput_floor * today
+            + FRONTIER_BAND * max(inp.mean_service, default=0)
+            + soft("throughput_target"),
+            "throughput_target",
+        )
+
+
+def _change_rows(b: _Build, max_change: int) -> None:
+    """Each cell within ``max_change`` slots of the current template."""
+    inp, prob, tag, vn, soft = b.inp, b.prob, b.tag, b.vn, b.soft
+    for (h, v), var in b.x.items():
+        cur = inp.current[h][v]
+        prob += (
+            var <= cur + max_change + soft(f"change_up_{tag[h]}_{vn[v]}"),
+            f"change_up_{tag[h]}_{vn[v]}",
+        )
+        prob += (
+            var >= cur - max_change - soft(f"change_down_{tag[h]}_{vn[v]}"),
+            f"change_down_{tag[h]}_{vn[v]}",
+        )
+
+
+def _slack_weights(b: _Build) -> dict[str, float]:
+    """Weights of the elastic objective: a missed slot costs its expected consultation (half of
+    it), a staff minute 10 when staff is softened last, anything else 1."""
+    inp, vn = b.inp, b.vn
+    weights = {}
+    for name in b.soft.slack:
+        if name.startswith("cover_"):
+            v = vn.index(name[len("cover_") :])
+            p_min = min(inp.no_show[h][v] for h in range(len(inp.buckets)))
+            weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
+        elif b.soft.soft_families is not None and name.startswith("staff_"):
+            weights[name] = 10.0
+        else:
+            weights[name] = 1.0
+    return weights
+
+
 def build_allocation(
     inp: WeekdayInputs,
     config: OptimizeConfig,
@@ -266,18 +431,7 @@ def build_allocation(
         for v in range(nv)
         if inp.allowed[h][v]
     }
-    slack: dict[str, pulp.LpVariable] = {}
-
-    relax = relax or {}
-
-    def soft(name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
-        family = name.split("_")[0]
-        if not elastic or (soft_families is not None and family not in soft_families):
-            return relax.get(name, 0.0)
-        ub = cap if (soft_families is not None and family == "staff") else None
-        slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
-        return slack[name]
-
+    b = _Build(prob, inp, config, tag, vn, x, _Slacks(elastic, soft_families, relax or {}))
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
     unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
     wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
@@ -290,75 +444,10 @@ def build_allocation(
     unmet = {v: pulp.LpVariable(f"unmet_{vn[v]}", lowBound=0) for v in range(nv)}
     total = {v: pulp.lpSum(x[h, v] for h in range(nb) if (h, v) in x) for v in range(nv)}
 
-    for h in range(nb):
-        cap = inp.capacity(h)
-        load = _load(inp, x, h)
-        prev = backlog[h - 1] if h > 0 and not inp.block_end[h - 1] else 0.0
-        if inp.servers[h] == 0:
-            prob += backlog[h] == 0, f"break_{tag[h]}"
-            prob += unused[h] == 0, f"break_unused_{tag[h]}"
-            prob += wait[h] == 0, f"break_wait_{tag[h]}"
-            continue
-        booked = pulp.lpSum(x[h, v] * inp.mean_service[v] for v in range(nv) if (h, v) in x)
-        if any((h, v) in x for v in range(nv)):
-            prob += (
-                load
-                <= config.utilisation_ceiling * cap
-                + soft(
-                    f"staff_{tag[h]}",
-                    max(0.0, 1.0 + config.overbooking_cap - config.utilisation_ceiling) * cap,
-                ),
-                f"staff_{tag[h]}",
-            )
-            prob += (
-                booked <= (1 + config.overbooking_cap) * cap + soft(f"overbook_{tag[h]}"),
-                f"overbook_{tag[h]}",
-            )
-            if config.rooms is not None:
-                prob += (
-                    load <= config.rooms * inp.bucket_minutes + soft(f"rooms_{tag[h]}"),
-                    f"rooms_{tag[h]}",
-                )
-        prob += backlog[h] >= prev + load - cap, f"backlog_{tag[h]}"
-        prob += unused[h] >= cap - load - prev, f"unused_{tag[h]}"
-        s = inp.servers[h]
-        for j, (lj, fj, sj) in enumerate(curve.segments()):
-            prob += (
-                wait[h] >= gamma * (s * fj + sj * (load + prev - s * lj)),
-                f"wait_{tag[h]}_seg{j}",
-            )
-    for (h, v), m in mismatch.items():
-        want = inp.preference[h][v] * inp.demand_mean[v]
-        prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
-    for v in range(nv):
-        need = inp.need(v, config.epsilon)
-        if config.throughput_floor < 1.0:  # a frontier point: coverage lowered with the floor
-            need = int(math.floor(need * config.throughput_floor))
-        prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
-        mean, var = inp.demand_mean[v], inp.demand_var[v]
-        sd = math.sqrt(max(var, 0.0))
-        top = max(need, int(math.ceil(mean + 6 * sd))) + 2
-        for s_pt in range(max(0, int(mean - 4 * sd) - 1), top):
-            g = expected_unmet(mean, var, s_pt)
-            g1 = expected_unmet(mean, var, s_pt + 1) - g
-            prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
-    thr = current_throughput(inp) * config.throughput_floor
-    prob += (
-        pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
-        >= thr - THROUGHPUT_TOL - soft("throughput"),
-        "throughput_not_below_current",
-    )
+    _bucket_rows(b, curve, gamma, backlog, unused, wait)
+    _demand_rows(b, mismatch, unmet, total)
     if config.max_change is not None:
-        for (h, v), var in x.items():
-            cur = inp.current[h][v]
-            prob += (
-                var <= cur + config.max_change + soft(f"change_up_{tag[h]}_{vn[v]}"),
-                f"change_up_{tag[h]}_{vn[v]}",
-            )
-            prob += (
-                var >= cur - config.max_change - soft(f"change_down_{tag[h]}_{vn[v]}"),
-                f"change_down_{tag[h]}_{vn[v]}",
-            )
+        _change_rows(b, config.max_change)
     terms = {
         "wait": pulp.lpSum(wait.values()),
         "idle": pulp.lpSum(unused.values()),
@@ -366,17 +455,9 @@ def build_allocation(
         "preference": pulp.lpSum(mismatch.values()),
         "unmet": pulp.lpSum(unmet.values()),
     }
+    slack = b.soft.slack
     if elastic:
-        weights = {}
-        for name in slack:
-            if name.startswith("cover_"):
-                v = vn.index(name[len("cover_") :])
-                p_min = min(inp.no_show[h][v] for h in range(nb))
-                weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
-            elif soft_families is not None and name.startswith("staff_"):
-                weights[name] = 10.0
-            else:
-                weights[name] = 1.0
+        weights = _slack_weights(b)
         prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())
     else:
         prob += (

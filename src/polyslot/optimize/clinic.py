@@ -29,9 +29,13 @@ from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 __all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
 
 
+#: One calibration round's solution: the solve record, slots per (bucket, visit type), terms.
+_Solution = tuple[SolveRecord, dict[tuple[int, int], int], dict[str, float]]
+
+
 @dataclass(frozen=True)
 class WeekdayResult:
-    """Solution and KPIs of one weekday."""
+    """_Solution and KPIs of one weekday."""
 
     weekday: int
     record: SolveRecord
@@ -128,9 +132,9 @@ def optimize_weekday(
 
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
-    notes: list[tuple[str, ...]] = []
+    notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
-    def solve_with(gamma: float):
+    def solve_with(gamma: float) -> tuple[_Solution, float]:
         am = build_allocation(inp, config, curve, gamma, relax=relax)
         rec = solve_configured(am.problem, config)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
@@ -175,7 +179,7 @@ def optimize_weekday(
         }
         return (rec, counts, terms), terms["wait"]
 
-    def exact(sol) -> float:
+    def exact(sol: _Solution) -> float:
         _, counts, _ = sol
         _, kpi = build_weekday_slots(model, inp, counts, config, sequence=False)
         return kpi.total_wait

@@ -11,6 +11,7 @@ import pandas as pd
 from polyslot.clinic_model import ClinicModel
 from polyslot.examples import example_clinic_model
 from polyslot.kpi_records import ENVELOPE_COLUMNS, HOURLY_COLUMNS, KPI_COLUMNS, SENSITIVITY_COLUMNS
+from polyslot.report.capacity_section import demo_capacity_section
 from polyslot.results import NetworkResult, PolyclinicResult, capacity_by_weekday
 from polyslot.template import Slot, SlotTemplate
 
@@ -135,4 +136,8 @@ def demo_network_result(n_polyclinics: int = 2, seed: int = 0) -> NetworkResult:
         clinics,
         data_quality={"unknown_polyclinic": 2},
         assumptions={"seed": seed, "data": "fabricated demo results"},
+        capacity={
+            c.polyclinic_id: demo_capacity_section(c.polyclinic_id, planned=k == 0)
+            for k, c in enumerate(clinics)
+        },
     )

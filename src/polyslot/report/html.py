@@ -23,6 +23,7 @@ from polyslot.analysis.compare import NETWORK_ID, compare_network
 from polyslot.atomic import write_text
 from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
 from polyslot.report import figures as F
+from polyslot.report.capacity_section import capacity_context
 from polyslot.report.frontier_figure import frontier_figure
 from polyslot.report.guide import WEEKDAY_NAMES, build_guide
 from polyslot.report.markdown import markdown_to_html
@@ -180,6 +181,8 @@ def render_report(result: NetworkResult) -> str:
     net_src = summary["network"].get("source") or SOURCE_PREFERENCE[0]
     network_fig = fig(F.network_figure(comparison, net_src), "fig-network")
     clinics = [_clinic_context(r, comparison, fig) for r in result.polyclinics]
+    for ctx in clinics:
+        ctx["capacity"] = capacity_context(result.capacity.get(ctx["id"]))
     env = Environment(
         loader=PackageLoader("polyslot.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),

@@ -1,5 +1,6 @@
-"""The steps both engines share: sample data, quality counts, hold-out split, estimation and
-deliverables.
+"""The steps both engines share: sample data, hold-out cutoff, estimation and deliverables.
+
+The store's reads (the time split, quarantine counts) are :mod:`polyslot.data.store`'s.
 
 The local engine (:mod:`polyslot.runners.local`) and the Spark engine
 (:mod:`polyslot.runners.spark`) differ only in how they ingest, aggregate and map
@@ -16,24 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import connect, last_date, quarantine_counts, store_path
 from polyslot.errors import ConfigError
 from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import last_date, store_file
 
 __all__ = [
     "Progress",
     "RunOutcome",
     "write_sample",
-    "quality_by_polyclinic",
     "estimation_config",
     "holdout_cutoff",
     "fit_models",
+    "capacity_sections",
     "write_network_outputs",
 ]
 
@@ -67,19 +66,6 @@ def write_sample(config: RunConfig, out: Path) -> Path:
     return out / "sample"
 
 
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
-
-
 def estimation_config(config: RunConfig):
     """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
     from polyslot.estimate import EstimateConfig
@@ -108,6 +94,20 @@ def fit_models(
     return est.models
 
 
+def capacity_sections(
+    store: Path, models: dict[str, ClinicModel], config: RunConfig, out: Path
+) -> dict[str, dict[str, Any]]:
+    """The capacity plan of every polyclinic for the report (the one call into
+    ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
+    from polyslot.capacity.clinic_plans import plan_clinics
+
+    sections = plan_clinics(store_path(store), models, config.capacity)
+    for pid, sec in sections.items():
+        if "plan" in sec:
+            write_json(out / "capacity" / f"{pid}.json", sec["plan"])
+    return {pid: sec for pid, sec in sections.items() if sec}
+
+
 def write_network_outputs(
     results: list[PolyclinicResult],
     skipped: dict[str, str],
@@ -115,10 +115,13 @@ def write_network_outputs(
     cutoff: dt.date | None,
     config: RunConfig,
     out: Path,
+    models: dict[str, ClinicModel] | None = None,
 ) -> RunOutcome:
     """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
 
     Polyclinics estimation left out (``out/model/fit_summary.json``) join ``skipped``.
+    With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
+    (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
     """
     from polyslot.report import write_deliverables
 
@@ -129,9 +132,10 @@ def write_network_outputs(
         files = write_all_skipped(skipped, out)
         summary = json.loads(Path(files["summary.json"]).read_text())
         return RunOutcome(out, files, summary, skipped)
+    capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        data_quality=quarantine_counts(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
@@ -142,8 +146,12 @@ def write_network_outputs(
             "fhir_utc_offset": config.fhir_utc_offset,
             "config": config.to_dict(),
         },
+        capacity=capacity,
     )
     files = write_deliverables(network, out)
+    files.update(
+        {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
+    )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
 
@@ -169,7 +177,7 @@ def inferred_inputs(store: Path) -> dict[str, Any]:
 def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
     """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
     of history to estimate from (instead of estimating nothing)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
+    with connect(store) as con:
         first = con.execute(
             "SELECT min(CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)) "
             "FROM attendances"

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from polyslot.errors import InputError, PolyslotError
 from polyslot.studio import edits
-from polyslot.studio.exports import EXPORT_FORMATS, export_bytes, fhir_writer
+from polyslot.studio.exports import EXPORT_FORMATS, export_bytes, fhir_week, fhir_writer
 from polyslot.studio.frontier import parse_weights, point_for, reoptimise
 from polyslot.studio.kpis import WhatIf, day_kpis
 from polyslot.studio.run_data import slots_from_rows
@@ -296,7 +296,7 @@ async def reoptimise_route(request: Request, pid: str, day: str):
     try:
         weights = parse_weights(policy, form)
         index = state.index(pid)
-        slots = await run_in_threadpool(reoptimise, index.model, weekday, weights)
+        slots = await run_in_threadpool(reoptimise, index.model, weekday, weights, policy)
         new = edits.replace_day(state.working(pid), weekday, tuple(slots))
         k = day_kpis(index, new, weekday, demand=state.whatif(pid).demand)
         week = sum(
@@ -321,7 +321,8 @@ async def export(request: Request, pid: str, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise KeyError(fmt)
     working = state.working(pid)
-    data = await run_in_threadpool(export_bytes, fmt, working, state.polyclinic(pid).current)
+    week = fhir_week(state.run.out, pid) if fmt == "fhir" else None
+    data = await run_in_threadpool(export_bytes, fmt, working, state.polyclinic(pid).current, week)
     media, suffix = EXPORT_FORMATS[fmt]
     name = f"{pid}-working.{suffix}"
     return Response(

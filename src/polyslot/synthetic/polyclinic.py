@@ -54,9 +54,10 @@ def _punctuality(rng: np.random.Generator, n: int) -> np.ndarray:
     """Arrival minus appointment, minutes, drawn from the true mixture."""
     comp = rng.choice(3, size=n, p=_PUNCT_W / _PUNCT_W.sum())
     early, late, very = P.PUNCTUALITY["early"], P.PUNCTUALITY["late"], P.PUNCTUALITY["very_late"]
-    out = rng.uniform(early["low"], early["high"], size=n)
-    out = np.where(comp == 1, rng.uniform(late["low"], late["high"], size=n), out)
-    return np.where(comp == 2, very["low"] + rng.exponential(very["scale"], size=n), out)
+    out = rng.uniform(float(early["low"]), float(early["high"]), size=n)
+    out = np.where(comp == 1, rng.uniform(float(late["low"]), float(late["high"]), size=n), out)
+    very_late = float(very["low"]) + rng.exponential(float(very["scale"]), size=n)
+    return np.where(comp == 2, very_late, out)
 
 
 def _durations(rng: np.random.Generator, vt: np.ndarray, factor: float) -> np.ndarray:
@@ -160,9 +161,14 @@ def generate_polyclinic(
         start = np.full(nb, NAT, dtype=np.int64)
         end = np.full(nb, NAT, dtype=np.int64)
         dur = np.full(nb, np.nan)
-        docs = np.full(nb, -1, dtype=np.int64)
+        doctor_of = np.full(nb, -1, dtype=np.int64)
         nc = int(came.sum())
-        start[came], end[came], dur[came], docs[came] = t0[:nc], t1[:nc], q_dur[:nc] / 60, doc[:nc]
+        start[came], end[came], dur[came], doctor_of[came] = (
+            t0[:nc],
+            t1[:nc],
+            q_dur[:nc] / 60,
+            doc[:nc],
+        )
         # --- collect ----------------------------------------------------------------------
         cols["vt"] += [vt, wvt]
         cols["pid"] += [pid, wpid]
@@ -172,7 +178,7 @@ def generate_polyclinic(
         cols["start"] += [_shift(start, base), t0[nc:] + base]
         cols["end"] += [_shift(end, base), t1[nc:] + base]
         cols["dur"] += [dur, q_dur[nc:] / 60]
-        cols["doctor"] += [docs, doc[nc:]]
+        cols["doctor"] += [doctor_of, doc[nc:]]
         cols["status"] += [status, np.full(nw, 3)]
         cols["p"] += [p, np.full(nw, np.nan)]
         # --- patient history after the day ------------------------------------------------

@@ -15,9 +15,9 @@ import duckdb
 from polyslot.atomic import atomic_path
 from polyslot.data.ingest import IngestSummary, complete_store, finish_store, summarise
 from polyslot.data.quarantine import create_quarantine_table
-from polyslot.data.readers import STORE_FILE
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import TableCounts, select_typed
+from polyslot.data.store import STORE_FILE
 
 __all__ = ["build_store"]
 
