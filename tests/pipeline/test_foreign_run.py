@@ -193,7 +193,7 @@ def full_run(export, tmp_path_factory):
         [sys.executable, "-c", "from polyslot.cli import main; main()", "run", "--data",
          str(src), "--mapping", str(exp.mapping), "--config", str(d / "small.toml"),
          "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        capture_output=True, text=True, env=env, timeout=1800, check=False,
     )  # fmt: skip
     return proc, out
 

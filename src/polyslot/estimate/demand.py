@@ -75,6 +75,10 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
 
 
+#: Yearly seasonality is fitted only on a history spanning at least this many days.
+MIN_SEASONAL_DAYS = 300
+
+
 def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
     out: dict[tuple[str, int], int] = {}
     slots = template.slots if template is not None else ()
@@ -107,8 +111,17 @@ def _censored(y: np.ndarray, cap: np.ndarray, full_cap: np.ndarray) -> np.ndarra
     return (cap > 0) & (y >= cap - np.maximum(1.0, full_cap - cap))
 
 
+def _seasonal(s: pd.DataFrame) -> bool:
+    """Whether the series is long enough to fit yearly seasonality (``MIN_SEASONAL_DAYS``):
+    on a few weeks the Fourier pair is not identified and its yearly average explodes."""
+    d = pd.to_datetime(s["d"])
+    return bool((d.max() - d.min()).days >= MIN_SEASONAL_DAYS)
+
+
 def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], start=None):
-    X = design(s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays)  # noqa: N806
+    X = design(  # noqa: N806
+        s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays, _seasonal(s)
+    )
     y = s["y"].to_numpy(float)
     censored = _censored(y, cap, full)
     return CensoredNegBin(y, X, censored).fit(start_params=start)
@@ -128,11 +141,12 @@ def _mase(
         o = n - j * h
         train, test = s.iloc[:o], s.iloc[o : o + h]
         res = _fit(train, cap[:o], full[:o], weekdays, start=params)
-        Xt = design(
+        Xt = design(  # noqa: N806
             test["weekday"].to_numpy(),
             test["doy"].to_numpy(float),
-            None,  # noqa: N806
+            None,
             weekdays,
+            _seasonal(train),
         )
         mu = np.exp(Xt @ res.params[:-1])
         c = cap[o : o + h]
@@ -189,7 +203,7 @@ def estimate_demand(
         res = _fit(s, cap, full, weekdays)
         r = math.exp(float(res.params[-1]))
         for w in weekdays:
-            X = design(np.full(doy.size, w), doy, None, weekdays)  # noqa: N806
+            X = design(np.full(doy.size, w), doy, None, weekdays, _seasonal(s))  # noqa: N806
             mu = np.exp(X @ res.params[:-1])
             m = float(mu.mean())
             var = float(np.mean(mu + mu * mu / r) + mu.var())
