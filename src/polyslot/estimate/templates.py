@@ -11,13 +11,13 @@ leaving out partly booked days (fewer than half the median bookings of their wee
   bookings (all visit types together) were made at that exact time on at least
   ``template_min_share`` of the open days of that weekday, so slots left empty on most days
   still count;
-* **capped by the doctors on duty**: ``k`` is at most the median number of doctors the roster
-  (supplied or inferred) has on duty at that time on that weekday, whatever the mix of visit
-  types, unless at least half of the open days had more bookings at that time (a deliberate
-  double booking, e.g. two or three patients at a session's start, is kept);
+* **capped by the doctors on duty**: the slots go into at most as many doctor sessions as the
+  roster (supplied or inferred) has doctors on duty at that time on that weekday (its most
+  over the dates), whatever the mix of visit types; more slots than doctors at one time are
+  double bookings inside those sessions (e.g. two or three patients at a session's start);
 * **visit type**: per visit type, ``high`` = the bookings of that type at that time reached
-  on at least ``template_min_share`` of the open days, ``low`` = reached on more than half
-  of them (``LOW_SHARE`` = 55 %). Reserved slots never hold more than their number, so
+  on at least ``template_min_share`` of the open days, ``low`` = reached on at least half
+  of them (``LOW_SHARE``). Reserved slots never hold more than their number, so
   when the ``high`` of all visit types fit in the ``k`` slots each type reserves its
   ``high``; when they do not (visit types share the slots, e.g. a one-doctor clinic booking
   any visit into any slot), each reserves only its ``low`` (what it holds on most days).
@@ -49,7 +49,7 @@ from polyslot.template import (
 __all__ = ["given_templates", "inferred_templates"]
 
 #: Shared slots: a visit type reserves the bookings it holds on at least this share of days.
-LOW_SHARE = 0.55
+LOW_SHARE = 0.5
 
 
 def given_templates(con: Connection) -> dict[str, SlotTemplate]:
@@ -104,7 +104,7 @@ def _durations(con: Connection) -> dict[tuple[str, str], int]:
 
 
 def _doctor_caps(con: Connection, since: dict[str, object]) -> dict:
-    """``{(polyclinic, weekday): {minute: median doctors on duty}}`` from the roster."""
+    """``{(polyclinic, weekday): {minute: most doctors on duty}}`` from the roster."""
     if not has_table(con, "roster"):
         return {}
     rows = con.execute(
@@ -123,14 +123,14 @@ def _doctor_caps(con: Connection, since: dict[str, object]) -> dict:
 
 
 class _CapLookup(dict):
-    """Median (over dates) doctors on duty at a minute, computed on demand."""
+    """Most doctors on duty at a minute over the dates, computed on demand."""
 
     def __init__(self, dates: list[list[tuple[int, int, int]]]) -> None:
         super().__init__()
         self.dates = dates
 
     def __missing__(self, minute: int) -> float:
-        value = float(np.median([sum(n for s, e, n in p if s <= minute < e) for p in self.dates]))
+        value = float(max(sum(n for s, e, n in p if s <= minute < e) for p in self.dates))
         self[minute] = value
         return value
 
@@ -222,8 +222,6 @@ def inferred_templates(
         for m, gm in g.groupby("m", sort=True):
             counts = np.sort(np.concatenate([gm["n"].to_numpy(int), np.zeros(nd, int)]))[::-1]
             k = int(counts[need - 1])
-            if cap is not None:  # more slots than doctors only when most days had them
-                k = min(k, max(int(round(cap[int(m)])), int(counts[(nd + 1) // 2 - 1])))
             if k <= 0:
                 continue
             per_type = by_time.get_group((pc, wd, m))
