@@ -11,8 +11,8 @@ from polyslot.errors import InputError
 from polyslot.evaluation.booking import booked_model, hourly_fill
 from polyslot.evaluation.template_kpis import template_session_kpis
 from polyslot.examples import example_clinic_model
-from polyslot.optimize.allocation import weekday_inputs
 from polyslot.optimize.config import OptimizeConfig
+from polyslot.optimize.weekday_inputs import weekday_inputs
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate, is_unreserved, normalise_visit_type
 from polyslot.unreserved import apportion, demand_weights, with_unreserved
 

@@ -19,6 +19,7 @@ from polyslot.data.store.files import (
 )
 from polyslot.data.store.queries import (
     EVENT_DATE,
+    history_aggregates,
     holdout_frames,
     last_date,
     polyclinic_history,
@@ -37,6 +38,7 @@ __all__ = [
     "Store",
     "connect",
     "has_table",
+    "history_aggregates",
     "holdout_frames",
     "last_date",
     "normalise_frame",
