@@ -9,7 +9,9 @@ import pytest
 from polyslot.data.store import (
     STORE_FILE,
     connect,
+    first_date,
     has_table,
+    last_date,
     open_store,
     polyclinic_history,
     quarantine_counts,
@@ -91,3 +93,12 @@ def test_visit_sequences_gap_to_the_next_seen_visit(store):
 def test_open_store_checks_the_required_columns(store):
     with pytest.raises(SchemaError, match="lacks required column"):
         open_store(store)
+
+
+def test_first_and_last_date_of_the_attendances(store):
+    # the event date is the first of appointment, arrival, booking: here the arrival
+    with connect(store, read_only=False) as con:
+        con.execute("ALTER TABLE attendances ADD COLUMN booking_ts TIMESTAMP")
+        con.execute("UPDATE attendances SET arrival_ts = consult_start_ts - INTERVAL 5 MINUTE")
+    assert str(first_date(store)) == "2025-01-06"
+    assert str(last_date(store)) == "2025-01-27"

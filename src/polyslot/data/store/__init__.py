@@ -19,6 +19,7 @@ from polyslot.data.store.files import (
 )
 from polyslot.data.store.queries import (
     EVENT_DATE,
+    first_date,
     history_aggregates,
     holdout_frames,
     last_date,
@@ -37,6 +38,7 @@ __all__ = [
     "Connection",
     "Store",
     "connect",
+    "first_date",
     "has_table",
     "history_aggregates",
     "holdout_frames",

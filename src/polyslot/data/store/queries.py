@@ -26,6 +26,7 @@ from polyslot.errors import DataError
 
 __all__ = [
     "EVENT_DATE",
+    "first_date",
     "last_date",
     "write_training_store",
     "holdout_frames",
@@ -37,6 +38,13 @@ __all__ = [
 
 #: The date of an attendance row (the event that happened first of appointment, arrival, booking).
 EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+
+
+def first_date(store: str | os.PathLike[str]) -> dt.date | None:
+    """The first date with attendances in the store (None when it has none)."""
+    with connect(store) as con:
+        row = con.execute(f"SELECT min({EVENT_DATE}) FROM attendances").fetchall()[0]
+    return row[0]
 
 
 def last_date(store: str | os.PathLike[str]) -> dt.date:
