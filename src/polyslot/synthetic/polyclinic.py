@@ -19,6 +19,7 @@ from polyslot.synthetic import parameters as P
 from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
 from polyslot.synthetic.clinic_day import run_clinic_day
 from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic.kinds import PolyclinicSpec, draw_polyclinic_spec, polyclinic_truth
 from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
@@ -85,7 +86,7 @@ def generate_polyclinic(
         Public holidays (the clinic is closed; Sundays are always closed).
     """
     s_spec, s_tmpl, s_days, s_pat = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)
-    spec = P.draw_polyclinic_spec(np.random.default_rng(s_spec), index)
+    spec = draw_polyclinic_spec(np.random.default_rng(s_spec), index)
     template = build_template(spec, np.random.default_rng(s_tmpl))
     means = daily_means(spec, template)
     mean_arr = np.array([means[v.name] for v in _VT])  # visit type x weekday
@@ -106,6 +107,7 @@ def generate_polyclinic(
         ]
     requests = np.zeros(len(_VT), dtype=np.int64)
     lost = np.zeros(len(_VT), dtype=np.int64)
+    priors = np.zeros((len(_VT), P.HISTORY_CAP + 1), dtype=np.int64)
     roster_rows: list[tuple] = []
     cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
     for di, day in enumerate(days):
@@ -113,19 +115,15 @@ def generate_polyclinic(
         sessions = sessions_for(spec, w)
         if day in closed or not sessions:
             continue
-        present = rng.random(spec.doctors) >= spec.absence_prob
-        on_duty = []
-        for s in sessions:
-            docs = [d for d in range(s.doctors) if present[d]] or [0]
-            on_duty.append(docs)
-            roster_rows.append((spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs)))
-        duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
-        for k, docs in enumerate(on_duty):
-            duty[k, docs] = True
+        on_duty, duty = _roster_day(rng, spec, sessions)
+        roster_rows += [
+            (spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs))
+            for s, docs in zip(sessions, on_duty, strict=True)
+        ]
         base = (day.toordinal() - _EPOCH) * 86400
         # --- appointment requests and booking -------------------------------------------
         bk, req_today, lost_today = book_day(
-            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions
+            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions, spec.kind.hour_preference
         )
         requests += req_today
         lost += lost_today
@@ -137,6 +135,7 @@ def generate_polyclinic(
         pid = reg.assign(_NAMES[vt].tolist(), today)
         age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
         prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
+        np.add.at(priors, (vt, np.minimum(prior, P.HISTORY_CAP)), 1)
         p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
         cancel = rng.random(nb) < _CANCEL[vt]
         no_show = ~cancel & (rng.random(nb) < p)
@@ -147,7 +146,7 @@ def generate_polyclinic(
         )
         status = np.where(cancel, 2, np.where(no_show, 1, 0))
         # --- walk-ins ----------------------------------------------------------------------
-        wa, ws, wvt = walk_ins(rng, sessions, w, season[di])
+        wa, ws, wvt = walk_ins(rng, sessions, w, season[di], spec.kind.walk_in_factor)
         nw = wa.size
         wpid = reg.general(nw)
         # --- the clinic day ----------------------------------------------------------------
@@ -186,7 +185,20 @@ def generate_polyclinic(
             reg.no_shows[x] += 1
         reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
         reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
-    return _assemble(spec, template, means, cols, roster_rows, reg, requests, lost)
+    return _assemble(spec, template, means, cols, roster_rows, reg, (requests, lost, priors))
+
+
+def _roster_day(
+    rng: np.random.Generator, spec: PolyclinicSpec, sessions: list
+) -> tuple[list[list[int]], np.ndarray]:
+    """Doctors on duty per session today (whole-day absences; a session keeps one doctor)
+    and the same as a sessions x doctors boolean matrix."""
+    present = rng.random(spec.doctors) >= spec.absence_prob
+    on_duty = [[d for d in range(s.doctors) if present[d]] or [0] for s in sessions]
+    duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
+    for k, docs in enumerate(on_duty):
+        duty[k, docs] = True
+    return on_duty, duty
 
 
 def _shift(x: np.ndarray, base: int) -> np.ndarray:
@@ -198,7 +210,8 @@ def _ts(parts: list[np.ndarray]) -> np.ndarray:
     return secs.view("datetime64[s]").astype("datetime64[ns]")
 
 
-def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> ClinicHistory:
+def _assemble(spec, template, means, cols, roster_rows, reg, counts) -> ClinicHistory:
+    requests, lost, priors = counts
     for k, parts in cols.items():
         if not parts:
             parts.append(np.zeros(0, dtype=float if k in ("dur", "p") else np.int64))
@@ -238,7 +251,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         roster_rows, columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
     )
     roster["doctors"] = roster["doctors"].astype("int64")
+    share = priors / np.maximum(priors.sum(axis=1, keepdims=True), 1)
     truth = {
+        **polyclinic_truth(spec),
         "doctors": spec.doctors,
         "pm_doctors": spec.pm_doctors,
         "sat_doctors": spec.sat_doctors,
@@ -258,6 +273,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         "requests": {v.name: int(requests[k]) for k, v in enumerate(_VT)},
         "lost_requests": {v.name: int(lost[k]) for k, v in enumerate(_VT)},
         "patients": len(reg.ids),
+        "prior_no_shows_share": {
+            v.name: [round(float(x), 6) for x in share[k]] for k, v in enumerate(_VT)
+        },
     }
     public = template.drop(columns=["start_minute", "session", "doctor"])
     return ClinicHistory(frame, roster, public, np.concatenate(cols["p"])[order], means, truth)
