@@ -12,18 +12,14 @@ import numpy as np
 from polyslot.clinic_model import ClinicModel
 from polyslot.distributions import expected_unmet
 from polyslot.errors import SolverError
-from polyslot.optimize.allocation import (
-    WeekdayInputs,
-    build_allocation,
-    current_throughput,
-    weekday_inputs,
-)
+from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
 from polyslot.optimize.build_template import ExactTotals, build_weekday_slots, evaluate_slots
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
+from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]

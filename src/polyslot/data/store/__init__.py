@@ -19,6 +19,8 @@ from polyslot.data.store.files import (
 )
 from polyslot.data.store.queries import (
     EVENT_DATE,
+    first_date,
+    history_aggregates,
     holdout_frames,
     last_date,
     polyclinic_history,
@@ -36,7 +38,9 @@ __all__ = [
     "Connection",
     "Store",
     "connect",
+    "first_date",
     "has_table",
+    "history_aggregates",
     "holdout_frames",
     "last_date",
     "normalise_frame",

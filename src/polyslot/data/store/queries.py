@@ -1,5 +1,5 @@
 """Every read of the store outside estimation: the time split, quarantine counts, a
-polyclinic's history and patients' visit sequences.
+polyclinic's history, patients' visit sequences and the daily aggregates of what history shows.
 
 Estimation keeps its aggregate SQL (:mod:`polyslot.estimate.aggregates`, the definition DuckDB
 and Spark share) and reaches the store through :func:`~polyslot.data.store.files.open_store`.
@@ -26,16 +26,25 @@ from polyslot.errors import DataError
 
 __all__ = [
     "EVENT_DATE",
+    "first_date",
     "last_date",
     "write_training_store",
     "holdout_frames",
     "quarantine_counts",
     "polyclinic_history",
     "visit_sequences",
+    "history_aggregates",
 ]
 
 #: The date of an attendance row (the event that happened first of appointment, arrival, booking).
 EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+
+
+def first_date(store: str | os.PathLike[str]) -> dt.date | None:
+    """The first date with attendances in the store (None when it has none)."""
+    with connect(store) as con:
+        row = con.execute(f"SELECT min({EVENT_DATE}) FROM attendances").fetchall()[0]
+    return row[0]
 
 
 def last_date(store: str | os.PathLike[str]) -> dt.date:
@@ -182,3 +191,58 @@ def visit_sequences(
         "next_rv": np.asarray(rows["next_rv"], dtype=bool),
         "to_end": np.asarray(rows["to_end"], dtype=float),
     }
+
+
+_DAYS = """
+SELECT polyclinic_id AS pid, CAST(consult_start_ts AS DATE) AS d,
+       count(*) AS seen,
+       sum(date_diff('second', arrival_ts, consult_start_ts)) / 60.0 AS wait_sum,
+       quantile_cont(date_diff('second', arrival_ts, consult_start_ts) / 60.0, 0.9) AS wait_p90,
+       sum(consultation_duration_minutes) AS busy,
+       max(hour(consult_end_ts) * 60 + minute(consult_end_ts) + second(consult_end_ts) / 60.0)
+           AS last_end
+FROM attendances
+WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
+  AND arrival_ts IS NOT NULL AND consult_start_ts >= arrival_ts {where}
+GROUP BY 1, 2
+"""
+_CANCEL = """
+SELECT polyclinic_id AS pid, visit_type,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS booked
+FROM attendances
+WHERE status IN ('attended', 'no_show', 'cancelled') AND appointment_ts IS NOT NULL {where}
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def history_aggregates(
+    store: str | os.PathLike[str], before: dt.date | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What history shows, for :mod:`polyslot.analysis.observed` (days before ``before``).
+
+    Returns three frames: per polyclinic and day, the patients seen (``seen``), the sum and
+    90th percentile of their waits (minutes), consultation minutes (``busy``) and the last
+    consultation end (minute of the day); per polyclinic and visit type, ``cancelled`` and
+    ``booked`` bookings; and the roster (empty with its columns when the store has none).
+    """
+    where_a = (
+        f"AND CAST(coalesce(appointment_ts, arrival_ts) AS DATE) < DATE '{before}'"
+        if before
+        else ""
+    )
+    with connect(store) as con:
+        days = con.execute(_DAYS.format(where=where_a)).df()
+        cancel = con.execute(_CANCEL.format(where=where_a)).df()
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        roster = (
+            con.execute(
+                "SELECT polyclinic_id, date, start_time, end_time, doctors FROM roster"
+            ).df()
+            if "roster" in tables
+            else pd.DataFrame(
+                columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
+            )
+        )
+    return days, cancel, roster
