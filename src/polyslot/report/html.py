@@ -227,7 +227,7 @@ def inferred_notes(result: NetworkResult) -> list[str]:
     notes = []
     roster = dict(result.assumptions.get("inferred", {}) or {}).get("roster")
     if roster:
-        by = {}
+        by: dict[str, list[str]] = {}
         for pid, how in sorted(roster.get("polyclinics", {}).items()):
             by.setdefault(how.replace("_", " "), []).append(pid)
         where = "; ".join(f"from {how}: {', '.join(p)}" for how, p in sorted(by.items()))

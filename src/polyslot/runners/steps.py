@@ -20,7 +20,7 @@ from typing import Any
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.data.store import connect, last_date, quarantine_counts, store_path
+from polyslot.data.store import first_date, last_date, quarantine_counts, store_path
 from polyslot.errors import ConfigError
 from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -177,11 +177,7 @@ def inferred_inputs(store: Path) -> dict[str, Any]:
 def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
     """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
     of history to estimate from (instead of estimating nothing)."""
-    with connect(store) as con:
-        first = con.execute(
-            "SELECT min(CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)) "
-            "FROM attendances"
-        ).fetchone()[0]
+    first = first_date(store)
     if first is not None and (cutoff - first).days < 14:
         span = (cutoff - first).days + holdout_days
         raise ConfigError(
