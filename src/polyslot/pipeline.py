@@ -47,7 +47,8 @@ from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.history import HistoricalDay
 from polyslot.simulate.hourly import hourly_profile
 from polyslot.simulate.replay import replay
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["plan_polyclinic", "polyclinic_seed", "HOURLY_DAYS"]
 
@@ -251,6 +252,8 @@ def plan_polyclinic(
         When the optimizer cannot meet the clinic's requirements (message names them).
     """
     config = config or RunConfig()
+    if any(s.visit_type == ANY_VISIT_TYPE for s in model.current_template.slots):
+        model = with_unreserved(model)  # unreserved ("any") slots draw from the visit-type mix
     seed = polyclinic_seed(config.seed, model.polyclinic_id)
     opt_cfg = OptimizeConfig(**config.optimize)
     heavy = overloaded_weekdays(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -89,6 +90,12 @@ def register(app: typer.Typer) -> None:
             for t in tasks.values():
                 bar.update(t, completed=bar.tasks[t].total)
         _print_summary(outcome)
+        if outcome.summary.get("skipped") and not outcome.summary["network"].get("n_polyclinics"):
+            why = "; ".join(
+                f"{s['polyclinic_id']}: {s['reason']}" for s in outcome.summary["skipped"]
+            )
+            print(f"error: no polyclinic could be planned ({why})", file=sys.stderr)
+            raise typer.Exit(2)
         if strict and outcome.summary.get("skipped"):
             console.print(
                 f"[red]--strict: {len(outcome.summary['skipped'])} polyclinic(s) skipped[/red]"

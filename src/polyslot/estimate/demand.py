@@ -30,7 +30,7 @@ from polyslot.estimate.aggregates import exact_sql
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 
 __all__ = ["daily_series", "estimate_demand", "supplied_demand", "nb_interval"]
 
@@ -74,10 +74,18 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
 
 
+#: Yearly seasonality is fitted only on a history spanning at least this many days.
+MIN_SEASONAL_DAYS = 300
+
+
 def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
     out: dict[tuple[str, int], int] = {}
-    for s in template.slots if template is not None else ():
-        out[(s.visit_type, s.weekday)] = out.get((s.visit_type, s.weekday), 0) + 1
+    slots = template.slots if template is not None else ()
+    types = {s.visit_type for s in slots} - {ANY_VISIT_TYPE}
+    for s in slots:
+        # an unreserved slot can hold a request of any visit type: it adds to each one's capacity
+        for vt in types if s.visit_type == ANY_VISIT_TYPE else (s.visit_type,):
+            out[(vt, s.weekday)] = out.get((vt, s.weekday), 0) + 1
     return out
 
 
@@ -112,8 +120,17 @@ def _censored(y: np.ndarray, cap: np.ndarray, full_cap: np.ndarray) -> np.ndarra
     return (cap > 0) & np.where(short, y >= np.floor(cap), y >= full_cap)
 
 
+def _seasonal(s: pd.DataFrame) -> bool:
+    """Whether the series is long enough to fit yearly seasonality (``MIN_SEASONAL_DAYS``):
+    on a few weeks the Fourier pair is not identified and its yearly average explodes."""
+    d = pd.to_datetime(s["d"])
+    return bool((d.max() - d.min()).days >= MIN_SEASONAL_DAYS)
+
+
 def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], start=None):
-    X = design(s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays)  # noqa: N806
+    X = design(  # noqa: N806
+        s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays, _seasonal(s)
+    )
     y = s["y"].to_numpy(float)
     censored = _censored(y, cap, full)
     return CensoredNegBin(y, X, censored).fit(start_params=start)
@@ -133,11 +150,12 @@ def _mase(
         o = n - j * h
         train, test = s.iloc[:o], s.iloc[o : o + h]
         res = _fit(train, cap[:o], full[:o], weekdays, start=params)
-        Xt = design(
+        Xt = design(  # noqa: N806
             test["weekday"].to_numpy(),
             test["doy"].to_numpy(float),
-            None,  # noqa: N806
+            None,
             weekdays,
+            _seasonal(train),
         )
         mu = np.exp(Xt @ res.params[:-1])
         c = cap[o : o + h]
@@ -194,7 +212,7 @@ def estimate_demand(
         res = _fit(s, cap, full, weekdays)
         r = math.exp(float(res.params[-1]))
         for w in weekdays:
-            X = design(np.full(doy.size, w), doy, None, weekdays)  # noqa: N806
+            X = design(np.full(doy.size, w), doy, None, weekdays, _seasonal(s))  # noqa: N806
             mu = np.exp(X @ res.params[:-1])
             m = float(mu.mean())
             var = float(np.mean(mu + mu * mu / r) + mu.var())

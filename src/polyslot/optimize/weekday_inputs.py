@@ -17,7 +17,8 @@ from scipy import stats
 from polyslot.clinic_model import ClinicModel
 from polyslot.distributions import expected_unmet
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.template import WEEKDAYS
+from polyslot.template import ANY_VISIT_TYPE, WEEKDAYS
+from polyslot.unreserved import apportion
 
 __all__ = ["WeekdayInputs", "weekday_inputs", "current_throughput", "bucket_label", "safe_name"]
 
@@ -156,11 +157,17 @@ def weekday_inputs(model: ClinicModel, weekday: int, config: OptimizeConfig) -> 
         for h, b in enumerate(buckets)
     )
     cur = {(b, v): 0 for b in buckets for v in vts}
+    unreserved: dict[int, int] = {}
     for s in model.current_template.slots:
         if s.weekday == weekday:
             key = (s.start_minute // bm * bm, s.visit_type)
             if key in cur:
                 cur[key] += 1
+            elif s.visit_type == ANY_VISIT_TYPE and key[0] in buckets:
+                unreserved[key[0]] = unreserved.get(key[0], 0) + 1
+    for b, n in unreserved.items():  # unreserved slots counted as the visit-type mix
+        for v, k in apportion(n, demand_mean, vts).items():
+            cur[(b, v)] += k
     mix_mean = float(np.dot(demand_mean, mean_service) / max(sum(demand_mean), 1e-9))
     walk = {(w.hour): w.value for w in model.walk_ins if w.weekday == weekday}
     walk_in_load = tuple(walk.get(b // 60, 0.0) * bm / 60.0 * mix_mean for b in buckets)

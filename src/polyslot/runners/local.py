@@ -23,6 +23,7 @@ from polyslot.results import PolyclinicResult
 from polyslot.runners.steps import (
     Progress,
     RunOutcome,
+    check_history_longer_than_holdout,
     fit_models,
     holdout_cutoff,
     write_network_outputs,
@@ -120,6 +121,7 @@ def estimate_models(
     cutoff = holdout_cutoff(last_date(store), config) if config.holdout_days > 0 else None
     train = store
     if cutoff is not None:
+        check_history_longer_than_holdout(store, cutoff, config.holdout_days)
         train = write_training_store(store, cutoff, out / "store" / TRAINING_FILE)
     if progress:
         progress("estimate", 0, 1)

@@ -20,7 +20,9 @@ from typing import Any
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.data.store import quarantine_counts, store_path
+from polyslot.data.store import first_date, last_date, quarantine_counts, store_path
+from polyslot.errors import ConfigError
+from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
 
 __all__ = [
@@ -117,11 +119,13 @@ def write_network_outputs(
 ) -> RunOutcome:
     """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
 
+    Polyclinics estimation left out (``out/model/fit_summary.json``) join ``skipped``.
     With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
     (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
     """
     from polyslot.report import write_deliverables
 
+    skipped = {**estimation_skipped(out), **skipped}
     if not results:  # nothing could be planned: say why in summary.json and guide.md
         from polyslot.report.trust_summary import write_all_skipped
 
@@ -135,7 +139,11 @@ def write_network_outputs(
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": skipped,
+            "skipped_polyclinics": dict(sorted(skipped.items())),
+            "inferred": inferred_inputs(store),
+            "fhir_week_start": config.fhir_week_start
+            or week_start_after(last_date(store)).isoformat(),
+            "fhir_utc_offset": config.fhir_utc_offset,
             "config": config.to_dict(),
         },
         capacity=capacity,
@@ -146,3 +154,36 @@ def write_network_outputs(
     )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
+
+
+def estimation_skipped(out: Path) -> dict[str, str]:
+    """``{polyclinic: reason}`` of the polyclinics estimation could not model."""
+    path = out / "model" / "fit_summary.json"
+    if not path.exists():
+        return {}
+    rows = json.loads(path.read_text(encoding="utf-8")).get("skipped", [])
+    return {str(r["polyclinic_id"]): f"not estimated: {r['reason']}" for r in rows}
+
+
+def inferred_inputs(store: Path) -> dict[str, Any]:
+    """What ingest inferred because the export lacked it (``data_quality.json``'s
+    ``inferred``, e.g. the roster), for the report."""
+    path = Path(store) / "data_quality.json"
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("inferred", {}))
+
+
+def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
+    """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
+    of history to estimate from (instead of estimating nothing)."""
+    first = first_date(store)
+    if first is not None and (cutoff - first).days < 14:
+        span = (cutoff - first).days + holdout_days
+        raise ConfigError(
+            f"the history covers {span} days: holding back the last {holdout_days} leaves "
+            f"{max(0, (cutoff - first).days)} to estimate from (at least 14 needed); set a "
+            "smaller holdout_days in polyslot.toml (0 turns the hold-out off)",
+            field="holdout_days",
+            value=holdout_days,
+        )
