@@ -256,3 +256,17 @@ def test_parquet_and_duckdb_typed_columns_through_a_mapping(tmp_path):
         assert rec[["read", "accepted", "quarantined", "excluded"]].to_dict("index") == expected
         for c in ("appointment_ts", "booking_ts", "arrival_ts", "consult_end_ts"):
             assert list(res.valid[c]) == list(truth[c].astype("datetime64[ns]"))
+
+
+def test_run_prints_the_ingest_reconciliation_lines(tmp_path, capsys):
+    from polyslot.cli.ingest import print_quality_lines
+
+    exp = build(tmp_path, "csv", weeks=1)
+    s = ingest(exp.source, tmp_path / "out", mapping=exp.mapping)
+    t = s.tables["attendances"]
+    print_quality_lines(s.quality_json)
+    out = capsys.readouterr().out
+    assert (
+        f"ingest attendances: read {t.read:,} = accepted {t.accepted:,} + quarantined 0 + "
+        f"excluded {t.excluded:,}" in out
+    )

@@ -109,3 +109,25 @@ def test_preparation_cache_hits_by_identity_and_content_and_stays_exact() -> Non
         evaluate(bad)
     with pytest.raises(InputError):  # not cached by the failure
         evaluate(bad)
+
+
+def test_day_reuses_unchanged_sessions_and_stays_exact() -> None:
+    from polyslot.evaluation import lindley
+
+    scheds = _sessions(11, 4)
+    evs1, q1 = evaluate_day(scheds)
+    moved = scheds[2]
+    pats = list(moved.patients)
+    pats[-1] = PatientSpec(pats[-1].appointment + 3, pats[-1].service, pats[-1].no_show,
+                           pats[-1].punctuality)  # fmt: skip
+    edited = [*scheds[:2], Schedule(moved.session_end, tuple(pats), moved.doctor_start),
+              scheds[3]]  # fmt: skip
+    evs2, q2 = evaluate_day(edited)
+    fresh = evaluate_many(edited, cdf_margin=-1)
+    assert q2 == pooled_wait_quantile(fresh, 0.9)
+    for a, b in zip(evs2, fresh, strict=True):
+        assert np.array_equal(a.wait_mean, b.wait_mean)
+    if lindley.USE_NUMBA:
+        assert [a is b for a, b in zip(evs1, evs2, strict=True)] == [True, True, False, True]
+        with pytest.raises(ValueError):
+            evs2[0].wait_mean[0] = 1.0  # shared results are read-only

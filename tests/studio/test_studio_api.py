@@ -334,3 +334,20 @@ def test_dns_rebinding_guard(small_run) -> None:
     with TestClient(app, base_url="http://127.0.0.1:8050") as c:
         assert c.get("/").status_code == 200
         assert c.get("/", headers={"host": "evil.example:8050"}).status_code == 400
+
+
+def test_fhir_export_when_polyslot_has_the_exporter(client) -> None:
+    from polyslot.studio.exports import fhir_writer
+
+    r = client.get("/pc/PC01/export/fhir")
+    if fhir_writer() is None:
+        assert r.status_code == 404
+        assert 'id="export-fhir"' not in client.get("/pc/PC01/Mon").text
+        return
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["resourceType"] == "Bundle"
+    slots = [e for e in doc["entry"] if e["resource"]["resourceType"] == "Slot"]
+    working = read_template_from(client)
+    assert len(slots) == len(working.slots)
+    assert 'id="export-fhir"' in client.get("/pc/PC01/Mon").text

@@ -9,6 +9,20 @@ import typer
 from polyslot.cli._common import console, handle_errors
 
 
+def print_quality_lines(quality_json: Path) -> None:
+    """One line per table of a written ``data_quality.json``: read = accepted + quarantined +
+    excluded (nothing when the file is absent)."""
+    import json
+
+    if not quality_json.exists():
+        return
+    for name, t in json.loads(quality_json.read_text(encoding="utf-8"))["tables"].items():
+        console.print(
+            f"ingest {name}: read {t['read']:,} = accepted {t['accepted']:,} + quarantined "
+            f"{t['quarantined']:,} + excluded {t.get('excluded', 0):,}"
+        )
+
+
 def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, imported lazily
     """Print read = accepted + quarantined + excluded per table and polyclinic, and reasons."""
     from rich.table import Table

@@ -155,6 +155,9 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
     console.print(table)
     _print_trust(outcome.summary)
     out = outcome.out_dir
+    from polyslot.cli.ingest import print_quality_lines
+
+    print_quality_lines(out / "store" / "data_quality.json")
     console.print(f"report:    {out / 'report.html'}")
     console.print(f"guide:     {out / 'guide.md'}")
     console.print(f"templates: {out / 'templates'}/")

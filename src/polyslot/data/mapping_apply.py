@@ -97,7 +97,7 @@ def _parse_dates(s: pd.Series, formats: tuple[str, ...]) -> tuple[np.ndarray, pa
     days = (
         np.full(len(text), np.datetime64("NaT"), "datetime64[ns]")
         if out is None
-        else out.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        else out.to_numpy(zero_copy_only=False).astype("datetime64[ns]", copy=False)
     )
     rest = np.isnat(days) & ~pc.is_null(text).to_numpy(zero_copy_only=False)
     if rest.any():
@@ -120,11 +120,11 @@ def _parse_clock(s: pd.Series) -> tuple[np.ndarray, pa.Array]:
         text = pc.strftime(pa.array(s.to_numpy(), from_pandas=True), "%H:%M:%S")
         return (s - s.dt.normalize()).to_numpy("timedelta64[ns]"), text
     text = pc.utf8_trim_whitespace(_arrow_text(s))
-    got = pc.coalesce(
-        pc.strptime(text, format="%H:%M:%S", unit="ns", error_is_null=True),
-        pc.strptime(text, format="%H:%M", unit="ns", error_is_null=True),
-    )
-    return got.to_numpy(zero_copy_only=False).astype("datetime64[ns]") - _BASE_1900, text
+    got = pc.strptime(text, format="%H:%M:%S", unit="ns", error_is_null=True)
+    if got.null_count > text.null_count:  # some without seconds (or not clock times)
+        got = pc.coalesce(got, pc.strptime(text, format="%H:%M", unit="ns", error_is_null=True))
+    clock = got.to_numpy(zero_copy_only=False).astype("datetime64[ns]", copy=False)
+    return clock - _BASE_1900, text
 
 
 def _combine(

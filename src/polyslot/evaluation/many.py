@@ -19,6 +19,8 @@ at all), so the value is exact.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +30,7 @@ from polyslot.evaluation import lindley
 from polyslot.evaluation.api import run_state
 from polyslot.evaluation.envelope import full_horizon
 from polyslot.evaluation.prepare import Prepared, horizon, prepare_schedule
+from polyslot.evaluation.prepcache import schedule_key
 from polyslot.evaluation.result import Evaluation
 from polyslot.schedule import Schedule
 
@@ -220,34 +223,39 @@ if lindley.USE_NUMBA:
     _mix_at = lindley.numba.njit(cache=True, nogil=True)(_mix_at_py)
 
 
-def _search(kept: list, weights: list[np.ndarray], q: float) -> float | None:
-    """Smallest exactly known ``w`` whose pooled CDF reaches ``q`` (bisection), else None."""
-    parts = []
+def _part(kept: tuple, weights: np.ndarray) -> tuple[tuple, int | None]:
+    """What the bisection needs of one session: the arguments of ``_mix_at`` (with the
+    cumulative departure rows) and how many waits ``w = 0..n-1`` are exactly known (None: all)."""
+    tau, prep, D, LO, HI, TOP, H = kept
+    K = prep.n_patients
+    C = np.empty((K, H + 1))
+    _cum_rows(D, LO, HI, int(H), C)
+    amin = (tau + prep.olo).astype(np.int64)
+    incomplete = TOP[:K] > H
     known = None
-    for (tau, prep, D, LO, HI, TOP, H), w in zip(kept, weights, strict=True):
-        K = prep.n_patients
-        C = np.empty((K, H + 1))
-        _cum_rows(D, LO, HI, int(H), C)
-        amin = (tau + prep.olo).astype(np.int64)
-        incomplete = TOP[:K] > H
-        if incomplete.any():
-            n = int((H - (amin + prep.olen - 1))[incomplete].min()) + 1
-            known = n if known is None else min(known, n)
-        parts.append((amin, prep.olen, prep.opmf, C, w))
-    total = float(sum(w.sum() for w in weights))
+    if incomplete.any():
+        known = int((H - (amin + prep.olen - 1))[incomplete].min()) + 1
+    return (amin, prep.olen, prep.opmf, C, weights), known
+
+
+def _search(parts: list[tuple[tuple, int | None]], q: float) -> float | None:
+    """Smallest exactly known ``w`` whose pooled CDF reaches ``q`` (bisection), else None."""
+    knowns = [n for _, n in parts if n is not None]
+    total = float(sum(p[4].sum() for p, _ in parts))
     if total <= 0:
         return 0.0
 
     def cdf(x: int) -> float:
-        return sum(_mix_at(x, *part) for part in parts) / total
+        return sum(_mix_at(x, *p) for p, _ in parts) / total
 
-    hi = known - 1 if known is not None else None
-    if hi is None:  # every row complete: grow until the CDF reaches q
+    if not knowns:  # every row complete: grow until the CDF reaches q
         hi = 1
         while cdf(hi) < q - 1e-12:
             hi *= 2
-    elif hi < 0 or cdf(hi) < q - 1e-12:
-        return None
+    else:
+        hi = min(knowns) - 1
+        if hi < 0 or cdf(hi) < q - 1e-12:
+            return None
     lo = 0
     while lo < hi:
         mid = (lo + hi) // 2
@@ -258,12 +266,56 @@ def _search(kept: list, weights: list[np.ndarray], q: float) -> float | None:
     return float(lo)
 
 
+_DAY_CACHE: OrderedDict[tuple, tuple[Evaluation, tuple[tuple, int | None]]] = OrderedDict()
+_DAY_LOCK = threading.Lock()
+#: Sessions whose day evaluation :func:`evaluate_day` keeps (an edit re-evaluates one session).
+MAX_CACHED_SESSIONS = 256
+
+
+def _frozen(ev: Evaluation) -> Evaluation:
+    for arr in (ev.appointment, ev.no_show, ev.wait_mean, ev.wait_var, ev.idle_mean, ev.idle_var):
+        arr.setflags(write=False)
+    return ev
+
+
+def _day_session(schedule: Schedule, margin: int) -> tuple[Evaluation, tuple[tuple, int | None]]:
+    """One session of :func:`evaluate_day`, from the cache when the same patients at the same
+    times were evaluated with the same margin before."""
+    key = None
+    patients = schedule_key(schedule) if isinstance(schedule, Schedule) else None
+    if patients is not None:
+        key = (
+            patients,
+            schedule.appointments.tobytes(),
+            int(schedule.session_end),
+            int(schedule.doctor_start),
+            margin,
+        )
+        with _DAY_LOCK:
+            hit = _DAY_CACHE.get(key)
+            if hit is not None:
+                _DAY_CACHE.move_to_end(key)
+                return hit
+    kept: list = []
+    ev = _frozen(_evaluate(schedule, margin, kept))
+    item = (ev, _part(kept[0], 1.0 - ev.no_show))
+    if key is not None:
+        with _DAY_LOCK:
+            _DAY_CACHE[key] = item
+            while len(_DAY_CACHE) > MAX_CACHED_SESSIONS:
+                _DAY_CACHE.popitem(last=False)
+    return item
+
+
 def evaluate_day(schedules: Sequence[Schedule], q: float = 0.9) -> tuple[list[Evaluation], float]:
     """:func:`evaluate_many` plus the exact pooled ``q``-quantile of the wait (slots).
 
     Tries the margins of :data:`MARGINS`, then no truncation, until the quantile is exactly
     known. With numba the quantile is found by bisection on the pooled CDF (a few evaluations
-    of it instead of every CDF value); without, from :func:`pooled_wait_quantile`.
+    of it instead of every CDF value), and each session's evaluation is kept (keyed by its
+    patients, times and margin; :data:`MAX_CACHED_SESSIONS`), so after an edit only the changed
+    sessions are evaluated again; the returned evaluations are then shared and read-only.
+    Without numba, from :func:`pooled_wait_quantile`.
     """
     if not schedules:
         return [], 0.0
@@ -272,9 +324,9 @@ def evaluate_day(schedules: Sequence[Schedule], q: float = 0.9) -> tuple[list[Ev
             evals = evaluate_many(schedules, cdf_margin=margin)
             value = pooled_wait_quantile(evals, q)
         else:
-            kept: list = []
-            evals = [_evaluate(s, margin, kept) for s in schedules]
-            value = _search(kept, [1.0 - ev.no_show for ev in evals], q)
+            items = [_day_session(s, margin) for s in schedules]
+            evals = [ev for ev, _ in items]
+            value = _search([part for _, part in items], q)
         if value is not None:
             return evals, value
     raise AssertionError("complete CDFs always give the quantile")  # pragma: no cover

@@ -69,12 +69,15 @@ def duty_windows(index: ModelIndex, template: SlotTemplate, weekday: int) -> dic
         for (d, sid), s in index.sessions.items()
         if d == weekday
     }
-    for sid, group in template.sessions().items():
-        if group[0].weekday == weekday and sid not in out:
-            out[sid] = (
-                group[0].start_minute,
-                max(s.start_minute + s.duration_minutes for s in group),
+    spans: dict[str, tuple[int, int]] = {}
+    for s in template.slots:
+        if s.weekday == weekday and s.doctor_session not in out:
+            a, b = spans.get(s.doctor_session, (s.start_minute, 0))
+            spans[s.doctor_session] = (
+                min(a, s.start_minute),
+                max(b, s.start_minute + s.duration_minutes),
             )
+    out.update(spans)
     return dict(sorted(out.items()))
 
 
@@ -302,16 +305,17 @@ def replace_day(template: SlotTemplate, weekday: int, slots: tuple[Slot, ...]) -
     return replace(template, slots=keep + tuple(s for s in slots if s.weekday == weekday))
 
 
+def _week_counts(template: SlotTemplate) -> Counter:
+    return Counter((s.weekday, s.hour, s.visit_type) for s in template.slots)
+
+
 def change_list(current: SlotTemplate, working: SlotTemplate) -> list[str]:
     """Lines ``"Mon 09:00: vaccination 6 -> 4"`` for every weekday x hour x visit type whose
     slot count differs, in weekday, hour, visit type order."""
+    a, b = _week_counts(current), _week_counts(working)
     lines = []
-    days = sorted(set(current.weekdays) | set(working.weekdays))
-    for d in days:
-        a = {k: v[0] for k, v in grid_counts(current, d).items()}
-        b = {k: v[0] for k, v in grid_counts(working, d).items()}
-        for hour, vt in sorted(set(a) | set(b)):
-            x, y = a.get((hour, vt), 0), b.get((hour, vt), 0)
-            if x != y:
-                lines.append(f"{WEEKDAYS[d]} {hour:02d}:00: {vt} {x} -> {y}")
+    for d, hour, vt in sorted(set(a) | set(b)):
+        x, y = a.get((d, hour, vt), 0), b.get((d, hour, vt), 0)
+        if x != y:
+            lines.append(f"{WEEKDAYS[d]} {hour:02d}:00: {vt} {x} -> {y}")
     return lines

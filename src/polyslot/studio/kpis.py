@@ -17,6 +17,7 @@ empty and behave like no-shows, so extra slots do not invent patients.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,11 +81,17 @@ class ModelIndex:
     their distribution tuples, so the evaluator's preparation cache hits)."""
 
     def __init__(self, model: ClinicModel) -> None:
+        try:  # polyslot's own rows for unreserved slots, when it has them
+            with_unreserved = importlib.import_module("polyslot.unreserved").with_unreserved
+        except (ImportError, AttributeError):
+            with_unreserved = None
+        if with_unreserved is not None:
+            model = with_unreserved(model)
         self.model = model
         self.slot_minutes = int(model.slot_minutes)
         self.service = {s.visit_type: s.pmf for s in model.service}
         self.punctuality: dict[str, ArrivalOffsets | None] = {}
-        for vt in model.visit_types:
+        for vt in self.service:  # the visit types and, when the model has them, "any"
             pu = model.punctuality_for(vt)
             self.punctuality[vt] = (
                 None if pu.offsets == (0,) else ArrivalOffsets(pu.offsets, pu.pmf)
@@ -123,8 +130,8 @@ class ModelIndex:
         return {vt: v / total for vt, v in w.items() if v > 0 and vt in self.service}
 
     def service_of(self, visit_type: str, weekday: int) -> tuple[tuple[float, ...], Any]:
-        """Consultation PMF and punctuality of a slot's visit type (unreserved slots: the
-        demand-weighted mixture of the visit types' PMFs, punctual)."""
+        """Consultation PMF and punctuality of a slot's visit type (unreserved slots: the model's
+        ``any`` rows, or else the weekday's demand-weighted mixture of PMFs, punctual)."""
         if visit_type in self.service:
             return self.service[visit_type], self.punctuality.get(visit_type)
         if visit_type != ANY:

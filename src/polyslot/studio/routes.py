@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from polyslot.errors import InputError, PolyslotError
 from polyslot.studio import edits
-from polyslot.studio.exports import EXPORT_FORMATS, export_bytes, fhir_writer
+from polyslot.studio.exports import EXPORT_FORMATS, export_bytes, fhir_week, fhir_writer
 from polyslot.studio.frontier import parse_weights, point_for, reoptimise
 from polyslot.studio.kpis import WhatIf, day_kpis
 from polyslot.studio.run_data import slots_from_rows
@@ -321,7 +321,8 @@ async def export(request: Request, pid: str, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise KeyError(fmt)
     working = state.working(pid)
-    data = await run_in_threadpool(export_bytes, fmt, working, state.polyclinic(pid).current)
+    week = fhir_week(state.run.out, pid) if fmt == "fhir" else None
+    data = await run_in_threadpool(export_bytes, fmt, working, state.polyclinic(pid).current, week)
     media, suffix = EXPORT_FORMATS[fmt]
     name = f"{pid}-working.{suffix}"
     return Response(

@@ -81,7 +81,7 @@ def _grid(template, weekday: int, hours: list[int], types: list[str]) -> dict[st
 
 def _timeline(state: StudioState, pid: str, weekday: int) -> list[dict[str, Any]]:
     index = state.index(pid)
-    working = state.working(pid)
+    working = state.working(pid).for_weekday(weekday)
     windows = duty_windows(index, working, weekday)
     sessions = working.sessions()
     out = []
