@@ -58,8 +58,8 @@ class CapacitySettings:
     max: int = 14
     followup_days: int = 90
     gap: float = 0.01
-    time_limit: float = 30.0
-    node_limit: int = 200
+    time_limit: float = 120.0
+    node_limit: int = 100
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fv_types", tuple(str(v) for v in self.fv_types))
