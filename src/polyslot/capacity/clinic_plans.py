@@ -254,6 +254,16 @@ def split_visit_types(
     return fv, rv
 
 
+def _reason(exc: PolyslotError) -> str:
+    """One line saying why, without the store's path (outputs must not depend on where the
+    run wrote its files)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    source = getattr(exc, "source", None)
+    if source and text.startswith(f"{source}: "):
+        text = text[len(str(source)) + 2 :]
+    return text.replace(str(source), "the store") if source else text
+
+
 def plan_clinic(
     store: str | os.PathLike[str], model: ClinicModel, settings: CapacitySettings
 ) -> dict[str, Any]:
@@ -283,7 +293,7 @@ def plan_clinic(
             node_limit=settings.node_limit,
         )
     except PolyslotError as exc:
-        return {"polyclinic_id": pid, "status": "off", "reason": str(exc).splitlines()[0]}
+        return {"polyclinic_id": pid, "status": "off", "reason": _reason(exc)}
     plan = result.to_dict()
     plan["inputs"] = {
         "polyclinic_id": pid,
