@@ -36,13 +36,17 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
-## make test: create .venv with the dev extra and run the whole test suite.
+## make test: create .venv with the dev extra; ruff, import-linter (layers), mypy, the whole test suite.
 test: dev browser
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q
 
 lint: dev
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 bench: dev
 	for b in bench/bench_*.py; do $(PY) $$b; done

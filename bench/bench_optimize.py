@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from polyslot.examples import example_clinic_model
-from polyslot.optimize.allocation import build_allocation, weekday_inputs
+from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.clinic import _curve, optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.requests import optimize_directory
@@ -26,6 +26,7 @@ from polyslot.optimize.sequencing import (
     pad_services,
 )
 from polyslot.optimize.solver import available, solve
+from polyslot.optimize.weekday_inputs import weekday_inputs
 from polyslot.template import WEEKDAYS
 
 

@@ -246,7 +246,13 @@ class ClinicModel:
         for s in self.service:
             if s.visit_type == visit_type:
                 return s
-        raise InputError("unknown visit type", field="visit_type", value=visit_type)
+        raise InputError(
+            f"unknown visit type of polyclinic {self.polyclinic_id} "
+            f"(known: {', '.join(self.visit_types)}; unreserved slots need "
+            "polyslot.unreserved.with_unreserved)",
+            field="visit_type",
+            value=visit_type,
+        )
 
     def punctuality_for(self, visit_type: str) -> Punctuality:
         """Punctuality of ``visit_type`` (punctual if none was estimated)."""

@@ -9,6 +9,8 @@ the stage's own config type.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,6 +140,11 @@ class RunConfig:
     max_quarantine_share : float
         The quarantine guard of ingest: stop when more than this share of a table's rows is
         quarantined (docs/data.md).
+    fhir_week_start : str or None
+        Monday (``YYYY-MM-DD``) of the week the FHIR Bundle export lays the recommended
+        templates on; default the first Monday after the last date of the data.
+    fhir_utc_offset : str
+        UTC offset written with the FHIR slot times (``Z`` or ``+HH:MM``; default ``+00:00``).
     sample, simulate, sensitivity, fidelity : section dataclasses
     optimize, estimate : dict
         Passed to the optimizer's / estimation's own configuration types.
@@ -151,6 +158,8 @@ class RunConfig:
     holdout_days: int = 28
     workers: int = 2
     max_quarantine_share: float = 0.05
+    fhir_week_start: str | None = None
+    fhir_utc_offset: str = "+00:00"
     sample: SampleConfig = field(default_factory=SampleConfig)
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
@@ -161,12 +170,31 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "slot_minutes", "workers")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError("must be a whole number", field="seed", value=self.seed)
         if self.holdout_days < 0:
             raise ConfigError("must be >= 0", field="holdout_days", value=self.holdout_days)
         share = self.max_quarantine_share
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
             raise ConfigError(
                 "must be a share in [0, 1]", field="max_quarantine_share", value=share
+            )
+        if self.fhir_week_start is not None:
+            try:
+                monday = dt.date.fromisoformat(str(self.fhir_week_start))
+            except ValueError:
+                monday = None
+            if monday is None or monday.weekday() != 0:
+                raise ConfigError(
+                    "must be a Monday as YYYY-MM-DD",
+                    field="fhir_week_start",
+                    value=self.fhir_week_start,
+                )
+        if not re.match(r"^(Z|[+-](0\d|1[0-4]):[0-5]\d)$", str(self.fhir_utc_offset)):
+            raise ConfigError(
+                "must be 'Z' or +HH:MM / -HH:MM",
+                field="fhir_utc_offset",
+                value=self.fhir_utc_offset,
             )
 
     def to_dict(self) -> dict[str, Any]:

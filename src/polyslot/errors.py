@@ -119,4 +119,6 @@ class InfeasibleError(ModelError):
     ) -> None:
         self.conflicts = list(conflicts or [])
         self.relaxation = list(relaxation or [])
+        #: slots (bucket, visit type index) -> count of the elastic solution, when one was found
+        self.counts: dict[tuple[int, int], int] = {}
         super().__init__(message)

@@ -39,15 +39,16 @@ from polyslot.kpi_records import (
     kpi_rows,
     session_kpis_frame,
 )
-from polyslot.optimize import OptimizeConfig, optimize_clinic
-from polyslot.optimize.frontier import WeekdayFrontier, weekday_frontier
+from polyslot.optimize import OptimizeConfig
+from polyslot.optimize.frontier import WeekdayFrontier, plan_weekdays, weekday_frontier
 from polyslot.results import PolyclinicResult
 from polyslot.simulate import ClinicConfig, sample_day, simulate_day
 from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.history import HistoricalDay
 from polyslot.simulate.hourly import hourly_profile
 from polyslot.simulate.replay import replay
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["plan_polyclinic", "polyclinic_seed", "HOURLY_DAYS"]
 
@@ -168,6 +169,7 @@ def _frontier(
     recommended: SlotTemplate,
     clinic: ClinicConfig,
     seed: int,
+    unplanned: Mapping[int, str],
 ) -> tuple[dict[int, WeekdayFrontier], SlotTemplate]:
     """The frontier of every planned weekday (the sweep on overloaded ones; every point
     simulated on the same days) and the recommended template with the chosen point of each
@@ -178,17 +180,17 @@ def _frontier(
             model,
             d,
             config,
-            recommended.slots,
+            None if d in unplanned else recommended.slots,
             overloaded=d in heavy,
             evaluate=functools.partial(
                 simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
             ),
         )
-        for d in recommended.weekdays
+        for d in sorted(set(recommended.weekdays) | set(unplanned))
     }
     slots = [s for s in recommended.slots if not frontier[s.weekday].overloaded]
     for f in frontier.values():
-        if f.overloaded:
+        if f.overloaded:  # the chosen point (today's template when no point could be solved)
             slots.extend(f.chosen_point.slots)
     return frontier, SlotTemplate(
         recommended.polyclinic_id, tuple(slots), recommended.bucket_minutes, recommended.label
@@ -202,6 +204,8 @@ def _envelope(model: ClinicModel, template: SlotTemplate) -> tuple[pd.DataFrame,
     sid = max(sorted(sessions), key=lambda k: len(sessions[k]))
     sched = session_schedule(model, sessions[sid], punctual=True)
     env = evaluate(sched, envelope=True).envelope
+    if env is None:  # pragma: no cover - evaluate(envelope=True) always sets it
+        raise RuntimeError("the evaluator returned no envelope")
     sm = model.slot_minutes
     minutes = np.arange(len(env.remaining_work_mean)) * sm
     parts = []
@@ -248,12 +252,15 @@ def plan_polyclinic(
         When the optimizer cannot meet the clinic's requirements (message names them).
     """
     config = config or RunConfig()
+    if any(s.visit_type == ANY_VISIT_TYPE for s in model.current_template.slots):
+        model = with_unreserved(model)  # unreserved ("any") slots draw from the visit-type mix
     seed = polyclinic_seed(config.seed, model.polyclinic_id)
     opt_cfg = OptimizeConfig(**config.optimize)
-    opt = optimize_clinic(model, opt_cfg)
+    heavy = overloaded_weekdays(model)
+    opt, unplanned = plan_weekdays(model, opt_cfg, heavy)
     current = model.current_template
     clinic = _clinic_config(config)
-    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed)
+    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned)
     templates = {"current": current, "recommended": recommended}
     unmet = {}
     for d, w in opt.weekdays.items():

@@ -15,9 +15,33 @@ import pandas as pd
 
 from polyslot.errors import InputError
 
-__all__ = ["Slot", "SlotTemplate", "WEEKDAYS"]
+__all__ = [
+    "ANY_VISIT_TYPE",
+    "Slot",
+    "SlotTemplate",
+    "WEEKDAYS",
+    "is_unreserved",
+    "normalise_visit_type",
+]
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: Visit type of an unreserved slot: open to every visit type (empty input means the same).
+ANY_VISIT_TYPE = "any"
+
+
+def is_unreserved(visit_type: object) -> bool:
+    """True when ``visit_type`` marks an unreserved slot (empty, None or ``"any"``)."""
+    if visit_type is None:
+        return True
+    text = str(visit_type).strip()
+    return text == "" or text.lower() == ANY_VISIT_TYPE or text.lower() == "nan"
+
+
+def normalise_visit_type(visit_type: object) -> str:
+    """A template slot's visit type as stored: :data:`ANY_VISIT_TYPE` when unreserved."""
+    return ANY_VISIT_TYPE if is_unreserved(visit_type) else str(visit_type).strip()
+
 
 _SLOT_COLUMNS = (
     "weekday",
@@ -42,7 +66,8 @@ class Slot:
     duration_minutes : int
         Nominal slot length in minutes (> 0).
     visit_type : str
-        Visit type the slot is reserved for.
+        Visit type the slot is reserved for; :data:`ANY_VISIT_TYPE` (``"any"``) for an
+        unreserved slot open to every visit type.
     doctor_session : str
         Identifier of the doctor session (one doctor, one contiguous block of a day) serving it.
     overbooked : bool

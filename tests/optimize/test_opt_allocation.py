@@ -6,17 +6,13 @@ import math
 
 import pytest
 
+from polyslot.distributions import expected_unmet
 from polyslot.examples import example_clinic_model
-from polyslot.optimize.allocation import (
-    WeekdayInputs,
-    build_allocation,
-    current_throughput,
-    expected_unmet,
-    weekday_inputs,
-)
+from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.clinic import _curve
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.solver import SolveStatus, available, solve
+from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 
 
 def small_inputs() -> WeekdayInputs:

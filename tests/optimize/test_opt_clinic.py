@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from polyslot.cli import app
 from polyslot.examples import example_clinic_model
 from polyslot.optimize import OptimizeConfig, optimize_clinic
-from polyslot.optimize.allocation import weekday_inputs
+from polyslot.optimize.weekday_inputs import weekday_inputs
 from polyslot.template import SlotTemplate
 
 

@@ -6,11 +6,11 @@ import pytest
 
 from polyslot.errors import InfeasibleError
 from polyslot.examples import example_clinic_model
-from polyslot.optimize.allocation import WeekdayInputs
 from polyslot.optimize.allocation_waiting import waiting_curve
 from polyslot.optimize.clinic import optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility
+from polyslot.optimize.weekday_inputs import WeekdayInputs
 
 
 def one_bucket(demand: float) -> WeekdayInputs:

@@ -34,7 +34,7 @@ POINTS = [
 def test_schedule_runs_from_throughput_to_on_time() -> None:
     s = frontier_schedule(5, 1.5)
     assert len(s) == 5
-    assert s[0] == (1.0, 1.5) and s[-1] == (0.8, 30.0)
+    assert s[0] == (1.0, 1.5) and s[-1] == (0.6, 30.0)
     assert all(a[0] > b[0] and a[1] < b[1] for a, b in zip(s, s[1:], strict=False))
 
 
@@ -76,3 +76,51 @@ def test_point_kpis_of_the_current_template_and_document() -> None:
     assert len(row["slots"]) == len(slots)
     json.dumps(doc, allow_nan=False)
     assert p.to_dict()["wait_mean"] == pytest.approx(round(p.wait_mean, 6))
+
+
+def test_overloaded_weekday_frontier_trades_patients_for_overtime() -> None:
+    import dataclasses
+
+    from polyslot.analysis.verdict import Interval, decide
+    from polyslot.optimize import OptimizeConfig
+    from polyslot.optimize.frontier import plan_weekdays, weekday_frontier
+
+    m = example_clinic_model()
+    # Monday demand 60% above today's: the clinic is overloaded on Mondays
+    m = dataclasses.replace(
+        m,
+        demand=tuple(
+            dataclasses.replace(
+                r, mean=r.mean * 1.6, variance=r.variance * 1.6, lower=r.lower, upper=r.upper * 1.6
+            )
+            if r.weekday == 0
+            else r
+            for r in m.demand
+        ),
+        sessions=tuple(s for s in m.sessions if s.weekday == 0),
+    )
+    cfg = OptimizeConfig(sequencing_max_iter=5)
+    res, left = plan_weekdays(m, cfg, {0})
+    assert left == {}
+    f = weekday_frontier(m, 0, cfg, res.template.slots, overloaded=True)
+    assert f.overloaded and len(f.points) == 6  # today + five templates
+    assert [p.throughput_floor for p in f.points[1:]] == [1.0, 0.9, 0.8, 0.7, 0.6]
+    assert f.points[1].label == "serve everyone served today"
+    assert f.points[-1].label == "finish on time"
+    on_time = f.points[choose_point(f.points, "on_time")]
+    most = f.points[choose_point(f.points, "throughput")]
+    # finishing on time costs patients; the throughput point serves the most
+    assert on_time.overtime < most.overtime and on_time.patients_per_week < most.patients_per_week
+    assert on_time.overtime == min(p.overtime for p in f.points[1:])
+    # the lowest floor books far less than today (its MIP: <= 60% of today's booked minutes at
+    # the visit types' mean consultation times, + one slot)
+    minutes = {s.visit_type: s.duration_minutes for s in m.current_template.slots}
+    today = sum(minutes[s.visit_type] for s in f.points[0].slots)
+    low = sum(minutes[s.visit_type] for s in f.points[-1].slots)
+    assert low <= 0.75 * today
+    assert len(f.points[-1].slots) < len(f.points[1].slots)
+    # under policy "throughput" a point serving fewer patients is never recommended
+    fewer = Interval(on_time.patients_per_week - most.patients_per_week, -20.0, -5.0, 16)
+    better = Interval(-100.0, -150.0, -50.0, 16)
+    assert decide(better, fewer, policy="throughput", trade_allowed=True).verdict == "keep_current"
+    assert decide(better, fewer, policy="on_time", trade_allowed=True).verdict == "recommend"

@@ -10,9 +10,9 @@ import pytest
 
 from polyslot.analysis.sensitivity import restrict_weekdays
 from polyslot.config import load_config
+from polyslot.data.store import holdout_frames, last_date, write_training_store
 from polyslot.examples import example_clinic_model
 from polyslot.pipeline import plan_polyclinic, polyclinic_seed
-from polyslot.runners.holdout import holdout_frames, last_date, write_training_store
 
 
 @pytest.fixture(scope="module")

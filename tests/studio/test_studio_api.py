@@ -168,6 +168,7 @@ def test_malformed_requests_never_crash(client) -> None:
         client.post("/pc/PC01/Mon/simulate", data={"replications": "0"}),
         client.post("/pc/PC01/Mon/reoptimise", data={"policy": "greedy"}),
         client.post("/pc/PC01/Mon/reoptimise", data={"policy": "balanced", "w_wait": "-1"}),
+        client.post("/pc/PC01/Mon/reoptimise", data={"throughput_floor": "2"}),
     ]
     for r in cases:
         assert r.status_code == 422, (r.request.url, r.status_code, r.text[:200])
@@ -217,12 +218,14 @@ def test_frontier_points_load_as_working_copy(client, small_run) -> None:
 
 def test_reoptimise_adds_a_point(client) -> None:
     r = client.post(
-        "/pc/PC01/Sat/reoptimise", data={"policy": "on_time", "w_wait": "3", "w_overtime": ""}
+        "/pc/PC01/Sat/reoptimise",
+        data={"policy": "on_time", "w_wait": "3", "w_overtime": "", "throughput_floor": "0.9"},
     )
     assert r.status_code == 200, r.text[:500]
     fr = client.get("/pc/PC01/Sat/frontier.json").json()
     new = fr["points"][-1]
     assert new["studio"] and "on_time" in new["label"] and "w_wait=3" in new["label"]
+    assert "throughput_floor=0.9" in new["label"]
     assert new["wait_mean"] > 0 and new["patients_per_week"] > 0
 
 

@@ -160,21 +160,52 @@ def test_patient_ids_carry_no_information(net) -> None:
     assert chronic["patient_id"].duplicated().any()
 
 
+def _plus(hhmm: str, minutes: int) -> str:
+    m = int(hhmm[:2]) * 60 + int(hhmm[3:]) + minutes
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
 def test_current_template_looks_real(net) -> None:
     t = net.slot_template
     assert t["doctor_session"].str.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat)-(AM|PM)-D\d\d").all()
-    slot = {v.name: v.slot_minutes for v in VISIT_TYPES}
-    assert (t["duration_minutes"] == t["visit_type"].map(slot)).all()
     for pc, info in net.truth["polyclinics"].items():
         tp = t[t["polyclinic_id"] == pc]
-        first = tp.groupby("doctor_session")["start_time"].transform("min")
-        block = tp[tp["start_time"] == first].groupby("doctor_session").size()
-        assert (block == info["block_size"]).all()  # block booking at every session start
-        am = tp["doctor_session"].str.contains("-AM-").sum()
+        rule = info["template_rule"]
+        morning = tp["doctor_session"].str.contains("-AM-")
+        am_start = info["sessions"]["weekday_am"][0]
+        window = rule["am_booking_minutes"]
+        late_from = "99:99" if window is None else _plus(am_start, window)
+        late = morning & (tp["start_time"] >= late_from)
+        assert (tp.loc[late, "duration_minutes"] == rule["am_late_slot"]).all(), pc
+        for sess, m in (("am", morning & ~late), ("pm", ~morning)):
+            slot = tp.loc[m, "visit_type"].map(rule[f"{sess}_slot_minutes"])
+            assert (tp.loc[m, "duration_minutes"] == slot).all(), (pc, sess)
+            part = tp[m]
+            first = part.groupby("doctor_session")["start_time"].transform("min")
+            block = part[part["start_time"] == first].groupby("doctor_session").size()
+            assert (block == rule[f"block_{sess}"]).all(), (pc, sess)  # block at session start
+        assert rule["block_am"] == info["block_size"]
+        am = morning.sum()
         assert am > len(tp) - am  # morning-heavy
         assert not (tp["weekday"] == 6).any()
         pm_start = info["sessions"]["weekday_pm"][0]
         assert not tp["start_time"].between("12:00", pm_start, inclusive="left").any()  # lunch
+
+
+def test_the_three_kinds_follow_their_rules(net) -> None:
+    """PC01 is congested (10-minute morning slots, block of 4), PC02 overloaded."""
+    kinds = {pc: info["kind"] for pc, info in net.truth["polyclinics"].items()}
+    assert kinds == {"PC01": "congested", "PC02": "overloaded"}
+    t = net.slot_template
+    am = t[(t["polyclinic_id"] == "PC01") & t["doctor_session"].str.contains("-AM-")]
+    early = am["start_time"] < "10:00"  # appointments front-loaded into 08:00-10:00
+    assert (am.loc[early, "duration_minutes"] == 10).all()
+    assert (am.loc[~early, "duration_minutes"] == 30).all()
+    assert early.sum() > 3 * (~early).sum()
+    assert (am.groupby("doctor_session")["start_time"].value_counts().max()) == 4
+    assert (am.groupby("doctor_session")["start_time"].max() >= "11:30").all()  # span to 12:00
+    pref = net.truth["polyclinics"]["PC01"]["hour_preference"]
+    assert sum(pref[h] for h in ("8", "9", "10", "11")) > 0.8  # patients want mornings
 
 
 def test_story_tables(net) -> None:
@@ -239,12 +270,13 @@ def test_seeded_regression() -> None:
     """Pinned figures: a deliberate model change must update them (and GENERATOR_VERSION)."""
     net = generate_network(1, 14, 42)
     a = net.attendances
-    assert net.truth["polyclinics"]["PC01"]["doctors"] == 5
-    assert (len(a), len(net.roster), len(net.slot_template)) == (1245, 20, 825)
+    assert net.truth["generator_version"] == 2
+    assert net.truth["polyclinics"]["PC01"]["doctors"] == 6
+    assert (len(a), len(net.roster), len(net.slot_template)) == (1634, 20, 1042)
     assert a["status"].value_counts().to_dict() == {
-        "attended": 946,
-        "no_show": 159,
-        "walk_in": 86,
-        "cancelled": 54,
+        "attended": 1234,
+        "no_show": 176,
+        "walk_in": 161,
+        "cancelled": 63,
     }
-    assert round(a["consultation_duration_minutes"].sum(), 1) == 13494.9
+    assert round(a["consultation_duration_minutes"].sum(), 1) == 17294.7

@@ -21,11 +21,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from polyslot.analysis.duty import roster_periods, sessions_from_roster
+from polyslot.data.store import history_aggregates
 
 __all__ = ["OVERTIME_DAY_MINUTES", "observed_history", "is_overloaded", "attach_history"]
 
@@ -34,36 +34,10 @@ OVERTIME_DAY_MINUTES = 30.0
 #: Chronic overtime: at least this share of a weekday's days run over.
 CHRONIC_SHARE = 0.5
 
-_DAYS = """
-SELECT polyclinic_id AS pid, CAST(consult_start_ts AS DATE) AS d,
-       count(*) AS seen,
-       sum(date_diff('second', arrival_ts, consult_start_ts)) / 60.0 AS wait_sum,
-       quantile_cont(date_diff('second', arrival_ts, consult_start_ts) / 60.0, 0.9) AS wait_p90,
-       sum(consultation_duration_minutes) AS busy,
-       max(hour(consult_end_ts) * 60 + minute(consult_end_ts) + second(consult_end_ts) / 60.0)
-           AS last_end
-FROM attendances
-WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
-  AND arrival_ts IS NOT NULL AND consult_start_ts >= arrival_ts {where}
-GROUP BY 1, 2
-"""
-_CANCEL = """
-SELECT polyclinic_id AS pid, visit_type,
-       count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS booked
-FROM attendances
-WHERE status IN ('attended', 'no_show', 'cancelled') AND appointment_ts IS NOT NULL {where}
-GROUP BY 1, 2 ORDER BY 1, 2
-"""
-
 
 def _hhmm(value: Any) -> float:
     h, m = str(value).split(":")[:2]
     return int(h) * 60 + int(m)
-
-
-def _store(store: str | Path) -> Path:
-    path = Path(store)
-    return path / "polyslot.duckdb" if path.is_dir() else path
 
 
 def observed_history(store: str | Path, before: dt.date | None = None) -> dict[str, dict[str, Any]]:
@@ -72,26 +46,7 @@ def observed_history(store: str | Path, before: dt.date | None = None) -> dict[s
     Polyclinics without roster rows get no weekday entries (utilisation and overtime need the
     roster); the cancellation shares are always given.
     """
-    where_a = (
-        f"AND CAST(coalesce(appointment_ts, arrival_ts) AS DATE) < DATE '{before}'"
-        if before
-        else ""
-    )
-    with duckdb.connect(str(_store(store)), read_only=True) as con:
-        days = con.execute(_DAYS.format(where=where_a)).df()
-        cancel = con.execute(_CANCEL.format(where=where_a)).df()
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        roster = (
-            con.execute(
-                "SELECT polyclinic_id, date, start_time, end_time, doctors FROM roster"
-            ).df()
-            if "roster" in tables
-            else pd.DataFrame(
-                columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
-            )
-        )
+    days, cancel, roster = history_aggregates(store, before)
     out: dict[str, dict[str, Any]] = {}
     for r in cancel.itertuples(index=False):
         entry = out.setdefault(str(r.pid), {"weekdays": {}, "cancellation": {}})

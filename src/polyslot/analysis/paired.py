@@ -20,6 +20,7 @@ from polyslot.analysis.verdict import Interval, combine_intervals, paired_interv
 from polyslot.clinic_model import ClinicModel
 from polyslot.simulate.clinic import ClinicConfig
 from polyslot.simulate.clinic_runs import DayParams, day_replication
+from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.kpis import KPI_COLUMNS, summarize
 from polyslot.simulate.replications import run_replications
 from polyslot.template import SlotTemplate
@@ -54,7 +55,7 @@ def simulate_weekday(
     )
     summary: dict[str, Any] = {
         "weekday": int(weekday),
-        "discipline": str(config.discipline.value),
+        "discipline": str(parse_discipline(config.discipline).value),
         **summarize(run.records, KPI_COLUMNS),
         "replications": run.replications,
         "converged": run.converged,

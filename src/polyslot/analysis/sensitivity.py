@@ -111,7 +111,7 @@ def _init(model: ClinicModel, template: SlotTemplate, optimize: dict, weekdays: 
 
 
 @cache
-def _point(policy: str, parameter: str, factor: float) -> dict[str, float]:
+def _point(policy: str, parameter: str, factor: float) -> dict[str, Any]:
     key_param = "baseline" if factor == 1.0 else parameter
     if key_param == "baseline" and parameter != PARAMETERS[0]:
         return _point(policy, PARAMETERS[0], 1.0)  # share the baseline across parameters

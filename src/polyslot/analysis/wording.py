@@ -17,8 +17,8 @@ SAME_PCT = 0.5
 
 
 def change_words(
-    before: float,
-    after: float,
+    before: float | None,
+    after: float | None,
     *,
     up: str = "longer",
     down: str = "shorter",
@@ -29,7 +29,7 @@ def change_words(
 
     Parameters
     ----------
-    before, after : float
+    before, after : float or None
         The two values (e.g. mean wait today and with the recommended template).
     up, down : str
         Words for an increase and a decrease.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pulp
 
 from polyslot.capacity.inputs import DemandDistribution
@@ -70,13 +71,13 @@ def add_joint(
         g_vars.append(g)
         if d.log_cdf_is_concave(lo, hi):
             ks = list(range(lo, hi + 1))
-            h = [float(v) for v in d.log_cdf(ks)]
+            h = [float(v) for v in d.log_cdf(np.asarray(ks))]
             for k in range(len(ks) - 1):
                 slope = h[k + 1] - h[k]
                 prob += g - slope * s <= h[k] - slope * ks[k], f"logcdf_{i}_{ks[k]}"
         else:
             pts = [int(p) for p in d.support_points(lo, hi)]
-            h = [float(v) for v in d.log_cdf(pts)]
+            h = [float(v) for v in d.log_cdf(np.asarray(pts))]
             delta = [pulp.LpVariable(f"pick_{i}_{p}", cat=pulp.LpBinary) for p in pts]
             prob += pulp.lpSum(delta) == 1, f"logcdf_pick_{i}"
             prob += (

@@ -26,6 +26,7 @@ from polyslot.capacity.inputs import (
     RevisitPolicy,
 )
 from polyslot.clinic_model import ClinicModel
+from polyslot.data.store import visit_sequences
 from polyslot.errors import DataError, InputError
 
 __all__ = [
@@ -110,53 +111,7 @@ def read_visit_sequences(
     DataError
         When the store cannot be opened or has no readable ``attendances`` table.
     """
-    import duckdb
-
-    from polyslot.data.store import Store
-
-    path = str(Store(store).path)
-    where = "AND polyclinic_id = ?" if polyclinic_id is not None else ""
-    sql = f"""
-        WITH v AS (
-            SELECT patient_id, visit_type,
-                   CAST(COALESCE(consult_start_ts, arrival_ts, appointment_ts) AS DATE) AS d
-            FROM attendances
-            WHERE status IN ('attended', 'walk_in') AND patient_id IS NOT NULL {where}
-        ), n AS (
-            SELECT visit_type, d,
-                   LEAD(d) OVER w AS next_d, LEAD(visit_type) OVER w AS next_type
-            FROM v WHERE d IS NOT NULL
-            WINDOW w AS (PARTITION BY patient_id ORDER BY d, visit_type)
-        )
-        SELECT list_contains(?, visit_type) AS is_fv,
-               list_contains(?, visit_type) AS is_rv,
-               date_diff('day', d, next_d) AS gap,
-               COALESCE(list_contains(?, next_type), FALSE) AS next_rv,
-               date_diff('day', d, (SELECT max(d) FROM n)) AS to_end
-        FROM n
-    """
-    params: list[Any] = [polyclinic_id] if polyclinic_id is not None else []
-    params += [list(fv_types), list(rv_types), list(rv_types)]
-    try:
-        con = duckdb.connect(path, read_only=True)
-    except duckdb.Error as exc:
-        raise DataError(f"cannot open ({str(exc).splitlines()[0]})", source=path) from None
-    try:
-        rows = con.execute(sql, params).fetchnumpy()
-    except duckdb.Error as exc:
-        raise DataError(
-            f"cannot read table attendances ({str(exc).splitlines()[0]})", source=path
-        ) from None
-    finally:
-        con.close()
-    gap = np.asarray(np.ma.filled(np.ma.asarray(rows["gap"], dtype=float), np.nan), dtype=float)
-    return path, {
-        "is_fv": np.asarray(rows["is_fv"], dtype=bool),
-        "is_rv": np.asarray(rows["is_rv"], dtype=bool),
-        "gap": gap,
-        "next_rv": np.asarray(rows["next_rv"], dtype=bool),
-        "to_end": np.asarray(rows["to_end"], dtype=float),
-    }
+    return visit_sequences(store, fv_types, rv_types, polyclinic_id)
 
 
 def estimate_revisit_pattern(

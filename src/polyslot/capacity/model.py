@@ -99,14 +99,14 @@ def build_capacity_model(
     rv_into: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     x_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
     y_out: list[list[pulp.LpVariable]] = [[] for _ in range(T)]
-    for (i, j), var in x.items():
+    for (i, dest), var in x.items():
         x_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
-    for (i, j), var in y.items():
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
+    for (i, dest), var in y.items():
         y_out[i].append(var)
-        if j != SINK:
-            rv_into[j].append(var)  # type: ignore[index]
+        if not isinstance(dest, str):  # not SINK
+            rv_into[dest].append(var)
 
     # FV count of each open period no RV flow reaches: its load is integer FV plus a constant,
     # which the solver's rounding cuts use (polyslot.capacity.solve.peak_cuts)

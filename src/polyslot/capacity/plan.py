@@ -160,13 +160,13 @@ def extract_plan(model: CapacityModel, outcome: SolveOutcome, opts: dict[str, An
     rv_lead = np.zeros((b - a + 1, 2))
     sink = [0.0, 0.0]
     for col, flows in enumerate((model.x, model.y)):
-        for (i, j), var in flows.items():
+        for (i, dest), var in flows.items():
             v = vals.get(var.name, 0.0)
-            if j == SINK:
+            if isinstance(dest, str):  # SINK
                 sink[col] += v
             else:
-                n_rv[j] += v  # type: ignore[index]
-                rv_lead[j - i - a, col] += v  # type: ignore[operator]
+                n_rv[dest] += v
+                rv_lead[dest - i - a, col] += v
     cap = inp.tau_fv * n_fv + inp.tau_rv * n_rv
     mc = monte_carlo_violation_risk(inp.demand, reserved, inp.mc_samples, inp.seed)
     leads = np.arange(by_lead.size)

@@ -32,7 +32,9 @@ class RiskEstimate:
     upper: float
 
 
-def exact_violation_risk(demand: Sequence[DemandDistribution], reserved: Sequence[float]) -> float:
+def exact_violation_risk(
+    demand: Sequence[DemandDistribution], reserved: Sequence[float] | np.ndarray
+) -> float:
     """``1 - prod_i F_i(s_i)``: probability that some period's requests exceed ``s_i``.
 
     Parameters
@@ -50,7 +52,7 @@ def exact_violation_risk(demand: Sequence[DemandDistribution], reserved: Sequenc
 
 def monte_carlo_violation_risk(
     demand: Sequence[DemandDistribution],
-    reserved: Sequence[float],
+    reserved: Sequence[float] | np.ndarray,
     n_samples: int = 20000,
     seed: int = 0,
     chunk: int = 5000,

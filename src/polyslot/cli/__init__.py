@@ -1,6 +1,8 @@
 """The ``polyslot`` command line: thin, one library call per command.
 
-Each command lives in its own module ``polyslot.cli.<name>`` exposing ``register(app)``.
+Each command lives in its own module ``polyslot.cli.<name>`` exposing ``register(app)``; every
+module of ``_COMMAND_MODULES`` must exist (a missing one is an error, never a silently absent
+command).
 """
 
 from __future__ import annotations
@@ -38,13 +40,7 @@ def _root() -> None:
 
 
 for _name in _COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"polyslot.cli.{_name}")
-    except ModuleNotFoundError as _exc:  # a command whose module is not written yet
-        if _exc.name != f"polyslot.cli.{_name}":
-            raise
-        continue
-    _mod.register(app)
+    importlib.import_module(f"polyslot.cli.{_name}").register(app)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,18 @@ def handle_errors(func: F) -> F:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             print(f"error: {msg}", file=sys.stderr)
             raise typer.Exit(code=2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug: still one line, never a traceback for the user
+            if os.environ.get("POLYSLOT_DEBUG"):
+                raise
+            first = (str(exc).splitlines() or [""])[0][:300]
+            print(
+                f"error: unexpected {type(exc).__name__}: {first} (a polyslot bug; please "
+                "report it; POLYSLOT_DEBUG=1 shows the traceback)",
+                file=sys.stderr,
+            )
+            raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -119,7 +119,9 @@ def _from_file(
             _targets({**_DEFAULT_TARGETS, **raw["targets"]}, given)  # an error names the flags
             raw["targets"] = {**raw["targets"], **given}
     inp = parse_capacity_input(raw, source=str(input_json))
-    return plan_capacity(inp, method, solver=solver, **opts).to_dict()  # type: ignore[arg-type]
+    return plan_capacity(
+        inp, method, solver=solver, gap_rel=opts["gap_rel"], time_limit=opts["time_limit"]
+    ).to_dict()
 
 
 def register(app: typer.Typer) -> None:
@@ -205,7 +207,8 @@ def register(app: typer.Typer) -> None:
                 method=method,
                 polyclinic_id=polyclinic,
                 solver=solver,
-                **opts,
+                gap_rel=opts["gap_rel"],
+                time_limit=opts["time_limit"],
             )
         else:
             if input_json is None:

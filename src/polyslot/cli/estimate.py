@@ -26,8 +26,22 @@ def register(app: typer.Typer) -> None:
         from polyslot.estimate.summary import summary_table, write_outputs
 
         config = EstimateConfig(slot_minutes=slot_minutes, seed=seed)
+        from polyslot.errors import DataError
+
         with console.status("estimating..."):
             result = estimate_network(data, config)
+        skipped = result.summary.get("skipped", [])
+        if not result.models:
+            why = "; ".join(f"{s['polyclinic_id']}: {s['reason']}" for s in skipped)
+            raise DataError(
+                f"no polyclinic could be estimated ({why or 'no attendance rows'})",
+                source=str(data),
+            )
         paths = write_outputs(result, out)
         console.print(summary_table(result))
+        for s in skipped:
+            console.print(
+                f"[bold yellow]not estimated: {s['polyclinic_id']}: {s['reason']}[/bold yellow]",
+                highlight=False,
+            )
         console.print(f"wrote {len(paths) - 1} models and fit_summary.json to {out}")

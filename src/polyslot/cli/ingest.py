@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate the input tables, write accepted rows to OUT/polyslot.duckdb, rejected rows
         to OUT/quarantine.csv and counts to OUT/data_quality.json."""
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
         from polyslot.data.ingest import ingest
         from polyslot.data.mapping import load_mapping
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
             console=console,
             transient=True,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(name: str, done: int, total: int | None) -> None:
                 if name not in tasks:

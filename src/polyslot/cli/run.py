@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from polyslot.cli._common import console, handle_errors
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
             console=console,
             transient=False,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(step: str, done: int, total: int) -> None:
                 if step not in tasks:
@@ -89,6 +90,12 @@ def register(app: typer.Typer) -> None:
             for t in tasks.values():
                 bar.update(t, completed=bar.tasks[t].total)
         _print_summary(outcome)
+        if outcome.summary.get("skipped") and not outcome.summary["network"].get("n_polyclinics"):
+            why = "; ".join(
+                f"{s['polyclinic_id']}: {s['reason']}" for s in outcome.summary["skipped"]
+            )
+            print(f"error: no polyclinic could be planned ({why})", file=sys.stderr)
+            raise typer.Exit(2)
         if strict and outcome.summary.get("skipped"):
             console.print(
                 f"[red]--strict: {len(outcome.summary['skipped'])} polyclinic(s) skipped[/red]"
@@ -122,7 +129,7 @@ def _print_trust(summary: dict) -> None:
 
 
 def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazily
-    table = Table(title="current vs recommended (simulated clinic days)")
+    table = Table(title="current vs recommended (per average week; source per row)")
     for col in (
         "polyclinic",
         "wait now (min)",
@@ -138,6 +145,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
         {**outcome.summary["network"], "polyclinic_id": "NETWORK"},
     ]
     rows = [r for r in rows if "wait_mean_current" in r]
+    table.add_column("source")
     table.add_column("verdict")
     for r in rows:
         if r.get("verdict") == "skipped":
@@ -150,6 +158,7 @@ def _print_summary(outcome) -> None:  # noqa: ANN001 - RunOutcome, imported lazi
             _num(r["utilization_recommended"], "{:.1%}"),
             _num(r["patients_served_current"], "{:.0f}"),
             _num(r["patients_served_recommended"], "{:.0f}"),
+            str(r.get("source") or ""),
             _verdict(r),
         )
     console.print(table)

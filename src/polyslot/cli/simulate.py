@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,100 @@ def _load(build: Any, path: Path, what: str) -> Any:
         raise InputError(
             f"not a valid {what} ({type(exc).__name__}: {exc})", source=str(path)
         ) from None
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """The replication options every mode shares."""
+
+    replications: int
+    seed: int
+    workers: int
+    target_rel: float | None
+    target_abs: float | None
+
+
+def _session(schedule: Path, runs: _Runs) -> dict[str, Any]:
+    """One doctor's session schedule, simulated in appointment order."""
+    from polyslot.schedule import parse_schedule
+    from polyslot.simulate.session import simulate_session
+
+    sched = parse_schedule(read_json_file(schedule), source=str(schedule))
+    return simulate_session(
+        sched,
+        replications=runs.replications,
+        seed=runs.seed,
+        workers=runs.workers,
+        target_rel=runs.target_rel,
+        target_abs=runs.target_abs,
+    ).to_dict()
+
+
+def _model_and_template(model: Path, template: Path | None) -> tuple[Any, Any]:
+    from polyslot.clinic_model import ClinicModel
+    from polyslot.template import SlotTemplate
+
+    cm = _load(ClinicModel.from_dict, model, "ClinicModel")
+    tpl = None if template is None else _load(SlotTemplate.from_dict, template, "SlotTemplate")
+    return cm, tpl
+
+
+def _clinic_day(
+    model: Path, template: Path | None, weekday: int, cfg: Any, runs: _Runs
+) -> dict[str, Any]:
+    """A clinic day of ``template`` (default: the model's current one), replicated."""
+    from polyslot.simulate.clinic_runs import simulate_clinic_day
+
+    cm, tpl = _model_and_template(model, template)
+    return simulate_clinic_day(
+        cm,
+        tpl,
+        weekday,
+        config=cfg,
+        replications=runs.replications,
+        seed=runs.seed,
+        workers=runs.workers,
+        target_rel=runs.target_rel,
+        target_abs=runs.target_abs,
+    )
+
+
+def _replay(
+    model: Path,
+    template: Path | None,
+    store: Path,
+    window: tuple[str | None, str | None, str | None],
+    cfg: Any,
+    runs: _Runs,
+    staffing: str,
+) -> dict[str, Any]:
+    """Recorded days of ``store`` replayed under the recorded, current (and given) template."""
+    from polyslot.simulate.history import load_history
+    from polyslot.simulate.replay import replay as run_replay
+
+    cm, tpl = _model_and_template(model, template)
+    polyclinic, start, end = window
+    days = load_history(str(store), polyclinic or cm.polyclinic_id, start=start, end=end)
+    scen: dict[str, Any] = {"recorded": None, "current": cm.current_template}
+    if tpl is not None:
+        scen["candidate"] = tpl
+    return run_replay(
+        days, cm, scen, config=cfg, seed=runs.seed, workers=runs.workers, staffing=staffing
+    ).to_dict()
+
+
+def _render(result: dict[str, Any], fmt: str, out: Path | None) -> None:
+    """Write ``result`` to ``out`` (if given) and print it as JSON or a table."""
+    if out is not None:
+        from polyslot.atomic import write_json
+
+        write_json(out, result)
+    if fmt == "json":
+        echo_json(result)
+        return
+    if "totals" in result:
+        result = {f"{n}.{k}": v for n, row in result["totals"].items() for k, v in row.items()}
+    _table(result)
 
 
 def register(app: typer.Typer) -> None:
@@ -83,62 +178,18 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("json", "table"):
             raise InputError("must be 'json' or 'table'", field="--format", value=fmt)
-        targets = {"target_rel": target_rel, "target_abs": target_abs}
+        runs = _Runs(replications, seed, workers, target_rel, target_abs)
         if schedule is not None:
-            from polyslot.schedule import parse_schedule
-            from polyslot.simulate.session import simulate_session
-
-            sched = parse_schedule(read_json_file(schedule), source=str(schedule))
-            result = simulate_session(
-                sched, replications=replications, seed=seed, workers=workers, **targets
-            ).to_dict()
+            result = _session(schedule, runs)
         elif model is not None:
-            from polyslot.clinic_model import ClinicModel
             from polyslot.simulate.clinic import ClinicConfig
-            from polyslot.template import SlotTemplate
 
             cfg = ClinicConfig(discipline, late_threshold, service)
-            cm = _load(ClinicModel.from_dict, model, "ClinicModel")
-            tpl = None
-            if template is not None:
-                tpl = _load(SlotTemplate.from_dict, template, "SlotTemplate")
             if replay is not None:
-                from polyslot.simulate.history import load_history
-                from polyslot.simulate.replay import replay as run_replay
-
-                days = load_history(
-                    str(replay), polyclinic or cm.polyclinic_id, start=start, end=end
-                )
-                scen: dict[str, Any] = {"recorded": None, "current": cm.current_template}
-                if tpl is not None:
-                    scen["candidate"] = tpl
-                result = run_replay(
-                    days, cm, scen, config=cfg, seed=seed, workers=workers, staffing=staffing
-                ).to_dict()
+                window = (polyclinic, start, end)
+                result = _replay(model, template, replay, window, cfg, runs, staffing)
             else:
-                from polyslot.simulate.clinic_runs import simulate_clinic_day
-
-                result = simulate_clinic_day(
-                    cm,
-                    tpl,
-                    weekday,
-                    config=cfg,
-                    replications=replications,
-                    seed=seed,
-                    workers=workers,
-                    **targets,
-                )
+                result = _clinic_day(model, template, weekday, cfg, runs)
         else:
             raise InputError("give a SCHEDULE file or --model", field="SCHEDULE", value=None)
-        if out is not None:
-            from polyslot.atomic import write_json
-
-            write_json(out, result)
-        if fmt == "json":
-            echo_json(result)
-        else:
-            if "totals" in result:
-                result = {
-                    f"{n}.{k}": v for n, row in result["totals"].items() for k, v in row.items()
-                }
-            _table(result)
+        _render(result, fmt, out)

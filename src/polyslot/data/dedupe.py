@@ -84,7 +84,7 @@ def move_duplicates(
         )
     finally:
         con.unregister("_shared")
-    if con.execute("SELECT count(*) FROM _dups").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM _dups").fetchall()[0][0] == 0:
         con.execute("DROP TABLE _dups")
         return
     qcols = [r[0] for r in con.execute(f"DESCRIBE {staging}").fetchall()][3:]

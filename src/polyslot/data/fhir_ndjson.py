@@ -207,8 +207,7 @@ def iter_fhir(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
         for res in _resources(f):
             if res.get("resourceType") != "Encounter":
                 continue
-            refs = [_ref_id(a, "Appointment") for a in res.get("appointment") or []]
-            refs = [r for r in refs if r]
+            refs = [r for a in res.get("appointment") or [] if (r := _ref_id(a, "Appointment"))]
             for r in refs:
                 by_appointment[r] = res
             if not refs:

@@ -95,7 +95,7 @@ def guard_message(
         "regexp_extract(detail, '^[a-z_]+: ([A-Za-z0-9_]+)', 1) AS col, "
         "regexp_extract(detail, '^[a-z_]+: [A-Za-z0-9_]+=''?([^,;'']*)', 1) AS val "
         f"FROM {staging}) GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 1"
-    ).fetchone()
+    ).fetchall()[0]
     value = (value or "").removesuffix(" first seen in an earlier row")
     holds, fix = likely_fix(counts.table, reason, column, value, id_scope)
     example = f" (e.g. {value!r})" if value else ""

@@ -19,11 +19,11 @@ import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
 from polyslot.data.guard import DEFAULT_MAX_QUARANTINE_SHARE, guard_message
+from polyslot.data.infer_roster import infer_roster
 from polyslot.data.mapping import Mapping, as_mapping
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
-    STORE_FILE,
     TableSource,
     find_table_file,
     is_duckdb_file,
@@ -31,10 +31,19 @@ from polyslot.data.readers import (
 )
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.store.files import STORE_FILE
+from polyslot.data.template_check import check_template_visit_types
 from polyslot.data.validate import field_name
 from polyslot.errors import DataError, QuarantineError
 
-__all__ = ["IngestSummary", "ingest", "resolve_sources", "finish_store", "summarise"]
+__all__ = [
+    "IngestSummary",
+    "ingest",
+    "resolve_sources",
+    "complete_store",
+    "finish_store",
+    "summarise",
+]
 
 QUARANTINE_CSV = "quarantine.csv"
 QUALITY_JSON = "data_quality.json"
@@ -59,6 +68,7 @@ class IngestSummary:
     quarantine_csv: Path
     quality_json: Path
     tables: dict[str, TableCounts] = field(default_factory=dict)
+    inferred: dict[str, dict] = field(default_factory=dict)
 
     @property
     def reconciliation(self) -> pd.DataFrame:
@@ -90,6 +100,8 @@ class IngestSummary:
                 }
                 for name, t in self.tables.items()
             },
+            # tables polyslot built itself because the source had none (e.g. the roster)
+            "inferred": self.inferred,
         }
 
 
@@ -112,7 +124,9 @@ def finish_store(con: duckdb.DuckDBPyConnection, counts: dict[str, TableCounts],
         )
 
 
-def summarise(out: Path, counts: dict[str, TableCounts]) -> IngestSummary:
+def summarise(
+    out: Path, counts: dict[str, TableCounts], inferred: dict[str, dict] | None = None
+) -> IngestSummary:
     """The :class:`IngestSummary` of the store in ``out``; writes ``data_quality.json``."""
     summary = IngestSummary(
         out_dir=out,
@@ -120,6 +134,7 @@ def summarise(out: Path, counts: dict[str, TableCounts]) -> IngestSummary:
         quarantine_csv=out / QUARANTINE_CSV,
         quality_json=out / QUALITY_JSON,
         tables=counts,
+        inferred=dict(inferred or {}),
     )
     write_json(summary.quality_json, summary.to_dict())
     return summary
@@ -250,6 +265,7 @@ def ingest(
     out.mkdir(parents=True, exist_ok=True)
     store_path = out / STORE_FILE
     counts: dict[str, TableCounts] = {}
+    inferred: dict[str, dict] = {}
     stops: list[str] = []
     with atomic_path(store_path) as tmp:
         tmp.unlink()
@@ -286,6 +302,7 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
+            inferred = complete_store(con, {n: src.path for n, src in sources.items()})
             finish_store(con, counts, out)
             con.execute("CHECKPOINT")
         except BaseException:
@@ -293,7 +310,25 @@ def ingest(
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
-    summary = summarise(out, counts)
+    summary = summarise(out, counts, inferred)
     if stops:
         raise QuarantineError(stops[0])
     return summary
+
+
+def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> dict:
+    """Cross-table checks and inferred tables of a store whose tables are loaded.
+
+    A template visit type absent from the attendances stops ingest (one line); a missing
+    roster is inferred from consultation activity (:mod:`polyslot.data.infer_roster`).
+    ``sources`` maps the tables loaded to where they came from (named in messages). Returns
+    what was inferred, for ``data_quality.json``.
+    """
+    if "slot_template" in sources:
+        check_template_visit_types(con, sources["slot_template"])
+    inferred: dict[str, dict] = {}
+    if "roster" not in sources:
+        described = infer_roster(con)
+        if described is not None:
+            inferred["roster"] = described
+    return inferred

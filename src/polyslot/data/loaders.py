@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import duckdb
 import pandas as pd
@@ -24,7 +25,7 @@ __all__ = [
     "load_no_show_predictions",
 ]
 
-Source = str | os.PathLike[str] | pd.DataFrame
+Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 
 @dataclass(frozen=True)

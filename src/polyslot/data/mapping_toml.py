@@ -80,7 +80,7 @@ def render_draft(
 ) -> str:
     """The commented TOML of ``draft``."""
     spec = get_spec(draft.table)
-    placed = {}
+    placed: dict[str, list[str]] = {}
     for g in draft.guesses:
         for s in (g.source,) if g.source else g.pair or ():
             placed.setdefault(s, []).append(g.target)

@@ -25,6 +25,7 @@ from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source,
 from polyslot.data.mapping import TableMapping
 from polyslot.data.mapping_apply import apply_mapping
 from polyslot.data.schema import TableSpec
+from polyslot.data.store.files import STORE_FILE
 from polyslot.errors import DataError, SchemaError
 
 __all__ = [
@@ -33,11 +34,9 @@ __all__ = [
     "open_raw",
     "find_table_file",
     "is_duckdb_file",
-    "STORE_FILE",
     "DEFAULT_BATCH_ROWS",
 ]
 
-STORE_FILE = "polyslot.duckdb"
 DEFAULT_BATCH_ROWS = 500_000
 _DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt", ".tsv", ".tsv.gz")
@@ -265,7 +264,7 @@ def _duckdb_source(path: Path, table: str) -> TableSource:
                 source=str(path),
             )
         cols = tuple(r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall())
-        total = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        total = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
     finally:
         con.close()
     return TableSource("duckdb", str(path), cols, table=table, total_rows=int(total))
@@ -347,7 +346,12 @@ def open_raw(
             total_rows=len(source),
             frame=source,
         )
-    path = Path(os.fspath(source))  # type: ignore[arg-type]
+    if not isinstance(source, (str, os.PathLike)):
+        raise DataError(
+            f"cannot read a {type(source).__name__}; expected a file path or a DataFrame",
+            source=str(spec.name),
+        )
+    path = Path(source)
     if not path.exists():
         raise DataError(f"file not found; expected the {spec.name!r} table here", source=str(path))
     if path.is_dir():

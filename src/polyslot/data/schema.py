@@ -220,7 +220,14 @@ SLOT_TEMPLATE = TableSpec(
         _c("weekday", "weekday", "Day of week, 0=Mon..6=Sun (names Mon..Sun also accepted)."),
         _c("start_time", "time", "Slot start, HH:MM local time."),
         _c("duration_minutes", "int", "Slot length in minutes (> 0)."),
-        _c("visit_type", "string", "Visit type the slot is reserved for."),
+        _c(
+            "visit_type",
+            "string",
+            "Visit type the slot is reserved for; empty or `any`: unreserved, open to every "
+            "visit type (stored as `any`; the column may be absent: every slot unreserved).",
+            required=False,
+            nullable=True,
+        ),
         _c(
             "doctor_session",
             "string",

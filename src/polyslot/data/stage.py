@@ -180,7 +180,7 @@ def _drop_excluded(
 
 def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
     if not has_pc:
-        n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         return {ALL_POLYCLINICS: int(n)} if n else {}
     rows = con.execute(
         f"SELECT coalesce(CAST(polyclinic_id AS VARCHAR), '{MISSING_POLYCLINIC}'), count(*) "

@@ -72,13 +72,15 @@ def _pieces(typed: pd.DataFrame, f: Failure) -> np.ndarray:
         return f.reason + ": " + vals.astype(str).astype(object)
     if f.reason == "missing_required_field" and len(f.columns) == 1:
         return np.full(len(f.rows), f"{f.reason}: {f.columns[0]} is empty", dtype=object)
-    text = None
+    text: np.ndarray | None = None
     for col in f.columns:
         s = typed[col].iloc[f.rows]
         vals = s.astype(str).where(s.notna(), "empty").to_numpy(dtype=object)
         piece = col + "=" + vals
         text = piece if text is None else text + ", " + piece
-    return f.reason + ": " + text
+    if text is None:
+        return np.full(len(f.rows), f.reason, dtype=object)
+    return np.asarray(f.reason + ": " + text, dtype=object)
 
 
 def validate_chunk(

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from polyslot.data.schema import get_spec
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP
-from polyslot.estimate.store import exact_sql
 
 __all__ = [
     "AGGREGATES",
@@ -105,6 +104,13 @@ class Dialect:
 
 DUCKDB = Dialect("duckdb", '"', "VARCHAR")
 SPARK = Dialect("spark", "`", "STRING")
+
+
+def exact_sql(expr: str) -> str:
+    """``expr`` as a fixed-point DECIMAL, so that ``sum``/``avg`` over it are exact integer
+    arithmetic: the result does not depend on the order in which DuckDB's threads combine
+    partial sums (double sums do, in the last bits). Nine decimals, values below 1e9."""
+    return f"CAST({expr} AS DECIMAL(18, 9))"
 
 
 def _exact(expr: str) -> str:

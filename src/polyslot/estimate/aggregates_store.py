@@ -13,8 +13,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
-
+from polyslot.data.store import Connection, has_table
 from polyslot.errors import DataError
 from polyslot.estimate.aggregates import (
     AGGREGATES,
@@ -27,7 +26,6 @@ from polyslot.estimate.aggregates import (
     scalar_sql,
 )
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.store import has_table
 
 __all__ = [
     "SCOPE_FILE",
@@ -61,11 +59,11 @@ def scope_from_dict(data: dict) -> BookingScope:
     )
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
+def _materialise(con: Connection, name: str, select: str) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM ({select}) ORDER BY ALL")
 
 
-def compute_aggregates(con: duckdb.DuckDBPyConnection, config: EstimateConfig) -> BookingScope:
+def compute_aggregates(con: Connection, config: EstimateConfig) -> BookingScope:
     """Compute every aggregate from the connection's ``attendances`` (DuckDB dialect)."""
     cols = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -80,7 +78,7 @@ def compute_aggregates(con: duckdb.DuckDBPyConnection, config: EstimateConfig) -
     return scope
 
 
-def load_aggregates(con: duckdb.DuckDBPyConnection, folder: str | Path) -> BookingScope:
+def load_aggregates(con: Connection, folder: str | Path) -> BookingScope:
     """Load ``folder/<agg_name>/*.parquet`` and ``folder/scope.json`` written by another engine.
 
     Raises

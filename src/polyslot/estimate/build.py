@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel, DoctorSession
+from polyslot.data.store import has_table, open_store, store_path, table_columns
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
@@ -21,12 +22,17 @@ from polyslot.estimate.staffing import (
     roster_staffing,
     sessions_from_staffing,
 )
-from polyslot.estimate.store import has_table, open_store, resolve_store
 from polyslot.estimate.templates import given_templates, inferred_templates
 from polyslot.evaluation.sessions import slot_span
 from polyslot.template import SlotTemplate
 
 __all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
+
+#: Why a polyclinic with attendances still gets no model.
+NO_CONSULTATIONS = (
+    "no consultation records (attended visits with consultation start and end times, "
+    "needed to estimate consultation durations)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def estimate_network(
         else:
             scope = load_aggregates(con, aggregates)
         # the file name only: outputs must not depend on where the run was made
-        return _estimate(con, config, scope, resolve_store(store).name)
+        return _estimate(con, config, scope, store_path(store).name)
     finally:
         con.close()
 
@@ -101,7 +107,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     punct, punct_rows = estimate_punctuality(con, config)
     no_show, ns_metrics = estimate_no_show(con, config, scope)
     given = given_templates(con)
-    templates = given or inferred_templates(con, config.template_min_share)
+    templates = given or inferred_templates(con, config.template_min_share, config.template_weeks)
     template_source = "slot_template" if given else "inferred"
     # the built-in forecaster always runs so the summary has its backtest; the supplied
     # forecast, when supplied, is what the models use
@@ -110,6 +116,9 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     if has_table(con, "demand_forecast"):
         demand, demand_source = supplied_demand(con, config.interval_level), "supplied_forecast"
     has_roster = has_table(con, "roster")
+    roster_source = "roster"
+    if has_roster and "inferred_from" in table_columns(con, "roster"):
+        roster_source = "roster_inferred"  # built by ingest from consultation activity
     staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
     r_sessions = roster_sessions(con) if has_roster else {}
     preference = preference_shares(con)
@@ -117,8 +126,12 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     models: dict[str, ClinicModel] = {}
     skipped: list[dict] = []
     for pc in sorted(all_pcs):
-        if not counts.get(pc) or pc not in service or not service[pc]:
+        if not counts.get(pc):
             skipped.append({"polyclinic_id": pc, "reason": "no attendance records"})
+            continue
+        if pc not in service or not any(s.n_obs > 0 for s in service[pc].values()):
+            # only the network's distributions to go on: nothing of its own to plan from
+            skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
         seen = {
             r[0]
@@ -129,7 +142,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))
         vts = tuple(sorted((seen | {s.visit_type for s in template.slots}) & set(service[pc])))
         if not vts:
-            skipped.append({"polyclinic_id": pc, "reason": "no consultation records"})
+            skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
         if (
             template_source == "slot_template"
@@ -138,7 +151,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         ):
             sessions, session_source = _template_sessions(template), "slot_template"
         elif r_sessions.get(pc):
-            sessions, session_source = r_sessions[pc], "roster"
+            sessions, session_source = r_sessions[pc], roster_source
         else:
             sessions, session_source = sessions_from_staffing(staffing.get(pc, [])), "staffing"
         opening: dict[int, tuple[int, int]] = {}
@@ -168,7 +181,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "no_show_source": ns_metrics.get("source", "model"),
                 "demand_source": demand_source,
                 "template_source": template_source if pc in templates else "none",
-                "staffing_source": "roster" if has_roster else "consultations",
+                "staffing_source": roster_source if has_roster else "consultations",
                 "session_source": session_source,
                 "date_range": list(ranges.get(pc, ("", ""))),
                 "attendance_rows": int(counts.get(pc, 0)),

@@ -40,6 +40,8 @@ class EstimateConfig:
     template_min_share : float
         Inferred template: a parallel slot exists when it was booked on at least this share
         of the open days of its weekday.
+    template_weeks : int
+        Inferred template: only the most recent this many weeks of bookings are read.
     seed : int
         Seed of every random step (cross-validation folds of the calibrator).
     """
@@ -55,11 +57,13 @@ class EstimateConfig:
     horizon_days: int = 7
     interval_level: float = 0.9
     template_min_share: float = 0.2
+    template_weeks: int = 12
     seed: int = 20261123
 
     def __post_init__(self) -> None:
         for name in (
             "slot_minutes",
+            "template_weeks",
             "min_obs",
             "backtest_origins",
             "horizon_days",

@@ -3,11 +3,10 @@
 Definition: the requests of a day are the booked appointments for that day (attended, no-show
 and cancelled, counted by appointment date); walk-ins are reported separately. Days the
 polyclinic was closed (no booked appointment of any type) are left out. A booked count that
-reached the day's capacity (the current template's slots of that visit type and weekday,
-scaled by the day's rostered doctor-minutes relative to the weekday's median, less one slot
-for rounding or, on a day with fewer doctors than usual, less the slots the missing doctors
-would have held, since which doctor is absent is unknown) is treated as right-censored,
-see :mod:`polyslot.estimate.demand_model`.
+reached the day's capacity (the current template's slots of that visit type and weekday; on
+a day with fewer doctors than usual, scaled by the day's rostered doctor-minutes relative to
+the weekday's median and rounded down, since which doctor is absent is unknown) is treated as
+right-censored, see :mod:`polyslot.estimate.demand_model`.
 
 The fitted daily mean averaged over a whole year gives ``DemandRate.mean`` for each weekday;
 ``variance`` is the NB2 day-to-day variance plus the seasonal spread of the mean, and the
@@ -21,22 +20,22 @@ from __future__ import annotations
 
 import math
 
-import duckdb
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from polyslot.clinic_model import DemandRate
+from polyslot.data.store import Connection, has_table
+from polyslot.estimate.aggregates import exact_sql
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.estimate.store import exact_sql, has_table
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
 
 __all__ = ["daily_series", "estimate_demand", "supplied_demand", "nb_interval"]
 
 
-def daily_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def daily_series(con: Connection) -> pd.DataFrame:
     """Booked appointments per polyclinic x visit type x open day (zeros filled), with the
     day's rostered doctor-minutes (``docmin``, NaN without roster)."""
     roster = (
@@ -75,10 +74,18 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
 
 
+#: Yearly seasonality is fitted only on a history spanning at least this many days.
+MIN_SEASONAL_DAYS = 300
+
+
 def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
     out: dict[tuple[str, int], int] = {}
-    for s in template.slots if template is not None else ():
-        out[(s.visit_type, s.weekday)] = out.get((s.visit_type, s.weekday), 0) + 1
+    slots = template.slots if template is not None else ()
+    types = {s.visit_type for s in slots} - {ANY_VISIT_TYPE}
+    for s in slots:
+        # an unreserved slot can hold a request of any visit type: it adds to each one's capacity
+        for vt in types if s.visit_type == ANY_VISIT_TYPE else (s.visit_type,):
+            out[(vt, s.weekday)] = out.get((vt, s.weekday), 0) + 1
     return out
 
 
@@ -98,13 +105,32 @@ def _capacity(
 
 
 def _censored(y: np.ndarray, cap: np.ndarray, full_cap: np.ndarray) -> np.ndarray:
-    """Days whose bookings reached the capacity, allowing one slot for rounding and, on days
-    with fewer doctors than usual, the slots the missing doctors would have held."""
-    return (cap > 0) & (y >= cap - np.maximum(1.0, full_cap - cap))
+    """Days whose bookings reached the capacity.
+
+    With the usual doctors on duty the capacity is the template's slots exactly: the day is
+    censored only when every slot was booked (``y >= full_cap``). On a day with fewer doctors
+    than usual the absent doctors' slots are unknown: the capacity is the template's slots
+    scaled by the rostered doctor-minutes, rounded down. Any slack below these flags days that
+    were not full as censored and biases the demand upwards: on the synthetic sample (1 year,
+    seed 11) the former rule (``y >= cap - max(1, full_cap - cap)``) overestimated a congested
+    clinic's demand by up to 3.6% and an overloaded one's by 7-24%; one slot of slack on the
+    short days still by 6%; this rule stays within 3.6% for every visit type.
+    """
+    short = cap < full_cap - 1e-9
+    return (cap > 0) & np.where(short, y >= np.floor(cap), y >= full_cap)
+
+
+def _seasonal(s: pd.DataFrame) -> bool:
+    """Whether the series is long enough to fit yearly seasonality (``MIN_SEASONAL_DAYS``):
+    on a few weeks the Fourier pair is not identified and its yearly average explodes."""
+    d = pd.to_datetime(s["d"])
+    return bool((d.max() - d.min()).days >= MIN_SEASONAL_DAYS)
 
 
 def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], start=None):
-    X = design(s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays)  # noqa: N806
+    X = design(  # noqa: N806
+        s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays, _seasonal(s)
+    )
     y = s["y"].to_numpy(float)
     censored = _censored(y, cap, full)
     return CensoredNegBin(y, X, censored).fit(start_params=start)
@@ -124,11 +150,12 @@ def _mase(
         o = n - j * h
         train, test = s.iloc[:o], s.iloc[o : o + h]
         res = _fit(train, cap[:o], full[:o], weekdays, start=params)
-        Xt = design(
+        Xt = design(  # noqa: N806
             test["weekday"].to_numpy(),
             test["doy"].to_numpy(float),
-            None,  # noqa: N806
+            None,
             weekdays,
+            _seasonal(train),
         )
         mu = np.exp(Xt @ res.params[:-1])
         c = cap[o : o + h]
@@ -155,7 +182,7 @@ def _mase(
 
 
 def estimate_demand(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     templates: dict[str, SlotTemplate],
     config: EstimateConfig,
 ) -> tuple[dict[str, list[DemandRate]], list[dict]]:
@@ -185,7 +212,7 @@ def estimate_demand(
         res = _fit(s, cap, full, weekdays)
         r = math.exp(float(res.params[-1]))
         for w in weekdays:
-            X = design(np.full(doy.size, w), doy, None, weekdays)  # noqa: N806
+            X = design(np.full(doy.size, w), doy, None, weekdays, _seasonal(s))  # noqa: N806
             mu = np.exp(X @ res.params[:-1])
             m = float(mu.mean())
             var = float(np.mean(mu + mu * mu / r) + mu.var())
@@ -204,7 +231,7 @@ def estimate_demand(
     return out, rows
 
 
-def supplied_demand(con: duckdb.DuckDBPyConnection, level: float) -> dict[str, list[DemandRate]]:
+def supplied_demand(con: Connection, level: float) -> dict[str, list[DemandRate]]:
     """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
     the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
     (Poisson), plus the spread of the expected values across dates."""

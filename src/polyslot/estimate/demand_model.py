@@ -19,12 +19,18 @@ __all__ = ["CensoredNegBin", "design", "expected_bookings"]
 
 
 def design(
-    weekday: np.ndarray, doy: np.ndarray, holiday: np.ndarray | None, weekdays: list[int]
+    weekday: np.ndarray,
+    doy: np.ndarray,
+    holiday: np.ndarray | None,
+    weekdays: list[int],
+    seasonal: bool = True,
 ) -> np.ndarray:
-    """Design matrix: one column per weekday in ``weekdays``, yearly Fourier pair, holiday."""
+    """Design matrix: one column per weekday in ``weekdays``, yearly Fourier pair (unless
+    ``seasonal`` is false: a history shorter than a season cannot identify it), holiday."""
     cols = [(weekday == w).astype(float) for w in weekdays]
-    ang = 2 * np.pi * doy / 365.25
-    cols += [np.cos(ang), np.sin(ang)]
+    if seasonal:
+        ang = 2 * np.pi * doy / 365.25
+        cols += [np.cos(ang), np.sin(ang)]
     if holiday is not None:
         cols.append(holiday.astype(float))
     return np.column_stack(cols)

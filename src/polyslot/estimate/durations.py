@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 from scipy import special
 
 from polyslot.clinic_model import ServiceTime
+from polyslot.data.store import Connection
 from polyslot.distributions import FAMILIES, discretize
 from polyslot.estimate.aggregates import DURATION_GRID as _GRID
 from polyslot.estimate.config import EstimateConfig
@@ -125,7 +125,7 @@ def _mix_hist(a: dict[int, float], b: dict[int, float], wb: float) -> dict[int, 
 
 
 def estimate_service_times(
-    con: duckdb.DuckDBPyConnection, config: EstimateConfig
+    con: Connection, config: EstimateConfig
 ) -> tuple[dict[str, dict[str, ServiceTime]], list[dict]]:
     """Service-time distribution of every polyclinic x visit type seen with consultations.
 

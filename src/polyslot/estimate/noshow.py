@@ -110,7 +110,7 @@ class NoShowModel:
         Z = (Z - self.mean_) / self.scale_  # noqa: N806
         base = LogisticRegression(C=self.C, max_iter=2000)
         if len(np.unique(y)) < 2:
-            self.constant_ = float(y[0])
+            self.constant_: float | None = float(y[0])
             self.estimator_ = None
         else:
             self.constant_ = None

@@ -13,16 +13,15 @@ averaged instead.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from polyslot.clinic_model import NoShowRate
+from polyslot.data.store import Connection, has_table
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import NoShowModel
-from polyslot.estimate.store import has_table
 
 CATEGORICAL_FEATURES = (
     "visit_type",
@@ -39,7 +38,7 @@ __all__ = ["booking_features", "estimate_no_show", "CAL_EDGES"]
 CAL_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0)
 
 
-def booking_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def booking_features(con: Connection) -> pd.DataFrame:
     """Grouped feature rows of attended/no-show bookings (``agg_bookings``): one row per
     distinct feature vector and split, with ``n`` bookings and ``no_shows``; ``test`` marks the
     held-out period and ``sampled`` a seeded hash sample of the bookings (for training)."""
@@ -131,7 +130,7 @@ def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
 
 
 def estimate_no_show(
-    con: duckdb.DuckDBPyConnection, config: EstimateConfig, scope: BookingScope
+    con: Connection, config: EstimateConfig, scope: BookingScope
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
     """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"`` or
     ``"supplied_predictions"``. ``scope``: the cutoff, training sample and extra features the
@@ -188,7 +187,7 @@ def estimate_no_show(
 
 
 def _supplied_predictions(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
     cells = con.execute(
         "SELECT polyclinic_id, visit_type, weekday, hour, sp, n FROM agg_predicted_cells"

@@ -8,14 +8,13 @@ where the template has slots). Walk-ins: walk-in arrivals (``arrival_ts``, else
 
 from __future__ import annotations
 
-import duckdb
-
 from polyslot.clinic_model import HourlyValue
+from polyslot.data.store import Connection
 
 __all__ = ["preference_shares", "walk_in_rates"]
 
 
-def preference_shares(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValue]]:
+def preference_shares(con: Connection) -> dict[str, list[HourlyValue]]:
     """``{polyclinic: [HourlyValue(weekday, hour, share, visit_type)]}``."""
     rows = con.execute(
         """
@@ -31,7 +30,7 @@ def preference_shares(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyVa
     return out
 
 
-def walk_in_rates(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValue]]:
+def walk_in_rates(con: Connection) -> dict[str, list[HourlyValue]]:
     """``{polyclinic: [HourlyValue(weekday, hour, mean walk-ins per open day)]}``."""
     rows = con.execute(
         """

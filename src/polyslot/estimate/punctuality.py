@@ -8,16 +8,15 @@ with weight ``prior_obs``) and, with no arrivals at all, uses the network distri
 
 from __future__ import annotations
 
-import duckdb
-
 from polyslot.clinic_model import Punctuality
+from polyslot.data.store import Connection
 from polyslot.estimate.config import EstimateConfig
 
 __all__ = ["estimate_punctuality"]
 
 
 def estimate_punctuality(
-    con: duckdb.DuckDBPyConnection, config: EstimateConfig
+    con: Connection, config: EstimateConfig
 ) -> tuple[dict[str, dict[str, Punctuality]], list[dict]]:
     """``({polyclinic: {visit_type: Punctuality}}, summary_rows)``."""
     s = int(config.slot_minutes)

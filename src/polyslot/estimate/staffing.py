@@ -8,9 +8,8 @@ that hour, averaged over the open dates of the weekday (a lower bound on doctors
 
 from __future__ import annotations
 
-import duckdb
-
 from polyslot.clinic_model import DoctorSession, HourlyValue
+from polyslot.data.store import Connection
 from polyslot.template import WEEKDAYS
 
 __all__ = [
@@ -30,7 +29,7 @@ def MINUTE_SQL(col: str) -> str:  # noqa: N802 - reads like a SQL macro
     )
 
 
-def roster_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValue]]:
+def roster_staffing(con: Connection) -> dict[str, list[HourlyValue]]:
     """Mean doctors on duty per polyclinic x weekday x hour from the roster."""
     rows = con.execute(
         f"""
@@ -56,7 +55,7 @@ def roster_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValu
     return out
 
 
-def inferred_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyValue]]:
+def inferred_staffing(con: Connection) -> dict[str, list[HourlyValue]]:
     """Mean distinct consulting doctors per polyclinic x weekday x hour (no roster)."""
     rows = con.execute(
         """
@@ -72,7 +71,7 @@ def inferred_staffing(con: duckdb.DuckDBPyConnection) -> dict[str, list[HourlyVa
     return out
 
 
-def roster_sessions(con: duckdb.DuckDBPyConnection) -> dict[str, list[DoctorSession]]:
+def roster_sessions(con: Connection) -> dict[str, list[DoctorSession]]:
     """Doctor sessions of a typical week from the roster.
 
     For each weekday, a roster period (start, end) is typical when it appears on at least half

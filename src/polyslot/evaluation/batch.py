@@ -59,7 +59,7 @@ def evaluate_batch(
         patients plus idle at the end, i.e. all idle inside the session), ``idle_before_mean``,
         ``overtime_mean``, ``overtime_var``, ``idle_end_mean``, ``completion_mean``.
     """
-    taus = np.atleast_2d(np.asarray(appointments))
+    taus: np.ndarray = np.atleast_2d(np.asarray(appointments))
     prep = prepare(service, no_show, offsets)
     if taus.shape[1] != prep.n_patients:
         raise InputError(
@@ -70,7 +70,7 @@ def evaluate_batch(
     taus = check_times(taus, session_end, doctor_start).reshape(taus.shape)
     latest = np.max(taus + prep.max_offset[None, :], axis=1)
     Hs = np.maximum(np.maximum(latest, int(session_end)) - 1, 0).astype(np.int64)
-    N, K = taus.shape
+    N, K = np.shape(taus)
     H = int(Hs.max(initial=0))
 
     def run(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +226,7 @@ class Evaluator:
             tails = check_times(tails, self.session_end, self.doctor_start).reshape(tails.shape)
         else:
             tails = np.zeros(tails.shape, dtype=np.int64)
-        N = tails.shape[0]
+        N = np.shape(tails)[0]
         prep = self.prepared
         need = self.session_end
         if N:

@@ -22,6 +22,9 @@ separately), so a template never looks better by offering slots nobody asked for
 offering fewer. The same rule serves the exact evaluator, the simulator and the frontier; the
 replay places the recorded patients on the free slot nearest their recorded time (their
 preferred hour), the same rule applied to real bookings.
+
+Unreserved slots (visit type ``"any"``) take the requests the reserved slots of their weekday
+cannot hold: the expected overflow ``D_v - E[min(D_v, n_v)]`` summed over the visit types.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from collections.abc import Mapping
 
 from polyslot.clinic_model import ClinicModel, NoShowRate
 from polyslot.distributions import expected_unmet
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["fill_fractions", "hourly_fill", "cancellation_shares", "booked_model"]
 
@@ -57,6 +61,7 @@ def hourly_fill(model: ClinicModel, template: SlotTemplate) -> dict[tuple[int, s
         hours = slots.setdefault((s.weekday, s.visit_type), {})
         hours[s.hour] = hours.get(s.hour, 0) + 1
     demand = {(r.weekday, r.visit_type): (r.mean, r.variance) for r in model.demand}
+    demand.update(_unreserved_demand(model, template))
     pref: dict[tuple[int, str], dict[int, float]] = {}
     for p in model.preference:
         if p.visit_type is not None:
@@ -91,8 +96,30 @@ def cancellation_shares(model: ClinicModel) -> Mapping[str, float]:
     return {str(k): float(v) for k, v in (hist.get("cancellation") or {}).items()}
 
 
+def _unreserved_demand(
+    model: ClinicModel, template: SlotTemplate
+) -> dict[tuple[int, str], tuple[float, float]]:
+    """Requests left for the unreserved slots of each weekday: per visit type the expected
+    overflow of its reserved slots, ``D_v - E[min(D_v, n_v)]``, summed (variance: the visit
+    types' variances, summed, as an upper bound)."""
+    n: dict[tuple[int, str], int] = {}
+    for s in template.slots:
+        n[(s.weekday, s.visit_type)] = n.get((s.weekday, s.visit_type), 0) + 1
+    out: dict[tuple[int, str], tuple[float, float]] = {}
+    for wd in {w for (w, v) in n if v == ANY_VISIT_TYPE}:
+        mean = var = 0.0
+        for r in model.demand:
+            if r.weekday == wd and r.visit_type != ANY_VISIT_TYPE:
+                mean += expected_unmet(r.mean, r.variance, n.get((wd, r.visit_type), 0))
+                var += r.variance
+        out[(wd, ANY_VISIT_TYPE)] = (mean, var)
+    return out
+
+
 def booked_model(model: ClinicModel, template: SlotTemplate) -> ClinicModel:
     """``model`` whose no-show rates also account for unbooked and cancelled slots."""
+    if any(s.visit_type == ANY_VISIT_TYPE for s in template.slots):
+        model = with_unreserved(model)  # the visit-type mix of the unreserved slots
     fill = hourly_fill(model, template)
     cancel = cancellation_shares(model)
     rates = {(r.visit_type, r.weekday, r.hour): r for r in model.no_show}

@@ -1,190 +1,37 @@
 """Stage 1: the allocation MIP of one polyclinic x weekday (slots per bucket per visit type).
 
-Building the model (this module), solving it (:mod:`.solver`) and reading the solution are kept
-apart. Every constraint is named ``<family>_<bucket>_<visit type>`` so LP files and infeasibility
-reports are readable. The formulation, in the notation of the code, is in docs/model.md.
+Its inputs (:mod:`.weekday_inputs`), building the model (this module), solving it
+(:mod:`.solver`) and reading the solution are kept apart. Every constraint is named
+``<family>_<bucket>_<visit type>`` so LP files and infeasibility reports are readable. The
+formulation, in the notation of the code, is in docs/model.md.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pulp
-from scipy import stats
 
-from polyslot.clinic_model import ClinicModel
 from polyslot.distributions import expected_unmet
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
+from polyslot.optimize.weekday_inputs import (
+    WeekdayInputs,
+    current_throughput,
+    safe_name,
+)
 from polyslot.template import WEEKDAYS
 
-__all__ = ["WeekdayInputs", "AllocationModel", "weekday_inputs", "build_allocation", "bucket_label"]
+__all__ = ["AllocationModel", "build_allocation", "FRONTIER_BAND"]
 
 
 THROUGHPUT_TOL = 1e-3  # requests per day the recommended template may serve below the current
 
 
-def bucket_label(weekday: int, start: int, minutes: int) -> str:
-    """``"Mon 09:00-10:00"``."""
-    end = start + minutes
-    return f"{WEEKDAYS[weekday]} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
-
-
-@dataclass(frozen=True)
-class WeekdayInputs:
-    """Everything the MIP of one weekday needs (plain numbers; build one by hand in tests).
-
-    Attributes
-    ----------
-    weekday : int
-    bucket_minutes : int
-    buckets : tuple of int
-        Bucket start minutes (after midnight), in order, within opening hours.
-    servers : tuple of float
-        Doctors consulting per bucket: doctor-minutes of the day's sessions inside the bucket
-        / bucket minutes (staffing when there are no sessions), capped by rooms; 0 = break.
-    block_end : tuple of bool
-        True for the last bucket before a break or closing (backlog there is overtime).
-    visit_types : tuple of str
-    mean_service : tuple of float
-        Mean consultation minutes per visit type.
-    no_show : tuple of tuple of float
-        ``no_show[h][v]``.
-    demand_mean, demand_var : tuple of float
-        Per visit type, requests per day.
-    preference : tuple of tuple of float
-        ``preference[h][v]`` share of v's requests preferring bucket h.
-    allowed : tuple of tuple of bool
-        ``allowed[h][v]``: visit type v may be booked in bucket h.
-    current : tuple of tuple of int
-        ``current[h][v]`` slots in today's template.
-    walk_in_load : tuple of float
-        Expected walk-in workload minutes per bucket.
-    """
-
-    weekday: int
-    bucket_minutes: int
-    buckets: tuple[int, ...]
-    servers: tuple[float, ...]
-    block_end: tuple[bool, ...]
-    visit_types: tuple[str, ...]
-    mean_service: tuple[float, ...]
-    no_show: tuple[tuple[float, ...], ...]
-    demand_mean: tuple[float, ...]
-    demand_var: tuple[float, ...]
-    preference: tuple[tuple[float, ...], ...]
-    allowed: tuple[tuple[bool, ...], ...]
-    current: tuple[tuple[int, ...], ...]
-    walk_in_load: tuple[float, ...] = field(default=())
-
-    def label(self, h: int) -> str:
-        """Readable label of bucket index ``h``."""
-        return bucket_label(self.weekday, self.buckets[h], self.bucket_minutes)
-
-    def capacity(self, h: int) -> float:
-        """Doctor minutes available in bucket ``h``."""
-        return self.servers[h] * self.bucket_minutes
-
-    def need(self, v: int, epsilon: float) -> int:
-        """Chance-constraint slots of visit type ``v``: the (1 - epsilon) demand quantile."""
-        q = self.demand_mean[v] + stats.norm.ppf(1 - epsilon) * math.sqrt(
-            max(self.demand_var[v], 0.0)
-        )
-        return max(0, int(math.ceil(q - 1e-9)))
-
-
-def current_throughput(inp: WeekdayInputs) -> float:
-    """Expected requests served by the current template: sum_v E[min(D_v, current_v)]."""
-    total = 0.0
-    for v in range(len(inp.visit_types)):
-        cur = sum(inp.current[h][v] for h in range(len(inp.buckets)))
-        total += inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], cur)
-    return total
-
-
-def weekday_inputs(model: ClinicModel, weekday: int, config: OptimizeConfig) -> WeekdayInputs:
-    """Extract the MIP inputs of ``weekday`` from a ClinicModel."""
-    bm = config.bucket_minutes
-    if weekday in model.opening:
-        open_m, close_m = model.opening[weekday]
-    else:
-        starts = [s.start_minute for s in model.sessions if s.weekday == weekday]
-        ends = [s.end_minute for s in model.sessions if s.weekday == weekday]
-        open_m, close_m = (min(starts), max(ends)) if starts else (0, 0)
-    buckets = tuple(range(open_m // bm * bm, close_m, bm))
-    vts = model.visit_types
-    day_sessions = [s for s in model.sessions if s.weekday == weekday]
-    servers = []
-    for b in buckets:
-        if day_sessions:  # doctor-minutes of the roster's sessions inside the bucket
-            minutes = sum(
-                max(0, min(s.end_minute, b + bm) - max(s.start_minute, b)) for s in day_sessions
-            )
-            doctors = minutes / bm
-        else:
-            doctors = model.doctors_on_duty(weekday, b // 60)
-        if config.rooms is not None:
-            doctors = min(doctors, config.rooms)
-        servers.append(float(doctors))
-    block_end = tuple(
-        servers[h] > 0 and (h + 1 == len(buckets) or servers[h + 1] == 0)
-        for h in range(len(buckets))
-    )
-    mean_service = tuple(
-        float(np.dot(np.arange(len(model.service_for(v).pmf)), model.service_for(v).pmf))
-        * model.slot_minutes
-        for v in vts
-    )
-    dem = {d.visit_type: d for d in model.demand if d.weekday == weekday}
-    demand_mean = tuple(float(dem[v].mean) if v in dem else 0.0 for v in vts)
-    demand_var = tuple(float(dem[v].variance) if v in dem else 0.0 for v in vts)
-    pref_raw = {(p.visit_type, p.hour): p.value for p in model.preference if p.weekday == weekday}
-    preference = []
-    for b in buckets:
-        row = []
-        for v in vts:
-            share_hour = pref_raw.get((v, b // 60), 0.0)
-            row.append(share_hour * bm / 60.0 if bm < 60 else share_hour)
-        preference.append(tuple(row))
-    allowed = tuple(
-        tuple(
-            servers[h] > 0 and (v not in config.allowed_hours or b // 60 in config.allowed_hours[v])
-            for v in vts
-        )
-        for h, b in enumerate(buckets)
-    )
-    cur = {(b, v): 0 for b in buckets for v in vts}
-    for s in model.current_template.slots:
-        if s.weekday == weekday:
-            key = (s.start_minute // bm * bm, s.visit_type)
-            if key in cur:
-                cur[key] += 1
-    mix_mean = float(np.dot(demand_mean, mean_service) / max(sum(demand_mean), 1e-9))
-    walk = {(w.hour): w.value for w in model.walk_ins if w.weekday == weekday}
-    walk_in_load = tuple(walk.get(b // 60, 0.0) * bm / 60.0 * mix_mean for b in buckets)
-    return WeekdayInputs(
-        weekday=weekday,
-        bucket_minutes=bm,
-        buckets=buckets,
-        servers=tuple(servers),
-        block_end=block_end,
-        visit_types=vts,
-        mean_service=mean_service,
-        no_show=tuple(tuple(model.no_show_rate(v, weekday, b // 60) for v in vts) for b in buckets),
-        demand_mean=demand_mean,
-        demand_var=demand_var,
-        preference=tuple(preference),
-        allowed=allowed,
-        current=tuple(tuple(cur[(b, v)] for v in vts) for b in buckets),
-        walk_in_load=walk_in_load,
-    )
+#: Slots (of the longest visit type) a frontier point may book beyond its share of today's
+#: booked minutes.
+FRONTIER_BAND = 1.0
 
 
 @dataclass
@@ -218,72 +65,52 @@ def _load(inp: WeekdayInputs, x: dict, h: int) -> pulp.LpAffineExpression:
     )
 
 
-def build_allocation(
-    inp: WeekdayInputs,
-    config: OptimizeConfig,
-    curve: WaitingCurve,
-    gamma: float = 1.0,
-    *,
-    elastic: bool = False,
-    soft_families: tuple[str, ...] | None = None,
-    relax: dict[str, float] | None = None,
-) -> AllocationModel:
-    """Build the allocation MIP (or its elastic version, whose objective is total slack).
+@dataclass
+class _Slacks:
+    """The allowance of each hard requirement: a slack variable (elastic model, its families),
+    the given ``relax`` allowance, or nothing."""
 
-    Parameters
-    ----------
-    inp : WeekdayInputs
-    config : OptimizeConfig
-    curve : WaitingCurve
-        One-doctor waiting curve of the day (its cuts are scaled by ``gamma``).
-    gamma : float
-        Calibration factor of the waiting cuts.
-    elastic : bool
-        Add a nonnegative slack to every hard requirement and minimise their weighted sum.
-    soft_families : tuple of str, optional
-        With ``elastic``: only these constraint families get slacks (e.g. ``("cover",
-        "staff")``); staff slack is then capped at the remaining ``(1 - ceiling)`` of capacity
-        and weighted 10 per minute, so demand targets are relaxed before staff.
-    relax : dict, optional
-        Allowances per constraint name (slots off ``cover_<v>``, minutes on ``staff_<h>``),
-        e.g. the slacks of an elastic solve.
-    """
-    wd = WEEKDAYS[inp.weekday]
-    prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
-    nb, nv = len(inp.buckets), len(inp.visit_types)
-    tag = [f"{inp.buckets[h] // 60:02d}{inp.buckets[h] % 60:02d}" for h in range(nb)]
-    vn = [_safe(v) for v in inp.visit_types]
-    x = {
-        (h, v): pulp.LpVariable(f"x_{tag[h]}_{vn[v]}", lowBound=0, cat=pulp.LpInteger)
-        for h in range(nb)
-        for v in range(nv)
-        if inp.allowed[h][v]
-    }
-    slack: dict[str, pulp.LpVariable] = {}
+    elastic: bool
+    soft_families: tuple[str, ...] | None
+    relax: dict[str, float]
+    slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
 
-    relax = relax or {}
-
-    def soft(name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
+    def __call__(self, name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
         family = name.split("_")[0]
-        if not elastic or (soft_families is not None and family not in soft_families):
-            return relax.get(name, 0.0)
-        ub = cap if (soft_families is not None and family == "staff") else None
-        slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
-        return slack[name]
+        if not self.elastic or (
+            self.soft_families is not None and family not in self.soft_families
+        ):
+            return self.relax.get(name, 0.0)
+        ub = cap if (self.soft_families is not None and family == "staff") else None
+        self.slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
+        return self.slack[name]
 
-    backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
-    unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
-    wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
-    mismatch = {
-        (h, v): pulp.LpVariable(f"mismatch_{tag[h]}_{vn[v]}", lowBound=0)
-        for h in range(nb)
-        for v in range(nv)
-        if inp.preference[h][v] > 0
-    }
-    unmet = {v: pulp.LpVariable(f"unmet_{vn[v]}", lowBound=0) for v in range(nv)}
-    total = {v: pulp.lpSum(x[h, v] for h in range(nb) if (h, v) in x) for v in range(nv)}
 
-    for h in range(nb):
+@dataclass
+class _Build:
+    """What every constraint family needs while the MIP is built."""
+
+    prob: pulp.LpProblem
+    inp: WeekdayInputs
+    config: OptimizeConfig
+    tag: list[str]  # bucket labels HHMM
+    vn: list[str]  # visit type names safe for LP files
+    x: dict[tuple[int, int], pulp.LpVariable]
+    soft: _Slacks
+
+
+def _bucket_rows(
+    b: _Build,
+    curve: WaitingCurve,
+    gamma: float,
+    backlog: dict[int, pulp.LpVariable],
+    unused: dict[int, pulp.LpVariable],
+    wait: dict[int, pulp.LpVariable],
+) -> None:
+    """Per bucket: staff, overbooking and room ceilings, backlog, unused time, waiting cuts."""
+    inp, config, prob, x, tag, soft = b.inp, b.config, b.prob, b.x, b.tag, b.soft
+    nv = len(inp.visit_types)
+    for h in range(len(inp.buckets)):
         cap = inp.capacity(h)
         load = _load(inp, x, h)
         prev = backlog[h - 1] if h > 0 and not inp.block_end[h - 1] else 0.0
@@ -320,6 +147,17 @@ def build_allocation(
                 wait[h] >= gamma * (s * fj + sj * (load + prev - s * lj)),
                 f"wait_{tag[h]}_seg{j}",
             )
+
+
+def _demand_rows(
+    b: _Build,
+    mismatch: dict[tuple[int, int], pulp.LpVariable],
+    unmet: dict[int, pulp.LpVariable],
+    total: dict[int, pulp.LpAffineExpression],
+) -> None:
+    """Preferred hours, coverage of each visit type, its unmet-demand cuts, and throughput."""
+    inp, config, prob, x, tag, vn, soft = b.inp, b.config, b.prob, b.x, b.tag, b.vn, b.soft
+    nv = len(inp.visit_types)
     for (h, v), m in mismatch.items():
         want = inp.preference[h][v] * inp.demand_mean[v]
         prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
@@ -341,17 +179,122 @@ def build_allocation(
         >= thr - THROUGHPUT_TOL - soft("throughput"),
         "throughput_not_below_current",
     )
+    for v in range(nv):
+        # per visit type too: slots moved from a type whose demand needs them to one whose
+        # demand cannot use them would serve fewer patients at the same total
+        cur = sum(inp.current[h][v] for h in range(len(inp.buckets)))
+        if cur == 0:
+            continue
+        own = inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], cur)
+        prob += (
+            inp.demand_mean[v] - unmet[v]
+            >= own * config.throughput_floor - THROUGHPUT_TOL - soft(f"throughput_{vn[v]}"),
+            f"throughput_{vn[v]}",
+        )
+    if config.throughput_floor < 1.0:
+        # a frontier point books at most this share of today's booked minutes: the sweep then
+        # trades patients for shorter days instead of filling every free minute again
+        nb = len(inp.buckets)
+        today = sum(inp.current[h][v] * inp.mean_service[v] for h in range(nb) for v in range(nv))
+        prob += (
+            pulp.lpSum(x[h, v] * inp.mean_service[v] for (h, v) in x)
+            <= config.throughput_floor * today
+            + FRONTIER_BAND * max(inp.mean_service, default=0)
+            + soft("throughput_target"),
+            "throughput_target",
+        )
+
+
+def _change_rows(b: _Build, max_change: int) -> None:
+    """Each cell within ``max_change`` slots of the current template."""
+    inp, prob, tag, vn, soft = b.inp, b.prob, b.tag, b.vn, b.soft
+    for (h, v), var in b.x.items():
+        cur = inp.current[h][v]
+        prob += (
+            var <= cur + max_change + soft(f"change_up_{tag[h]}_{vn[v]}"),
+            f"change_up_{tag[h]}_{vn[v]}",
+        )
+        prob += (
+            var >= cur - max_change - soft(f"change_down_{tag[h]}_{vn[v]}"),
+            f"change_down_{tag[h]}_{vn[v]}",
+        )
+
+
+def _slack_weights(b: _Build) -> dict[str, float]:
+    """Weights of the elastic objective: a missed slot costs its expected consultation (half of
+    it), a staff minute 10 when staff is softened last, anything else 1."""
+    inp, vn = b.inp, b.vn
+    weights = {}
+    for name in b.soft.slack:
+        if name.startswith("cover_"):
+            v = vn.index(name[len("cover_") :])
+            p_min = min(inp.no_show[h][v] for h in range(len(inp.buckets)))
+            weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
+        elif b.soft.soft_families is not None and name.startswith("staff_"):
+            weights[name] = 10.0
+        else:
+            weights[name] = 1.0
+    return weights
+
+
+def build_allocation(
+    inp: WeekdayInputs,
+    config: OptimizeConfig,
+    curve: WaitingCurve,
+    gamma: float = 1.0,
+    *,
+    elastic: bool = False,
+    soft_families: tuple[str, ...] | None = None,
+    relax: dict[str, float] | None = None,
+) -> AllocationModel:
+    """Build the allocation MIP (or its elastic version, whose objective is total slack).
+
+    Parameters
+    ----------
+    inp : WeekdayInputs
+    config : OptimizeConfig
+    curve : WaitingCurve
+        One-doctor waiting curve of the day (its cuts are scaled by ``gamma``).
+    gamma : float
+        Calibration factor of the waiting cuts.
+    elastic : bool
+        Add a nonnegative slack to every hard requirement and minimise their weighted sum.
+    soft_families : tuple of str, optional
+        With ``elastic``: only these constraint families get slacks (e.g. ``("cover",
+        "staff")``); staff slack is then capped at the remaining ``(1 - ceiling)`` of capacity
+        and weighted 10 per minute, so demand targets are relaxed before staff.
+    relax : dict, optional
+        Allowances per constraint name (slots off ``cover_<v>``, minutes on ``staff_<h>``),
+        e.g. the slacks of an elastic solve.
+    """
+    wd = WEEKDAYS[inp.weekday]
+    prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
+    nb, nv = len(inp.buckets), len(inp.visit_types)
+    tag = [f"{inp.buckets[h] // 60:02d}{inp.buckets[h] % 60:02d}" for h in range(nb)]
+    vn = [safe_name(v) for v in inp.visit_types]
+    x = {
+        (h, v): pulp.LpVariable(f"x_{tag[h]}_{vn[v]}", lowBound=0, cat=pulp.LpInteger)
+        for h in range(nb)
+        for v in range(nv)
+        if inp.allowed[h][v]
+    }
+    b = _Build(prob, inp, config, tag, vn, x, _Slacks(elastic, soft_families, relax or {}))
+    backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
+    unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
+    wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
+    mismatch = {
+        (h, v): pulp.LpVariable(f"mismatch_{tag[h]}_{vn[v]}", lowBound=0)
+        for h in range(nb)
+        for v in range(nv)
+        if inp.preference[h][v] > 0
+    }
+    unmet = {v: pulp.LpVariable(f"unmet_{vn[v]}", lowBound=0) for v in range(nv)}
+    total = {v: pulp.lpSum(x[h, v] for h in range(nb) if (h, v) in x) for v in range(nv)}
+
+    _bucket_rows(b, curve, gamma, backlog, unused, wait)
+    _demand_rows(b, mismatch, unmet, total)
     if config.max_change is not None:
-        for (h, v), var in x.items():
-            cur = inp.current[h][v]
-            prob += (
-                var <= cur + config.max_change + soft(f"change_up_{tag[h]}_{vn[v]}"),
-                f"change_up_{tag[h]}_{vn[v]}",
-            )
-            prob += (
-                var >= cur - config.max_change - soft(f"change_down_{tag[h]}_{vn[v]}"),
-                f"change_down_{tag[h]}_{vn[v]}",
-            )
+        _change_rows(b, config.max_change)
     terms = {
         "wait": pulp.lpSum(wait.values()),
         "idle": pulp.lpSum(unused.values()),
@@ -359,17 +302,9 @@ def build_allocation(
         "preference": pulp.lpSum(mismatch.values()),
         "unmet": pulp.lpSum(unmet.values()),
     }
+    slack = b.soft.slack
     if elastic:
-        weights = {}
-        for name in slack:
-            if name.startswith("cover_"):
-                v = vn.index(name[len("cover_") :])
-                p_min = min(inp.no_show[h][v] for h in range(nb))
-                weights[name] = 0.5 * (1 - p_min) * inp.mean_service[v]
-            elif soft_families is not None and name.startswith("staff_"):
-                weights[name] = 10.0
-            else:
-                weights[name] = 1.0
+        weights = _slack_weights(b)
         prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())
     else:
         prob += (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -117,13 +118,16 @@ class CalibrationRound:
         return abs(self.predicted_wait - self.exact_wait) / self.exact_wait
 
 
+Solution = TypeVar("Solution")
+
+
 def calibrate(
-    solve_with: Callable[[float], tuple[object, float]],
-    exact_wait: Callable[[object], float],
+    solve_with: Callable[[float], tuple[Solution, float]],
+    exact_wait: Callable[[Solution], float],
     tolerance: float = 0.05,
     max_rounds: int = 6,
     gamma0: float = 1.0,
-) -> tuple[object, list[CalibrationRound]]:
+) -> tuple[Solution, list[CalibrationRound]]:
     """Iterate solve -> exact evaluation -> rescale until they agree within ``tolerance``.
 
     Parameters
@@ -144,7 +148,7 @@ def calibrate(
     """
     gamma = gamma0 if gamma0 > 0 and math.isfinite(gamma0) else 1.0
     rounds: list[CalibrationRound] = []
-    sols: list[object] = []
+    sols: list[Solution] = []
     for r in range(max_rounds):
         sol, pred = solve_with(gamma)
         exact = exact_wait(sol)

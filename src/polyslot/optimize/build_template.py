@@ -19,9 +19,9 @@ from polyslot.clinic_model import ClinicModel, DoctorSession
 from polyslot.errors import ConfigError
 from polyslot.evaluation.sessions import session_schedule
 from polyslot.optimize._exact import batch_metrics
-from polyslot.optimize.allocation import WeekdayInputs
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.sequencing import local_search, pad_services
+from polyslot.optimize.weekday_inputs import WeekdayInputs
 from polyslot.template import Slot
 
 __all__ = ["ExactTotals", "build_weekday_slots", "evaluate_slots", "assign_sessions"]

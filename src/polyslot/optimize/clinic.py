@@ -12,26 +12,26 @@ import numpy as np
 from polyslot.clinic_model import ClinicModel
 from polyslot.distributions import expected_unmet
 from polyslot.errors import SolverError
-from polyslot.optimize.allocation import (
-    WeekdayInputs,
-    build_allocation,
-    current_throughput,
-    weekday_inputs,
-)
+from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
 from polyslot.optimize.build_template import ExactTotals, build_weekday_slots, evaluate_slots
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
+from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
 
 
+#: One calibration round's solution: the solve record, slots per (bucket, visit type), terms.
+_Solution = tuple[SolveRecord, dict[tuple[int, int], int], dict[str, float]]
+
+
 @dataclass(frozen=True)
 class WeekdayResult:
-    """Solution and KPIs of one weekday."""
+    """_Solution and KPIs of one weekday."""
 
     weekday: int
     record: SolveRecord
@@ -128,9 +128,9 @@ def optimize_weekday(
 
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
-    notes: list[tuple[str, ...]] = []
+    notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
-    def solve_with(gamma: float):
+    def solve_with(gamma: float) -> tuple[_Solution, float]:
         am = build_allocation(inp, config, curve, gamma, relax=relax)
         rec = solve_configured(am.problem, config)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
@@ -175,7 +175,7 @@ def optimize_weekday(
         }
         return (rec, counts, terms), terms["wait"]
 
-    def exact(sol) -> float:
+    def exact(sol: _Solution) -> float:
         _, counts, _ = sol
         _, kpi = build_weekday_slots(model, inp, counts, config, sequence=False)
         return kpi.total_wait

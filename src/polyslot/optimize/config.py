@@ -114,7 +114,7 @@ class OptimizeConfig:
     policy: str = "balanced"
     throughput_floor: float = 1.0
     frontier_points: int = 5
-    frontier_node_limit: int = 200
+    frontier_node_limit: int = 50
 
     def __post_init__(self) -> None:
         if self.bucket_minutes <= 0 or 1440 % self.bucket_minutes:

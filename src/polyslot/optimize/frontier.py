@@ -3,9 +3,10 @@
 
 Where the history shows chronic overtime or utilisation at or above 100%, holding today's
 throughput may make everything worse. For such a weekday the allocation MIP is solved for a
-sweep of (throughput floor, overtime weight) pairs: the floor (a share of today's expected
-throughput, the demand coverage lowered with it) falls from 1 while the overtime weight rises,
-so the points run from the throughput-preserving template to one that finishes on time. Every
+sweep of (throughput floor, overtime weight) pairs: the floor falls from 1 while the overtime weight
+rises. A floor below 1 is a share of today's expected throughput the point must still serve
+(the demand coverage lowered with it) and of today's booked consultation minutes it may book at
+most, so the points run from the throughput-preserving template to one that finishes on time. Every
 point (and today's template) is evaluated at the demand it faces
 (:func:`polyslot.evaluation.booking.booked_model`); the pipeline simulates each point on the same
 replicated days (:func:`polyslot.analysis.paired.simulate_point`, common random numbers), the
@@ -19,19 +20,22 @@ day: the weekday occurs once a week), doctor overtime minutes per day and utilis
   most patients) after scaling each measure to the range of the points.
 
 A weekday that is not overloaded gets the cheap frontier: today's template and the optimizer's
-recommendation. Solves use ``frontier_node_limit`` and two calibration rounds (a budget).
+recommendation. Solves use ``frontier_node_limit``, at most two calibration rounds and five
+local-search moves per session (a budget).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InfeasibleError, SolverError
+from polyslot.optimize.clinic import OptimizeResult
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
@@ -43,13 +47,14 @@ __all__ = [
     "choose_point",
     "weekday_frontier",
     "frontier_document",
+    "plan_weekdays",
 ]
 
 #: ``evaluate(slots) -> {"wait_mean", "patients_served", "overtime", "utilization"}``.
 Evaluate = Callable[[Sequence[Slot]], Mapping[str, float]]
 
 #: Lowest throughput floor of the sweep (share of today's expected throughput).
-MIN_FLOOR = 0.8
+MIN_FLOOR = 0.6
 #: Overtime weight of the last point, as a multiple of the configured weight.
 MAX_OVERTIME_FACTOR = 20.0
 
@@ -215,6 +220,7 @@ def _solve_point(
         w_overtime=weight,
         node_limit=config.frontier_node_limit,
         max_calibration_rounds=min(2, config.max_calibration_rounds),
+        sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
         _, slots = optimize_weekday(model, weekday, cfg)
@@ -227,7 +233,7 @@ def weekday_frontier(
     model: ClinicModel,
     weekday: int,
     config: OptimizeConfig,
-    recommended: Iterable[Slot],
+    recommended: Iterable[Slot] | None,
     *,
     overloaded: bool,
     evaluate: Evaluate | None = None,
@@ -238,26 +244,69 @@ def weekday_frontier(
     recommendation itself, so it is not solved again.
     """
     current = [s for s in model.current_template.slots if s.weekday == weekday]
-    base = [s for s in recommended if s.weekday == weekday]
+    # None: the weekday cannot be planned at today's throughput (only the sweep's lower floors)
+    base = None if recommended is None else [s for s in recommended if s.weekday == weekday]
     points = [point_kpis(model, current, "today", 1.0, config.w_overtime, evaluate)]
-    if not overloaded:
+    if not overloaded and base is not None:
         points.append(point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate))
         return WeekdayFrontier(weekday, tuple(points), 1, False)
     for k, (floor, weight) in enumerate(
         frontier_schedule(config.frontier_points, config.w_overtime)
     ):
-        slots = base if k == 0 else _solve_point(model, weekday, config, floor, weight)
+        if k == 0 and base is None:
+            # today's throughput cannot be planned: the point closest to it instead
+            floor = round(1.0 - (1.0 - MIN_FLOOR) / (2 * (config.frontier_points - 1)), 4)
+        slots = (
+            base
+            if k == 0 and base is not None
+            else _solve_point(model, weekday, config, floor, weight)
+        )
         if slots is None:
             continue
         label = (
             "serve everyone served today"
+            if k == 0 and base is not None
+            else f"{floor:.0%} of today's booked minutes (today's throughput cannot be planned)"
             if k == 0
             else "finish on time"
             if k == config.frontier_points - 1
-            else f"{floor:.0%} of today's throughput"
+            else f"{floor:.0%} of today's booked minutes"
         )
         points.append(point_kpis(model, slots, label, floor, weight, evaluate))
     return WeekdayFrontier(weekday, tuple(points), choose_point(points, config.policy), True)
+
+
+def plan_weekdays(
+    model: ClinicModel, config: OptimizeConfig, overloaded: set[int]
+) -> tuple[OptimizeResult, dict[int, str]]:
+    """:func:`~polyslot.optimize.optimize_clinic`, except that an overloaded weekday that cannot
+    be planned at today's throughput is left to the frontier's lower floors instead of stopping
+    the polyclinic; returns the result (without those weekdays) and ``{weekday: conflict}``.
+
+    Raises
+    ------
+    InfeasibleError
+        When a weekday that is not overloaded cannot be planned.
+    """
+    from polyslot.optimize.clinic import optimize_weekday
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    results, slots, left = {}, [], {}
+    gamma = 1.0
+    for d in sorted({s.weekday for s in model.sessions}):
+        try:
+            res, day_slots = optimize_weekday(model, d, config, gamma)
+        except InfeasibleError as exc:
+            if d not in overloaded:
+                raise
+            left[d] = str(exc).splitlines()[0]
+            continue
+        gamma = res.calibration[-1].gamma
+        results[d] = res
+        slots.extend(day_slots)
+    tpl = SlotTemplate(model.polyclinic_id, tuple(slots), config.bucket_minutes, "recommended")
+    elapsed = time.perf_counter() - t0
+    return OptimizeResult(tpl, results, elapsed, time.process_time() - c0), left
 
 
 def frontier_document(

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 
 from polyslot.errors import InfeasibleError
-from polyslot.optimize.allocation import WeekdayInputs, _safe, bucket_label, build_allocation
+from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.allocation_waiting import WaitingCurve
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.solver import SolveStatus, solve_configured
+from polyslot.optimize.weekday_inputs import WeekdayInputs, bucket_label, safe_name
 from polyslot.template import WEEKDAYS
 
 __all__ = ["explain_infeasibility", "smallest_relaxation"]
@@ -81,7 +82,7 @@ def _elastic(inp, config, curve, families):
     }
     conflicts: list[str] = []
     relax: list[str] = []
-    vn = [_safe(v) for v in inp.visit_types]
+    vn = [safe_name(v) for v in inp.visit_types]
     tags = {f"{b // 60:02d}{b % 60:02d}": h for h, b in enumerate(inp.buckets)}
     for name, var in am.slack.items():
         s = rec.values.get(var.name, 0.0)

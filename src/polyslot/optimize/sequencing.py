@@ -233,7 +233,7 @@ def objective_of(
 
 def local_search(
     service: np.ndarray,
-    no_show: Sequence[float],
+    no_show: Sequence[float] | np.ndarray,
     session_end: int,
     interval: int = 1,
     weights: Mapping[str, float] | None = None,

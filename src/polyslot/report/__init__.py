@@ -6,12 +6,14 @@ every file is written atomically and is deterministic (no timestamps, fixed figu
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
 from polyslot.analysis.compare import compare_network
 from polyslot.atomic import write_json, write_text
 from polyslot.report.export import read_template, write_template_json, write_templates
+from polyslot.report.fhir import write_fhir_bundle
 from polyslot.report.guide import build_guide, write_guide
 from polyslot.report.html import render_report, write_report
 from polyslot.report.summary import build_summary, write_summary
@@ -51,6 +53,7 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     -------
     dict of str to Path
         Keyed by the path relative to ``out_dir``: ``templates/<id>.csv|json|xlsx``,
+        ``templates/<id>.fhir.json`` (when ``result.assumptions`` has ``fhir_week_start``),
         ``templates/current/<id>.json`` (the current template, same format),
         ``frontier/<id>.json`` (trade-off frontier per weekday), ``summary.json``,
         ``comparison.csv``, ``guide.md``, ``report.html``.
@@ -60,6 +63,15 @@ def write_deliverables(result: NetworkResult, out_dir: str | Path) -> dict[str, 
     for res in result.polyclinics:
         for ext, path in write_templates(res.recommended, out / "templates").items():
             written[f"templates/{res.polyclinic_id}.{ext}"] = path
+        week = result.assumptions.get("fhir_week_start")
+        if week:
+            name = f"templates/{res.polyclinic_id}.fhir.json"
+            written[name] = write_fhir_bundle(
+                res.recommended,
+                out / name,
+                dt.date.fromisoformat(str(week)),
+                str(result.assumptions.get("fhir_utc_offset", "+00:00")),
+            )
         current = out / "templates" / "current" / f"{res.polyclinic_id}.json"
         written[f"templates/current/{res.polyclinic_id}.json"] = write_template_json(
             res.current, current

@@ -56,9 +56,12 @@ def abbreviations(visit_types: list[str]) -> dict[str, str]:
     return out
 
 
-def _best_row(table: pd.DataFrame, pid: str, weekday: int) -> pd.Series | None:
+def _best_row(
+    table: pd.DataFrame, pid: str, weekday: int, first: str | None = None
+) -> pd.Series | None:
+    """The row of the headline source ``first`` (summary.json's ``source``), else by preference."""
     sub = table[(table["polyclinic_id"] == pid) & (table["weekday"] == weekday)]
-    for src in SOURCE_PREFERENCE:
+    for src in ((first,) if first else ()) + SOURCE_PREFERENCE:
         hit = sub[sub["source"] == src]
         if not hit.empty:
             return hit.iloc[0]
@@ -140,7 +143,7 @@ def _weekday_section(
 def _polyclinic_section(res: PolyclinicResult, table: pd.DataFrame, order: list[str]) -> list[str]:
     pid, tpl = res.polyclinic_id, res.recommended
     codes = abbreviations(sorted({s.visit_type for s in tpl.slots} | set(res.model.visit_types)))
-    week = _best_row(table, pid, WEEK)
+    week = _best_row(table, pid, WEEK, res.trust.get("headline_source"))
     lines = [f"## Polyclinic {pid}", "", *clinic_trust(res.trust)]
     if week is not None:
         lines += [
@@ -228,7 +231,7 @@ def build_guide(result: NetworkResult) -> str:
     table = compare_network(result)
     gains = []
     for res in result.polyclinics:
-        r = _best_row(table, res.polyclinic_id, WEEK)
+        r = _best_row(table, res.polyclinic_id, WEEK, res.trust.get("headline_source"))
         g = float(r["wait_reduction_min"]) if r is not None else float("nan")
         gains.append((-(g if math.isfinite(g) else -math.inf), res.polyclinic_id, g, r))
     gains.sort()

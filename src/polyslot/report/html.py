@@ -214,10 +214,39 @@ def render_report(result: NetworkResult) -> str:
         network_weekday_rows=_weekday_table(comparison, NETWORK_ID),
         clinics=clinics,
         network_quality=sorted(result.data_quality.items()),
+        skipped=[(e["polyclinic_id"], e["reason"]) for e in summary.get("skipped", [])],
+        inferred_notes=inferred_notes(result),
         network_assumptions=_assumption_rows(dict(result.assumptions)),
         guide_html=markdown_to_html(build_guide(result), heading_offset=1),
         n_figures=fig.count,
     )
+
+
+def inferred_notes(result: NetworkResult) -> list[str]:
+    """One sentence per input polyslot inferred because the export lacked it."""
+    notes = []
+    roster = dict(result.assumptions.get("inferred", {}) or {}).get("roster")
+    if roster:
+        by: dict[str, list[str]] = {}
+        for pid, how in sorted(roster.get("polyclinics", {}).items()):
+            by.setdefault(how.replace("_", " "), []).append(pid)
+        where = "; ".join(f"from {how}: {', '.join(p)}" for how, p in sorted(by.items()))
+        notes.append(
+            f"The roster was not supplied; doctors on duty were inferred from consultation "
+            f"activity ({where}). Rule: {roster.get('rule', '')}."
+        )
+    tpl = [
+        r.polyclinic_id
+        for r in result.polyclinics
+        if r.model.meta.get("template_source") == "inferred"
+    ]
+    if tpl:
+        notes.append(
+            "The current slot template was not supplied; it was inferred from the bookings of "
+            f"recent weeks (appointment-time grid per weekday, capped by the doctors on duty) "
+            f"for {', '.join(tpl)}."
+        )
+    return notes
 
 
 def count_figures(html_text: str) -> int:

@@ -11,7 +11,7 @@ Values are whole-week (``weekday = -1``) KPIs from the simulator when it reporte
 the evaluator, else from replay (the chosen source is in ``"source"``). Waits are minutes per
 patient seen; utilisation a fraction; patients served per average week. Network values: waits
 weighted by patients served, utilisation by available doctor-minutes, patients summed (see
-:func:`polyslot.analysis.compare.aggregate_kpis`).
+:func:`polyslot.kpi_records.aggregate_kpis`).
 """
 
 from __future__ import annotations

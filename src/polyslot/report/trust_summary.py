@@ -80,7 +80,7 @@ def network_trust(result: NetworkResult) -> dict[str, Any]:
     """Network-wide observed values (waits weighted by patients, patients summed), verdict
     counts and the low-confidence polyclinics."""
     ts = [r.trust for r in result.polyclinics if r.trust]
-    served = [t.get("patients_served_observed") for t in ts]
+    served: list[Any] = [t.get("patients_served_observed") for t in ts]
     ok = [i for i, s in enumerate(served) if s is not None]
     tot = sum(served[i] for i in ok) or 0.0
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from polyslot.analysis.observed import attach_history
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import (
+    TRAINING_FILE,
+    holdout_frames,
+    last_date,
+    quarantine_counts,
+    write_training_store,
+)
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import PolyclinicResult
-from polyslot.runners.holdout import holdout_frames, last_date, write_training_store
 from polyslot.runners.steps import (
     Progress,
     RunOutcome,
+    check_history_longer_than_holdout,
     fit_models,
     holdout_cutoff,
-    quality_by_polyclinic,
     write_network_outputs,
     write_sample,
 )
@@ -67,12 +74,17 @@ def plan_network(
     progress: Progress | None = None,
 ) -> tuple[list[PolyclinicResult], dict[str, str]]:
     """plan_polyclinic for every model (``config.workers`` processes); infeasible ones skipped."""
-    quality = quality_by_polyclinic(store)
+    quality = quarantine_counts(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     tasks = []
     for pid, model in sorted(models.items()):
         days = []
-        if att is not None and not att.empty and (ros["polyclinic_id"] == pid).any():
+        if (
+            att is not None
+            and ros is not None
+            and not att.empty
+            and (ros["polyclinic_id"] == pid).any()
+        ):
             days = history_days(att, ros, pid)
         tasks.append((model, config, days, quality.get(pid, {})))
     results: list[PolyclinicResult] = []
@@ -80,6 +92,7 @@ def plan_network(
     done = 0
     if progress:
         progress("plan polyclinics", 0, len(tasks))
+    outcomes: Iterable[PolyclinicResult | str]
     if config.workers <= 1 or len(tasks) <= 1:
         outcomes = map(_plan_one, tasks)
     else:
@@ -108,7 +121,8 @@ def estimate_models(
     cutoff = holdout_cutoff(last_date(store), config) if config.holdout_days > 0 else None
     train = store
     if cutoff is not None:
-        train = write_training_store(store, cutoff, out / "store" / "training.duckdb")
+        check_history_longer_than_holdout(store, cutoff, config.holdout_days)
+        train = write_training_store(store, cutoff, out / "store" / TRAINING_FILE)
     if progress:
         progress("estimate", 0, 1)
     return fit_models(train, config, out), cutoff

@@ -1,5 +1,6 @@
-"""The steps both engines share: sample data, quality counts, hold-out split, estimation and
-deliverables.
+"""The steps both engines share: sample data, hold-out cutoff, estimation and deliverables.
+
+The store's reads (the time split, quarantine counts) are :mod:`polyslot.data.store`'s.
 
 The local engine (:mod:`polyslot.runners.local`) and the Spark engine
 (:mod:`polyslot.runners.spark`) differ only in how they ingest, aggregate and map
@@ -16,19 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import first_date, last_date, quarantine_counts, store_path
+from polyslot.errors import ConfigError
+from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
-from polyslot.runners.holdout import store_file
 
 __all__ = [
     "Progress",
     "RunOutcome",
     "write_sample",
-    "quality_by_polyclinic",
     "estimation_config",
     "holdout_cutoff",
     "fit_models",
@@ -66,19 +66,6 @@ def write_sample(config: RunConfig, out: Path) -> Path:
     return out / "sample"
 
 
-def quality_by_polyclinic(store: Path) -> dict[str, dict[str, int]]:
-    """Quarantined rows per polyclinic and reason (``(missing)`` for no polyclinic)."""
-    with duckdb.connect(str(store_file(store)), read_only=True) as con:
-        rows = con.execute(
-            "SELECT coalesce(polyclinic_id, '(missing)'), reason, count(*) FROM quarantine "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    out: dict[str, dict[str, int]] = {}
-    for pid, reason, n in rows:
-        out.setdefault(str(pid), {})[str(reason)] = int(n)
-    return out
-
-
 def estimation_config(config: RunConfig):
     """The :class:`~polyslot.estimate.EstimateConfig` of a run."""
     from polyslot.estimate import EstimateConfig
@@ -114,7 +101,7 @@ def capacity_sections(
     ``polyslot.capacity``); each planned polyclinic's full plan goes to ``capacity/<id>.json``."""
     from polyslot.capacity.clinic_plans import plan_clinics
 
-    sections = plan_clinics(store_file(store), models, config.capacity)
+    sections = plan_clinics(store_path(store), models, config.capacity)
     for pid, sec in sections.items():
         if "plan" in sec:
             write_json(out / "capacity" / f"{pid}.json", sec["plan"])
@@ -132,11 +119,13 @@ def write_network_outputs(
 ) -> RunOutcome:
     """Assemble the :class:`NetworkResult` and write every deliverable (both engines).
 
+    Polyclinics estimation left out (``out/model/fit_summary.json``) join ``skipped``.
     With ``models``, the first-visit / revisit capacity plan of every polyclinic is added
     (``[capacity]`` of polyslot.toml; docs/capacity.md) and written to ``capacity/<id>.json``.
     """
     from polyslot.report import write_deliverables
 
+    skipped = {**estimation_skipped(out), **skipped}
     if not results:  # nothing could be planned: say why in summary.json and guide.md
         from polyslot.report.trust_summary import write_all_skipped
 
@@ -146,11 +135,15 @@ def write_network_outputs(
     capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),
-        data_quality=quality_by_polyclinic(store).get("(missing)", {}),
+        data_quality=quarantine_counts(store).get("(missing)", {}),
         assumptions={
             "seed": config.seed,
             "holdout_from": str(cutoff) if cutoff else None,
-            "skipped_polyclinics": skipped,
+            "skipped_polyclinics": dict(sorted(skipped.items())),
+            "inferred": inferred_inputs(store),
+            "fhir_week_start": config.fhir_week_start
+            or week_start_after(last_date(store)).isoformat(),
+            "fhir_utc_offset": config.fhir_utc_offset,
             "config": config.to_dict(),
         },
         capacity=capacity,
@@ -161,3 +154,36 @@ def write_network_outputs(
     )
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
+
+
+def estimation_skipped(out: Path) -> dict[str, str]:
+    """``{polyclinic: reason}`` of the polyclinics estimation could not model."""
+    path = out / "model" / "fit_summary.json"
+    if not path.exists():
+        return {}
+    rows = json.loads(path.read_text(encoding="utf-8")).get("skipped", [])
+    return {str(r["polyclinic_id"]): f"not estimated: {r['reason']}" for r in rows}
+
+
+def inferred_inputs(store: Path) -> dict[str, Any]:
+    """What ingest inferred because the export lacked it (``data_quality.json``'s
+    ``inferred``, e.g. the roster), for the report."""
+    path = Path(store) / "data_quality.json"
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("inferred", {}))
+
+
+def check_history_longer_than_holdout(store: Path, cutoff: dt.date, holdout_days: int) -> None:
+    """Stop in one line when holding back ``holdout_days`` would leave less than two weeks
+    of history to estimate from (instead of estimating nothing)."""
+    first = first_date(store)
+    if first is not None and (cutoff - first).days < 14:
+        span = (cutoff - first).days + holdout_days
+        raise ConfigError(
+            f"the history covers {span} days: holding back the last {holdout_days} leaves "
+            f"{max(0, (cutoff - first).days)} to estimate from (at least 14 needed); set a "
+            "smaller holdout_days in polyslot.toml (0 turns the hold-out off)",
+            field="holdout_days",
+            value=holdout_days,
+        )

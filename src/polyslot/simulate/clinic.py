@@ -86,7 +86,7 @@ class _Day:
     def __init__(self, env: simpy.Environment, plan: DayPlan, config: ClinicConfig) -> None:
         self.env = env
         self.plan = plan
-        self.disc = config.discipline
+        self.disc = parse_discipline(config.discipline)
         n = plan.size
         self.start = np.full(n, np.nan)
         self.end = np.full(n, np.nan)
@@ -145,9 +145,10 @@ class _Day:
             return
         s = int(self.plan.booked_server[i])
         if self.as_walk[i] or not self.alive[s]:
-            s = self._shortest()
-            if s is None:
+            shortest = self._shortest()
+            if shortest is None:
                 return  # nobody on duty now or later: unseen
+            s = shortest
         if self.disc is Discipline.APPOINTMENT:
             self.queues[s].put(simpy.PriorityItem((self.key[i], i), i))
         else:

@@ -10,6 +10,7 @@ import numpy as np
 from polyslot.clinic_model import ClinicModel
 from polyslot.simulate.clinic import ClinicConfig, simulate_day
 from polyslot.simulate.dayplan import ServiceSampler, sample_day
+from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.kpis import KPI_COLUMNS, summarize
 from polyslot.simulate.replications import run_replications
 from polyslot.template import SlotTemplate
@@ -80,7 +81,7 @@ def simulate_clinic_day(
     )
     out: dict[str, Any] = {
         "weekday": int(weekday),
-        "discipline": str(params.config.discipline.value),
+        "discipline": str(parse_discipline(params.config.discipline).value),
         **summarize(run.records, KPI_COLUMNS),
         "replications": run.replications,
         "converged": run.converged,

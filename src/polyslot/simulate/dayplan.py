@@ -24,7 +24,8 @@ from scipy.special import ndtri
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
-from polyslot.template import SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["Server", "DayPlan", "ServiceSampler", "servers_for", "sample_day"]
 
@@ -100,6 +101,8 @@ class ServiceSampler:
             raise InputError("must be 'pmf' or 'lognormal'", field="service_mode", value=mode)
         self.mode = mode
         self.slot = float(model.slot_minutes)
+        if ANY_VISIT_TYPE not in {s.visit_type for s in model.service}:
+            model = with_unreserved(model)  # unreserved slots draw from the visit-type mix
         self._cdf = {s.visit_type: np.cumsum(s.pmf) for s in model.service}
         self._ln = {}
         for s in model.service:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from polyslot.data.store import polyclinic_history
 from polyslot.errors import DataError
 from polyslot.simulate.dayplan import Server
 
@@ -143,25 +144,5 @@ def load_history(
 ) -> list[HistoricalDay]:
     """:func:`history_days` from a DuckDB store (``polyslot.duckdb`` or the folder holding it),
     tables ``attendances`` and ``roster``."""
-    from pathlib import Path
-
-    import duckdb
-
-    path = Path(store)
-    if path.is_dir():
-        path = path / "polyslot.duckdb"
-    if not path.exists():
-        raise DataError("DuckDB store not found", source=str(path))
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        att = con.execute(
-            "SELECT * FROM attendances WHERE polyclinic_id = ?", [str(polyclinic_id)]
-        ).df()
-        ros = con.execute("SELECT * FROM roster WHERE polyclinic_id = ?", [str(polyclinic_id)]).df()
-    except duckdb.Error as exc:
-        raise DataError(
-            f"cannot read tables attendances/roster ({exc})", source=str(path)
-        ) from None
-    finally:
-        con.close()
+    att, ros = polyclinic_history(store, polyclinic_id)
     return history_days(att, ros, polyclinic_id, start=start, end=end)

@@ -12,6 +12,7 @@ come (NaN for no-shows); idle before patient k is ``S_k - D_{k-1}`` (before the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,7 @@ def _inverse(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def _doctor(
     env: simpy.Environment,
-    arrivals: list[simpy.Event],
+    arrivals: Sequence[simpy.Event],
     service: list[float],
     start_out: list[float],
     end_out: list[float],

@@ -8,10 +8,13 @@ the result as a new point.
 Policies set the weights the planner did not type: ``balanced`` keeps the optimizer's defaults;
 ``throughput`` doubles the penalty of unmet requests and of idle doctor time (more patients
 seen); ``on_time`` doubles the weights of waiting and overtime (shorter days, shorter waits).
+A throughput floor below 1 lets the MIP serve that share of today's throughput only (the
+frontier's other knob). The policy is also handed to the optimizer's configuration.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -36,7 +39,7 @@ def parse_weights(policy: str, form: dict[str, Any]) -> dict[str, float]:
     if policy not in POLICIES:
         raise InputError(f"must be one of {', '.join(POLICIES)}", field="policy", value=policy)
     out = dict(POLICIES[policy])
-    for name in ("w_wait", "w_idle", "w_overtime"):
+    for name in ("w_wait", "w_idle", "w_overtime", "throughput_floor"):
         raw = form.get(name)
         if raw in (None, ""):
             continue
@@ -44,18 +47,26 @@ def parse_weights(policy: str, form: dict[str, Any]) -> dict[str, float]:
             v = float(str(raw))
         except ValueError:
             raise InputError("must be a number", field=name, value=raw) from None
-        if not (math.isfinite(v) and 0 <= v <= 1000):
-            raise InputError("must be in [0, 1000]", field=name, value=raw)
+        lo, hi = (0.05, 1.0) if name == "throughput_floor" else (0.0, 1000.0)
+        if not (math.isfinite(v) and lo <= v <= hi):
+            raise InputError(f"must be in [{lo:g}, {hi:g}]", field=name, value=raw)
         out[name] = v
     return out
 
 
-def reoptimise(model: ClinicModel, weekday: int, weights: dict[str, float]) -> list[Slot]:
-    """Slots of ``weekday`` from the MIP and sequencing with ``weights``."""
+def reoptimise(
+    model: ClinicModel, weekday: int, weights: dict[str, float], policy: str = "balanced"
+) -> list[Slot]:
+    """Slots of ``weekday`` from the MIP and sequencing with ``weights`` (and the throughput
+    floor, when given) under ``policy``."""
     from polyslot.optimize.clinic import optimize_weekday
     from polyslot.optimize.config import OptimizeConfig
 
     changes: dict[str, Any] = dict(weights)
+    known = {f.name for f in dataclasses.fields(OptimizeConfig)}
+    changes = {k: v for k, v in changes.items() if k in known}
+    if "policy" in known:
+        changes["policy"] = policy
     config = OptimizeConfig(sequencing_max_iter=5, time_limit=20.0, **changes)
     _, slots = optimize_weekday(model, weekday, config)
     return list(slots)
@@ -73,7 +84,7 @@ def point_for(
     rows = template_rows(template.for_weekday(weekday))
     return {
         "label": label,
-        "throughput_floor": None,
+        "throughput_floor": float(weights.get("throughput_floor", 1.0)),
         "overtime_weight": float(weights.get("w_overtime", 1.5)),
         "wait_mean": kpis.wait_mean,
         "patients_per_week": patients_per_week,

@@ -296,7 +296,7 @@ async def reoptimise_route(request: Request, pid: str, day: str):
     try:
         weights = parse_weights(policy, form)
         index = state.index(pid)
-        slots = await run_in_threadpool(reoptimise, index.model, weekday, weights)
+        slots = await run_in_threadpool(reoptimise, index.model, weekday, weights, policy)
         new = edits.replace_day(state.working(pid), weekday, tuple(slots))
         k = day_kpis(index, new, weekday, demand=state.whatif(pid).demand)
         week = sum(

@@ -48,12 +48,13 @@ def book_nearest(
     return slot
 
 
-def open_hours(sessions: Sequence) -> tuple[np.ndarray, np.ndarray]:
+def open_hours(
+    sessions: Sequence, preference: dict[int, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Clock hours overlapping a session and their renormalised preference weights."""
-    hours = sorted(
-        {h for s in sessions for h in P.HOUR_PREFERENCE if s.start < h * 60 + 60 and h * 60 < s.end}
-    )
-    w = np.array([P.HOUR_PREFERENCE[h] for h in hours])
+    pref = P.HOUR_PREFERENCE if preference is None else preference
+    hours = sorted({h for s in sessions for h in pref if s.start < h * 60 + 60 and h * 60 < s.end})
+    w = np.array([pref[h] for h in hours])
     return np.array(hours), w / w.sum()
 
 
@@ -63,6 +64,7 @@ def book_day(
     slots: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
     duty: np.ndarray,
     sessions: Sequence,
+    preference: dict[int, float] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Draw and book one day's appointment requests.
 
@@ -78,6 +80,8 @@ def book_day(
         Whether each doctor is on duty in each session.
     sessions : sequence of Session
         Today's sessions.
+    preference : dict, optional
+        Preference weight of each clock hour (default: the network's ``HOUR_PREFERENCE``).
 
     Returns
     -------
@@ -87,7 +91,7 @@ def book_day(
     requested, lost : ndarray of int
         Requests and lost requests per visit type.
     """
-    hours, hour_p = open_hours(sessions)
+    hours, hour_p = open_hours(sessions, preference)
     k_vt = len(P.VISIT_TYPES)
     requested = np.zeros(k_vt, dtype=np.int64)
     lost = np.zeros(k_vt, dtype=np.int64)
@@ -138,16 +142,19 @@ def booking_seconds(appt: np.ndarray, lead: np.ndarray, u: np.ndarray) -> np.nda
 
 
 def walk_ins(
-    rng: np.random.Generator, sessions: Sequence, weekday: int, season: float
+    rng: np.random.Generator, sessions: Sequence, weekday: int, season: float, factor: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk-in arrivals (seconds after midnight), their session index and visit type index."""
+    """Walk-in arrivals (seconds after midnight), their session index and visit type index.
+
+    ``factor`` multiplies the network's rate per doctor and hour (the polyclinic's kind).
+    """
     arr, sess = [], []
     for k, s in enumerate(sessions):
         for h, r in P.WALK_IN_PROFILE.items():
             lo, hi = max(h * 60, s.start), min(h * 60 + 60, s.end - 30)
             if hi <= lo:
                 continue
-            rate = r * s.doctors * P.WEEKDAY_FACTOR[weekday] * season * (hi - lo) / 60.0
+            rate = r * factor * s.doctors * P.WEEKDAY_FACTOR[weekday] * season * (hi - lo) / 60.0
             c = int(rng.poisson(rate))
             arr.append(lo * 60 + rng.integers(0, (hi - lo) * 60, size=c))
             sess.append(np.full(c, k))

@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from polyslot.synthetic.parameters import VISIT_TYPES, PolyclinicSpec
+from polyslot.synthetic.kinds import PolyclinicSpec
+from polyslot.synthetic.parameters import VISIT_TYPES
 
 __all__ = ["Session", "sessions_for", "build_template", "hhmm", "TEMPLATE_COLUMNS"]
 
@@ -56,11 +57,19 @@ def sessions_for(spec: PolyclinicSpec, weekday: int) -> list[Session]:
 
 
 def _session_slots(
-    rng: np.random.Generator, start: int, end: int, block: int
+    rng: np.random.Generator,
+    start: int,
+    end: int,
+    block: int,
+    minutes: dict[str, int],
+    late: tuple[int, int] | None = None,
 ) -> list[tuple[int, int, str]]:
-    """(start_minute, duration, visit_type) of the slots of one doctor session."""
+    """(start_minute, duration, visit_type) of the slots of one doctor session.
+
+    ``late = (from_minute, slot_minutes)``: slots starting at or after ``from_minute`` are
+    ``slot_minutes`` long whatever their visit type (sparse late-morning appointments).
+    """
     names = [v.name for v in VISIT_TYPES]
-    minutes = {v.name: v.slot_minutes for v in VISIT_TYPES}
     share = np.array([v.share for v in VISIT_TYPES])
     draws = rng.choice(len(names), size=64, p=share / share.sum())
     slots: list[tuple[int, int, str]] = []
@@ -76,10 +85,11 @@ def _session_slots(
     while k < len(draws):
         vt = names[draws[k]]
         k += 1
-        if t + minutes[vt] > end:
+        length = late[1] if late is not None and t >= late[0] else minutes[vt]
+        if t + length > end:
             break
-        slots.append((t, minutes[vt], vt))
-        t += minutes[vt]
+        slots.append((t, length, vt))
+        t += length
     return slots
 
 
@@ -98,7 +108,12 @@ def build_template(spec: PolyclinicSpec, rng: np.random.Generator) -> pd.DataFra
                 name = f"{_DAY_NAMES[weekday]}-{sess.name}-D{doc + 1:02d}"
                 key = (sess.name, doc)
                 if key not in patterns:
-                    patterns[key] = _session_slots(rng, sess.start, sess.end, spec.block_size)
+                    am = sess.name == "AM"
+                    block = spec.kind.block_am if am else spec.kind.block_pm
+                    minutes = spec.kind.am_slot_minutes if am else spec.kind.pm_slot_minutes
+                    window = spec.kind.am_booking_minutes if am else None
+                    late = None if window is None else (sess.start + window, spec.kind.am_late_slot)
+                    patterns[key] = _session_slots(rng, sess.start, sess.end, block, minutes, late)
                 for start, dur, vt in patterns[key]:
                     rows.append(
                         (
@@ -123,7 +138,7 @@ def build_template(spec: PolyclinicSpec, rng: np.random.Generator) -> pd.DataFra
 
 def daily_means(spec: PolyclinicSpec, template: pd.DataFrame) -> dict[str, list[float]]:
     """True mean daily requests per visit type and weekday (Mon..Sun; 0 when closed)."""
-    from polyslot.synthetic.parameters import UTILISATION, WEEKDAY_FACTOR
+    from polyslot.synthetic.parameters import WEEKDAY_FACTOR
 
     counts = template.groupby(["visit_type", "weekday"]).size()
     out: dict[str, list[float]] = {}
@@ -132,6 +147,6 @@ def daily_means(spec: PolyclinicSpec, template: pd.DataFrame) -> dict[str, list[
         for w in range(7):
             n = int(counts.get((v.name, w), 0))
             f = WEEKDAY_FACTOR[w] if w < len(WEEKDAY_FACTOR) else 0.0
-            row.append(round(UTILISATION * f * n, 4))
+            row.append(round(spec.kind.utilisation * f * n, 4))
         out[v.name] = row
     return out

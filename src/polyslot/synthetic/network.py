@@ -10,6 +10,7 @@ so its data does not depend on how many polyclinics are generated.  The model is
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,12 +23,13 @@ import pandas as pd
 from polyslot.atomic import atomic_path, write_json
 from polyslot.errors import InputError
 from polyslot.synthetic import parameters as P
+from polyslot.synthetic.kinds import KIND_ORDER, KINDS
 from polyslot.synthetic.polyclinic import generate_polyclinic
 from polyslot.synthetic.supplied_inputs import demand_forecast, no_show_predictions
 
 __all__ = ["SyntheticNetwork", "generate_network", "write_network", "TABLES", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 #: Output file name of each table.
 TABLES = {
     "attendances": "attendances.parquet",
@@ -127,6 +129,11 @@ def generate_network(
         "closed_holidays": sorted(x.isoformat() for x in closed),
         "closed_weekdays": ["Sun"],
         **P.truth_constants(),
+        "kinds": {
+            "order": list(KIND_ORDER),
+            "rule": "polyclinic i (0-based) is of kind order[i % 3]",
+            "definitions": {name: _kind_dict(KINDS[name]) for name in KIND_ORDER},
+        },
         "polyclinics": clinics,
     }
     return SyntheticNetwork(
@@ -137,6 +144,16 @@ def generate_network(
         no_show_predictions=pd.concat(ns, ignore_index=True),
         truth=truth,
     )
+
+
+def _kind_dict(kind: Any) -> dict[str, Any]:
+    d = dataclasses.asdict(kind)
+    d["hour_preference"] = {str(h): w for h, w in kind.hour_preference.items()}
+    d["doctors"] = list(kind.doctors)
+    d["duration_factor"] = list(kind.duration_factor)
+    d["am_starts"] = [f"{m // 60:02d}:{m % 60:02d}" for m in kind.am_starts]
+    d["pm_starts"] = [f"{m // 60:02d}:{m % 60:02d}" for m in kind.pm_starts]
+    return d
 
 
 def write_network(network: SyntheticNetwork, out_dir: str | os.PathLike[str]) -> dict[str, Path]:

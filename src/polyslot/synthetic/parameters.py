@@ -28,8 +28,6 @@ __all__ = [
     "WALK_IN_PROFILE",
     "WALK_IN_VISIT_SHARE",
     "REVISIT_INTERVALS",
-    "PolyclinicSpec",
-    "draw_polyclinic_spec",
     "no_show_probability",
     "seasonal_factor",
     "lognormal_params",
@@ -111,15 +109,15 @@ PUNCTUALITY: dict[str, dict[str, float | str]] = {
 }
 
 #: Relative demand by weekday (Mon..Sat); Sunday closed.  The daily mean of a weekday is
-#: ``UTILISATION * WEEKDAY_FACTOR[w] * template slots of that visit type on w``.
+#: ``utilisation[kind] * WEEKDAY_FACTOR[w] * template slots of that visit type on w``.
 WEEKDAY_FACTOR: tuple[float, ...] = (1.20, 0.97, 0.93, 0.93, 0.97, 1.0)
-UTILISATION = 0.90
 SEASON_AMPLITUDE = 0.08
 SEASON_PEAK_DAY = 15  # day of year of the seasonal peak
 #: Negative binomial size parameter of daily request counts: var = m + m**2 / DISPERSION.
 DISPERSION = 30.0
 
-#: Preference weight of each hour of the day for booked appointments (morning peak);
+#: Preference weight of each hour of the day for booked appointments (morning peak) of the
+#: overloaded and well-run kinds (the congested kind prefers mornings more, see ``kinds``);
 #: renormalised over the hours the polyclinic is open that day.
 HOUR_PREFERENCE: dict[int, float] = {
     8: 0.17,
@@ -133,8 +131,9 @@ HOUR_PREFERENCE: dict[int, float] = {
     16: 0.08,
 }
 
-#: Walk-ins per hour per nominal doctor of the polyclinic, by hour of day (times weekday
-#: factor and seasonal factor); walk-ins arrive only while a session is open.
+#: Walk-ins per hour per nominal doctor of the polyclinic, by hour of day (times the kind's
+#: walk-in factor, weekday factor and seasonal factor); walk-ins arrive only while a session
+#: is open.
 WALK_IN_PROFILE: dict[int, float] = {
     8: 0.45,
     9: 0.40,
@@ -154,49 +153,6 @@ REVISIT_JITTER = 3
 CHRONIC_EXIT_PROB = 0.02  # chance a chronic patient leaves the pool after a visit
 NEW_TO_CHRONIC_PROB = 0.06  # chance a new patient becomes a chronic follow-up patient
 CHRONIC_EARLY_DAYS = 7  # a chronic patient may be booked up to this many days before due
-
-
-@dataclass(frozen=True)
-class PolyclinicSpec:
-    """Structural parameters of one synthetic polyclinic.
-
-    Times are minutes after midnight.  ``pm_doctors``/``sat_doctors`` are the doctors of the
-    afternoon and Saturday sessions (doctors D01..Dk of the morning list).
-    """
-
-    polyclinic_id: str
-    doctors: int
-    am_start: int
-    am_end: int
-    pm_start: int
-    pm_end: int
-    pm_doctors: int
-    sat_doctors: int
-    duration_factor: float
-    block_size: int
-    absence_prob: float
-    population: int
-
-
-def draw_polyclinic_spec(rng: np.random.Generator, index: int) -> PolyclinicSpec:
-    """Draw the structure of polyclinic ``index`` (0-based) from its own generator."""
-    doctors = int(rng.integers(3, 16))
-    am_start = int(rng.choice([480, 510]))
-    pm_start = int(rng.choice([780, 840]))
-    return PolyclinicSpec(
-        polyclinic_id=f"PC{index + 1:02d}",
-        doctors=doctors,
-        am_start=am_start,
-        am_end=720,
-        pm_start=pm_start,
-        pm_end=1020,
-        pm_doctors=max(2, round(0.75 * doctors)),
-        sat_doctors=max(2, math.ceil(doctors / 2)),
-        duration_factor=round(float(rng.uniform(0.9, 1.1)), 3),
-        block_size=int(rng.choice([2, 3])),
-        absence_prob=0.04,
-        population=2500 * doctors,
-    )
 
 
 def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
@@ -281,18 +237,48 @@ def truth_constants() -> dict[str, object]:
             "weekday_factor": dict(
                 zip(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"], WEEKDAY_FACTOR, strict=True)
             ),
-            "utilisation": UTILISATION,
+            "utilisation": "per polyclinic: polyclinics[id].utilisation",
             "seasonality": {
                 "formula": "1 + amplitude * cos(2 pi (day_of_year - peak_day) / 365.25)",
                 "amplitude": SEASON_AMPLITUDE,
                 "peak_day": SEASON_PEAK_DAY,
             },
             "hour_preference": {str(h): w for h, w in HOUR_PREFERENCE.items()},
+            "hour_preference_note": "the default; each polyclinic's own weights are "
+            "polyclinics[id].hour_preference",
             "overflow": "requests that find no free slot of their visit type that day are lost",
+        },
+        "booking": {
+            "preferred_time": "clock hour drawn with polyclinics[id].hour_preference "
+            "renormalised over the hours a session of the day overlaps, then a uniform minute",
+            "order": "requests of a day are booked longest lead first; same lead in random order",
+            "rule": "each takes the free slot of its visit type, among the sessions of doctors on "
+            "duty that day, whose start time is nearest its preferred time (ties: the earlier "
+            "slot, then the first in template order); none free: the request is lost",
+            "booking_time": "lead >= 1: lead days before at uniform 08:00-20:00; lead 0: 30-120 "
+            "minutes (uniform) before the appointment, not before 06:00",
+        },
+        "clinic_day": {
+            "session_of_patient": "booked: the session of the booked slot; walk-in: the session "
+            "open at arrival",
+            "doctors": "the roster's present doctors of the session; AM doctors start at the "
+            "session start; a PM doctor starts at max(PM start, end of their last morning "
+            "consultation)",
+            "order": "first come first served by arrival time within a session (ties: input "
+            "order), whatever the punctuality; early patients may be seen before their "
+            "appointment time",
+            "assignment": "next patient to the doctor free earliest (ties: lowest number); "
+            "start = max(arrival, doctor free)",
+            "cut_off": "none: a session runs until everyone in it has been seen",
+            "wait": "consult_start_ts - arrival_ts",
         },
         "walk_ins": {
             "per_doctor_per_hour": {str(h): r for h, r in WALK_IN_PROFILE.items()},
-            "mean": "per_doctor_per_hour[hour] * doctors * weekday_factor * seasonal_factor",
+            "mean": "per_doctor_per_hour[hour] * walk_in factor of the polyclinic * nominal "
+            "session doctors * weekday_factor * seasonal_factor * covered fraction of the hour",
+            "arrival": "uniform over the part of the hour inside the session and before 30 "
+            "minutes to its end",
+            "per_polyclinic": "polyclinics[id].walk_ins.per_doctor_per_hour (factor applied)",
             "visit_type_share": WALK_IN_VISIT_SHARE,
         },
         "patients": {

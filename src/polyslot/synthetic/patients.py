@@ -18,6 +18,7 @@ import heapq
 
 import numpy as np
 
+from polyslot.synthetic.kinds import PolyclinicSpec
 from polyslot.synthetic.parameters import (
     AGE_MIX_CHRONIC,
     AGE_MIX_GENERAL,
@@ -26,7 +27,6 @@ from polyslot.synthetic.parameters import (
     NEW_TO_CHRONIC_PROB,
     REVISIT_INTERVALS,
     REVISIT_JITTER,
-    PolyclinicSpec,
 )
 
 __all__ = ["PatientRegistry"]

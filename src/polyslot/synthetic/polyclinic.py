@@ -19,6 +19,7 @@ from polyslot.synthetic import parameters as P
 from polyslot.synthetic.booking import book_day, booking_seconds, walk_ins
 from polyslot.synthetic.clinic_day import run_clinic_day
 from polyslot.synthetic.current_template import build_template, daily_means, hhmm, sessions_for
+from polyslot.synthetic.kinds import PolyclinicSpec, draw_polyclinic_spec, polyclinic_truth
 from polyslot.synthetic.patients import PatientRegistry
 
 __all__ = ["ClinicHistory", "generate_polyclinic", "STATUSES", "NAT"]
@@ -54,9 +55,10 @@ def _punctuality(rng: np.random.Generator, n: int) -> np.ndarray:
     """Arrival minus appointment, minutes, drawn from the true mixture."""
     comp = rng.choice(3, size=n, p=_PUNCT_W / _PUNCT_W.sum())
     early, late, very = P.PUNCTUALITY["early"], P.PUNCTUALITY["late"], P.PUNCTUALITY["very_late"]
-    out = rng.uniform(early["low"], early["high"], size=n)
-    out = np.where(comp == 1, rng.uniform(late["low"], late["high"], size=n), out)
-    return np.where(comp == 2, very["low"] + rng.exponential(very["scale"], size=n), out)
+    out = rng.uniform(float(early["low"]), float(early["high"]), size=n)
+    out = np.where(comp == 1, rng.uniform(float(late["low"]), float(late["high"]), size=n), out)
+    very_late = float(very["low"]) + rng.exponential(float(very["scale"]), size=n)
+    return np.where(comp == 2, very_late, out)
 
 
 def _durations(rng: np.random.Generator, vt: np.ndarray, factor: float) -> np.ndarray:
@@ -84,7 +86,7 @@ def generate_polyclinic(
         Public holidays (the clinic is closed; Sundays are always closed).
     """
     s_spec, s_tmpl, s_days, s_pat = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)
-    spec = P.draw_polyclinic_spec(np.random.default_rng(s_spec), index)
+    spec = draw_polyclinic_spec(np.random.default_rng(s_spec), index)
     template = build_template(spec, np.random.default_rng(s_tmpl))
     means = daily_means(spec, template)
     mean_arr = np.array([means[v.name] for v in _VT])  # visit type x weekday
@@ -105,6 +107,7 @@ def generate_polyclinic(
         ]
     requests = np.zeros(len(_VT), dtype=np.int64)
     lost = np.zeros(len(_VT), dtype=np.int64)
+    priors = np.zeros((len(_VT), P.HISTORY_CAP + 1), dtype=np.int64)
     roster_rows: list[tuple] = []
     cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
     for di, day in enumerate(days):
@@ -112,19 +115,15 @@ def generate_polyclinic(
         sessions = sessions_for(spec, w)
         if day in closed or not sessions:
             continue
-        present = rng.random(spec.doctors) >= spec.absence_prob
-        on_duty = []
-        for s in sessions:
-            docs = [d for d in range(s.doctors) if present[d]] or [0]
-            on_duty.append(docs)
-            roster_rows.append((spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs)))
-        duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
-        for k, docs in enumerate(on_duty):
-            duty[k, docs] = True
+        on_duty, duty = _roster_day(rng, spec, sessions)
+        roster_rows += [
+            (spec.polyclinic_id, day, hhmm(s.start), hhmm(s.end), len(docs))
+            for s, docs in zip(sessions, on_duty, strict=True)
+        ]
         base = (day.toordinal() - _EPOCH) * 86400
         # --- appointment requests and booking -------------------------------------------
         bk, req_today, lost_today = book_day(
-            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions
+            rng, mean_arr[:, w] * season[di], by_wd[w], duty, sessions, spec.kind.hour_preference
         )
         requests += req_today
         lost += lost_today
@@ -136,6 +135,7 @@ def generate_polyclinic(
         pid = reg.assign(_NAMES[vt].tolist(), today)
         age = np.array([reg.age[x] for x in pid.tolist()], dtype=np.int64)
         prior = np.array([reg.no_shows[x] for x in pid.tolist()], dtype=np.int64)
+        np.add.at(priors, (vt, np.minimum(prior, P.HISTORY_CAP)), 1)
         p = P.no_show_probability(_NAMES[vt], (appt - booking) / 86400.0, _AGE[age], prior)
         cancel = rng.random(nb) < _CANCEL[vt]
         no_show = ~cancel & (rng.random(nb) < p)
@@ -146,7 +146,7 @@ def generate_polyclinic(
         )
         status = np.where(cancel, 2, np.where(no_show, 1, 0))
         # --- walk-ins ----------------------------------------------------------------------
-        wa, ws, wvt = walk_ins(rng, sessions, w, season[di])
+        wa, ws, wvt = walk_ins(rng, sessions, w, season[di], spec.kind.walk_in_factor)
         nw = wa.size
         wpid = reg.general(nw)
         # --- the clinic day ----------------------------------------------------------------
@@ -160,9 +160,14 @@ def generate_polyclinic(
         start = np.full(nb, NAT, dtype=np.int64)
         end = np.full(nb, NAT, dtype=np.int64)
         dur = np.full(nb, np.nan)
-        docs = np.full(nb, -1, dtype=np.int64)
+        doctor_of = np.full(nb, -1, dtype=np.int64)
         nc = int(came.sum())
-        start[came], end[came], dur[came], docs[came] = t0[:nc], t1[:nc], q_dur[:nc] / 60, doc[:nc]
+        start[came], end[came], dur[came], doctor_of[came] = (
+            t0[:nc],
+            t1[:nc],
+            q_dur[:nc] / 60,
+            doc[:nc],
+        )
         # --- collect ----------------------------------------------------------------------
         cols["vt"] += [vt, wvt]
         cols["pid"] += [pid, wpid]
@@ -172,7 +177,7 @@ def generate_polyclinic(
         cols["start"] += [_shift(start, base), t0[nc:] + base]
         cols["end"] += [_shift(end, base), t1[nc:] + base]
         cols["dur"] += [dur, q_dur[nc:] / 60]
-        cols["doctor"] += [docs, doc[nc:]]
+        cols["doctor"] += [doctor_of, doc[nc:]]
         cols["status"] += [status, np.full(nw, 3)]
         cols["p"] += [p, np.full(nw, np.nan)]
         # --- patient history after the day ------------------------------------------------
@@ -180,7 +185,20 @@ def generate_polyclinic(
             reg.no_shows[x] += 1
         reg.after_chronic_visits(pid[vt == _CODE["chronic_followup"]].tolist(), today)
         reg.after_new_visits(pid[vt == _CODE["new_patient"]].tolist(), today)
-    return _assemble(spec, template, means, cols, roster_rows, reg, requests, lost)
+    return _assemble(spec, template, means, cols, roster_rows, reg, (requests, lost, priors))
+
+
+def _roster_day(
+    rng: np.random.Generator, spec: PolyclinicSpec, sessions: list
+) -> tuple[list[list[int]], np.ndarray]:
+    """Doctors on duty per session today (whole-day absences; a session keeps one doctor)
+    and the same as a sessions x doctors boolean matrix."""
+    present = rng.random(spec.doctors) >= spec.absence_prob
+    on_duty = [[d for d in range(s.doctors) if present[d]] or [0] for s in sessions]
+    duty = np.zeros((len(sessions), spec.doctors), dtype=bool)
+    for k, docs in enumerate(on_duty):
+        duty[k, docs] = True
+    return on_duty, duty
 
 
 def _shift(x: np.ndarray, base: int) -> np.ndarray:
@@ -192,7 +210,8 @@ def _ts(parts: list[np.ndarray]) -> np.ndarray:
     return secs.view("datetime64[s]").astype("datetime64[ns]")
 
 
-def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> ClinicHistory:
+def _assemble(spec, template, means, cols, roster_rows, reg, counts) -> ClinicHistory:
+    requests, lost, priors = counts
     for k, parts in cols.items():
         if not parts:
             parts.append(np.zeros(0, dtype=float if k in ("dur", "p") else np.int64))
@@ -232,7 +251,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         roster_rows, columns=["polyclinic_id", "date", "start_time", "end_time", "doctors"]
     )
     roster["doctors"] = roster["doctors"].astype("int64")
+    share = priors / np.maximum(priors.sum(axis=1, keepdims=True), 1)
     truth = {
+        **polyclinic_truth(spec),
         "doctors": spec.doctors,
         "pm_doctors": spec.pm_doctors,
         "sat_doctors": spec.sat_doctors,
@@ -252,6 +273,9 @@ def _assemble(spec, template, means, cols, roster_rows, reg, requests, lost) -> 
         "requests": {v.name: int(requests[k]) for k, v in enumerate(_VT)},
         "lost_requests": {v.name: int(lost[k]) for k, v in enumerate(_VT)},
         "patients": len(reg.ids),
+        "prior_no_shows_share": {
+            v.name: [round(float(x), 6) for x in share[k]] for k, v in enumerate(_VT)
+        },
     }
     public = template.drop(columns=["start_minute", "session", "doctor"])
     return ClinicHistory(frame, roster, public, np.concatenate(cols["p"])[order], means, truth)

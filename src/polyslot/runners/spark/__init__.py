@@ -116,7 +116,7 @@ def estimate_models_spark(
     :func:`~polyslot.runners.spark.aggregates.spark_aggregates`. Writes ``out/model/`` and
     ``out/spark/aggregates/``; returns the models and the first held-back date.
     """
-    from polyslot.runners.holdout import write_training_store
+    from polyslot.data.store import TRAINING_FILE, write_training_store
     from polyslot.runners.spark.aggregates import last_date_spark, spark_aggregates
     from polyslot.runners.steps import estimation_config, fit_models, holdout_cutoff
 
@@ -132,7 +132,7 @@ def estimate_models_spark(
     )
     small = ("roster", "slot_template", "demand_forecast")
     train = write_training_store(
-        out / "store", cutoff or dt.date.max, out / "store" / "training.duckdb", small
+        out / "store", cutoff or dt.date.max, out / "store" / TRAINING_FILE, small
     )
     return fit_models(train, config, out, aggregates), cutoff
 

@@ -65,7 +65,7 @@ def spark_aggregates(
     if cutoff is not None:
         att = att.where(f"{EVENT_DATE} < DATE '{cutoff.isoformat()}'")
     att.createOrReplaceTempView("attendances")
-    names = AGGREGATES
+    names: tuple[str, ...] = AGGREGATES
     if "no_show_predictions" in tables:
         spark.read.parquet(str(tables["no_show_predictions"])).createOrReplaceTempView(
             "no_show_predictions"

@@ -19,9 +19,8 @@ import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
+from polyslot.data.store import holdout_frames, quarantine_counts
 from polyslot.results import PolyclinicResult
-from polyslot.runners.holdout import holdout_frames
-from polyslot.runners.steps import quality_by_polyclinic
 from polyslot.simulate.history import history_days
 
 __all__ = ["plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
@@ -37,7 +36,7 @@ def _plan_group(pdf: pd.DataFrame) -> pd.DataFrame:
     from polyslot.errors import InfeasibleError
     from polyslot.pipeline import plan_polyclinic
 
-    out = []
+    out: list[tuple[str, bool, bytes | None, str | None]] = []
     for pid, blob in zip(pdf["polyclinic_id"], pdf["task"], strict=True):
         model, config, days, quality = pickle.loads(blob)
         try:
@@ -64,12 +63,17 @@ def plan_network_spark(
     read back from it. Returns results sorted by polyclinic id, as the local engine's
     ``plan_network``.
     """
-    quality = quality_by_polyclinic(store)
+    quality = quarantine_counts(store)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     rows = []
     for pid, model in sorted(models.items()):
         days = []
-        if att is not None and not att.empty and (ros["polyclinic_id"] == pid).any():
+        if (
+            att is not None
+            and ros is not None
+            and not att.empty
+            and (ros["polyclinic_id"] == pid).any()
+        ):
             days = history_days(att, ros, pid)
         task = (model, config, days, quality.get(pid, {}))
         rows.append((pid, pickle.dumps(task, protocol=5)))

@@ -119,7 +119,7 @@ def _nanos_to_timestamps(df: Any) -> Any:
     from pyspark.sql import functions as F
     from pyspark.sql.types import LongType
 
-    kinds = {}
+    kinds: dict[str, str] = {}
     for name in TABLE_NAMES:
         for c in get_spec(name).columns:
             kinds.setdefault(c.name, c.kind)

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 
 from polyslot.atomic import atomic_path
-from polyslot.data.ingest import IngestSummary, finish_store, summarise
+from polyslot.data.ingest import IngestSummary, complete_store, finish_store, summarise
 from polyslot.data.quarantine import create_quarantine_table
-from polyslot.data.readers import STORE_FILE
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import TableCounts, select_typed
+from polyslot.data.store import STORE_FILE
 
 __all__ = ["build_store"]
 
@@ -73,8 +73,9 @@ def build_store(
                 "polyclinic_id, record_id, reason, detail, record FROM "
                 f"read_parquet('{_glob(quarantine)}') ORDER BY table_name, source_row"
             )
+            inferred = complete_store(con, {n: str(p) for n, p in tables.items()})
             finish_store(con, counts, out_dir)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-    return summarise(out_dir, counts)
+    return summarise(out_dir, counts, inferred)

@@ -100,9 +100,9 @@ def _typed_out(spec: TableSpec, typed: pd.DataFrame, raw_cols: list[str]) -> dic
             out[c.name] = pd.to_numeric(s).astype("float64").to_numpy()
         else:
             out[c.name] = pd.array(np.round(pd.to_numeric(s).astype("float64")), dtype="Int32")
-    for c in raw_cols:
-        if c not in spec.column_names:
-            out[c] = _text(typed[c])
+    for raw in raw_cols:
+        if raw not in spec.column_names:
+            out[raw] = _text(typed[raw])
     return out
 
 

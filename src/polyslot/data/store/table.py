@@ -1,4 +1,6 @@
-"""The embedded DuckDB store written by ``polyslot ingest``: ``DIR/polyslot.duckdb``.
+"""Any table of the store as a DataFrame with polyslot's dtypes (:class:`Store`).
+
+The store is the DuckDB file written by ``polyslot ingest``: ``DIR/polyslot.duckdb``.
 
 Tables: ``attendances``, ``roster``, ``slot_template``, ``demand_forecast``,
 ``no_show_predictions`` (the optional ones only when supplied), ``quarantine`` and
@@ -10,11 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from polyslot.data.readers import STORE_FILE
 from polyslot.data.schema import TABLES
+from polyslot.data.store.files import Connection, connect, store_path
 from polyslot.errors import DataError
 
 __all__ = ["Store", "normalise_frame"]
@@ -52,23 +53,14 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        p = Path(path)
-        if p.is_dir():
-            p = p / STORE_FILE
-        if not p.exists():
-            raise DataError("store not found; run `polyslot ingest` first", source=str(p))
-        self.path = p
+        self.path: Path = store_path(path)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
-    def connect(self, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    def connect(self, read_only: bool = True) -> Connection:
         """Open a DuckDB connection to the store (read-only by default)."""
-        try:
-            return duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            msg = str(exc).splitlines()[0]
-            raise DataError(f"cannot open the store ({msg})", source=str(self.path)) from None
+        return connect(self.path, read_only=read_only)
 
     def tables(self) -> tuple[str, ...]:
         """Names of the tables in the store."""

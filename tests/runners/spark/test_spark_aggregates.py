@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from polyslot.data import ingest
+from polyslot.data.store import write_training_store
 from polyslot.estimate import EstimateConfig, estimate_network
 from polyslot.estimate.aggregates import AGGREGATES, PREDICTION_AGGREGATES
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
-from polyslot.runners.holdout import write_training_store
 from polyslot.runners.spark.aggregates import spark_aggregates
 from polyslot.synthetic import generate_network, write_network
 

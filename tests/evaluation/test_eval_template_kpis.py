@@ -82,8 +82,8 @@ def test_perturb_rejects_unknown_parameter() -> None:
 
 
 def test_booked_model_folds_unfilled_slots_into_no_shows() -> None:
+    from polyslot.distributions import expected_unmet
     from polyslot.evaluation.booking import booked_model, fill_fractions, hourly_fill
-    from polyslot.optimize.allocation import expected_unmet
 
     m = example_clinic_model()  # 540 slots a week; demand below that for most types
     fill = fill_fractions(m, m.current_template)
