@@ -1,4 +1,5 @@
-"""polyslot run --strict exits 3 when a polyclinic is skipped; the skip is listed everywhere."""
+"""A skipped polyclinic is listed in summary.json, guide.md and the CLI; a run in which nothing
+could be planned exits 2 (with --strict too: 3 is for runs that planned some polyclinics)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ def test_strict_exits_3_and_skipped_polyclinic_is_listed(tmp_path) -> None:
     )
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["run", "--config", str(cfg), "--out", str(out), "--strict"])
-    assert res.exit_code == 3, res.output
+    assert res.exit_code == 2, res.output
     assert "skipped PC01" in res.output and "Traceback" not in res.output
+    assert "no polyclinic could be planned (PC01: " in res.output
     summary = json.loads((out / "summary.json").read_text())
     assert [s["polyclinic_id"] for s in summary["skipped"]] == ["PC01"]
     assert summary["skipped"][0]["reason"]

@@ -58,8 +58,8 @@ class CapacitySettings:
     max: int = 14
     followup_days: int = 90
     gap: float = 0.01
-    time_limit: float = 30.0
-    node_limit: int = 200
+    time_limit: float = 120.0
+    node_limit: int = 100
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fv_types", tuple(str(v) for v in self.fv_types))
@@ -262,6 +262,16 @@ def split_visit_types(
     if both:
         raise InputError("a visit type cannot be both FV and RV", field="capacity", value=both)
     return fv, rv
+
+
+def _reason(exc: PolyslotError) -> str:
+    """One line saying why, without the store's path (outputs must not depend on where the
+    run wrote its files)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    source = getattr(exc, "source", None)
+    if source and text.startswith(f"{source}: "):
+        text = text[len(str(source)) + 2 :]
+    return text.replace(str(source), "the store") if source else text
 
 
 def plan_clinic(
