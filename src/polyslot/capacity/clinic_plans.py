@@ -114,16 +114,6 @@ class CapacitySettings:
             ) from None
 
 
-def _reason(exc: PolyslotError) -> str:
-    """The error's first line without the store path it names (outputs must not depend on
-    where the run was made)."""
-    text = str(exc).splitlines()[0]
-    source = getattr(exc, "source", None)
-    if source and text.startswith(f"{source}: "):
-        text = text[len(str(source)) + 2 :]
-    return text
-
-
 def _int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
