@@ -106,7 +106,8 @@ class Verdict:
 
 
 def _ci(iv: Interval, unit: str) -> str:
-    return f"95% CI {iv.low:+.1f} to {iv.high:+.1f} {unit}"
+    """The 95% interval of the paired difference, signed as recommended minus current."""
+    return f"95% CI of recommended minus current {iv.low:+.1f} to {iv.high:+.1f} {unit}"
 
 
 def decide(
