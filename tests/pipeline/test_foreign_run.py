@@ -296,3 +296,14 @@ def test_no_traceback_from_any_command(command, tmp_path):
     res = _run(command, *args)
     assert res.exit_code == 2, (command, res.stdout, res.stderr)
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+@pytest.mark.parametrize("command", ["map", "ingest"])
+def test_binary_file_named_csv_is_one_line_exit_2(command, tmp_path):
+    src = tmp_path / "export.csv"
+    src.write_bytes(bytes(range(256)) * 8)
+    args = [str(src)] if command == "map" else [str(src), "--out", str(tmp_path / "o")]
+    res = _run(command, *args)
+    assert res.exit_code == 2, (command, res.stdout, res.stderr)
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "export.csv" in res.stderr and "Traceback" not in res.stderr

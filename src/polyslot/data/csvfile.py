@@ -65,7 +65,13 @@ def csv_header(
         head = fh.read(_HEAD_BYTES)
     text, encoding = _decode(head, path, encoding)
     delimiter = delimiter or sniff_delimiter(text)
-    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+    try:
+        first = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+    except csv.Error as exc:
+        raise DataError(
+            f"the first line is not a CSV header ({exc}); expected delimited text",
+            source=str(path),
+        ) from None
     if not first:
         raise DataError("the file is empty; expected a CSV header line", source=str(path))
     return tuple(first), delimiter, encoding
