@@ -27,6 +27,7 @@ from polyslot.capacity.from_store import (
     capacity_input_from_model,
     doctor_minutes_by_weekday,
     estimate_revisit_pattern,
+    inputs_echo,
 )
 from polyslot.capacity.inputs import CapacityInput, LeadTimeTargets
 from polyslot.capacity.model import METHODS, plan_capacity
@@ -295,20 +296,7 @@ def plan_clinic(
     except PolyslotError as exc:
         return {"polyclinic_id": pid, "status": "off", "reason": _reason(exc)}
     plan = result.to_dict()
-    plan["inputs"] = {
-        "polyclinic_id": pid,
-        "weeks": settings.weeks,
-        "fv_types": list(fv),
-        "rv_types": list(rv),
-        "alpha": est.alpha,
-        "beta": est.beta,
-        "revisit_window": [est.min_lead, est.max_lead],
-        "revisit_mean_lead": est.mean_lead,
-        "tau_fv": inp.tau_fv,
-        "tau_rv": inp.tau_rv,
-        "n_fv_visits": est.n_fv_visits,
-        "n_rv_visits": est.n_rv_visits,
-    }
+    plan["inputs"] = inputs_echo(pid, settings.weeks, fv, rv, est, inp)
     return {
         "polyclinic_id": pid,
         "status": "planned",

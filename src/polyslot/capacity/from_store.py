@@ -279,10 +279,27 @@ def plan_capacity_from_data(
     out = plan.to_dict()
     out["doctors_by_period"] = doctors
     out["doctors_max"] = max(doctors, default=0)
-    out["inputs"] = {
-        "polyclinic_id": polyclinic_id,
-        "weeks": weeks,
-        "start_weekday": start_weekday,
+    out["inputs"] = inputs_echo(polyclinic_id, weeks, fv, rv, est, inp, start_weekday=start_weekday)
+    return out
+
+
+def inputs_echo(
+    polyclinic_id: str | None,
+    weeks: int,
+    fv: Sequence[str],
+    rv: Sequence[str],
+    est: RevisitEstimate,
+    inp: CapacityInput,
+    *,
+    start_weekday: int | None = None,
+) -> dict[str, Any]:
+    """The aggregates a data-driven plan was built from, echoed in its ``inputs`` (no patient
+    identifier); ``start_weekday`` follows ``weeks`` when given."""
+    head: dict[str, Any] = {"polyclinic_id": polyclinic_id, "weeks": weeks}
+    if start_weekday is not None:
+        head["start_weekday"] = start_weekday
+    return {
+        **head,
         "fv_types": list(fv),
         "rv_types": list(rv),
         "alpha": est.alpha,
@@ -294,4 +311,3 @@ def plan_capacity_from_data(
         "n_fv_visits": est.n_fv_visits,
         "n_rv_visits": est.n_rv_visits,
     }
-    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -150,6 +151,24 @@ def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = Fa
     D, LO, HI, _, ED, VD, _, pat, sc = _reused_state(tau, prep, L, ds, H)
     pmfs = wait_pmfs_from_state(tau, prep, D, LO, HI) if wait_pmfs else None
     env = compute_envelope(tau, L, D, LO, HI, ED, VD) if envelope else None
+    return evaluation_from_state(tau, prep, L, ds, pat, sc, wait_pmfs=pmfs, envelope=env)
+
+
+def evaluation_from_state(
+    tau: np.ndarray,
+    prep: Prepared,
+    L: int,
+    ds: int,
+    pat: np.ndarray,
+    sc: np.ndarray,
+    **extra: Any,
+) -> Evaluation:
+    """The :class:`Evaluation` record of one pass of the kernel.
+
+    ``pat`` holds the per-patient wait / idle means and variances, ``sc`` the session scalars
+    (completion, overtime and end-idle means and variances); ``extra`` are the optional fields
+    (``wait_pmfs``, ``envelope``, ``wait_cdf``).
+    """
     return Evaluation(
         appointment=tau,
         no_show=prep.no_show.copy(),
@@ -166,6 +185,5 @@ def evaluate(schedule: Schedule, *, wait_pmfs: bool = False, envelope: bool = Fa
         busy_mean=float(prep.bmean.sum()),
         session_end=L,
         doctor_start=ds,
-        wait_pmfs=pmfs,
-        envelope=env,
+        **extra,
     )

@@ -27,7 +27,7 @@ import numpy as np
 
 from polyslot.errors import InputError
 from polyslot.evaluation import lindley
-from polyslot.evaluation.api import run_state
+from polyslot.evaluation.api import evaluation_from_state, run_state
 from polyslot.evaluation.envelope import full_horizon
 from polyslot.evaluation.prepare import Prepared, horizon, prepare_schedule
 from polyslot.evaluation.prepcache import schedule_key
@@ -131,24 +131,7 @@ def _evaluate(schedule: Schedule, margin: int | None, keep: list | None = None) 
         keep.append((tau, prep, D, LO, HI, TOP, H))
     elif margin is not None:
         cdfs = wait_cdfs_from_state(tau, prep, D, LO, HI, TOP, H)
-    return Evaluation(
-        appointment=tau,
-        no_show=prep.no_show.copy(),
-        wait_mean=pat[0].copy(),
-        wait_var=pat[1].copy(),
-        idle_mean=pat[2].copy(),
-        idle_var=pat[3].copy(),
-        overtime_mean=float(sc[2]),
-        overtime_var=float(sc[3]),
-        idle_end_mean=float(sc[4]),
-        idle_end_var=float(sc[5]),
-        completion_mean=float(sc[0]),
-        completion_var=float(sc[1]),
-        busy_mean=float(prep.bmean.sum()),
-        session_end=L,
-        doctor_start=ds,
-        wait_cdf=cdfs,
-    )
+    return evaluation_from_state(tau, prep, L, ds, pat, sc, wait_cdf=cdfs)
 
 
 def evaluate_many(
