@@ -1,4 +1,8 @@
-"""File-level entry points: the ``polyslot sequence`` request, ``polyslot optimize`` on a folder."""
+"""Request files of the CLI: the ``polyslot sequence`` request, ``polyslot optimize`` on a folder.
+
+Parsing these files belongs beside the commands that read them; the solving is
+:mod:`polyslot.optimize`'s (``local_search``, ``optimize_clinic``).
+"""
 
 from __future__ import annotations
 
