@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -27,6 +30,36 @@ def monday_only() -> Callable[..., ClinicModel]:
         )
 
     return make
+
+
+# -- a real browser: Playwright driving Debian's chromium -------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture()
+def browser() -> Iterator[Any]:
+    """A headless chromium (Playwright's ``Browser``), closed after the test; the test is skipped
+    when Debian's chromium or Playwright is not installed (``make test`` installs both)."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("Debian chromium not installed (make installs it: apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 # -- the capacity planner's store: a known revisit pattern -------------------------------------
