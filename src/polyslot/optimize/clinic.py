@@ -22,7 +22,13 @@ from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
 from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
-__all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
+__all__ = [
+    "WeekdayResult",
+    "OptimizeResult",
+    "optimize_clinic",
+    "optimize_weekday",
+    "max_throughput_floor",
+]
 
 
 #: One calibration round's solution: the solve record, slots per (bucket, visit type), terms.
@@ -212,6 +218,22 @@ def optimize_weekday(
         notes[0][1] if notes else (),
     )
     return res, slots
+
+
+def max_throughput_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+    """The largest throughput floor (share of today's expected throughput) at which
+    :func:`optimize_weekday` can plan ``weekday``: one MIP that maximises the floor, demand
+    coverage and the utilisation ceiling relaxable as in the ``relax`` path, every other
+    requirement held; None when no floor is feasible or the solver found none."""
+    inp = weekday_inputs(model, weekday, config)
+    am = build_allocation(
+        inp, config, _curve(model, inp), elastic=True, soft_families=("cover", "staff"),
+        max_floor=True,
+    )  # fmt: skip
+    rec = solve_configured(am.problem, config)
+    if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return None
+    return float(rec.values.get("throughput_floor", 0.0))
 
 
 def _weekdays(model: ClinicModel) -> list[int]:

@@ -3,10 +3,13 @@
 
 Where the history shows chronic overtime or utilisation at or above 100%, holding today's
 throughput may make everything worse. For such a weekday the allocation MIP is solved for a
-sweep of (throughput floor, overtime weight) pairs: the floor falls from 1 while the overtime weight
-rises. A floor below 1 is a share of today's expected throughput the point must still serve
-(the demand coverage lowered with it) and of today's booked consultation minutes it may book at
-most, so the points run from the throughput-preserving template to one that finishes on time. Every
+sweep of (throughput floor, overtime weight) pairs: the floor falls from the largest feasible
+one (1, or :func:`top_floor` when today's throughput cannot be planned) to :data:`MIN_FLOOR`
+while the overtime weight rises. A floor below 1 is a share of today's expected throughput the
+point must still serve (the demand coverage lowered with it) and of today's booked consultation
+minutes it may book at most, so the points run from the most patients the staff allow to a
+template that finishes on time. Duplicate and dominated templates are dropped and midpoints
+solved until there are ``frontier_points`` efficient ones (:func:`efficient`). Every
 point (and today's template) is evaluated at the demand it faces
 (:func:`polyslot.evaluation.booking.booked_model`); the pipeline simulates each point on the same
 replicated days (:func:`polyslot.analysis.paired.simulate_point`, common random numbers), the
@@ -43,6 +46,9 @@ __all__ = [
     "FrontierPoint",
     "WeekdayFrontier",
     "frontier_schedule",
+    "top_floor",
+    "dominated",
+    "efficient",
     "point_kpis",
     "choose_point",
     "weekday_frontier",
@@ -55,6 +61,8 @@ Evaluate = Callable[[Sequence[Slot]], Mapping[str, float]]
 
 #: Lowest throughput floor of the sweep (share of today's expected throughput).
 MIN_FLOOR = 0.6
+#: Least width of the sweep's floors (when the largest feasible floor is near MIN_FLOOR).
+MIN_SPAN = 0.2
 #: Overtime weight of the last point, as a multiple of the configured weight.
 MAX_OVERTIME_FACTOR = 20.0
 
@@ -109,6 +117,8 @@ class WeekdayFrontier:
     points: tuple[FrontierPoint, ...]
     chosen: int
     overloaded: bool
+    #: Why an overloaded weekday has fewer than ``frontier_points`` templates (else empty).
+    note: str = ""
 
     @property
     def chosen_point(self) -> FrontierPoint:
@@ -116,22 +126,32 @@ class WeekdayFrontier:
         return self.points[self.chosen]
 
     def to_dict(self, with_slots: bool = True) -> dict[str, Any]:
-        """``{"chosen": index, "overloaded": bool, "points": [...]}``."""
-        return {
+        """``{"chosen": index, "overloaded": bool, "points": [...]}`` (+ ``"note"`` when an
+        overloaded weekday has fewer templates than asked for, saying why)."""
+        out: dict[str, Any] = {
             "chosen": self.chosen,
             "overloaded": self.overloaded,
             "points": [p.to_dict(with_slots) for p in self.points],
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
-def frontier_schedule(n: int, w_overtime: float) -> list[tuple[float, float]]:
-    """``n`` (throughput floor, overtime weight) pairs from (1, w) to (MIN_FLOOR, 20 w)."""
+def frontier_schedule(n: int, w_overtime: float, top: float = 1.0) -> list[tuple[float, float]]:
+    """``n`` (throughput floor, overtime weight) pairs from (``top``, w) down to (bottom, 20 w).
+
+    ``top`` is the largest feasible floor (1: today's throughput can be planned); bottom is
+    :data:`MIN_FLOOR`, or ``top -`` :data:`MIN_SPAN` when ``top`` is closer to it than that
+    (never below 5%).
+    """
     n = max(2, int(n))
     base = max(w_overtime, 0.1)
+    bottom = MIN_FLOOR if top >= MIN_FLOOR + MIN_SPAN else max(0.05, top - MIN_SPAN)
     out = []
     for k in range(n):
         t = k / (n - 1)
-        floor = 1.0 - (1.0 - MIN_FLOOR) * t
+        floor = top - (top - bottom) * t
         weight = base * MAX_OVERTIME_FACTOR**t
         out.append((round(floor, 4), round(weight, 4)))
     return out
@@ -229,6 +249,131 @@ def _solve_point(
     return slots
 
 
+def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+    """The sweep's first floor when today's throughput cannot be planned: the largest feasible
+    floor (:func:`~polyslot.optimize.clinic.max_throughput_floor`) rounded down to a whole
+    percent, less one percent (at the very edge the node-limited MIP rarely finds a template),
+    or None when no floor of at least 5% is feasible."""
+    from polyslot.optimize.clinic import max_throughput_floor
+
+    cfg = dataclasses.replace(config, node_limit=config.frontier_node_limit)
+    try:
+        best = max_throughput_floor(model, weekday, cfg)
+    except SolverError:
+        return None
+    if best is None or best < 0.06:
+        return None
+    return max(0.05, math.floor(best * 100 + 1e-9) / 100 - 0.01)
+
+
+def _key(slots: Sequence[Slot]) -> tuple:
+    return tuple(sorted((s.doctor_session, s.start_minute, s.visit_type) for s in slots))
+
+
+def dominated(p: FrontierPoint, q: FrontierPoint) -> bool:
+    """Whether ``q`` dominates ``p``: no more wait, no more overtime, no fewer patients, and
+    better in one of them."""
+    no_worse = (
+        q.wait_mean <= p.wait_mean
+        and q.overtime <= p.overtime
+        and q.patients_per_week >= p.patients_per_week
+    )
+    better = (
+        q.wait_mean < p.wait_mean
+        or q.overtime < p.overtime
+        or q.patients_per_week > p.patients_per_week
+    )
+    return no_worse and better
+
+
+def efficient(points: Sequence[FrontierPoint]) -> list[FrontierPoint]:
+    """The distinct (by slots), non-dominated points, highest throughput floor first.
+
+    The first point (highest floor) is kept even when another dominates it: it is the template
+    the MIP holds at today's (or the largest feasible) throughput, the anchor of the ``throughput``
+    policy; its measured KPIs may still lose to a lower floor's (the MIP's throughput is
+    expected requests served, the KPIs are simulated or exact).
+    """
+    seen: set[tuple] = set()
+    distinct = []
+    for p in sorted(points, key=lambda p: -p.throughput_floor):
+        k = _key(p.slots)
+        if k not in seen:
+            seen.add(k)
+            distinct.append(p)
+    return [
+        p
+        for i, p in enumerate(distinct)
+        if i == 0 or not any(dominated(p, q) for q in distinct if q is not p)
+    ]
+
+
+def _labelled(points: Sequence[FrontierPoint], served_today: bool) -> list[FrontierPoint]:
+    out = []
+    for i, p in enumerate(points):
+        if i == 0 and served_today and p.throughput_floor >= 1.0:
+            label = "serve everyone served today"
+        elif i == 0:
+            label = (
+                f"most patients the staff allow ({p.throughput_floor:.1%} of today's "
+                "throughput; today's cannot be planned)"
+            )
+        elif i == len(points) - 1:
+            label = "finish on time"
+        else:
+            label = f"{p.throughput_floor:.0%} of today's booked minutes"
+        out.append(dataclasses.replace(p, label=label))
+    return out
+
+
+def _fill(
+    points: list[FrontierPoint], solve: Callable[[float, float], FrontierPoint | None], n: int
+) -> list[FrontierPoint]:
+    """Solve midpoints of the widest floor gaps until ``n`` efficient points (``n`` tries)."""
+    tried: set[float] = set()
+    for _ in range(n):
+        if len(points) >= n or len(points) < 2:
+            break
+        gaps = sorted(
+            (
+                (a.throughput_floor - b.throughput_floor, a, b)
+                for a, b in zip(points, points[1:], strict=False)
+            ),
+            key=lambda g: (-g[0], -g[1].throughput_floor),
+        )
+        pick = next(
+            (
+                (a, b)
+                for gap, a, b in gaps
+                if gap > 0.01
+                and round((a.throughput_floor + b.throughput_floor) / 2, 4) not in tried
+            ),
+            None,
+        )
+        if pick is None:
+            break
+        a, b = pick
+        floor = round((a.throughput_floor + b.throughput_floor) / 2, 4)
+        tried.add(floor)
+        p = solve(floor, round(math.sqrt(a.overtime_weight * b.overtime_weight), 4))
+        if p is not None:
+            points = efficient([*points, p])
+    return points
+
+
+def _note(points: Sequence[FrontierPoint], n: int, top: float | None) -> str:
+    if len(points) >= n:
+        return ""
+    if top is None:
+        return "no template can be planned at any throughput floor of the sweep"
+    return (
+        f"only {len(points)} distinct efficient templates between "
+        f"{points[0].throughput_floor if points else top:.0%} and "
+        f"{points[-1].throughput_floor if points else top:.0%} of today's throughput: the "
+        "other floors gave the same slots or a template no better on wait, overtime or patients"
+    )
+
+
 def weekday_frontier(
     model: ClinicModel,
     weekday: int,
@@ -240,40 +385,41 @@ def weekday_frontier(
 ) -> WeekdayFrontier:
     """Today's template, the optimizer's recommendation and (overloaded) the sweep.
 
-    The first point of the sweep (floor 1, the configured overtime weight) is the optimizer's
-    recommendation itself, so it is not solved again.
+    The sweep runs from the largest feasible throughput floor (1 when the optimizer's
+    recommendation holds today's throughput: that point is the recommendation itself, not
+    solved again; else :func:`top_floor`) down to the on-time end, ``frontier_points`` floors
+    evenly spaced. Duplicate and dominated templates are dropped and midpoints solved until
+    there are ``frontier_points`` efficient templates (``note`` says why when there are fewer).
     """
     current = [s for s in model.current_template.slots if s.weekday == weekday]
     # None: the weekday cannot be planned at today's throughput (only the sweep's lower floors)
     base = None if recommended is None else [s for s in recommended if s.weekday == weekday]
-    points = [point_kpis(model, current, "today", 1.0, config.w_overtime, evaluate)]
+    today = point_kpis(model, current, "today", 1.0, config.w_overtime, evaluate)
     if not overloaded and base is not None:
-        points.append(point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate))
-        return WeekdayFrontier(weekday, tuple(points), 1, False)
-    for k, (floor, weight) in enumerate(
-        frontier_schedule(config.frontier_points, config.w_overtime)
-    ):
-        if k == 0 and base is None:
-            # today's throughput cannot be planned: the point closest to it instead
-            floor = round(1.0 - (1.0 - MIN_FLOOR) / (2 * (config.frontier_points - 1)), 4)
-        slots = (
-            base
-            if k == 0 and base is not None
-            else _solve_point(model, weekday, config, floor, weight)
-        )
+        rec = point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate)
+        return WeekdayFrontier(weekday, (today, rec), 1, False)
+    n = config.frontier_points
+    top = 1.0 if base is not None else top_floor(model, weekday, config)
+
+    def solve(floor: float, weight: float) -> FrontierPoint | None:
+        slots = _solve_point(model, weekday, config, floor, weight)
         if slots is None:
-            continue
-        label = (
-            "serve everyone served today"
-            if k == 0 and base is not None
-            else f"{floor:.0%} of today's booked minutes (today's throughput cannot be planned)"
-            if k == 0
-            else "finish on time"
-            if k == config.frontier_points - 1
-            else f"{floor:.0%} of today's booked minutes"
-        )
-        points.append(point_kpis(model, slots, label, floor, weight, evaluate))
-    return WeekdayFrontier(weekday, tuple(points), choose_point(points, config.policy), True)
+            return None
+        return point_kpis(model, slots, "", floor, weight, evaluate)
+
+    sweep: list[FrontierPoint] = []
+    for k, (floor, weight) in enumerate(
+        frontier_schedule(n, config.w_overtime, top) if top is not None else []
+    ):
+        if k == 0 and base is not None:
+            sweep.append(point_kpis(model, base, "", floor, weight, evaluate))
+        elif (p := solve(floor, weight)) is not None:
+            sweep.append(p)
+    sweep = _fill(efficient(sweep), solve, n)
+    points = [today, *_labelled(sweep, base is not None)]
+    return WeekdayFrontier(
+        weekday, tuple(points), choose_point(points, config.policy), True, _note(sweep, n, top)
+    )
 
 
 def plan_weekdays(
