@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from polyslot.cli.requests import optimize_directory
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.clinic import _curve, optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.requests import optimize_directory
 from polyslot.optimize.sequencing import (
     bailey_welch,
     equal_spacing,

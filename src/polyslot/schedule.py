@@ -11,7 +11,7 @@ the last bin). Patients are kept in appointment order; ties keep the order liste
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,15 @@ import numpy as np
 from polyslot.distributions import FAMILIES, discretize
 from polyslot.errors import InputError
 
-__all__ = ["ArrivalOffsets", "PatientSpec", "Schedule", "parse_schedule", "parse_patient"]
+__all__ = [
+    "ArrivalOffsets",
+    "PatientSpec",
+    "Schedule",
+    "parse_schedule",
+    "parse_patient",
+    "check_request",
+    "check_int",
+]
 
 PMF_TOL = 1e-6
 _SCHEDULE_KEYS = {"session_end", "doctor_start", "slot_minutes", "patients"}
@@ -78,14 +86,14 @@ class Schedule:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        _check_int(self.session_end, "session_end", minimum=0)
-        _check_int(self.doctor_start, "doctor_start", minimum=0)
+        check_int(self.session_end, "session_end", minimum=0)
+        check_int(self.doctor_start, "doctor_start", minimum=0)
         if not (math.isfinite(self.slot_minutes) and self.slot_minutes > 0):
             raise InputError("must be a number > 0", field="slot_minutes", value=self.slot_minutes)
         if not self.patients:
             raise InputError("must list at least one patient", field="patients", value=[])
         for k, p in enumerate(self.patients):
-            _check_int(p.appointment, f"patients[{k}].appointment", minimum=0)
+            check_int(p.appointment, f"patients[{k}].appointment", minimum=0)
         order = sorted(range(len(self.patients)), key=lambda k: self.patients[k].appointment)
         object.__setattr__(self, "patients", tuple(self.patients[k] for k in order))
 
@@ -119,7 +127,9 @@ class Schedule:
         }
 
 
-def _check_int(value: Any, name: str, minimum: int | None = None) -> int:
+def check_int(value: Any, name: str, minimum: int | None = None) -> int:
+    """``value`` as a whole number of slots (an integral float is accepted), at least
+    ``minimum``; else :class:`~polyslot.errors.InputError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -178,7 +188,7 @@ def _parse_service(data: Any, name: str) -> tuple[float, ...]:
     if kind == "pmf":
         return _check_pmf(spec, f"{name}.pmf")
     if kind == "deterministic":
-        n = _check_int(spec, f"{name}.deterministic", minimum=0)
+        n = check_int(spec, f"{name}.deterministic", minimum=0)
         return tuple([0.0] * n + [1.0])
     if kind in FAMILIES:
         if not isinstance(spec, Mapping) or set(spec) - {"mean", "cv"} or "mean" not in spec:
@@ -200,7 +210,7 @@ def _parse_punctuality(data: Any, name: str) -> ArrivalOffsets:
     offsets = data["offsets"]
     if not isinstance(offsets, Sequence) or isinstance(offsets, str):
         raise InputError("must be a list of integers", field=f"{name}.offsets", value=offsets)
-    offs = tuple(_check_int(o, f"{name}.offsets[{i}]") for i, o in enumerate(offsets))
+    offs = tuple(check_int(o, f"{name}.offsets[{i}]") for i, o in enumerate(offsets))
     pmf = _check_pmf(data["pmf"], f"{name}.pmf")
     if len(offs) != len(pmf):
         raise InputError(
@@ -225,9 +235,9 @@ def parse_patient(data: Any, index: int, *, require_appointment: bool = True) ->
     if require_appointment:
         if "appointment" not in data:
             raise InputError("is required", field=f"{name}.appointment", value=None)
-        appointment = _check_int(data["appointment"], f"{name}.appointment", minimum=0)
+        appointment = check_int(data["appointment"], f"{name}.appointment", minimum=0)
     else:
-        appointment = _check_int(data.get("appointment", 0), f"{name}.appointment", minimum=0)
+        appointment = check_int(data.get("appointment", 0), f"{name}.appointment", minimum=0)
     punct = data.get("punctuality")
     vt = data.get("visit_type")
     if vt is not None and not isinstance(vt, str):
@@ -241,6 +251,26 @@ def parse_patient(data: Any, index: int, *, require_appointment: bool = True) ->
     )
 
 
+def check_request(data: Any, keys: Collection[str]) -> Mapping[str, Any]:
+    """The top level of a one-session request (``polyslot evaluate``, ``polyslot sequence``):
+    a JSON object with no key outside ``keys`` and a ``session_end``.
+
+    Raises
+    ------
+    polyslot.errors.InputError
+        Naming the first unknown key, or ``session_end`` when it is missing.
+    """
+    if not isinstance(data, Mapping):
+        raise InputError("top level must be a JSON object", value=data)
+    unknown = set(data) - set(keys)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise InputError(f"unknown key {key!r}", field=key, value=key)
+    if "session_end" not in data:
+        raise InputError("is required", field="session_end", value=None)
+    return data
+
+
 def parse_schedule(data: Any, *, source: str | None = None) -> Schedule:
     """Validate the ``polyslot evaluate`` JSON structure and build a :class:`Schedule`.
 
@@ -250,20 +280,13 @@ def parse_schedule(data: Any, *, source: str | None = None) -> Schedule:
         One line naming the field and the value (and ``source`` when given).
     """
     try:
-        if not isinstance(data, Mapping):
-            raise InputError("top level must be a JSON object", value=data)
-        unknown = set(data) - _SCHEDULE_KEYS
-        if unknown:
-            key = sorted(unknown)[0]
-            raise InputError(f"unknown key {key!r}", field=key, value=key)
-        if "session_end" not in data:
-            raise InputError("is required", field="session_end", value=None)
+        data = check_request(data, _SCHEDULE_KEYS)
         patients = data.get("patients")
         if not isinstance(patients, Sequence) or isinstance(patients, str) or not patients:
             raise InputError("must be a non-empty list", field="patients", value=patients)
         return Schedule(
-            session_end=_check_int(data["session_end"], "session_end", minimum=0),
-            doctor_start=_check_int(data.get("doctor_start", 0), "doctor_start", minimum=0),
+            session_end=check_int(data["session_end"], "session_end", minimum=0),
+            doctor_start=check_int(data.get("doctor_start", 0), "doctor_start", minimum=0),
             slot_minutes=float(data.get("slot_minutes", 1)),
             patients=tuple(parse_patient(p, k) for k, p in enumerate(patients)),
         )

@@ -1,51 +1,11 @@
-"""Shared fixtures of the capacity tests: a small DuckDB store with a known revisit pattern."""
+"""Fixtures of the capacity tests: the store with a known revisit pattern (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
 import pytest
-
-DAY0 = pd.Timestamp("2025-01-06 09:00")
-
-
-def _row(n: int, patient: str, vtype: str, day: int, status: str = "attended") -> dict:
-    ts = DAY0 + pd.Timedelta(days=day)
-    seen = status in ("attended", "walk_in")
-    return {
-        "attendance_id": f"A{n}",
-        "polyclinic_id": "EX01",
-        "patient_id": patient,
-        "visit_type": vtype,
-        "booking_ts": ts - pd.Timedelta(days=3),
-        "appointment_ts": ts,
-        "arrival_ts": ts - pd.Timedelta(minutes=5) if seen else pd.NaT,
-        "consult_start_ts": ts if seen else pd.NaT,
-        "consult_end_ts": ts + pd.Timedelta(minutes=15) if seen else pd.NaT,
-        "consultation_duration_minutes": 15.0 if seen else None,
-        "doctor_id": "D1",
-        "status": status,
-    }
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """100 first visits: 1 in 4 discharged at once; the rest revisit after 14 days; a third of
-    those revisit again 21 days later. So alpha = 0.25, beta = 75/100, window [14, 21]."""
-    rows = []
-    for k in range(100):
-        pid = f"PAT{k:04d}"
-        rows.append(_row(len(rows), pid, "new_patient", k))
-        if k % 4 == 0:
-            rows.append(_row(len(rows), pid, "chronic_followup", k + 10, "no_show"))
-            continue
-        rows.append(_row(len(rows), pid, "chronic_followup", k + 14))
-        if k % 4 == 1:
-            rows.append(_row(len(rows), pid, "chronic_followup", k + 35))
-    rows.append(_row(len(rows), "PAT9999", "acute", 400))  # data run long enough: no censoring
-    folder = tmp_path_factory.mktemp("store")
-    con = duckdb.connect(str(folder / "polyslot.duckdb"))
-    con.register("frame", pd.DataFrame(rows))
-    con.execute("CREATE TABLE attendances AS SELECT * FROM frame")
-    con.close()
-    return folder
+def store(revisit_store):
+    """100 first visits: alpha = 0.25, beta = 75/100, window [14, 21] (see ``revisit_store``)."""
+    return revisit_store

@@ -178,7 +178,7 @@ def test_parquet_dictionary_columns_give_the_same_store(tmp_path, monkeypatch):
     outputs = []
     for dictionary in (True, False):
         if not dictionary:
-            monkeypatch.setattr("polyslot.data.readers._few_values", lambda pf: [])
+            monkeypatch.setattr("polyslot.data.arrow_chunks._few_values", lambda pf: [])
         out = tmp_path / f"out{dictionary}"
         summary = ingest(src, out, batch_rows=150, max_quarantine_share=None)
         with duckdb.connect(str(summary.store_path), read_only=True) as con:

@@ -56,16 +56,10 @@ def test_clinic_level_raises_with_explanation():
     assert info.value.relaxation
 
 
-def test_relax_mode_applies_and_reports_the_smallest_relaxation():
+def test_relax_mode_applies_and_reports_the_smallest_relaxation(monday_only):
     import dataclasses
 
-    m = example_clinic_model(doctors=2)
-    m = dataclasses.replace(
-        m,
-        sessions=tuple(s for s in m.sessions if s.weekday == 0),
-        current_template=m.current_template.for_weekday(0),
-        opening={0: m.opening[0]},
-    )
+    m = monday_only(doctors=2)
     strict = OptimizeConfig(on_infeasible="raise", sequencing_max_iter=0, time_limit=1.0)
     with pytest.raises(InfeasibleError) as info:
         optimize_clinic(m, strict)

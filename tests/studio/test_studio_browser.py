@@ -5,11 +5,9 @@ uvicorn server on a free local port."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,23 +15,6 @@ from polyslot.analysis.perturb import perturb
 from polyslot.studio import create_app
 
 from .reference import reference_day
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and shutil.which("chromium") is None,
-    reason="Debian chromium not installed (make installs it: apt-get install -y chromium)",
-)
 
 
 def _free_port() -> int:
@@ -68,8 +49,9 @@ def _value(page, sel: str) -> float:
     return float(page.get_attribute(sel, "data-value"))
 
 
-def test_edit_slider_simulate_export_in_chromium(server, small_run, model, tmp_path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_edit_slider_simulate_export_in_chromium(
+    server, small_run, model, tmp_path, browser
+) -> None:
     import openpyxl
 
     from polyslot.report.export import read_template
@@ -78,91 +60,81 @@ def test_edit_slider_simulate_export_in_chromium(server, small_run, model, tmp_p
     hour, vt = slot.hour, slot.visit_type
     errors: list[str] = []
     remote: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True)
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on(
-                "request",
-                lambda r: remote.append(r.url) if not r.url.startswith(server) else None,
-            )
-            page.goto(f"{server}/pc/PC01/Mon", wait_until="load")
-            page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
-            page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
+    page = browser.new_page(accept_downloads=True)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: remote.append(r.url) if not r.url.startswith(server) else None,
+    )
+    page.goto(f"{server}/pc/PC01/Mon", wait_until="load")
+    page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
+    page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
 
-            # 1. edit a cell: the working copy's mean wait becomes the exact evaluator's value
-            before = _value(page, "#kpi-working-wait_mean")
-            page.click(f"#cell-{hour}-{vt} button.inc")
-            page.wait_for_function(
-                "b => Number(document.querySelector('#kpi-working-wait_mean').dataset.value) != b",
-                arg=before,
-                timeout=30_000,
-            )
-            shown = page.inner_text("#kpi-working-wait_mean")
-            after = _value(page, "#kpi-working-wait_mean")
-            export = page.request.get(f"{server}/pc/PC01/export/json")
-            (tmp_path / "PC01.json").write_bytes(export.body())
-            working = read_template(tmp_path / "PC01.json")
-            ref = reference_day(model, working, 0)
-            assert after == pytest.approx(ref["wait_mean"], rel=1e-9)
-            assert shown == f"{ref['wait_mean']:,.2f}"
-            n_cell = sum(1 for s in working.slots if s.weekday == 0 and (s.hour, s.visit_type)
-                         == (hour, vt))  # fmt: skip
-            assert page.input_value(f"#cell-{hour}-{vt} input") == str(n_cell)
+    # 1. edit a cell: the working copy's mean wait becomes the exact evaluator's value
+    before = _value(page, "#kpi-working-wait_mean")
+    page.click(f"#cell-{hour}-{vt} button.inc")
+    page.wait_for_function(
+        "b => Number(document.querySelector('#kpi-working-wait_mean').dataset.value) != b",
+        arg=before,
+        timeout=30_000,
+    )
+    shown = page.inner_text("#kpi-working-wait_mean")
+    after = _value(page, "#kpi-working-wait_mean")
+    export = page.request.get(f"{server}/pc/PC01/export/json")
+    (tmp_path / "PC01.json").write_bytes(export.body())
+    working = read_template(tmp_path / "PC01.json")
+    ref = reference_day(model, working, 0)
+    assert after == pytest.approx(ref["wait_mean"], rel=1e-9)
+    assert shown == f"{ref['wait_mean']:,.2f}"
+    n_cell = sum(1 for s in working.slots if s.weekday == 0 and (s.hour, s.visit_type)
+                 == (hour, vt))  # fmt: skip
+    assert page.input_value(f"#cell-{hour}-{vt} input") == str(n_cell)
 
-            # 2. a what-if slider recomputes the KPIs of all three templates
-            cur_before = _value(page, "#kpi-current-wait_mean")
-            page.eval_on_selector(
-                "#wi-no_show",
-                "el => { el.value = '1.5'; el.dispatchEvent(new Event('input', {bubbles: true}));"
-                " el.dispatchEvent(new Event('change', {bubbles: true})); }",
-            )
-            page.wait_for_function(
-                "b => Number(document.querySelector('#kpi-current-wait_mean').dataset.value) != b",
-                arg=cur_before,
-                timeout=30_000,
-            )
-            ref_cur = reference_day(perturb(model, "no_show", 1.5), model.current_template, 0)
-            assert _value(page, "#kpi-current-wait_mean") == pytest.approx(
-                ref_cur["wait_mean"], rel=1e-9
-            )
-            assert page.inner_text("#wi-no_show-v") == "\u00d71.50"
+    # 2. a what-if slider recomputes the KPIs of all three templates
+    cur_before = _value(page, "#kpi-current-wait_mean")
+    page.eval_on_selector(
+        "#wi-no_show",
+        "el => { el.value = '1.5'; el.dispatchEvent(new Event('input', {bubbles: true}));"
+        " el.dispatchEvent(new Event('change', {bubbles: true})); }",
+    )
+    page.wait_for_function(
+        "b => Number(document.querySelector('#kpi-current-wait_mean').dataset.value) != b",
+        arg=cur_before,
+        timeout=30_000,
+    )
+    ref_cur = reference_day(perturb(model, "no_show", 1.5), model.current_template, 0)
+    assert _value(page, "#kpi-current-wait_mean") == pytest.approx(ref_cur["wait_mean"], rel=1e-9)
+    assert page.inner_text("#wi-no_show-v") == "\u00d71.50"
 
-            # 3. clicking a frontier point loads it as the working copy (point 0 = current)
-            page.eval_on_selector(
-                "#frontier-plot", "d => d.emit('plotly_click', {points: [{customdata: 0}]})"
-            )
-            page.wait_for_function(
-                "() => document.querySelector('#kpi-working-wait_mean').dataset.value =="
-                " document.querySelector('#kpi-current-wait_mean').dataset.value",
-                timeout=30_000,
-            )
+    # 3. clicking a frontier point loads it as the working copy (point 0 = current)
+    page.eval_on_selector(
+        "#frontier-plot", "d => d.emit('plotly_click', {points: [{customdata: 0}]})"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#kpi-working-wait_mean').dataset.value =="
+        " document.querySelector('#kpi-current-wait_mean').dataset.value",
+        timeout=30_000,
+    )
 
-            # 4. simulate on demand: progress, then means with 95% CIs for the three
-            page.fill("#sim-panel input[name=replications]", "3")
-            page.click("#simulate")
-            page.wait_for_selector("#sim-results", timeout=60_000)
-            for sc in ("working", "current", "recommended"):
-                assert _value(page, f"#sim-{sc}-wait_mean") > 0
-                assert "\u00b1" in page.inner_text(f"#sim-{sc}-wait_mean")
+    # 4. simulate on demand: progress, then means with 95% CIs for the three
+    page.fill("#sim-panel input[name=replications]", "3")
+    page.click("#simulate")
+    page.wait_for_selector("#sim-results", timeout=60_000)
+    for sc in ("working", "current", "recommended"):
+        assert _value(page, f"#sim-{sc}-wait_mean") > 0
+        assert "\u00b1" in page.inner_text(f"#sim-{sc}-wait_mean")
 
-            # 5. export the working copy as XLSX and read it back
-            with page.expect_download() as dl:
-                page.click("#export-xlsx")
-            xlsx = tmp_path / "working.xlsx"
-            dl.value.save_as(xlsx)
-            wb = openpyxl.load_workbook(xlsx)
-            rows = list(wb["template"].iter_rows(values_only=True))
-            assert rows[0][:3] == ("polyclinic_id", "weekday", "start_time")
-            current_mon = [s for s in model.current_template.slots if s.weekday == 0]
-            assert sum(1 for r in rows[1:] if r[1] == "Mon") == len(current_mon)
-            assert (
-                read_template(xlsx).for_weekday(0).slots
-                == model.current_template.for_weekday(0).slots
-            )
-        finally:
-            browser.close()
+    # 5. export the working copy as XLSX and read it back
+    with page.expect_download() as dl:
+        page.click("#export-xlsx")
+    xlsx = tmp_path / "working.xlsx"
+    dl.value.save_as(xlsx)
+    wb = openpyxl.load_workbook(xlsx)
+    rows = list(wb["template"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("polyclinic_id", "weekday", "start_time")
+    current_mon = [s for s in model.current_template.slots if s.weekday == 0]
+    assert sum(1 for r in rows[1:] if r[1] == "Mon") == len(current_mon)
+    assert read_template(xlsx).for_weekday(0).slots == model.current_template.for_weekday(0).slots
     assert errors == []
     assert remote == []

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from polyslot.errors import InputError
 from polyslot.synthetic import TABLES, generate_network, write_network
@@ -248,22 +246,6 @@ def test_written_tables_pass_the_data_layer_validation(tmp_path, net) -> None:
         res = loaders.load_table_source(name, paths[name])
         assert len(res.quarantine) == 0, (name, res.reasons)
         assert len(res.valid) == len(getattr(net, name))
-
-
-def test_cli_demo_data(tmp_path) -> None:
-    from polyslot.cli import app
-
-    runner = CliRunner()
-    out = tmp_path / "demo"
-    res = runner.invoke(
-        app, ["demo-data", "--out", str(out), "--polyclinics", "1", "--days", "7", "--seed", "3"]
-    )
-    assert res.exit_code == 0, res.output
-    for fname in [*TABLES.values(), "truth.json"]:
-        assert (out / fname).is_file()
-    bad = runner.invoke(app, ["demo-data", "--out", str(out), "--start", "2025-02-30"])
-    assert bad.exit_code == 2
-    assert re.search(r"--start", bad.output)
 
 
 def test_seeded_regression() -> None:

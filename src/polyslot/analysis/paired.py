@@ -19,9 +19,7 @@ from typing import Any
 from polyslot.analysis.verdict import Interval, combine_intervals, paired_interval
 from polyslot.clinic_model import ClinicModel
 from polyslot.simulate.clinic import ClinicConfig
-from polyslot.simulate.clinic_runs import DayParams, day_replication
-from polyslot.simulate.disciplines import parse_discipline
-from polyslot.simulate.kpis import KPI_COLUMNS, summarize
+from polyslot.simulate.clinic_runs import DayParams, day_replication, replicate_clinic_day
 from polyslot.simulate.replications import run_replications
 from polyslot.template import SlotTemplate
 
@@ -41,26 +39,15 @@ def simulate_weekday(
     min_replications: int,
 ) -> tuple[dict[str, Any], list[dict[str, float]]]:
     """:func:`~polyslot.simulate.clinic_runs.simulate_clinic_day`'s summary and the records."""
-    params = DayParams(model, template, int(weekday), config)
-    run = run_replications(
-        day_replication,
-        params,
-        seed,
+    return replicate_clinic_day(
+        DayParams(model, template, int(weekday), config),
+        seed=seed,
         replications=replications,
-        metric=lambda r: r["wait_mean"],
         target_rel=target_rel,
         target_abs=target_abs,
         min_replications=min_replications,
         workers=1,
     )
-    summary: dict[str, Any] = {
-        "weekday": int(weekday),
-        "discipline": str(parse_discipline(config.discipline).value),
-        **summarize(run.records, KPI_COLUMNS),
-        "replications": run.replications,
-        "converged": run.converged,
-    }
-    return summary, list(run.records)
 
 
 def day_objective(record: Mapping[str, float], weights: Mapping[str, float]) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 
 from polyslot.capacity.inputs import CapacityInput
 from polyslot.capacity.risk import exact_violation_risk, monte_carlo_violation_risk
-from polyslot.capacity.solve import SolveOutcome
+from polyslot.capacity.solve import TIE_WEIGHT, SolveOutcome
 from polyslot.optimize.solver import SolveRecord
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["SINK", "TIE_WEIGHT", "CapacityPlan", "extract_plan"]
 
 SINK = "after"  # follow-up booked after the planning horizon
-TIE_WEIGHT = 1e-4  # objective weight per booked first-visit slot: no reservation beyond need
 
 
 @dataclass(frozen=True)

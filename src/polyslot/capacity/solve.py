@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
 
+from polyslot.capacity.dive import best_record, dive, least_reservation
+from polyslot.capacity.highs_copy import HighsCopy, PulpCopy, problem_copy
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ __all__ = ["PLAN_STATUSES", "SolveOutcome", "solve_capacity", "relative_gap"]
 
 PLAN_STATUSES = ("optimal", "feasible_within_gap", "time_limit")
 _CLOSED = 1e-6
+TIE_WEIGHT = 1e-4  # objective weight per booked first-visit slot: no reservation beyond need
 
 
 @dataclass(frozen=True)
@@ -56,20 +59,6 @@ class SolveOutcome:
 def relative_gap(objective: float, bound: float) -> float:
     """``max(0, objective - bound) / max(|objective|, 1e-9)``."""
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
-
-
-def _fix_and_solve(
-    model: CapacityModel, fixed: dict[tuple[int, int], int], opts: dict[str, Any]
-) -> SolveRecord | None:
-    """Fix every ``z`` to ``fixed`` and solve the LP that remains (the RV flows)."""
-    for (i, j), var in model.z.items():
-        var.lowBound = var.upBound = fixed.get((i, j), 0)
-    try:
-        rec = solve(model.prob, **opts)
-    finally:
-        for var in model.z.values():
-            var.lowBound, var.upBound = 0, None
-    return rec if rec.status == SolveStatus.OPTIMAL else None
 
 
 def _meet_lead_targets(model: CapacityModel, fixed: dict[tuple[int, int], int]) -> None:
@@ -209,11 +198,6 @@ def capacity_aware_bookings(
     return round_bookings(model, named, reserved)
 
 
-def _best(records: Iterable[SolveRecord | None]) -> SolveRecord | None:
-    cands = [r for r in records if r is not None and r.objective is not None]
-    return min(cands, key=lambda r: r.objective) if cands else None  # type: ignore[arg-type,return-value]
-
-
 def _outcome(rec: SolveRecord, bound: float, spent: float, limit_hit: bool, gap_rel: float):
     gap = relative_gap(rec.objective or 0.0, bound)
     if gap <= _CLOSED:
@@ -225,24 +209,6 @@ def _outcome(rec: SolveRecord, bound: float, spent: float, limit_hit: bool, gap_
     solver_status = SolveStatus.OPTIMAL if status != "time_limit" else SolveStatus.FEASIBLE
     rec = replace(rec, status=solver_status, gap=gap, time=spent, bound=bound)
     return SolveOutcome(rec, bound, gap, status)
-
-
-def _relax(
-    model: CapacityModel, opts: dict[str, Any], bounds: dict[pulp.LpVariable, float] | None = None
-) -> SolveRecord:
-    """The LP relaxation (``z`` continuous), with upper ``bounds`` on variables for this solve."""
-    saved = {var: var.upBound for var in bounds or {}}
-    for var in model.z.values():
-        var.cat = pulp.LpContinuous
-    for var, ub in (bounds or {}).items():
-        var.upBound = ub
-    try:
-        return solve(model.prob, **opts)
-    finally:
-        for var in model.z.values():
-            var.cat = pulp.LpInteger
-        for var, ub in saved.items():
-            var.upBound = ub
 
 
 def peak_cuts(model: CapacityModel, peak: float) -> dict[pulp.LpVariable, float] | None:
@@ -264,87 +230,168 @@ def peak_cuts(model: CapacityModel, peak: float) -> dict[pulp.LpVariable, float]
     return cuts
 
 
-def _round_from(
-    model: CapacityModel, values: dict[str, float], opts: dict[str, Any], good: Any = None
+def _names(cuts: dict[pulp.LpVariable, float]) -> dict[str, float]:
+    return {var.name: ub for var, ub in cuts.items()}
+
+
+def _fix(
+    model: CapacityModel, copy: HighsCopy | PulpCopy, fixed: dict[tuple[int, int], int], tl: float
 ) -> SolveRecord | None:
-    """Best integer plan rounded from a fractional solution: per-row rounding
-    (:func:`round_bookings`), then, unless that plan is already ``good``, capacity-aware
-    bookings at the solution's peak (then half a first visit and one first visit above it);
-    the RV flows re-solved with the bookings fixed."""
-    rounded = _fix_and_solve(model, round_bookings(model, values), opts)
-    if good is not None and good(rounded):
-        return rounded
-    reserved = _integer_reservations(model, values)
+    """Fix every ``z`` to ``fixed`` (0 where absent) and solve the LP that remains (RV flows)."""
+    names = {var.name: float(fixed.get(k, 0)) for k, var in model.z.items()}
+    rec = copy.lp(fixed=names, time_limit=tl)
+    return rec if rec.status == SolveStatus.OPTIMAL else None
+
+
+def _round_from(
+    model: CapacityModel,
+    copy: HighsCopy | PulpCopy,
+    values: Mapping[str, float],
+    opts: dict[str, Any],
+    good: Callable[[SolveRecord | None], bool],
+    caps: dict[str, float],
+    left: Callable[[], float],
+) -> SolveRecord | None:
+    """Best integer plan rounded from a fractional solution, cheapest first, stopping when one is
+    ``good``: per-row rounding (:func:`round_bookings`); the day-by-day dive
+    (:func:`polyslot.capacity.dive.dive`, under the cut bounds ``caps``); capacity-aware
+    bookings at the solution's peak (then half a first visit and one first visit above it).
+    Each with the RV flows re-solved for the fixed bookings."""
+    best = _fix(model, copy, round_bookings(model, dict(values)), left())
+    if good(best):
+        return best
+    _fixed, dived = dive(model, copy, values, caps, left())
+    best = best_record([best, _fix(model, copy, round_bookings(model, dict(dived)), left())])
+    if good(best):
+        return best
+    reserved = _integer_reservations(model, dict(values))
     peak = values.get("q", 0.0)
     for extra in (0.0, 0.5, 1.0):
         fixed = capacity_aware_bookings(
-            model, values, reserved, peak + extra * model.inp.tau_fv, opts
+            model, dict(values), reserved, peak + extra * model.inp.tau_fv, opts
         )
         if fixed is not None:
-            aware = _fix_and_solve(model, fixed, opts)
+            aware = _fix(model, copy, fixed, left())
             if aware is not None:
-                return _best([rounded, aware])
-    return rounded
+                return best_record([best, aware])
+    return best
+
+
+@dataclass
+class _Search:
+    """The state of one solve: the copy, the incumbent, the bound and the clock."""
+
+    model: CapacityModel
+    copy: HighsCopy | PulpCopy
+    opts: dict[str, Any]
+    bound: float
+    best: SolveRecord | None = None
+    t0: float = 0.0
+    limit_hit: bool = False
+
+    @property
+    def gap_rel(self) -> float:
+        return float(self.opts["gap_rel"])
+
+    def left(self) -> float:
+        return max(0.1, float(self.opts["time_limit"]) - (time.perf_counter() - self.t0))
+
+    def good(self, rec: SolveRecord | None) -> bool:
+        return rec is not None and relative_gap(rec.objective or 0.0, self.bound) <= self.gap_rel
+
+    def done(self) -> bool:
+        return self.good(self.best)
+
+    def round_from(self, values: Mapping[str, float], caps: dict[str, float]) -> None:
+        found = _round_from(self.model, self.copy, values, self.opts, self.good, caps, self.left)
+        self.best = best_record([self.best, found])
+
+
+def _cut_bisection(st: _Search) -> None:
+    """Integer-rounding cuts for a stronger bound: for a trial peak ``B``, the relaxation with
+    :func:`peak_cuts` bounds every integer plan with peak ``<= B``, so ``min(B, its optimum)``
+    (``B`` when infeasible) is a lower bound. ``B`` is bisected between the bound and the
+    incumbent (at most 8 LPs); each feasible cut relaxation is rounded into a new incumbent."""
+    if not st.model.fv_count:
+        return
+    lo = st.bound
+    hi = st.best.objective if st.best is not None and st.best.objective else st.bound * 1.05
+    for k in range(8):
+        if st.done():
+            return
+        trial = hi * (1.0 - st.gap_rel) if k == 0 and st.gap_rel > 0 else 0.5 * (lo + hi)
+        trial = max(trial, lo)
+        cuts = peak_cuts(st.model, trial)
+        rec = st.copy.lp(upper=_names(cuts), time_limit=st.left()) if cuts is not None else None
+        if rec is None or rec.status != SolveStatus.OPTIMAL or rec.objective is None:
+            st.bound = lo = max(st.bound, trial)
+            continue
+        st.bound = max(st.bound, min(trial, rec.objective))
+        if rec.objective <= trial and cuts is not None:
+            hi = trial
+            caps = {name: v for name, v in _names(cuts).items() if name != st.model.q.name}
+            st.round_from(rec.values, caps)
+        else:
+            lo = trial
+
+
+def _below_incumbent(st: _Search) -> None:
+    """Branch and bound on the plans whose peak is below the incumbent's.
+
+    With ``q <= C`` (``C`` just under the incumbent's peak) and the integer-rounding cuts of
+    :func:`peak_cuts` at ``C`` as bounds, presolve often proves at once that no such plan exists:
+    then every plan has ``q > C`` and ``C + TIE_WEIGHT * least_reservation`` bounds the
+    objective (the incumbent is optimal up to that). Otherwise the plans it finds are better
+    incumbents and its dual bound, capped at that value, is a valid bound.
+    """
+    assert st.best is not None
+    peak = st.best.values.get(st.model.q.name, st.best.objective or 0.0)
+    cap = peak - max(1e-4, 1e-7 * peak)
+    above = cap + TIE_WEIGHT * least_reservation(st.model)
+    cuts = peak_cuts(st.model, cap)
+    if cuts is None:
+        st.bound = max(st.bound, above)
+        return
+    mip = st.copy.mip(
+        _names(cuts),
+        time_limit=st.left(),
+        gap_rel=st.gap_rel,
+        node_limit=st.opts.get("node_limit"),
+    )
+    if mip.status == SolveStatus.INFEASIBLE:
+        st.bound = max(st.bound, above)
+        return
+    st.limit_hit = mip.time_limit_hit
+    if mip.objective is None:
+        return
+    below = mip.bound
+    if below is None and mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit:
+        below = mip.objective * (1.0 - st.gap_rel)  # CBC: the gap was met
+    if below is not None:
+        st.bound = max(st.bound, min(above, below))
+    st.best = best_record([st.best, mip])
 
 
 def solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveOutcome | SolveRecord:
     """LP bound and rounded incumbents; a stronger bound from integer-rounding cuts; branch and
-    bound only when the gap is still above ``opts["gap_rel"]``.
+    bound below the incumbent only when the gap is still above ``opts["gap_rel"]``.
 
-    The cut step evaluates, for a trial peak ``B``, the relaxation with :func:`peak_cuts`:
-    every integer plan either has a peak above ``B`` or is feasible for it, so
-    ``min(B, its optimum)`` (``B`` when it is infeasible) is a lower bound on the objective.
-    ``B`` is bisected between the bound and the incumbent, and each feasible cut relaxation is
-    rounded into a new incumbent. Returns the LP's SolveRecord when it is not solved (infeasible
-    or failed), else a :class:`SolveOutcome`.
+    Every LP runs on one copy of the problem in the solver (:mod:`polyslot.capacity.highs_copy`)
+    that is re-solved warm with changed bounds. Returns the LP's SolveRecord when it is not
+    solved (infeasible or failed), else a :class:`SolveOutcome`.
     """
     t0 = time.perf_counter()
-    gap_rel = float(opts["gap_rel"])
-    lp = _relax(model, opts)
+    copy = problem_copy(model.prob, str(opts["solver"]))
+    lp = copy.lp(time_limit=float(opts["time_limit"]))
     if lp.status != SolveStatus.OPTIMAL or lp.objective is None:
-        return lp
-    bound = lp.objective
-
-    def good(rec: SolveRecord | None) -> bool:
-        return rec is not None and relative_gap(rec.objective or 0.0, bound) <= gap_rel
-
-    def done() -> bool:
-        return good(best)
-
-    best = _round_from(model, lp.values, opts, good)
-
-    days = model.fv_count
-    lo = bound
-    hi = best.objective if best is not None and best.objective is not None else bound * 1.05
-    for k in range(8):
-        if done() or not days:
-            break
-        trial = hi * (1.0 - gap_rel) if k == 0 and gap_rel > 0 else 0.5 * (lo + hi)
-        trial = max(trial, lo)
-        cuts = peak_cuts(model, trial)
-        rec = _relax(model, opts, cuts) if cuts is not None else None
-        if rec is None or rec.status != SolveStatus.OPTIMAL or rec.objective is None:
-            bound = lo = max(bound, trial)
-            continue
-        bound = max(bound, min(trial, rec.objective))
-        if rec.objective <= trial:
-            hi = trial
-            best = _best([best, _round_from(model, rec.values, opts, good)])
-        else:
-            lo = trial
-    if best is not None and best.objective is not None:
-        bound = min(bound, best.objective)
-    if done():
-        return _outcome(best, bound, time.perf_counter() - t0, False, gap_rel)  # type: ignore[arg-type]
-    left = max(0.1, float(opts["time_limit"]) - (time.perf_counter() - t0))
-    mip = solve(model.prob, **{**opts, "time_limit": left})
-    if mip.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and mip.objective is not None:
-        if mip.bound is not None:
-            bound = max(bound, mip.bound)
-        elif mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit:  # CBC: gap_rel met
-            bound = max(bound, mip.objective * (1.0 - gap_rel))
-    top = _best([best, mip])
-    if top is None:
-        return replace(mip, time=time.perf_counter() - t0)
-    bound = min(bound, top.objective or bound)
-    return _outcome(top, bound, time.perf_counter() - t0, mip.time_limit_hit, gap_rel)
+        return replace(lp, time=time.perf_counter() - t0)
+    st = _Search(model, copy, opts, lp.objective, t0=t0)
+    st.round_from(lp.values, {})
+    _cut_bisection(st)
+    if st.best is not None and not st.done():
+        st.bound = min(st.bound, st.best.objective or st.bound)
+        _below_incumbent(st)
+    if st.best is None:
+        return replace(lp, status=SolveStatus.NOT_SOLVED, time=time.perf_counter() - t0)
+    bound = min(st.bound, st.best.objective or st.bound)
+    return _outcome(st.best, bound, time.perf_counter() - t0, st.limit_hit, st.gap_rel)

@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Solve the allocation MIP and sequence every doctor session, per polyclinic."""
+        from polyslot.cli.requests import optimize_directory
         from polyslot.optimize.config import OptimizeConfig
-        from polyslot.optimize.requests import optimize_directory
 
         config = OptimizeConfig(
             solver=solver,

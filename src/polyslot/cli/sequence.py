@@ -19,8 +19,8 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
     ) -> None:
         """Sequence one session's patients (Kaandorp-Koole local search, exact objective)."""
+        from polyslot.cli.requests import sequence_request
         from polyslot.errors import InputError
-        from polyslot.optimize.requests import sequence_request
 
         if fmt not in ("text", "json"):
             raise InputError("must be 'text' or 'json'", field="--format", value=fmt)

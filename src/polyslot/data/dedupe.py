@@ -10,11 +10,11 @@ twice as much.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from polyslot.data.schema import TableSpec
+from polyslot.data.store.files import Connection
 from polyslot.data.validate import field_name
 
 __all__ = ["chunk_key_hashes", "move_duplicates", "shared_hashes"]
@@ -28,7 +28,7 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def chunk_key_hashes(con: duckdb.DuckDBPyConnection, spec: TableSpec, chunk: str) -> np.ndarray:
+def chunk_key_hashes(con: Connection, spec: TableSpec, chunk: str) -> np.ndarray:
     """Hashes of the key of the accepted rows (``__keep``) of the registered Arrow ``chunk``.
 
     The key columns are cast to their store types first, so a hash equals that of the stored
@@ -54,9 +54,7 @@ def shared_hashes(hashes: list[np.ndarray]) -> np.ndarray:
     return np.unique(all_hashes[1:][all_hashes[1:] == all_hashes[:-1]])
 
 
-def move_duplicates(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, shared: np.ndarray
-) -> None:
+def move_duplicates(con: Connection, spec: TableSpec, staging: str, shared: np.ndarray) -> None:
     """Move later duplicates of the key from table ``spec.name`` into ``staging``.
 
     Parameters

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 
-import duckdb
-
 from polyslot.data.schema import STATUSES
 from polyslot.data.stage import TableCounts
+from polyslot.data.store.files import Connection
 
 __all__ = ["DEFAULT_MAX_QUARANTINE_SHARE", "guard_message", "likely_fix"]
 
@@ -78,7 +77,7 @@ def likely_fix(table: str, reason: str, column: str, value: str, id_scope: str) 
 
 
 def guard_message(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     staging: str,
     counts: TableCounts,
     max_share: float,

@@ -18,16 +18,24 @@ Doctors on duty per polyclinic, date and half-day (morning / afternoon):
 
 The rows go into the store's ``roster`` table with the extra column ``inferred_from``
 (``doctor_id`` or ``concurrent_consultations``), so every later stage (estimation, hold-out
-replay) reads it like a supplied roster and can tell it was inferred.
+replay) reads it like a supplied roster and can tell it was inferred. The SQL that reads the
+activity and writes the table is :mod:`polyslot.data.store.completion`'s; this module keeps the
+rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
+
+from polyslot.data.store.completion import (
+    activity_minutes,
+    half_day_activity,
+    write_inferred_roster,
+)
+from polyslot.data.store.files import Connection
 
 __all__ = ["INFERRED_COLUMN", "RULE", "infer_roster"]
 
@@ -45,11 +53,6 @@ OVERLAP_GRACE = 5
 #: A period starts at the first appointment time of this share of the dates (and ends at the
 #: last one of 1 - this share): an unbooked first or last slot on some days does not move it.
 EDGE_SHARE = 0.2
-_ACTIVITY = "coalesce(appointment_ts, consult_start_ts, arrival_ts)"
-
-
-def _minute(col: str) -> str:
-    return f"(hour({col}) * 60 + minute({col}))"
 
 
 def _splits(act: pd.DataFrame) -> pd.DataFrame:
@@ -81,56 +84,16 @@ def _slot_gap(act: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def infer_roster(con: duckdb.DuckDBPyConnection, table: str = "roster") -> dict[str, Any] | None:
+def infer_roster(con: Connection, table: str = "roster") -> dict[str, Any] | None:
     """Create ``table`` from the ``attendances`` of ``con``; return what to report, or None.
 
     Returns None (and creates nothing) when no attendance has a usable time.
     """
-    act = con.execute(
-        f"""SELECT polyclinic_id AS pc, CAST({_ACTIVITY} AS DATE) AS d,
-                   isodow(CAST({_ACTIVITY} AS DATE)) - 1 AS wd,
-                   {_minute(_ACTIVITY)} AS m, bool_or(appointment_ts IS NOT NULL) AS booked
-            FROM attendances
-            WHERE {_ACTIVITY} IS NOT NULL AND status <> 'cancelled'
-            GROUP BY ALL ORDER BY ALL"""
-    ).df()
+    act = activity_minutes(con)
     if act.empty:
         return None
     gap = _slot_gap(act)
-    con.register("_roster_splits", _splits(act))
-    per_half = con.execute(
-        f"""
-        WITH a AS (
-            SELECT att.polyclinic_id AS pc, CAST({_ACTIVITY} AS DATE) AS d,
-                   isodow(CAST({_ACTIVITY} AS DATE)) - 1 AS wd, {_minute(_ACTIVITY)} AS m,
-                   appointment_ts IS NOT NULL AS booked, doctor_id,
-                   consult_start_ts, consult_end_ts
-            FROM attendances att
-            WHERE {_ACTIVITY} IS NOT NULL AND status <> 'cancelled'),
-        h AS (SELECT a.*, CASE WHEN a.m < s.split THEN 0 ELSE 1 END AS half
-              FROM a JOIN _roster_splits s ON s.pc = a.pc AND s.wd = a.wd),
-        ev AS (SELECT pc, d, half, consult_start_ts AS ts, 1 AS delta FROM h
-               WHERE consult_end_ts > consult_start_ts + INTERVAL {OVERLAP_GRACE} MINUTE
-               UNION ALL
-               SELECT pc, d, half, consult_end_ts - INTERVAL {OVERLAP_GRACE} MINUTE, -1 FROM h
-               WHERE consult_end_ts > consult_start_ts + INTERVAL {OVERLAP_GRACE} MINUTE),
-        conc AS (SELECT pc, d, half, max(run) AS nc FROM (
-                    SELECT pc, d, half, sum(delta) OVER (
-                        PARTITION BY pc, d, half ORDER BY ts, delta
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
-                    FROM ev) GROUP BY ALL),
-        day AS (SELECT pc, d, any_value(wd) AS wd, half,
-                       count(DISTINCT doctor_id) AS nid,
-                       min(m) FILTER (WHERE booked) AS first_b,
-                       max(m) FILTER (WHERE booked) AS last_b,
-                       min({_minute("consult_start_ts")}) AS first_c,
-                       max({_minute("consult_end_ts")}) AS last_c
-                FROM h GROUP BY pc, d, half)
-        SELECT day.*, coalesce(conc.nc, 0) AS nc
-        FROM day LEFT JOIN conc USING (pc, d, half) ORDER BY pc, d, half
-        """
-    ).df()
-    con.unregister("_roster_splits")
+    per_half = half_day_activity(con, _splits(act), OVERLAP_GRACE)
     has_ids = per_half.groupby("pc")["nid"].max() > 0
     rows = []
     for (pc, _wd, _half), g in per_half.groupby(["pc", "wd", "half"], sort=True):
@@ -152,14 +115,7 @@ def infer_roster(con: duckdb.DuckDBPyConnection, table: str = "roster") -> dict[
         ["polyclinic_id", "date", "start_time"], kind="stable"
     )
     frame.insert(0, "source_row", np.arange(1, len(frame) + 1, dtype=np.int64))
-    con.register("_inferred_roster", frame)
-    con.execute(
-        f"""CREATE TABLE "{table}" AS SELECT CAST(source_row AS BIGINT) AS source_row,
-                   polyclinic_id, CAST(date AS DATE) AS date, start_time, end_time,
-                   CAST(doctors AS INTEGER) AS doctors, {INFERRED_COLUMN}
-            FROM _inferred_roster"""
-    )
-    con.unregister("_inferred_roster")
+    write_inferred_roster(con, frame, table, INFERRED_COLUMN)
     methods = dict(frame.groupby("polyclinic_id")[INFERRED_COLUMN].first())
     return {
         "source": "inferred from attendances",

@@ -14,7 +14,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
@@ -31,7 +30,13 @@ from polyslot.data.readers import (
 )
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
-from polyslot.data.store.files import STORE_FILE
+from polyslot.data.store.files import (
+    STORE_FILE,
+    Connection,
+    connect,
+    create_store,
+    table_names,
+)
 from polyslot.data.template_check import check_template_visit_types
 from polyslot.data.validate import field_name
 from polyslot.errors import DataError, QuarantineError
@@ -105,7 +110,7 @@ class IngestSummary:
         }
 
 
-def finish_store(con: duckdb.DuckDBPyConnection, counts: dict[str, TableCounts], out: Path) -> None:
+def finish_store(con: Connection, counts: dict[str, TableCounts], out: Path) -> None:
     """Add the ``reconciliation`` table to a store whose data tables and ``quarantine`` are
     written, and write ``out/quarantine.csv`` (both engines end their store with this)."""
     recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
@@ -173,12 +178,9 @@ def resolve_sources(
             if f is not None:
                 found[name] = open_source(f, get_spec(name), mapping=tm(name))
     elif path.is_file() and is_duckdb_file(path) and table is None:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect(path)
         try:
-            names = {
-                r[0]
-                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-            }
+            names = table_names(con)
         finally:
             con.close()
         for name in TABLE_NAMES:
@@ -269,10 +271,9 @@ def ingest(
     stops: list[str] = []
     with atomic_path(store_path) as tmp:
         tmp.unlink()
-        con = duckdb.connect(str(tmp))
+        con = create_store(tmp)
         try:
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            con.execute("SET preserve_insertion_order = true")
             # no row-group merging at checkpoints: chunk boundaries leave short row groups, and
             # merging them rewrote about a third of the table (3 CPU-s per 5M rows, 50% larger)
             con.execute("SET max_vacuum_tasks = 0")
@@ -316,7 +317,7 @@ def ingest(
     return summary
 
 
-def complete_store(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> dict:
+def complete_store(con: Connection, sources: dict[str, str]) -> dict:
     """Cross-table checks and inferred tables of a store whose tables are loaded.
 
     A template visit type absent from the attendances stops ingest (one line); a missing

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-import duckdb
 import pandas as pd
 
 from polyslot.data.coerce import is_text_categorical, to_text
 from polyslot.data.schema import MISSING_POLYCLINIC
+from polyslot.data.store.files import Connection
 
 __all__ = [
     "QUARANTINE_COLUMNS",
@@ -61,7 +61,7 @@ def count_read(counter: Counter, raw: pd.DataFrame) -> None:
     counter.update(key.value_counts(sort=False).to_dict())
 
 
-def create_quarantine_table(con: duckdb.DuckDBPyConnection) -> None:
+def create_quarantine_table(con: Connection) -> None:
     """Create the store's empty combined ``quarantine`` table.
 
     ``detail`` and ``record`` (long texts, each nearly unique) are stored uncompressed: FSST
@@ -76,7 +76,7 @@ def create_quarantine_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def append_quarantine_records(
-    con: duckdb.DuckDBPyConnection, table: str, staging: str, columns: tuple[str, ...]
+    con: Connection, table: str, staging: str, columns: tuple[str, ...]
 ) -> None:
     """Copy the staged rejected rows of ``table`` into the combined ``quarantine`` table."""
     public = [c for c in columns if c not in PRIVATE_COLUMNS]

@@ -16,9 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
-from polyslot.data.coerce import STRING_DTYPE
+from polyslot.data.arrow_chunks import batch_to_pandas, parquet_chunks
 from polyslot.data.csvfile import csv_header
 from polyslot.data.excel import EXCEL_SUFFIXES, excel_header, iter_excel
 from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
@@ -40,18 +39,6 @@ __all__ = [
 DEFAULT_BATCH_ROWS = 500_000
 _DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".txt", ".tsv", ".tsv.gz")
-
-
-def _strings(t: pa.DataType) -> pd.StringDtype | None:
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return STRING_DTYPE
-    return None
-
-
-def _batch_to_pandas(batch: pa.RecordBatch | pa.Table) -> pd.DataFrame:
-    if isinstance(batch, pa.RecordBatch):
-        batch = pa.Table.from_batches([batch])
-    return batch.to_pandas(types_mapper=_strings, self_destruct=True, split_blocks=True)
 
 
 @dataclass(frozen=True)
@@ -143,7 +130,7 @@ class TableSource:
                 yield self.frame.iloc[i : i + batch_rows]
         elif self.kind == "parquet":
             for f in pads.dataset(self.path, format="parquet").files:
-                yield from _parquet_chunks(f, batch_rows)
+                yield from parquet_chunks(f, batch_rows)
         elif self.kind == "csv":
             opts = pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in self.raw_columns or self.columns},
@@ -160,7 +147,7 @@ class TableSource:
             ) as reader:
                 for batch in reader:
                     if batch.num_rows:
-                        yield _batch_to_pandas(batch)
+                        yield batch_to_pandas(batch)
         elif self.kind == "excel":
             yield from iter_excel(self.path, self.sheet, batch_rows)
         elif self.kind == "fhir":
@@ -174,65 +161,11 @@ class TableSource:
                 reader = rel.to_arrow_reader(batch_rows)
                 for batch in reader:
                     if batch.num_rows:
-                        yield _batch_to_pandas(batch)
+                        yield batch_to_pandas(batch)
             finally:
                 con.close()
         else:  # pragma: no cover - kinds are fixed above
             raise AssertionError(self.kind)
-
-
-#: A text column whose Parquet dictionary page is at most this large in every row group (it has
-#: few distinct values) is read as a dictionary, i.e. a pandas Categorical: decoding it into
-#: one string per row cost about 0.1 CPU-s per million rows and column, and DuckDB stores it
-#: from the dictionary too.
-DICTIONARY_PAGE_BYTES = 64 << 10
-
-
-def _few_values(pf: pq.ParquetFile) -> list[str]:
-    """Top-level text columns of ``pf`` with small dictionary pages in every row group."""
-    md = pf.metadata
-    text = {
-        f.name
-        for f in pf.schema_arrow
-        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
-    }
-    found = []
-    for j in range(md.num_columns):
-        name = md.schema.column(j).path
-        if name not in text:
-            continue
-        for i in range(md.num_row_groups):
-            c = md.row_group(i).column(j)
-            if not c.has_dictionary_page or c.dictionary_page_offset is None:
-                break
-            if c.data_page_offset - c.dictionary_page_offset > DICTIONARY_PAGE_BYTES:
-                break
-        else:
-            found.append(name)
-    return found
-
-
-def _parquet_chunks(path: str, batch_rows: int) -> Iterator[pd.DataFrame]:
-    """Chunks of about ``batch_rows`` rows, read whole row group by row group.
-
-    ``ParquetFile.iter_batches`` and dataset scans keep buffers alive across batches (about
-    35 MB more per million rows in pyarrow 26, most of a 10-million-row file in the end);
-    reading row groups one at a time keeps memory bounded by one chunk.
-    """
-    pf = pq.ParquetFile(path)
-    few = _few_values(pf)
-    if few:
-        pf = pq.ParquetFile(path, read_dictionary=few)
-    parts: list[pa.Table] = []
-    held = 0
-    for i in range(pf.num_row_groups):
-        parts.append(pf.read_row_group(i))
-        held += parts[-1].num_rows
-        if held >= batch_rows:
-            yield _batch_to_pandas(pa.concat_tables(parts))
-            parts, held = [], 0
-    if held:
-        yield _batch_to_pandas(pa.concat_tables(parts))
 
 
 def is_duckdb_file(path: Path) -> bool:

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +26,7 @@ from polyslot.data.mapping_apply import EXCLUDED
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
+from polyslot.data.store.files import Connection
 from polyslot.data.stream import StreamingInsert
 from polyslot.data.validate import ChunkResult, field_name, validate_chunk
 
@@ -106,9 +106,7 @@ def _uncompressed(spec: TableSpec, column: str) -> bool:
     )
 
 
-def _create_table(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, chunk: pa.Table, select: str
-) -> None:
+def _create_table(con: Connection, spec: TableSpec, chunk: pa.Table, select: str) -> None:
     """Create table ``spec.name`` with the columns of ``select`` over the first ``chunk``."""
     con.register("_chunk", chunk)
     try:
@@ -123,7 +121,7 @@ def _create_table(
 
 
 def _stage_chunk(
-    con: duckdb.DuckDBPyConnection, spec: TableSpec, staging: str, res: ChunkResult
+    con: Connection, spec: TableSpec, staging: str, res: ChunkResult
 ) -> tuple[pa.Table, np.ndarray | None]:
     """Rejected rows of ``res`` into ``staging``; the chunk as Arrow and its kept key hashes."""
     # DuckDB scans Arrow far faster than a pandas frame of Arrow-backed strings
@@ -142,9 +140,7 @@ def _stage_chunk(
     return chunk, hashes
 
 
-def _create_quarantine_staging(
-    con: duckdb.DuckDBPyConnection, staging: str, columns: tuple[str, ...]
-) -> None:
+def _create_quarantine_staging(con: Connection, staging: str, columns: tuple[str, ...]) -> None:
     cols = ", ".join(f"{_q(c)} VARCHAR" for c in columns)
     con.execute(
         f"CREATE TEMP TABLE {staging} (source_row BIGINT, reason VARCHAR, detail VARCHAR"
@@ -178,7 +174,7 @@ def _drop_excluded(
     return raw, keep.astype("int64") + done + 1
 
 
-def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> dict[str, int]:
+def _counts_by_pc(con: Connection, table: str, has_pc: bool) -> dict[str, int]:
     if not has_pc:
         n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         return {ALL_POLYCLINICS: int(n)} if n else {}
@@ -190,7 +186,7 @@ def _counts_by_pc(con: duckdb.DuckDBPyConnection, table: str, has_pc: bool) -> d
 
 
 def load_table(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     spec: TableSpec,
     source: TableSource,
     *,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import duckdb
-
+from polyslot.data.store.completion import known_visit_types, unknown_template_visit_types
+from polyslot.data.store.files import Connection
 from polyslot.errors import DataError
 from polyslot.template import ANY_VISIT_TYPE
 
 __all__ = ["check_template_visit_types"]
 
 
-def check_template_visit_types(con: duckdb.DuckDBPyConnection, source: str) -> None:
+def check_template_visit_types(con: Connection, source: str) -> None:
     """Raise when a ``slot_template`` visit type never occurs in ``attendances``.
 
     Empty and ``any`` (any case) are unreserved slots and always accepted. The message names
@@ -20,29 +20,10 @@ def check_template_visit_types(con: duckdb.DuckDBPyConnection, source: str) -> N
     ------
     polyslot.errors.DataError
     """
-    cols = {r[0] for r in con.execute("DESCRIBE slot_template").fetchall()}
-    if "visit_type" not in cols:
-        return
-    unknown = [
-        r[0]
-        for r in con.execute(
-            """SELECT DISTINCT trim(t.visit_type) AS v FROM slot_template t
-               WHERE t.visit_type IS NOT NULL AND trim(t.visit_type) <> ''
-                 AND lower(trim(t.visit_type)) <> ?
-                 AND trim(t.visit_type) NOT IN (
-                     SELECT DISTINCT visit_type FROM attendances WHERE visit_type IS NOT NULL)
-               ORDER BY v""",
-            [ANY_VISIT_TYPE],
-        ).fetchall()
-    ]
+    unknown = unknown_template_visit_types(con)
     if not unknown:
         return
-    known = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT visit_type FROM attendances WHERE visit_type IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
+    known = known_visit_types(con)
     more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
     raise DataError(
         f"value {unknown[0]!r}{more} never occurs in the attendances; known visit types: "

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from polyslot.clinic_model import DemandRate
-from polyslot.data.store import Connection, has_table
+from polyslot.data.store import Connection, has_table, table_columns
 from polyslot.estimate.aggregates import exact_sql
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
@@ -235,12 +235,7 @@ def supplied_demand(con: Connection, level: float) -> dict[str, list[DemandRate]
     """Demand per weekday from DEMAND_FORECAST: mean of ``expected_requests``; variance from
     the quantile band (read as a ``level`` interval of a normal) or, without it, the mean
     (Poisson), plus the spread of the expected values across dates."""
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name='demand_forecast'"
-        ).fetchall()
-    }
+    cols = set(table_columns(con, "demand_forecast"))
     lo = "lower" if "lower" in cols else "NULL"
     hi = "upper" if "upper" in cols else "NULL"
     z = float(stats.norm.ppf((1 + level) / 2))

@@ -2,7 +2,6 @@
 
 from polyslot.optimize.clinic import OptimizeResult, WeekdayResult, optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.requests import optimize_directory, sequence_request
 from polyslot.optimize.sequencing import SequencingResult, bailey_welch, equal_spacing, local_search
 from polyslot.optimize.solver import SolveRecord, SolveStatus
 
@@ -11,8 +10,6 @@ __all__ = [
     "OptimizeResult",
     "WeekdayResult",
     "optimize_clinic",
-    "optimize_directory",
-    "sequence_request",
     "SequencingResult",
     "local_search",
     "equal_spacing",

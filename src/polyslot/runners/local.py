@@ -12,24 +12,23 @@ from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.data.store import (
     TRAINING_FILE,
-    holdout_frames,
     last_date,
-    quarantine_counts,
     write_training_store,
 )
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import PolyclinicResult
 from polyslot.runners.steps import (
+    PlanTask,
     Progress,
     RunOutcome,
     check_history_longer_than_holdout,
     fit_models,
     holdout_cutoff,
+    plan_tasks,
     write_network_outputs,
     write_sample,
 )
-from polyslot.simulate.history import history_days
 
 __all__ = ["prepare_data", "estimate_models", "plan_network", "run_local"]
 
@@ -58,7 +57,7 @@ def prepare_data(
     return out / "store"
 
 
-def _plan_one(args: tuple[ClinicModel, RunConfig, list, dict]) -> PolyclinicResult | str:
+def _plan_one(args: PlanTask) -> PolyclinicResult | str:
     model, config, days, quality = args
     try:
         return plan_polyclinic(model, config, holdout_days=days, data_quality=quality)
@@ -74,19 +73,7 @@ def plan_network(
     progress: Progress | None = None,
 ) -> tuple[list[PolyclinicResult], dict[str, str]]:
     """plan_polyclinic for every model (``config.workers`` processes); infeasible ones skipped."""
-    quality = quarantine_counts(store)
-    att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
-    tasks = []
-    for pid, model in sorted(models.items()):
-        days = []
-        if (
-            att is not None
-            and ros is not None
-            and not att.empty
-            and (ros["polyclinic_id"] == pid).any()
-        ):
-            days = history_days(att, ros, pid)
-        tasks.append((model, config, days, quality.get(pid, {})))
+    tasks = list(plan_tasks(models, config, store, cutoff).values())
     results: list[PolyclinicResult] = []
     skipped: dict[str, str] = {}
     done = 0

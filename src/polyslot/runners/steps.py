@@ -1,4 +1,5 @@
-"""The steps both engines share: sample data, hold-out cutoff, estimation and deliverables.
+"""The steps both engines share: sample data, hold-out cutoff, estimation, the planning tasks
+(with the held-back days to replay) and deliverables.
 
 The store's reads (the time split, quarantine counts) are :mod:`polyslot.data.store`'s.
 
@@ -20,10 +21,17 @@ from typing import Any
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.data.store import first_date, last_date, quarantine_counts, store_path
+from polyslot.data.store import (
+    first_date,
+    holdout_frames,
+    last_date,
+    quarantine_counts,
+    store_path,
+)
 from polyslot.errors import ConfigError
 from polyslot.report.fhir import week_start_after
 from polyslot.results import NetworkResult, PolyclinicResult
+from polyslot.simulate.history import history_days
 
 __all__ = [
     "Progress",
@@ -31,12 +39,17 @@ __all__ = [
     "write_sample",
     "estimation_config",
     "holdout_cutoff",
+    "PlanTask",
+    "plan_tasks",
     "fit_models",
     "capacity_sections",
     "write_network_outputs",
 ]
 
 Progress = Callable[[str, int, int], None]
+#: One polyclinic's planning task: its model, the run configuration, its held-back days to
+#: replay and its quarantine counts per reason (the arguments of ``plan_polyclinic``).
+PlanTask = tuple[ClinicModel, RunConfig, list, dict]
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,30 @@ def estimation_config(config: RunConfig):
 def holdout_cutoff(last: dt.date, config: RunConfig) -> dt.date | None:
     """First held-back date given the last date with attendances (None without hold-out)."""
     return last - dt.timedelta(days=config.holdout_days - 1) if config.holdout_days > 0 else None
+
+
+def plan_tasks(
+    models: dict[str, ClinicModel], config: RunConfig, store: Path, cutoff: dt.date | None
+) -> dict[str, PlanTask]:
+    """Each polyclinic's planning task, by polyclinic id in sorted order.
+
+    The held-back days (from ``cutoff`` on) are replayed only for a polyclinic with a roster in
+    the hold-out; without a hold-out, or without attendances in it, a polyclinic has none.
+    """
+    quality = quarantine_counts(store)
+    att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
+    tasks: dict[str, PlanTask] = {}
+    for pid, model in sorted(models.items()):
+        days = []
+        if (
+            att is not None
+            and ros is not None
+            and not att.empty
+            and (ros["polyclinic_id"] == pid).any()
+        ):
+            days = history_days(att, ros, pid)
+        tasks[pid] = (model, config, days, quality.get(pid, {}))
+    return tasks
 
 
 def fit_models(

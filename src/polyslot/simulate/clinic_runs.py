@@ -15,7 +15,7 @@ from polyslot.simulate.kpis import KPI_COLUMNS, summarize
 from polyslot.simulate.replications import run_replications
 from polyslot.template import SlotTemplate
 
-__all__ = ["DayParams", "day_replication", "simulate_clinic_day"]
+__all__ = ["DayParams", "day_replication", "replicate_clinic_day", "simulate_clinic_day"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,40 @@ def day_replication(params: DayParams, seed: np.random.SeedSequence) -> dict[str
     return simulate_day(plan, cfg).kpis
 
 
+def replicate_clinic_day(
+    params: DayParams,
+    *,
+    seed: int,
+    replications: int,
+    target_rel: float | None,
+    target_abs: float | None,
+    min_replications: int,
+    workers: int,
+) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """Replicate the day of ``params``: its summary (as :func:`simulate_clinic_day`) and the
+    per-replication records (replication ``i`` is seeded the same for every template, so two
+    templates' records pair up)."""
+    run = run_replications(
+        day_replication,
+        params,
+        seed,
+        replications=replications,
+        metric=lambda r: r["wait_mean"],
+        target_rel=target_rel,
+        target_abs=target_abs,
+        min_replications=min_replications,
+        workers=workers,
+    )
+    summary: dict[str, Any] = {
+        "weekday": int(params.weekday),
+        "discipline": str(parse_discipline(params.config.discipline).value),
+        **summarize(run.records, KPI_COLUMNS),
+        "replications": run.replications,
+        "converged": run.converged,
+    }
+    return summary, list(run.records)
+
+
 def simulate_clinic_day(
     model: ClinicModel,
     template: SlotTemplate | None = None,
@@ -68,22 +102,13 @@ def simulate_clinic_day(
     params = DayParams(
         model, template or model.current_template, int(weekday), config or ClinicConfig()
     )
-    run = run_replications(
-        day_replication,
+    summary, _ = replicate_clinic_day(
         params,
-        seed,
+        seed=seed,
         replications=replications,
-        metric=lambda r: r["wait_mean"],
         target_rel=target_rel,
         target_abs=target_abs,
         min_replications=min_replications,
         workers=workers,
     )
-    out: dict[str, Any] = {
-        "weekday": int(weekday),
-        "discipline": str(parse_discipline(params.config.discipline).value),
-        **summarize(run.records, KPI_COLUMNS),
-        "replications": run.replications,
-        "converged": run.converged,
-    }
-    return out
+    return summary

@@ -1,21 +1,32 @@
 """The store: the DuckDB file written by ingestion, and the one owner of how it is read.
 
 Every other layer opens the store and reads it through this package: :mod:`.files` (its file
-names, opening it, table checks), :mod:`.queries` (the time split, quarantine counts, a
-polyclinic's history, visit sequences) and :mod:`.table` (any table as a typed DataFrame).
+names, opening or creating it, table checks), :mod:`.queries` (the time split, quarantine
+counts, a polyclinic's history, visit sequences, history aggregates), :mod:`.completion` (the
+reads of a store being completed at ingestion: activity behind an inferred roster, template
+visit types unknown to the history) and :mod:`.table` (any table as a typed DataFrame).
 Estimation's aggregate SQL reaches the store through :func:`open_store`.
 """
 
+from polyslot.data.store.completion import (
+    activity_minutes,
+    half_day_activity,
+    known_visit_types,
+    unknown_template_visit_types,
+    write_inferred_roster,
+)
 from polyslot.data.store.files import (
     MEMORY_LIMIT,
     STORE_FILE,
     TRAINING_FILE,
     Connection,
     connect,
+    create_store,
     has_table,
     open_store,
     store_path,
     table_columns,
+    table_names,
 )
 from polyslot.data.store.queries import (
     EVENT_DATE,
@@ -37,11 +48,15 @@ __all__ = [
     "TRAINING_FILE",
     "Connection",
     "Store",
+    "activity_minutes",
     "connect",
+    "create_store",
     "first_date",
     "has_table",
+    "half_day_activity",
     "history_aggregates",
     "holdout_frames",
+    "known_visit_types",
     "last_date",
     "normalise_frame",
     "open_store",
@@ -49,6 +64,9 @@ __all__ = [
     "quarantine_counts",
     "store_path",
     "table_columns",
+    "table_names",
+    "unknown_template_visit_types",
     "visit_sequences",
+    "write_inferred_roster",
     "write_training_store",
 ]

@@ -21,9 +21,11 @@ __all__ = [
     "Connection",
     "store_path",
     "connect",
+    "create_store",
     "open_store",
     "has_table",
     "table_columns",
+    "table_names",
 ]
 
 #: File name of the store inside its folder.
@@ -66,6 +68,20 @@ def connect(store: str | os.PathLike[str], read_only: bool = True) -> Connection
     except duckdb.Error as exc:
         msg = str(exc).splitlines()[0]
         raise DataError(f"cannot open the store ({msg})", source=str(path)) from None
+
+
+def create_store(path: str | os.PathLike[str]) -> Connection:
+    """A writable connection to a new store file at ``path`` that keeps rows in insertion order
+    (ingestion and the Spark store builder write their store through it)."""
+    con = duckdb.connect(str(path))
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def table_names(con: Connection) -> set[str]:
+    """Names of the tables in the connected database."""
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {r[0] for r in rows}
 
 
 def open_store(store: str | os.PathLike[str], need_attendances: bool = True) -> Connection:

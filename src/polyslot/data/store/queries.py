@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from polyslot.data.store.files import connect, store_path
+from polyslot.data.store.files import connect, store_path, table_names
 from polyslot.errors import DataError
 
 __all__ = [
@@ -233,9 +233,7 @@ def history_aggregates(
     with connect(store) as con:
         days = con.execute(_DAYS.format(where=where_a)).df()
         cancel = con.execute(_CANCEL.format(where=where_a)).df()
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
+        tables = table_names(con)
         roster = (
             con.execute(
                 "SELECT polyclinic_id, date, start_time, end_time, doctors FROM roster"

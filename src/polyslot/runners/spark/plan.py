@@ -19,9 +19,8 @@ import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.data.store import holdout_frames, quarantine_counts
 from polyslot.results import PolyclinicResult
-from polyslot.simulate.history import history_days
+from polyslot.runners.steps import plan_tasks
 
 __all__ = ["plan_network_spark", "write_result_tables", "RESULT_SCHEMA"]
 
@@ -63,20 +62,10 @@ def plan_network_spark(
     read back from it. Returns results sorted by polyclinic id, as the local engine's
     ``plan_network``.
     """
-    quality = quarantine_counts(store)
-    att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
-    rows = []
-    for pid, model in sorted(models.items()):
-        days = []
-        if (
-            att is not None
-            and ros is not None
-            and not att.empty
-            and (ros["polyclinic_id"] == pid).any()
-        ):
-            days = history_days(att, ros, pid)
-        task = (model, config, days, quality.get(pid, {}))
-        rows.append((pid, pickle.dumps(task, protocol=5)))
+    rows = [
+        (pid, pickle.dumps(task, protocol=5))
+        for pid, task in plan_tasks(models, config, store, cutoff).items()
+    ]
     if progress:
         progress("plan polyclinics", 0, len(rows))
     if not rows:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from polyslot.atomic import atomic_path
 from polyslot.data.ingest import IngestSummary, complete_store, finish_store, summarise
 from polyslot.data.quarantine import create_quarantine_table
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import TableCounts, select_typed
-from polyslot.data.store import STORE_FILE
+from polyslot.data.store import STORE_FILE, create_store
 
 __all__ = ["build_store"]
 
@@ -50,9 +48,8 @@ def build_store(
     store_path = out_dir / STORE_FILE
     with atomic_path(store_path) as tmp:
         tmp.unlink()
-        con = duckdb.connect(str(tmp))
+        con = create_store(tmp)
         try:
-            con.execute("SET preserve_insertion_order = true")
             for name in TABLE_NAMES:
                 if name not in tables:
                     continue

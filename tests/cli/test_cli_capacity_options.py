@@ -118,17 +118,17 @@ def _from_data(store, tmp_path, *extra: str):
 
 
 @pytest.mark.parametrize("option", sorted(CHECKS))
-def test_option_applies_with_from_data(store, tmp_path, option):
+def test_option_applies_with_from_data(revisit_store, tmp_path, option):
     value, check = CHECKS[option]
-    assert not check(_json(_from_data(store, tmp_path)))
-    assert check(_json(_from_data(store, tmp_path, option, value)))
+    assert not check(_json(_from_data(revisit_store, tmp_path)))
+    assert check(_json(_from_data(revisit_store, tmp_path, option, value)))
 
 
-def test_from_data_options_show_in_the_output(store, tmp_path):
+def test_from_data_options_show_in_the_output(revisit_store, tmp_path):
     target = tmp_path / "plan.json"
     out = _json(
         _from_data(
-            store,
+            revisit_store,
             tmp_path,
             "--fv-types",
             "new_patient",
@@ -147,12 +147,12 @@ def test_from_data_options_show_in_the_output(store, tmp_path):
     assert out["inputs"]["polyclinic_id"] == "EX01" and out["inputs"]["weeks"] == 2
     assert len(out["reserved_fv_slots"]) == 14
     assert json.loads(target.read_text()) == out
-    res = _from_data(store, tmp_path, "--polyclinic", "NOPE")
+    res = _from_data(revisit_store, tmp_path, "--polyclinic", "NOPE")
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
-    table = _from_data(store, tmp_path, "--format", "table")
+    table = _from_data(revisit_store, tmp_path, "--format", "table")
     assert table.exit_code == 0 and "doctors" in table.output
 
 
-def test_input_file_and_from_data_are_exclusive(store, tmp_path):
-    res = _from_data(store, tmp_path, _input(tmp_path))
+def test_input_file_and_from_data_are_exclusive(revisit_store, tmp_path):
+    res = _from_data(revisit_store, tmp_path, _input(tmp_path))
     assert res.exit_code == 2 and "not both" in res.output

@@ -1,4 +1,8 @@
-"""File-level entry points: the ``polyslot sequence`` request, ``polyslot optimize`` on a folder."""
+"""Request files of the CLI: the ``polyslot sequence`` request, ``polyslot optimize`` on a folder.
+
+Parsing these files belongs beside the commands that read them; the solving is
+:mod:`polyslot.optimize`'s (``local_search``, ``optimize_clinic``).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from polyslot.errors import InfeasibleError, InputError
 from polyslot.optimize.clinic import optimize_clinic
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.sequencing import grid_size, local_search, pad_services
-from polyslot.schedule import PatientSpec, Schedule, _check_int, parse_patient
+from polyslot.schedule import PatientSpec, Schedule, check_int, check_request, parse_patient
 
 __all__ = ["sequence_request", "optimize_directory"]
 
@@ -57,17 +61,10 @@ def sequence_request(data: Any, *, source: str | None = None) -> dict[str, Any]:
         Naming the field, the value and what was expected.
     """
     try:
-        if not isinstance(data, Mapping):
-            raise InputError("top level must be a JSON object", value=data)
-        unknown = set(data) - _REQUEST_KEYS
-        if unknown:
-            key = sorted(unknown)[0]
-            raise InputError(f"unknown key {key!r}", field=key, value=key)
-        if "session_end" not in data:
-            raise InputError("is required", field="session_end", value=None)
-        session_end = _check_int(data["session_end"], "session_end", minimum=1)
-        interval = _check_int(data.get("interval", 1), "interval", minimum=1)
-        doctor_start = _check_int(data.get("doctor_start", 0), "doctor_start", minimum=0)
+        data = check_request(data, _REQUEST_KEYS)
+        session_end = check_int(data["session_end"], "session_end", minimum=1)
+        interval = check_int(data.get("interval", 1), "interval", minimum=1)
+        doctor_start = check_int(data.get("doctor_start", 0), "doctor_start", minimum=0)
         slot_minutes = data.get("slot_minutes", 1)
         if (
             isinstance(slot_minutes, bool)
