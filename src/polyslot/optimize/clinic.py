@@ -52,6 +52,9 @@ class WeekdayResult:
     slots_recommended: int
     conflicts: tuple[str, ...] = ()
     relaxation: tuple[str, ...] = ()
+    #: Whether any solve of the weekday (calibration rounds included) stopped at the wall-clock
+    #: time limit rather than at the deterministic limits.
+    wall_clock_limit_hit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -81,6 +84,7 @@ class WeekdayResult:
             "relaxed": bool(self.relaxation),
             "conflicts": list(self.conflicts),
             "relaxation": list(self.relaxation),
+            "wall_clock_limit_hit": self.wall_clock_limit_hit,
         }
 
 
@@ -100,6 +104,10 @@ class OptimizeResult:
             "polyclinic_id": self.template.polyclinic_id,
             "status": "optimal" if statuses <= {"optimal"} else ",".join(sorted(statuses)),
             "relaxed_weekdays": [WEEKDAYS[d] for d, w in self.weekdays.items() if w.relaxation],
+            # weekdays whose result may depend on the machine's load (see OptimizeConfig)
+            "wall_clock_limited_weekdays": [
+                WEEKDAYS[d] for d, w in self.weekdays.items() if w.wall_clock_limit_hit
+            ],
             "seconds": round(self.seconds, 3),
             "cpu_seconds": round(self.cpu_seconds, 3),
             "weekdays": [w.to_dict() for w in self.weekdays.values()],
@@ -135,10 +143,16 @@ def optimize_weekday(
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
     notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    wall: list[bool] = []  # a solve stopped by the wall clock
+
+    def run(problem: Any) -> SolveRecord:
+        rec = solve_configured(problem, config)
+        wall.append(rec.wall_clock_limit_hit)
+        return rec
 
     def solve_with(gamma: float) -> tuple[_Solution, float]:
         am = build_allocation(inp, config, curve, gamma, relax=relax)
-        rec = solve_configured(am.problem, config)
+        rec = run(am.problem)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
             found = smallest_relaxation(inp, config, curve)
             if found is None:
@@ -148,7 +162,7 @@ def optimize_weekday(
             notes.append((tuple(err.conflicts), tuple(err.relaxation)))
             fallback.update(err.counts)
             am = build_allocation(inp, config, curve, gamma, relax=relax)
-            rec = solve_configured(am.problem, config)
+            rec = run(am.problem)
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
             # a feasible start easy to find, gives slots feasible for the least-relaxed model
@@ -165,7 +179,7 @@ def optimize_weekday(
             # (feasible for the relaxed model) and solve the remaining LP
             for hv, var in am.x.items():
                 var.lowBound = var.upBound = fallback.get(hv, 0)
-            rec = solve_configured(am.problem, config)
+            rec = run(am.problem)
             rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
         if rec.status is SolveStatus.NOT_SOLVED:
             raise SolverError(
@@ -216,6 +230,7 @@ def optimize_weekday(
         len(slots),
         notes[0][0] if notes else (),
         notes[0][1] if notes else (),
+        any(wall),
     )
     return res, slots
 

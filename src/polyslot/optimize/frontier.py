@@ -137,7 +137,8 @@ def point_kpis(
 
 def _solve_point(
     model: ClinicModel, weekday: int, config: OptimizeConfig, floor: float, weight: float
-) -> list[Slot] | None:
+) -> tuple[list[Slot], bool] | None:
+    """The point's slots and whether a solve stopped at the wall-clock limit (None: none)."""
     from polyslot.optimize.clinic import optimize_weekday
 
     cfg = dataclasses.replace(
@@ -149,10 +150,10 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        _, slots = optimize_weekday(model, weekday, cfg)
+        res, slots = optimize_weekday(model, weekday, cfg)
     except (InfeasibleError, SolverError):
         return None
-    return slots
+    return slots, res.wall_clock_limit_hit
 
 
 def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
@@ -265,11 +266,14 @@ def weekday_frontier(
     n = config.frontier_points
     top = 1.0 if base is not None else top_floor(model, weekday, config)
 
+    wall = []
+
     def solve(floor: float, weight: float) -> FrontierPoint | None:
-        slots = _solve_point(model, weekday, config, floor, weight)
-        if slots is None:
+        got = _solve_point(model, weekday, config, floor, weight)
+        if got is None:
             return None
-        return point_kpis(model, slots, "", floor, weight, evaluate)
+        wall.append(got[1])
+        return point_kpis(model, got[0], "", floor, weight, evaluate)
 
     sweep: list[FrontierPoint] = []
     for k, (floor, weight) in enumerate(
@@ -282,7 +286,12 @@ def weekday_frontier(
     sweep = _fill(efficient(sweep), solve, n)
     points = [today, *_labelled(sweep, base is not None)]
     return WeekdayFrontier(
-        weekday, tuple(points), choose_point(points, config.policy), True, _note(sweep, n, top)
+        weekday,
+        tuple(points),
+        choose_point(points, config.policy),
+        True,
+        _note(sweep, n, top),
+        sum(wall),
     )
 
 

@@ -68,6 +68,8 @@ class WeekdayFrontier:
     overloaded: bool
     #: Why an overloaded weekday has fewer than ``frontier_points`` templates (else empty).
     note: str = ""
+    #: Points whose solve stopped at the wall-clock time limit (their slots may depend on load).
+    wall_clock_limited: int = 0
 
     @property
     def chosen_point(self) -> FrontierPoint:
@@ -84,6 +86,8 @@ class WeekdayFrontier:
         }
         if self.note:
             out["note"] = self.note
+        if self.wall_clock_limited:
+            out["wall_clock_limited_points"] = self.wall_clock_limited
         return out
 
 
