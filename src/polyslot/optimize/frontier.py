@@ -136,9 +136,15 @@ def point_kpis(
 
 
 def _solve_point(
-    model: ClinicModel, weekday: int, config: OptimizeConfig, floor: float, weight: float
-) -> tuple[list[Slot], bool] | None:
-    """The point's slots and whether a solve stopped at the wall-clock limit (None: none)."""
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    floor: float,
+    weight: float,
+    gamma0: float = 1.0,
+) -> tuple[list[Slot], bool, float] | None:
+    """The point's slots, whether a solve stopped at the wall-clock limit and the calibration
+    factor it ended with (None: no template)."""
     from polyslot.optimize.clinic import optimize_weekday
 
     cfg = dataclasses.replace(
@@ -150,10 +156,10 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        res, slots = optimize_weekday(model, weekday, cfg)
+        res, slots = optimize_weekday(model, weekday, cfg, gamma0)
     except (InfeasibleError, SolverError):
         return None
-    return slots, res.wall_clock_limit_hit
+    return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
 
 
 def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
@@ -247,6 +253,7 @@ def weekday_frontier(
     *,
     overloaded: bool,
     evaluate: Evaluate | None = None,
+    gamma0: float = 1.0,
 ) -> WeekdayFrontier:
     """Today's template, the optimizer's recommendation and (overloaded) the sweep.
 
@@ -255,6 +262,9 @@ def weekday_frontier(
     solved again; else :func:`top_floor`) down to the on-time end, ``frontier_points`` floors
     evenly spaced. Duplicate and dominated templates are dropped and midpoints solved until
     there are ``frontier_points`` efficient templates (``note`` says why when there are fewer).
+    The calibration of the waiting cuts starts from ``gamma0`` (the pipeline passes the factor
+    the regular optimisation ended with), then from the previous point's factor: neighbouring
+    points are alike, so it usually settles in one round.
     """
     current = [s for s in model.current_template.slots if s.weekday == weekday]
     # None: the weekday cannot be planned at today's throughput (only the sweep's lower floors)
@@ -267,12 +277,14 @@ def weekday_frontier(
     top = 1.0 if base is not None else top_floor(model, weekday, config)
 
     wall = []
+    gamma = [gamma0]
 
     def solve(floor: float, weight: float) -> FrontierPoint | None:
-        got = _solve_point(model, weekday, config, floor, weight)
+        got = _solve_point(model, weekday, config, floor, weight, gamma[-1])
         if got is None:
             return None
         wall.append(got[1])
+        gamma.append(got[2])
         return point_kpis(model, got[0], "", floor, weight, evaluate)
 
     sweep: list[FrontierPoint] = []
