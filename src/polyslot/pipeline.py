@@ -332,5 +332,7 @@ def plan_polyclinic(
         records={k: v[1] for k, v in runs.items()},
         kpis=result.kpis,
         frontier=frontier,
+        discipline=config.simulate.discipline,
+        replay_days=len(holdout_days),
     )
     return dataclasses.replace(result, trust=trust)
