@@ -7,6 +7,7 @@ optimize and simulate can run from a file. Times are on a slot grid of ``slot_mi
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
@@ -263,15 +264,22 @@ class ClinicModel:
 
     def no_show_rate(self, visit_type: str, weekday: int, hour: int) -> float:
         """No-show probability; falls back to the visit type's mean over all hours, then 0."""
-        exact = [
-            r.rate
-            for r in self.no_show
-            if r.visit_type == visit_type and r.weekday == weekday and r.hour == hour
-        ]
-        if exact:
-            return exact[0]
-        same = [r.rate for r in self.no_show if r.visit_type == visit_type]
-        return float(sum(same) / len(same)) if same else 0.0
+        exact, mean = self._no_show_lookup
+        hit = exact.get((visit_type, weekday, hour))
+        if hit is not None:
+            return hit
+        return mean.get(visit_type, 0.0)
+
+    @functools.cached_property
+    def _no_show_lookup(self) -> tuple[dict[tuple[str, int, int], float], dict[str, float]]:
+        """``(first rate per (visit type, weekday, hour), mean rate per visit type)``: the
+        simulator asks for every slot of every replicated day."""
+        exact: dict[tuple[str, int, int], float] = {}
+        same: dict[str, list[float]] = {}
+        for r in self.no_show:
+            exact.setdefault((r.visit_type, r.weekday, r.hour), r.rate)
+            same.setdefault(r.visit_type, []).append(r.rate)
+        return exact, {v: float(sum(xs) / len(xs)) for v, xs in same.items()}
 
     def doctors_on_duty(self, weekday: int, hour: int) -> float:
         """Doctors on duty on ``weekday`` during ``hour`` (0 if none)."""

@@ -8,6 +8,7 @@ with ``1 - F((n + 1/2) s) <= tail``; that tail mass is added to the last bin so 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -97,8 +98,11 @@ def pmf_var(pmf: np.ndarray) -> float:
     return float(np.dot((k - m) ** 2, pmf))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def expected_unmet(mean: float, var: float, slots: float) -> float:
-    """E[(D - S)^+] for normal demand D (0 variance -> deterministic)."""
+    """E[(D - S)^+] for normal demand D (0 variance -> deterministic).
+
+    Cached: the allocation MIP asks for the same points at every build of a weekday."""
     sd = math.sqrt(max(var, 0.0))
     if sd == 0:
         return max(mean - slots, 0.0)

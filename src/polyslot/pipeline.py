@@ -170,11 +170,14 @@ def _frontier(
     clinic: ClinicConfig,
     seed: int,
     unplanned: Mapping[int, str],
+    gammas: Mapping[int, float],
 ) -> tuple[dict[int, WeekdayFrontier], SlotTemplate]:
     """The frontier of every planned weekday (the sweep on overloaded ones; every point
     simulated on the same days) and the recommended template with the chosen point of each
-    overloaded weekday."""
+    overloaded weekday. ``gammas``: the calibration factor each planned weekday ended with
+    (a sweep starts from its weekday's, else from the last planned weekday's)."""
     heavy = overloaded_weekdays(model)
+    last = gammas[max(gammas)] if gammas else 1.0
     frontier = {
         d: weekday_frontier(
             model,
@@ -185,6 +188,7 @@ def _frontier(
             evaluate=functools.partial(
                 simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
             ),
+            gamma0=gammas.get(d, last),
         )
         for d in sorted(set(recommended.weekdays) | set(unplanned))
     }
@@ -260,7 +264,8 @@ def plan_polyclinic(
     opt, unplanned = plan_weekdays(model, opt_cfg, heavy)
     current = model.current_template
     clinic = _clinic_config(config)
-    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned)
+    gammas = {d: w.calibration[-1].gamma for d, w in opt.weekdays.items()}
+    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned, gammas)
     templates = {"current": current, "recommended": recommended}
     unmet = {}
     for d, w in opt.weekdays.items():
@@ -327,5 +332,7 @@ def plan_polyclinic(
         records={k: v[1] for k, v in runs.items()},
         kpis=result.kpis,
         frontier=frontier,
+        discipline=config.simulate.discipline,
+        replay_days=len(holdout_days),
     )
     return dataclasses.replace(result, trust=trust)

@@ -124,3 +124,30 @@ def test_need_is_the_normal_quantile():
     inp = small_inputs()
     assert inp.need(0, 0.1) == math.ceil(10 + 1.2815515655446004 * 2)
     assert expected_unmet(10, 0, 7) == 3 and expected_unmet(10, 0, 12) == 0
+
+
+def test_wall_clock_stop_is_reported_and_deterministic_stops_are_not():
+    """The time limit is a safety net: a solve it stops says so (its result may depend on the
+    machine's load); the node and gap limits (deterministic) do not count as such a stop."""
+    model = example_clinic_model()
+    cfg = OptimizeConfig()
+    assert cfg.time_limit >= 300  # far above the node-limited solves (a fraction of a second)
+    inp = weekday_inputs(model, 0, cfg)
+    am = build_allocation(inp, cfg, _curve(model, inp), 1.5)
+    rec = solve(am.problem, "highs", time_limit=cfg.time_limit, gap_rel=0.02, node_limit=1)
+    assert rec.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.NOT_SOLVED)
+    assert rec.wall_clock_limit_hit is False
+    assert rec.to_dict()["wall_clock_limit_hit"] is False
+    am = build_allocation(inp, cfg, _curve(model, inp), 1.5)
+    rec = solve(am.problem, "highs", time_limit=1e-9, gap_rel=1e-9)
+    assert rec.wall_clock_limit_hit is True and rec.time_limit_hit is True
+
+
+def test_optimizer_summary_lists_wall_clock_limited_weekdays():
+    from polyslot.optimize.clinic import optimize_clinic
+
+    model = example_clinic_model()
+    res = optimize_clinic(model, OptimizeConfig(sequencing_max_iter=0, max_calibration_rounds=1))
+    summary = res.to_dict()
+    assert summary["wall_clock_limited_weekdays"] == []
+    assert all(w["wall_clock_limit_hit"] is False for w in summary["weekdays"])

@@ -124,3 +124,69 @@ def test_overloaded_weekday_frontier_trades_patients_for_overtime() -> None:
     better = Interval(-100.0, -150.0, -50.0, 16)
     assert decide(better, fewer, policy="throughput", trade_allowed=True).verdict == "keep_current"
     assert decide(better, fewer, policy="on_time", trade_allowed=True).verdict == "recommend"
+
+
+def test_frontier_when_todays_throughput_cannot_be_planned() -> None:
+    """The overloaded kind of the sample: today's template books every slot twice, more than
+    staff can serve, so no template holds today's throughput. The sweep starts at the largest
+    feasible floor and still gives five distinct, efficient templates, ordered."""
+    import dataclasses
+
+    from polyslot.optimize import OptimizeConfig
+    from polyslot.optimize.frontier import dominated, plan_weekdays, top_floor, weekday_frontier
+    from polyslot.template import SlotTemplate
+
+    m = example_clinic_model()
+    mon = [s for s in m.current_template.slots if s.weekday == 0]
+    twice = tuple(dataclasses.replace(s, overbooked=True) for s in mon)
+    m = dataclasses.replace(
+        m,
+        demand=tuple(
+            dataclasses.replace(r, mean=r.mean * 2, variance=r.variance * 2, upper=r.upper * 2)
+            for r in m.demand
+            if r.weekday == 0
+        ),
+        sessions=tuple(s for s in m.sessions if s.weekday == 0),
+        current_template=SlotTemplate(m.polyclinic_id, (*mon, *twice)),
+    )
+    cfg = OptimizeConfig(sequencing_max_iter=5)
+    _, left = plan_weekdays(m, cfg, {0})
+    assert set(left) == {0}  # today's throughput cannot be planned
+    top = top_floor(m, 0, cfg)
+    assert top is not None and 0.6 < top < 1.0
+    f = weekday_frontier(m, 0, cfg, None, overloaded=True)
+    sweep = f.points[1:]
+    assert f.points[0].label == "today" and len(sweep) >= 5 and f.note == ""
+    assert sweep[0].throughput_floor == top and sweep[0].label.startswith("most patients")
+    assert sweep[-1].label == "finish on time"
+    # distinct templates, none dominated by another, floors falling
+    assert len(
+        {tuple(sorted((s.doctor_session, s.start_minute) for s in p.slots)) for p in sweep}
+    ) == len(sweep)
+    assert not any(dominated(p, q) for p in sweep for q in sweep if q is not p)
+    floors = [p.throughput_floor for p in sweep]
+    assert floors == sorted(floors, reverse=True) and len(set(floors)) == len(floors)
+    # from the most patients to the least overtime
+    assert sweep[0].patients_per_week > sweep[-1].patients_per_week
+    assert sweep[0].overtime > sweep[-1].overtime
+    assert sweep[0].patients_per_week < f.points[0].patients_per_week  # below today's
+    assert 1 <= f.chosen < len(f.points)
+
+
+def test_efficient_drops_duplicates_and_dominated_points() -> None:
+    from polyslot.optimize.frontier import efficient
+    from polyslot.template import Slot
+
+    a = (Slot(0, 480, 15, "acute", "D1"),)
+    b = (Slot(0, 495, 15, "acute", "D1"),)
+    c = (Slot(0, 510, 15, "acute", "D1"),)
+    pts = [
+        FrontierPoint("x", 0.9, 1.5, 10.0, 100.0, 50.0, 1.0, a),
+        FrontierPoint("y", 0.8, 2.0, 9.0, 95.0, 40.0, 1.0, a),  # same slots as x
+        FrontierPoint("z", 0.7, 3.0, 12.0, 90.0, 60.0, 1.0, b),  # worse than x on all three
+        FrontierPoint("w", 0.6, 4.0, 8.0, 80.0, 10.0, 1.0, c),
+    ]
+    assert [p.label for p in efficient(pts)] == ["x", "w"]
+    # the first (highest floor) point is the anchor: kept even when dominated
+    better = FrontierPoint("v", 0.85, 1.5, 9.0, 101.0, 40.0, 1.0, c)
+    assert [p.label for p in efficient([pts[0], better])] == ["x", "v"]

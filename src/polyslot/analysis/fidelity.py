@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from polyslot.analysis.disagreement import reason
 from polyslot.template import WEEKDAYS
 
 __all__ = ["CHECKED", "week_values", "fidelity_report", "source_agreement", "headline_source"]
@@ -163,16 +164,19 @@ def source_agreement(
     current_week: Mapping[str, Mapping[str, float]],
     tol: Any,
     observed_week: Mapping[str, float] | None = None,
+    facts: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Do evaluator, simulator and replay agree on the current state?
 
     ``current_week`` is ``{source: {kpi: whole-week value}}``. Each source is compared with the
     history (``observed_week``) when known, else with the median of the sources, within the
     fidelity tolerances; returns ``{"agree": bool, "reference": "history" | "median of the
-    sources", "differs": [{"source", "kpi", "value", "median", "gap"}...], "explanation":
-    text}`` (``median`` holds the reference value).
+    sources", "differs": [{"source", "kpi", "value", "median", "gap", "why"}...],
+    "explanation": text, "facts": facts}`` (``median`` holds the reference value; ``why`` the
+    concrete reason, :func:`polyslot.analysis.disagreement.reason`, with this polyclinic's
+    numbers from ``facts`` (:func:`~polyslot.analysis.disagreement.source_facts`)).
     """
-    differs = []
+    differs: list[dict[str, Any]] = []
     for k in ("wait_mean", "utilization", "patients_served"):
         vals = {
             s: float(v[k]) for s, v in current_week.items() if k in v and math.isfinite(float(v[k]))
@@ -197,20 +201,33 @@ def source_agreement(
                         "gap": round(v - med, 6),
                     }
                 )
-    why = {
-        "evaluator": "the exact evaluator treats each doctor session alone (no pooled queue, "
-        "no walk-ins)",
-        "replay": "the replay uses the held-back weeks' own demand, absences and walk-ins",
-        "simulator": "the simulator samples an average day from the model",
-    }
+    known = dict(_NO_FACTS, **(facts or {}))
+    for d in differs:
+        d["why"] = reason(d["source"], d["kpi"], d["value"], d["median"], known)
     text = "; ".join(
         f"{d['source']} {d['kpi']} {d['value']:.2f} vs {d['median']:.2f} in the "
-        f"{'history' if observed_week else 'other sources'} ({why[d['source']]})"
+        f"{'history' if observed_week else 'other sources'} ({d['why']})"
         for d in differs
-        if d["source"] in why
     )
     reference = "history" if observed_week else "median of the sources"
-    return {"agree": not differs, "reference": reference, "differs": differs, "explanation": text}
+    return {
+        "agree": not differs,
+        "reference": reference,
+        "differs": differs,
+        "explanation": text,
+        "facts": dict(facts or {}),
+    }
+
+
+#: Facts used when the caller has none (unit tests, a model without walk-ins or roster).
+_NO_FACTS: dict[str, Any] = {
+    "walk_ins_per_week": 0.0,
+    "walk_in_minutes_per_week": 0.0,
+    "rostered_minutes_per_week": 0.0,
+    "doctors_at_once": 1,
+    "discipline": "pooled_fcfs",
+    "replay_days": 0,
+}
 
 
 def headline_source(

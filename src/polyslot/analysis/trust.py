@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from polyslot.analysis.disagreement import source_facts
 from polyslot.analysis.fidelity import fidelity_report, headline_source, source_agreement
 from polyslot.analysis.observed import is_overloaded
 from polyslot.analysis.paired import paired_week
@@ -126,8 +127,12 @@ def assess(
     records: Mapping[tuple[str, int], Sequence[Mapping[str, float]]],
     kpis: pd.DataFrame,
     frontier: Mapping[int, WeekdayFrontier],
+    discipline: str = "pooled_fcfs",
+    replay_days: int = 0,
 ) -> dict[str, Any]:
-    """The trust block of one polyclinic (see the module docstring)."""
+    """The trust block of one polyclinic (see the module docstring); ``discipline`` (the
+    simulator's queue) and ``replay_days`` (held-back days replayed) go into the reasons why a
+    source differs from the history."""
     observed = history_weekdays(model)
     fid = fidelity_report(model_weekdays(current_summaries), observed, fidelity_tol)
     paired = paired_week(records, weights)
@@ -153,7 +158,8 @@ def assess(
     current_week = _current_week(kpis)
     week_obs = fid["week"]
     obs_week = {k: v["observed"] for k, v in week_obs.items()} if week_obs else None
-    agreement = source_agreement(current_week, fidelity_tol, obs_week)
+    facts = source_facts(model, discipline=discipline, replay_days=replay_days)
+    agreement = source_agreement(current_week, fidelity_tol, obs_week, facts)
     source, why = headline_source(current_week, agreement, obs_week)
     contra = _replay_contradicts(kpis, source)
     if contra and verdict.verdict == "recommend":

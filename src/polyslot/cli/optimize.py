@@ -18,7 +18,11 @@ def register(app: typer.Typer) -> None:
         model: Path = typer.Option(..., "--model", help="Folder of ClinicModel JSON files."),
         out: Path = typer.Option(..., "--out", help="Output folder for templates."),
         solver: str = typer.Option("highs", help="MIP solver: highs or cbc."),
-        time_limit: float = typer.Option(4.0, help="Solver time limit per MIP (seconds)."),
+        time_limit: float = typer.Option(
+            300.0,
+            help="Wall-clock safety net per MIP (seconds); the node limit stops the solver first "
+            "so that results do not depend on the machine's load.",
+        ),
         gap: float = typer.Option(5e-3, help="Relative MIP gap."),
         bucket_minutes: int = typer.Option(60, help="Allocation bucket length (minutes)."),
         workers: int = typer.Option(2, help="Processes (one polyclinic each)."),

@@ -29,8 +29,10 @@ __all__ = ["AllocationModel", "build_allocation", "FRONTIER_BAND"]
 THROUGHPUT_TOL = 1e-3  # requests per day the recommended template may serve below the current
 
 
-#: Slots (of the longest visit type) a frontier point may book beyond its share of today's
-#: booked minutes.
+#: Slots of each visit type a frontier point may book beyond its share of today's booked
+#: minutes: each visit type's slots are whole numbers while the floor scales its throughput,
+#: so rounding up may cost one slot of every type (with one slot of the longest type only,
+#: feasibility jumped on and off between neighbouring floors).
 FRONTIER_BAND = 1.0
 
 
@@ -97,6 +99,9 @@ class _Build:
     vn: list[str]  # visit type names safe for LP files
     x: dict[tuple[int, int], pulp.LpVariable]
     soft: _Slacks
+    #: The throughput floor: ``config.throughput_floor``, or a variable in [0, 1] when the MIP
+    #: looks for the largest floor the staff allow (:func:`build_allocation` ``max_floor``).
+    floor: float | pulp.LpVariable = 1.0
 
 
 def _bucket_rows(
@@ -158,13 +163,15 @@ def _demand_rows(
     """Preferred hours, coverage of each visit type, its unmet-demand cuts, and throughput."""
     inp, config, prob, x, tag, vn, soft = b.inp, b.config, b.prob, b.x, b.tag, b.vn, b.soft
     nv = len(inp.visit_types)
+    fl = b.floor
+    below = isinstance(fl, pulp.LpVariable) or fl < 1.0  # a frontier point (or its search)
     for (h, v), m in mismatch.items():
         want = inp.preference[h][v] * inp.demand_mean[v]
         prob += m >= want - (x[h, v] if (h, v) in x else 0.0), f"pref_{tag[h]}_{vn[v]}"
     for v in range(nv):
         need = inp.need(v, config.epsilon)
-        if config.throughput_floor < 1.0:  # a frontier point: coverage lowered with the floor
-            need = int(math.floor(need * config.throughput_floor))
+        if not isinstance(fl, pulp.LpVariable) and fl < 1.0:
+            need = int(math.floor(need * fl))  # a frontier point: coverage lowered with the floor
         prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
         mean, var = inp.demand_mean[v], inp.demand_var[v]
         sd = math.sqrt(max(var, 0.0))
@@ -173,7 +180,7 @@ def _demand_rows(
             g = expected_unmet(mean, var, s_pt)
             g1 = expected_unmet(mean, var, s_pt + 1) - g
             prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
-    thr = current_throughput(inp) * config.throughput_floor
+    thr = current_throughput(inp) * fl
     prob += (
         pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
         >= thr - THROUGHPUT_TOL - soft("throughput"),
@@ -188,19 +195,17 @@ def _demand_rows(
         own = inp.demand_mean[v] - expected_unmet(inp.demand_mean[v], inp.demand_var[v], cur)
         prob += (
             inp.demand_mean[v] - unmet[v]
-            >= own * config.throughput_floor - THROUGHPUT_TOL - soft(f"throughput_{vn[v]}"),
+            >= own * fl - THROUGHPUT_TOL - soft(f"throughput_{vn[v]}"),
             f"throughput_{vn[v]}",
         )
-    if config.throughput_floor < 1.0:
+    if below:
         # a frontier point books at most this share of today's booked minutes: the sweep then
         # trades patients for shorter days instead of filling every free minute again
         nb = len(inp.buckets)
         today = sum(inp.current[h][v] * inp.mean_service[v] for h in range(nb) for v in range(nv))
         prob += (
             pulp.lpSum(x[h, v] * inp.mean_service[v] for (h, v) in x)
-            <= config.throughput_floor * today
-            + FRONTIER_BAND * max(inp.mean_service, default=0)
-            + soft("throughput_target"),
+            <= fl * today + FRONTIER_BAND * sum(inp.mean_service) + soft("throughput_target"),
             "throughput_target",
         )
 
@@ -246,6 +251,7 @@ def build_allocation(
     elastic: bool = False,
     soft_families: tuple[str, ...] | None = None,
     relax: dict[str, float] | None = None,
+    max_floor: bool = False,
 ) -> AllocationModel:
     """Build the allocation MIP (or its elastic version, whose objective is total slack).
 
@@ -266,6 +272,10 @@ def build_allocation(
     relax : dict, optional
         Allowances per constraint name (slots off ``cover_<v>``, minutes on ``staff_<h>``),
         e.g. the slacks of an elastic solve.
+    max_floor : bool
+        With ``elastic``: the throughput floor becomes a variable ``floor`` in [0, 1] and the
+        objective maximises it (the largest share of today's throughput the staff allow,
+        requirements outside ``soft_families`` held); ``terms["floor"]`` is that variable.
     """
     wd = WEEKDAYS[inp.weekday]
     prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
@@ -278,7 +288,10 @@ def build_allocation(
         for v in range(nv)
         if inp.allowed[h][v]
     }
-    b = _Build(prob, inp, config, tag, vn, x, _Slacks(elastic, soft_families, relax or {}))
+    floor: float | pulp.LpVariable = config.throughput_floor
+    if elastic and max_floor:
+        floor = pulp.LpVariable("throughput_floor", lowBound=0, upBound=1)
+    b = _Build(prob, inp, config, tag, vn, x, _Slacks(elastic, soft_families, relax or {}), floor)
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
     unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
     wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
@@ -303,7 +316,10 @@ def build_allocation(
         "unmet": pulp.lpSum(unmet.values()),
     }
     slack = b.soft.slack
-    if elastic:
+    if isinstance(floor, pulp.LpVariable):
+        terms["floor"] = pulp.LpAffineExpression(floor)
+        prob += -1.0 * floor
+    elif elastic:
         weights = _slack_weights(b)
         prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())
     else:

@@ -22,7 +22,13 @@ from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
 from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
-__all__ = ["WeekdayResult", "OptimizeResult", "optimize_clinic", "optimize_weekday"]
+__all__ = [
+    "WeekdayResult",
+    "OptimizeResult",
+    "optimize_clinic",
+    "optimize_weekday",
+    "max_throughput_floor",
+]
 
 
 #: One calibration round's solution: the solve record, slots per (bucket, visit type), terms.
@@ -46,6 +52,9 @@ class WeekdayResult:
     slots_recommended: int
     conflicts: tuple[str, ...] = ()
     relaxation: tuple[str, ...] = ()
+    #: Whether any solve of the weekday (calibration rounds included) stopped at the wall-clock
+    #: time limit rather than at the deterministic limits.
+    wall_clock_limit_hit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -75,6 +84,7 @@ class WeekdayResult:
             "relaxed": bool(self.relaxation),
             "conflicts": list(self.conflicts),
             "relaxation": list(self.relaxation),
+            "wall_clock_limit_hit": self.wall_clock_limit_hit,
         }
 
 
@@ -94,6 +104,10 @@ class OptimizeResult:
             "polyclinic_id": self.template.polyclinic_id,
             "status": "optimal" if statuses <= {"optimal"} else ",".join(sorted(statuses)),
             "relaxed_weekdays": [WEEKDAYS[d] for d, w in self.weekdays.items() if w.relaxation],
+            # weekdays whose result may depend on the machine's load (see OptimizeConfig)
+            "wall_clock_limited_weekdays": [
+                WEEKDAYS[d] for d, w in self.weekdays.items() if w.wall_clock_limit_hit
+            ],
             "seconds": round(self.seconds, 3),
             "cpu_seconds": round(self.cpu_seconds, 3),
             "weekdays": [w.to_dict() for w in self.weekdays.values()],
@@ -129,10 +143,16 @@ def optimize_weekday(
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
     notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    wall: list[bool] = []  # a solve stopped by the wall clock
+
+    def run(problem: Any) -> SolveRecord:
+        rec = solve_configured(problem, config)
+        wall.append(rec.wall_clock_limit_hit)
+        return rec
 
     def solve_with(gamma: float) -> tuple[_Solution, float]:
         am = build_allocation(inp, config, curve, gamma, relax=relax)
-        rec = solve_configured(am.problem, config)
+        rec = run(am.problem)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
             found = smallest_relaxation(inp, config, curve)
             if found is None:
@@ -142,7 +162,7 @@ def optimize_weekday(
             notes.append((tuple(err.conflicts), tuple(err.relaxation)))
             fallback.update(err.counts)
             am = build_allocation(inp, config, curve, gamma, relax=relax)
-            rec = solve_configured(am.problem, config)
+            rec = run(am.problem)
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
             # a feasible start easy to find, gives slots feasible for the least-relaxed model
@@ -159,7 +179,7 @@ def optimize_weekday(
             # (feasible for the relaxed model) and solve the remaining LP
             for hv, var in am.x.items():
                 var.lowBound = var.upBound = fallback.get(hv, 0)
-            rec = solve_configured(am.problem, config)
+            rec = run(am.problem)
             rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
         if rec.status is SolveStatus.NOT_SOLVED:
             raise SolverError(
@@ -210,8 +230,25 @@ def optimize_weekday(
         len(slots),
         notes[0][0] if notes else (),
         notes[0][1] if notes else (),
+        any(wall),
     )
     return res, slots
+
+
+def max_throughput_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+    """The largest throughput floor (share of today's expected throughput) at which
+    :func:`optimize_weekday` can plan ``weekday``: one MIP that maximises the floor, demand
+    coverage and the utilisation ceiling relaxable as in the ``relax`` path, every other
+    requirement held; None when no floor is feasible or the solver found none."""
+    inp = weekday_inputs(model, weekday, config)
+    am = build_allocation(
+        inp, config, _curve(model, inp), elastic=True, soft_families=("cover", "staff"),
+        max_floor=True,
+    )  # fmt: skip
+    rec = solve_configured(am.problem, config)
+    if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return None
+    return float(rec.values.get("throughput_floor", 0.0))
 
 
 def _weekdays(model: ClinicModel) -> list[int]:

@@ -3,10 +3,13 @@
 
 Where the history shows chronic overtime or utilisation at or above 100%, holding today's
 throughput may make everything worse. For such a weekday the allocation MIP is solved for a
-sweep of (throughput floor, overtime weight) pairs: the floor falls from 1 while the overtime weight
-rises. A floor below 1 is a share of today's expected throughput the point must still serve
-(the demand coverage lowered with it) and of today's booked consultation minutes it may book at
-most, so the points run from the throughput-preserving template to one that finishes on time. Every
+sweep of (throughput floor, overtime weight) pairs: the floor falls from the largest feasible
+one (1, or :func:`top_floor` when today's throughput cannot be planned) to :data:`MIN_FLOOR`
+while the overtime weight rises. A floor below 1 is a share of today's expected throughput the
+point must still serve (the demand coverage lowered with it) and of today's booked consultation
+minutes it may book at most, so the points run from the most patients the staff allow to a
+template that finishes on time. Duplicate and dominated templates are dropped and midpoints
+solved until there are ``frontier_points`` efficient ones (:func:`efficient`). Every
 point (and today's template) is evaluated at the demand it faces
 (:func:`polyslot.evaluation.booking.booked_model`); the pipeline simulates each point on the same
 replicated days (:func:`polyslot.analysis.paired.simulate_point`, common random numbers), the
@@ -30,19 +33,28 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.optimize.clinic import OptimizeResult
 from polyslot.optimize.config import OptimizeConfig
+from polyslot.optimize.frontier_points import (
+    FrontierPoint,
+    WeekdayFrontier,
+    choose_point,
+    dominated,
+    efficient,
+)
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = [
     "FrontierPoint",
     "WeekdayFrontier",
     "frontier_schedule",
+    "top_floor",
+    "dominated",
+    "efficient",
     "point_kpis",
     "choose_point",
     "weekday_frontier",
@@ -55,83 +67,26 @@ Evaluate = Callable[[Sequence[Slot]], Mapping[str, float]]
 
 #: Lowest throughput floor of the sweep (share of today's expected throughput).
 MIN_FLOOR = 0.6
+#: Least width of the sweep's floors (when the largest feasible floor is near MIN_FLOOR).
+MIN_SPAN = 0.2
 #: Overtime weight of the last point, as a multiple of the configured weight.
 MAX_OVERTIME_FACTOR = 20.0
 
 
-@dataclass(frozen=True)
-class FrontierPoint:
-    """One template of the frontier with its exact KPIs (minutes; patients per week)."""
+def frontier_schedule(n: int, w_overtime: float, top: float = 1.0) -> list[tuple[float, float]]:
+    """``n`` (throughput floor, overtime weight) pairs from (``top``, w) down to (bottom, 20 w).
 
-    label: str
-    throughput_floor: float
-    overtime_weight: float
-    wait_mean: float
-    patients_per_week: float
-    overtime: float
-    utilization: float
-    slots: tuple[Slot, ...]
-
-    def to_dict(self, with_slots: bool = True) -> dict[str, Any]:
-        """JSON-ready (the frontier-file point of the shared contract)."""
-        out: dict[str, Any] = {
-            "label": self.label,
-            "throughput_floor": round(self.throughput_floor, 6),
-            "overtime_weight": round(self.overtime_weight, 6),
-            "wait_mean": _r(self.wait_mean),
-            "patients_per_week": _r(self.patients_per_week),
-            "overtime": _r(self.overtime),
-            "utilization": _r(self.utilization),
-        }
-        if with_slots:
-            out["slots"] = [
-                {
-                    "start_time": s.start_time,
-                    "duration_minutes": int(s.duration_minutes),
-                    "visit_type": s.visit_type,
-                    "doctor_session": s.doctor_session,
-                    "overbooked": bool(s.overbooked),
-                }
-                for s in sorted(self.slots, key=lambda s: (s.doctor_session, s.start_minute))
-            ]
-        return out
-
-
-def _r(v: float) -> float | None:
-    return round(float(v), 6) if math.isfinite(float(v)) else None
-
-
-@dataclass(frozen=True)
-class WeekdayFrontier:
-    """The points of one weekday (``points[0]`` is today's template) and the chosen index."""
-
-    weekday: int
-    points: tuple[FrontierPoint, ...]
-    chosen: int
-    overloaded: bool
-
-    @property
-    def chosen_point(self) -> FrontierPoint:
-        """The recommended point."""
-        return self.points[self.chosen]
-
-    def to_dict(self, with_slots: bool = True) -> dict[str, Any]:
-        """``{"chosen": index, "overloaded": bool, "points": [...]}``."""
-        return {
-            "chosen": self.chosen,
-            "overloaded": self.overloaded,
-            "points": [p.to_dict(with_slots) for p in self.points],
-        }
-
-
-def frontier_schedule(n: int, w_overtime: float) -> list[tuple[float, float]]:
-    """``n`` (throughput floor, overtime weight) pairs from (1, w) to (MIN_FLOOR, 20 w)."""
+    ``top`` is the largest feasible floor (1: today's throughput can be planned); bottom is
+    :data:`MIN_FLOOR`, or ``top -`` :data:`MIN_SPAN` when ``top`` is closer to it than that
+    (never below 5%).
+    """
     n = max(2, int(n))
     base = max(w_overtime, 0.1)
+    bottom = MIN_FLOOR if top >= MIN_FLOOR + MIN_SPAN else max(0.05, top - MIN_SPAN)
     out = []
     for k in range(n):
         t = k / (n - 1)
-        floor = 1.0 - (1.0 - MIN_FLOOR) * t
+        floor = top - (top - bottom) * t
         weight = base * MAX_OVERTIME_FACTOR**t
         out.append((round(floor, 4), round(weight, 4)))
     return out
@@ -180,38 +135,16 @@ def point_kpis(
     )
 
 
-def choose_point(points: Sequence[FrontierPoint], policy: str) -> int:
-    """Index of the recommended point (``points[0]``, today's template, is never chosen
-    unless it is the only point)."""
-    cand = list(range(1, len(points))) or [0]
-    if policy == "throughput":
-        return max(cand, key=lambda i: (round(points[i].patients_per_week, 3), -points[i].overtime))
-    if policy == "on_time":
-        return min(cand, key=lambda i: (round(points[i].overtime, 3), -points[i].patients_per_week))
-
-    def span(vals: list[float]) -> tuple[float, float]:
-        lo, hi = min(vals), max(vals)
-        return lo, (hi - lo) or 1.0
-
-    w_lo, w_s = span([p.wait_mean for p in points])
-    o_lo, o_s = span([p.overtime for p in points])
-    n_lo, n_s = span([p.patients_per_week for p in points])
-    n_hi = n_lo + n_s
-
-    def dist(i: int) -> float:
-        p = points[i]
-        return math.hypot(
-            (p.wait_mean - w_lo) / w_s,
-            (p.overtime - o_lo) / o_s,
-            (n_hi - p.patients_per_week) / n_s,
-        )
-
-    return min(cand, key=lambda i: (round(dist(i), 9), i))
-
-
 def _solve_point(
-    model: ClinicModel, weekday: int, config: OptimizeConfig, floor: float, weight: float
-) -> list[Slot] | None:
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    floor: float,
+    weight: float,
+    gamma0: float = 1.0,
+) -> tuple[list[Slot], bool, float] | None:
+    """The point's slots, whether a solve stopped at the wall-clock limit and the calibration
+    factor it ended with (None: no template)."""
     from polyslot.optimize.clinic import optimize_weekday
 
     cfg = dataclasses.replace(
@@ -223,10 +156,93 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        _, slots = optimize_weekday(model, weekday, cfg)
+        res, slots = optimize_weekday(model, weekday, cfg, gamma0)
     except (InfeasibleError, SolverError):
         return None
-    return slots
+    return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
+
+
+def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+    """The sweep's first floor when today's throughput cannot be planned: the largest feasible
+    floor (:func:`~polyslot.optimize.clinic.max_throughput_floor`) rounded down to a whole
+    percent, less one percent (at the very edge the node-limited MIP rarely finds a template),
+    or None when no floor of at least 5% is feasible."""
+    from polyslot.optimize.clinic import max_throughput_floor
+
+    cfg = dataclasses.replace(config, node_limit=config.frontier_node_limit)
+    try:
+        best = max_throughput_floor(model, weekday, cfg)
+    except SolverError:
+        return None
+    if best is None or best < 0.06:
+        return None
+    return max(0.05, math.floor(best * 100 + 1e-9) / 100 - 0.01)
+
+
+def _labelled(points: Sequence[FrontierPoint], served_today: bool) -> list[FrontierPoint]:
+    out = []
+    for i, p in enumerate(points):
+        if i == 0 and served_today and p.throughput_floor >= 1.0:
+            label = "serve everyone served today"
+        elif i == 0:
+            label = (
+                f"most patients the staff allow ({p.throughput_floor:.1%} of today's "
+                "throughput; today's cannot be planned)"
+            )
+        elif i == len(points) - 1:
+            label = "finish on time"
+        else:
+            label = f"{p.throughput_floor:.0%} of today's booked minutes"
+        out.append(dataclasses.replace(p, label=label))
+    return out
+
+
+def _fill(
+    points: list[FrontierPoint], solve: Callable[[float, float], FrontierPoint | None], n: int
+) -> list[FrontierPoint]:
+    """Solve midpoints of the widest floor gaps until ``n`` efficient points (``n`` tries)."""
+    tried: set[float] = set()
+    for _ in range(n):
+        if len(points) >= n or len(points) < 2:
+            break
+        gaps = sorted(
+            (
+                (a.throughput_floor - b.throughput_floor, a, b)
+                for a, b in zip(points, points[1:], strict=False)
+            ),
+            key=lambda g: (-g[0], -g[1].throughput_floor),
+        )
+        pick = next(
+            (
+                (a, b)
+                for gap, a, b in gaps
+                if gap > 0.01
+                and round((a.throughput_floor + b.throughput_floor) / 2, 4) not in tried
+            ),
+            None,
+        )
+        if pick is None:
+            break
+        a, b = pick
+        floor = round((a.throughput_floor + b.throughput_floor) / 2, 4)
+        tried.add(floor)
+        p = solve(floor, round(math.sqrt(a.overtime_weight * b.overtime_weight), 4))
+        if p is not None:
+            points = efficient([*points, p])
+    return points
+
+
+def _note(points: Sequence[FrontierPoint], n: int, top: float | None) -> str:
+    if len(points) >= n:
+        return ""
+    if top is None:
+        return "no template can be planned at any throughput floor of the sweep"
+    return (
+        f"only {len(points)} distinct efficient templates between "
+        f"{points[0].throughput_floor if points else top:.0%} and "
+        f"{points[-1].throughput_floor if points else top:.0%} of today's throughput: the "
+        "other floors gave the same slots or a template no better on wait, overtime or patients"
+    )
 
 
 def weekday_frontier(
@@ -237,43 +253,58 @@ def weekday_frontier(
     *,
     overloaded: bool,
     evaluate: Evaluate | None = None,
+    gamma0: float = 1.0,
 ) -> WeekdayFrontier:
     """Today's template, the optimizer's recommendation and (overloaded) the sweep.
 
-    The first point of the sweep (floor 1, the configured overtime weight) is the optimizer's
-    recommendation itself, so it is not solved again.
+    The sweep runs from the largest feasible throughput floor (1 when the optimizer's
+    recommendation holds today's throughput: that point is the recommendation itself, not
+    solved again; else :func:`top_floor`) down to the on-time end, ``frontier_points`` floors
+    evenly spaced. Duplicate and dominated templates are dropped and midpoints solved until
+    there are ``frontier_points`` efficient templates (``note`` says why when there are fewer).
+    The calibration of the waiting cuts starts from ``gamma0`` (the pipeline passes the factor
+    the regular optimisation ended with), then from the previous point's factor: neighbouring
+    points are alike, so it usually settles in one round.
     """
     current = [s for s in model.current_template.slots if s.weekday == weekday]
     # None: the weekday cannot be planned at today's throughput (only the sweep's lower floors)
     base = None if recommended is None else [s for s in recommended if s.weekday == weekday]
-    points = [point_kpis(model, current, "today", 1.0, config.w_overtime, evaluate)]
+    today = point_kpis(model, current, "today", 1.0, config.w_overtime, evaluate)
     if not overloaded and base is not None:
-        points.append(point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate))
-        return WeekdayFrontier(weekday, tuple(points), 1, False)
+        rec = point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate)
+        return WeekdayFrontier(weekday, (today, rec), 1, False)
+    n = config.frontier_points
+    top = 1.0 if base is not None else top_floor(model, weekday, config)
+
+    wall = []
+    gamma = [gamma0]
+
+    def solve(floor: float, weight: float) -> FrontierPoint | None:
+        got = _solve_point(model, weekday, config, floor, weight, gamma[-1])
+        if got is None:
+            return None
+        wall.append(got[1])
+        gamma.append(got[2])
+        return point_kpis(model, got[0], "", floor, weight, evaluate)
+
+    sweep: list[FrontierPoint] = []
     for k, (floor, weight) in enumerate(
-        frontier_schedule(config.frontier_points, config.w_overtime)
+        frontier_schedule(n, config.w_overtime, top) if top is not None else []
     ):
-        if k == 0 and base is None:
-            # today's throughput cannot be planned: the point closest to it instead
-            floor = round(1.0 - (1.0 - MIN_FLOOR) / (2 * (config.frontier_points - 1)), 4)
-        slots = (
-            base
-            if k == 0 and base is not None
-            else _solve_point(model, weekday, config, floor, weight)
-        )
-        if slots is None:
-            continue
-        label = (
-            "serve everyone served today"
-            if k == 0 and base is not None
-            else f"{floor:.0%} of today's booked minutes (today's throughput cannot be planned)"
-            if k == 0
-            else "finish on time"
-            if k == config.frontier_points - 1
-            else f"{floor:.0%} of today's booked minutes"
-        )
-        points.append(point_kpis(model, slots, label, floor, weight, evaluate))
-    return WeekdayFrontier(weekday, tuple(points), choose_point(points, config.policy), True)
+        if k == 0 and base is not None:
+            sweep.append(point_kpis(model, base, "", floor, weight, evaluate))
+        elif (p := solve(floor, weight)) is not None:
+            sweep.append(p)
+    sweep = _fill(efficient(sweep), solve, n)
+    points = [today, *_labelled(sweep, base is not None)]
+    return WeekdayFrontier(
+        weekday,
+        tuple(points),
+        choose_point(points, config.policy),
+        True,
+        _note(sweep, n, top),
+        sum(wall),
+    )
 
 
 def plan_weekdays(

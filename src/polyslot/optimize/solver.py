@@ -48,6 +48,9 @@ class SolveRecord:
         Best bound on the objective the solver proved (HiGHS's MIP dual bound; None otherwise).
     time_limit_hit : bool
         Whether the solver stopped at its time (or node) limit.
+    wall_clock_limit_hit : bool
+        Whether the wall-clock time limit stopped it (then the result may depend on the
+        machine's load: reported, see ``OptimizeConfig.time_limit``).
     """
 
     status: SolveStatus
@@ -58,6 +61,7 @@ class SolveRecord:
     solver: str = "highs"
     bound: float | None = None
     time_limit_hit: bool = False
+    wall_clock_limit_hit: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary (without the variable values)."""
@@ -67,6 +71,7 @@ class SolveRecord:
             "gap": self.gap,
             "time": round(self.time, 4),
             "solver": self.solver,
+            "wall_clock_limit_hit": self.wall_clock_limit_hit,
         }
 
 
@@ -156,6 +161,7 @@ def solve(
         lp_status = pulp.LpStatusOptimal if found else pulp.LpStatusNotSolved
         sol_status = pulp.LpSolutionIntegerFeasible if found else pulp.LpSolutionNoSolutionFound
     gap = bound = None
+    wall = False
     if name == "highs" and getattr(problem, "solverModel", None) is not None:
         try:
             info = problem.solverModel.getInfo()
@@ -165,6 +171,7 @@ def solve(
             bound = b if abs(b) < 1e30 else None
             stopped = str(problem.solverModel.getModelStatus()).rsplit(".", 1)[-1]
             limit_hit = limit_hit or stopped in ("kTimeLimit", "kIterationLimit", "kSolutionLimit")
+            wall = stopped == "kTimeLimit"
         except Exception:  # noqa: BLE001
             gap = None
     if lp_status == pulp.LpStatusOptimal:
@@ -185,7 +192,9 @@ def solve(
         if name == "cbc" and status is SolveStatus.OPTIMAL:
             gap = 0.0 if gap is None else gap
     hit = limit_hit or (name == "cbc" and status is SolveStatus.FEASIBLE)
-    return SolveRecord(status, objective, values, gap, elapsed, name, bound, hit)
+    # CBC runs without a node limit here: stopping short of the gap means the time limit
+    wall = wall or (name == "cbc" and status is SolveStatus.FEASIBLE)
+    return SolveRecord(status, objective, values, gap, elapsed, name, bound, hit, wall)
 
 
 def solve_configured(problem: pulp.LpProblem, config) -> SolveRecord:  # noqa: ANN001

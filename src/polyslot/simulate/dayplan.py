@@ -25,7 +25,7 @@ from scipy.special import ndtri
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
 from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
-from polyslot.unreserved import with_unreserved
+from polyslot.unreserved import mixed_service
 
 __all__ = ["Server", "DayPlan", "ServiceSampler", "servers_for", "sample_day"]
 
@@ -101,11 +101,13 @@ class ServiceSampler:
             raise InputError("must be 'pmf' or 'lognormal'", field="service_mode", value=mode)
         self.mode = mode
         self.slot = float(model.slot_minutes)
-        if ANY_VISIT_TYPE not in {s.visit_type for s in model.service}:
-            model = with_unreserved(model)  # unreserved slots draw from the visit-type mix
-        self._cdf = {s.visit_type: np.cumsum(s.pmf) for s in model.service}
+        services = list(model.service)
+        if model.visit_types and ANY_VISIT_TYPE not in {s.visit_type for s in services}:
+            # unreserved slots draw from the visit-type mix (with_unreserved's service row)
+            services.append(mixed_service(model))
+        self._cdf = {s.visit_type: np.cumsum(s.pmf) for s in services}
         self._ln = {}
-        for s in model.service:
+        for s in services:
             sigma2 = np.log1p(s.cv**2)
             self._ln[s.visit_type] = (np.log(s.mean_minutes) - sigma2 / 2, np.sqrt(sigma2))
 
