@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["dive", "least_reservation"]
 
+_MAX_STEPS = 60  # LP re-solves per dive: beyond, consecutive days are fixed together
+
 
 def _round_day(
     cells: list[tuple[int, str]],
@@ -73,19 +75,27 @@ def dive(
         last[i] = max(last.get(i, -1), j)
         into.setdefault(j, []).append((i, var.name))
     fixed: dict[str, float] = {}
-    for j in sorted(into):
-        cells = into[j]
-        vals = np.array([max(0.0, values.get(name, 0.0)) for _, name in cells])
-        for up_lead in (-1, model.inp.targets.median):
-            trial = dict(fixed)
-            for (_i, name), n in zip(
-                cells, _round_day(cells, vals, last, j, up_lead, carry), strict=True
-            ):
-                trial[name] = float(n)
-            rec = copy.lp(upper=caps, fixed=trial, time_limit=time_limit)
-            if rec.status == SolveStatus.OPTIMAL:
-                fixed, values = trial, rec.values
-                break
+    days = sorted(into)
+    block = max(1, math.ceil(len(days) / _MAX_STEPS))
+    with copy.pinned(caps, time_limit) as step:
+        for b in range(0, len(days), block):
+            group = days[b : b + block]
+            for up_lead in (-1, model.inp.targets.median):
+                trial: dict[str, float] = {}
+                for j in group:
+                    cells = into[j]
+                    vals = np.array([max(0.0, values.get(name, 0.0)) for _, name in cells])
+                    rounded = _round_day(cells, vals, last, j, up_lead, carry)
+                    trial.update(
+                        (name, float(n)) for (_i, name), n in zip(cells, rounded, strict=True)
+                    )
+                rec = step(trial)
+                if rec.status == SolveStatus.OPTIMAL:
+                    fixed.update(trial)
+                    values = rec.values
+                    break
+            else:  # left to the final rounding
+                step({}, list(trial))
     return fixed, values
 
 

@@ -48,6 +48,7 @@ class CapacityModel:
     method: str
     inp: CapacityInput
     fv_count: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    fv_only: frozenset[int] = frozenset()
 
 
 def _open(inp: CapacityInput, j: int) -> bool:
@@ -108,13 +109,11 @@ def build_capacity_model(
         if not isinstance(dest, str):  # not SINK
             rv_into[dest].append(var)
 
-    # FV count of each open period no RV flow reaches: its load is integer FV plus a constant,
-    # which the solver's rounding cuts use (polyslot.capacity.solve.peak_cuts)
-    fv_count = {
-        j: pulp.LpVariable(f"fv_count_{j}", lowBound=0)
-        for j in range(T)
-        if z_into[j] and not rv_into[j]
-    }
+    # FV count of each period that takes bookings: its load is at least tau_fv times this
+    # integer plus the pre-booked load, which the solver's rounding cuts use
+    # (polyslot.capacity.solve.peak_cuts); on a period no RV flow reaches it is the whole load
+    fv_count = {j: pulp.LpVariable(f"fv_count_{j}", lowBound=0) for j in range(T) if z_into[j]}
+    fv_only = frozenset(j for j in fv_count if not rv_into[j])
     n_fv = [inp.prebooked_fv[j] + pulp.lpSum(z_into[j]) for j in range(T)]
     n_rv = [inp.prebooked_rv[j] + pulp.lpSum(rv_into[j]) for j in range(T)]
     prob += q + TIE_WEIGHT * pulp.lpSum(z.values()), "peak_capacity"
@@ -150,7 +149,7 @@ def build_capacity_model(
         prob += q <= inp.capacity_bound, "capacity_bound"
     for j, n in fv_count.items():
         prob += n - pulp.lpSum(z_into[j]) == 0, f"fv_count_{j}"
-    return CapacityModel(prob, q, z, x, y, method, inp, fv_count)
+    return CapacityModel(prob, q, z, x, y, method, inp, fv_count, fv_only)
 
 
 def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> InfeasibleError:
