@@ -1,9 +1,12 @@
 """Primal heuristics of the capacity solve: a day-by-day dive and the least total reservation.
 
 :func:`dive` fixes the first-visit bookings one visit day at a time, in calendar order: the
-day's cells are rounded so that the day's total is the nearest integer (an arrival period's last
-cell is rounded up), and the LP of what is still free is solved again, so the later days, the
-revisit flows and the other reservations absorb each rounding. Fixing whole days keeps every
+day's cells are rounded so that the day's total is an integer (an arrival period's last
+cell is rounded up) and rounded down, and the LP of what is still free is solved again, so
+the later days, the revisit flows and the other reservations absorb each rounding. Rounding
+down matters: a day rounded up to a whole first visit more than the LP spread there sets a peak
+20 minutes (one first visit) above the bound that nothing later can lower, while the fraction
+left over moves to later days, where the revisit flows even it out. Fixing whole days keeps every
 day's first-visit count integer as soon as it is decided, which is what the peak depends on.
 A day whose rounding leaves the LP infeasible (usually the lead-time percentile) is retried with
 its short-lead cells rounded up, and else left to the final per-row rounding.
@@ -29,13 +32,20 @@ __all__ = ["dive", "least_reservation"]
 
 
 def _round_day(
-    cells: list[tuple[int, str]], vals: np.ndarray, last: dict[int, int], j: int, up_lead: int
+    cells: list[tuple[int, str]],
+    vals: np.ndarray,
+    last: dict[int, int],
+    j: int,
+    up_lead: int,
+    carry: float,
 ) -> np.ndarray:
-    """Integer cells of day ``j`` with the day's total the nearest integer; cells that close
-    their arrival period (or have a lead ``<= up_lead``) are rounded up."""
+    """Integer cells of day ``j``, the day's total rounded down once ``carry`` (0: always;
+    0.5: to the nearest) is added; cells that close their arrival period (or have a lead
+    ``<= up_lead``) are rounded up."""
     forced = np.array([last[i] == j or j - i <= up_lead for i, _ in cells])
     base = np.where(forced, np.ceil(vals - 1e-6), np.floor(vals + 1e-6))
-    extra = max(round(float(vals.sum())), int(base.sum())) - int(base.sum())
+    total = math.floor(float(vals.sum()) + carry + 1e-6)
+    extra = max(total, int(base.sum())) - int(base.sum())
     order = [k for k in np.argsort(-(vals - base), kind="stable") if not forced[k]]
     for k in order[:extra]:
         base[k] += 1
@@ -48,10 +58,12 @@ def dive(
     values: Mapping[str, float],
     caps: Mapping[str, float],
     time_limit: float,
+    carry: float = 0.0,
 ) -> tuple[dict[str, float], Mapping[str, float]]:
     """Fix the bookings day by day from the fractional ``values`` (module docstring).
 
-    ``caps`` are extra upper bounds kept during the dive (the integer-rounding cuts). Returns
+    ``caps`` are extra upper bounds kept during the dive (the integer-rounding cuts); ``carry``
+    0 rounds each day's total down, 0.5 to the nearest integer. Returns
     the fixed cells (by variable name) and the last LP values; the caller rounds the cells that
     are still free and re-solves the revisit flows.
     """
@@ -66,7 +78,9 @@ def dive(
         vals = np.array([max(0.0, values.get(name, 0.0)) for _, name in cells])
         for up_lead in (-1, model.inp.targets.median):
             trial = dict(fixed)
-            for (_i, name), n in zip(cells, _round_day(cells, vals, last, j, up_lead), strict=True):
+            for (_i, name), n in zip(
+                cells, _round_day(cells, vals, last, j, up_lead, carry), strict=True
+            ):
                 trial[name] = float(n)
             rec = copy.lp(upper=caps, fixed=trial, time_limit=time_limit)
             if rec.status == SolveStatus.OPTIMAL:

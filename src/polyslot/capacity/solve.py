@@ -249,21 +249,24 @@ def _round_from(
     values: Mapping[str, float],
     opts: dict[str, Any],
     good: Callable[[SolveRecord | None], bool],
-    caps: dict[str, float],
+    caps: dict[str, float] | None,
     left: Callable[[], float],
 ) -> SolveRecord | None:
     """Best integer plan rounded from a fractional solution, cheapest first, stopping when one is
     ``good``: per-row rounding (:func:`round_bookings`); the day-by-day dive
-    (:func:`polyslot.capacity.dive.dive`, under the cut bounds ``caps``); capacity-aware
-    bookings at the solution's peak (then half a first visit and one first visit above it).
-    Each with the RV flows re-solved for the fixed bookings."""
+    (:func:`polyslot.capacity.dive.dive`, under the cut bounds ``caps``; skipped when ``caps`` is
+    None); capacity-aware bookings at the solution's peak (then half a first visit and one
+    first visit above it). Each with the RV flows re-solved for the fixed bookings."""
     best = _fix(model, copy, round_bookings(model, dict(values)), left())
     if good(best):
         return best
-    _fixed, dived = dive(model, copy, values, caps, left())
-    best = best_record([best, _fix(model, copy, round_bookings(model, dict(dived)), left())])
-    if good(best):
-        return best
+    for carry in (0.0, 0.5):  # each day's total rounded down, then to the nearest
+        if caps is None:
+            break
+        _fixed, dived = dive(model, copy, values, caps, left(), carry)
+        best = best_record([best, _fix(model, copy, round_bookings(model, dict(dived)), left())])
+        if good(best):
+            return best
     reserved = _integer_reservations(model, dict(values))
     peak = values.get("q", 0.0)
     for extra in (0.0, 0.5, 1.0):
@@ -302,7 +305,7 @@ class _Search:
     def done(self) -> bool:
         return self.good(self.best)
 
-    def round_from(self, values: Mapping[str, float], caps: dict[str, float]) -> None:
+    def round_from(self, values: Mapping[str, float], caps: dict[str, float] | None) -> None:
         found = _round_from(self.model, self.copy, values, self.opts, self.good, caps, self.left)
         self.best = best_record([self.best, found])
 
@@ -316,6 +319,7 @@ def _cut_bisection(st: _Search) -> None:
         return
     lo = st.bound
     hi = st.best.objective if st.best is not None and st.best.objective else st.bound * 1.05
+    dived = False
     for k in range(8):
         if st.done():
             return
@@ -329,8 +333,10 @@ def _cut_bisection(st: _Search) -> None:
         st.bound = max(st.bound, min(trial, rec.objective))
         if rec.objective <= trial and cuts is not None:
             hi = trial
-            caps = {name: v for name, v in _names(cuts).items() if name != st.model.q.name}
-            st.round_from(rec.values, caps)
+            if not dived:  # rounded once: the later cut solutions round to the same plans
+                caps = {name: v for name, v in _names(cuts).items() if name != st.model.q.name}
+                st.round_from(rec.values, caps)
+                dived = True
         else:
             lo = trial
 
@@ -346,7 +352,7 @@ def _below_incumbent(st: _Search) -> None:
     """
     assert st.best is not None
     peak = st.best.values.get(st.model.q.name, st.best.objective or 0.0)
-    cap = peak - max(1e-4, 1e-7 * peak)
+    cap = peak - max(1e-6, 0.5 * _CLOSED * peak)  # the gap left by the proof stays "closed"
     above = cap + TIE_WEIGHT * least_reservation(st.model)
     cuts = peak_cuts(st.model, cap)
     if cuts is None:
