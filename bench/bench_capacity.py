@@ -68,7 +68,7 @@ def _row(inp: CapacityInput, method: str, solver: str = "highs") -> tuple[str, b
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    print("load average (1, 5, 15 min) at start: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average (1, 5, 15 min) at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     inp = instance()
     print(f"26-week horizon: S={inp.S} arrival days, T={inp.T} planning days")
     for method in ("bonferroni", "joint"):
@@ -93,7 +93,7 @@ def main() -> None:
                 met, rows = met + ok, rows + 1
     print()
     print(f"within the gap in under {GOAL_CPU:g} CPU-s: {met} of {rows} rows")
-    print("load average (1, 5, 15 min) at end: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average (1, 5, 15 min) at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print()
     print("26 weeks with CBC:")
     for method in ("bonferroni", "joint"):
