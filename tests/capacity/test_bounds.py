@@ -15,8 +15,8 @@ import math
 import pytest
 from capacity_brute import _brute_force, _tiny
 
-from polyslot.capacity.chance import bonferroni_levels, joint_bounds
-from polyslot.capacity.dive import least_reservation
+from polyslot.capacity.chance import bonferroni_levels, joint_bounds, least_reservation
+from polyslot.capacity.dive import dive
 from polyslot.capacity.highs_copy import HighsCopy, PulpCopy
 from polyslot.capacity.inputs import DemandDistribution, LeadTimeTargets
 from polyslot.capacity.model import build_capacity_model, plan_capacity
@@ -78,7 +78,8 @@ def test_least_reservation_matches_enumeration(method, eps):
     )
     inp = _tiny(demand=demand, eps=eps, targets=LeadTimeTargets(1, 2, 2, 75.0))
     model = build_capacity_model(inp, method)
-    assert least_reservation(model) == _least_by_enumeration(demand, eps, method)
+    assert least_reservation(demand, eps, method) == _least_by_enumeration(demand, eps, method)
+    assert model.least == least_reservation(demand, eps, method)
 
 
 def test_highs_copy_and_pulp_path_agree():
@@ -100,3 +101,12 @@ def test_cbc_path_finds_the_enumerated_optimum(method):
     plan = plan_capacity(inp, method, solver="cbc", gap_rel=0.0)
     assert plan.capacity_max == pytest.approx(_least_peak((2.0, 1.0), 0.05, method), abs=1e-5)
     assert plan.lower_bound <= plan.objective + 1e-9
+
+
+def test_dive_fixes_whole_bookings_and_leaves_the_copy_as_it_was():
+    model = build_capacity_model(_tiny(means=(4.0, 6.0, 5.0), eps=0.05), "joint")
+    copy = HighsCopy(model.prob)
+    lp = copy.lp()
+    fixed, _values = dive(model, copy, lp.values, {}, 60.0)
+    assert fixed and all(float(v).is_integer() and v >= 0 for v in fixed.values())
+    assert copy.lp().objective == pytest.approx(lp.objective)  # every bound restored

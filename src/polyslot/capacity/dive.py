@@ -14,21 +14,19 @@ its short-lead cells rounded up, and else left to the final per-row rounding.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from polyslot.capacity.chance import bonferroni_levels, joint_bounds
 from polyslot.capacity.highs_copy import HighsCopy, PulpCopy
 from polyslot.optimize.solver import SolveRecord, SolveStatus
 
 if TYPE_CHECKING:
     from polyslot.capacity.model import CapacityModel
 
-__all__ = ["dive", "least_reservation"]
+__all__ = ["best_record", "dive"]
 
 _MAX_STEPS = 60  # LP re-solves per dive: beyond, consecutive days are fixed together
 
@@ -97,40 +95,6 @@ def dive(
             else:  # left to the final rounding
                 step({}, list(trial))
     return fixed, values
-
-
-def least_reservation(model: CapacityModel) -> int:
-    """A lower bound on ``sum_i s_i`` over every feasible integer plan.
-
-    Boole: the sum of the levels. Joint: with log-concave ``F_i`` the greedy allocation (one
-    unit at a time where ``log F_i`` gains most) maximises ``sum_i log F_i(s_i)`` for each total,
-    so the first total that reaches ``log(1 - eps)`` is the least; otherwise the sum of the
-    single-period floors ``F_i^{-1}(1 - eps)``.
-    """
-    inp = model.inp
-    if model.method != "joint":
-        return sum(bonferroni_levels(inp.demand, inp.epsilon))
-    bounds = [joint_bounds(d, inp.epsilon) for d in inp.demand]
-    s = [lo for lo, _ in bounds]
-    if not all(
-        d.log_cdf_is_concave(lo, hi) for d, (lo, hi) in zip(inp.demand, bounds, strict=True)
-    ):
-        return sum(s)
-    logs = [
-        np.asarray(d.log_cdf(np.arange(lo, hi + 1)), dtype=float)
-        for d, (lo, hi) in zip(inp.demand, bounds, strict=True)
-    ]
-    need = math.log1p(-inp.epsilon) - sum(float(h[0]) for h in logs)
-    heap = [(-(float(h[1] - h[0])), i) for i, h in enumerate(logs) if h.size > 1]
-    heapq.heapify(heap)
-    while need > 1e-12 and heap:
-        gain, i = heapq.heappop(heap)
-        need += gain
-        s[i] += 1
-        k = s[i] - bounds[i][0]
-        if k + 1 < logs[i].size:
-            heapq.heappush(heap, (-(float(logs[i][k + 1] - logs[i][k])), i))
-    return sum(s)
 
 
 def best_record(records: list[SolveRecord | None]) -> SolveRecord | None:

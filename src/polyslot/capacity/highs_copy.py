@@ -213,11 +213,13 @@ class HighsCopy:
         node_limit: int | None = None,
         stop_at: float | None = None,
         start: Mapping[str, float] | None = None,
+        rows: Iterable[tuple[Mapping[str, float], float]] = (),
     ) -> SolveRecord:
         """Branch and bound on a fresh copy, with extra upper bounds (by variable name).
 
         ``stop_at``: stop as soon as a plan with objective at most this is found (the caller
-        knows a better bound than the solver's); ``start``: a feasible plan to start from.
+        knows a better bound than the solver's); ``start``: a feasible plan to start from;
+        ``rows``: extra cuts ``sum coef * var >= lower`` given as ``({name: coef}, lower)``.
         """
         t0 = time.perf_counter()
         ub = self.upper.copy()
@@ -225,6 +227,9 @@ class HighsCopy:
             k = self.index[name]
             ub[k] = min(ub[k], value)
         h = self._build(integer=True, upper=ub)
+        for coefs, lower in rows:
+            cols, vals = self.columns(coefs)
+            h.addRow(float(lower), _INF, cols.size, cols, vals)
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(gap_rel))
         if node_limit is not None:
@@ -308,6 +313,7 @@ class PulpCopy:
         node_limit: int | None = None,
         stop_at: float | None = None,  # noqa: ARG002 - HiGHS only
         start: Mapping[str, float] | None = None,  # noqa: ARG002 - HiGHS only
+        rows: Iterable[tuple[Mapping[str, float], float]] = (),  # noqa: ARG002 - cuts: optional
     ) -> SolveRecord:
         """Branch and bound with extra upper bounds (by variable name)."""
         with self._bounds(upper or {}, {}):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pulp
 
-from polyslot.capacity.dive import best_record, dive, least_reservation
+from polyslot.capacity.dive import best_record, dive
 from polyslot.capacity.highs_copy import HighsCopy, PulpCopy, problem_copy
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 
@@ -354,7 +354,7 @@ def _take(st: _Search, mip: SolveRecord, cap: float | None) -> None:
     if below is None and mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit:
         below = mip.objective * (1.0 - st.gap_rel)  # CBC: the gap was met
     if below is not None:
-        above = math.inf if cap is None else cap + TIE_WEIGHT * least_reservation(st.model)
+        above = math.inf if cap is None else cap + TIE_WEIGHT * st.model.least
         st.bound = max(st.bound, min(above, below))
     st.best = best_record([st.best, mip])
 
@@ -362,11 +362,13 @@ def _take(st: _Search, mip: SolveRecord, cap: float | None) -> None:
 def _below_incumbent(st: _Search) -> None:
     """Branch and bound, first on the plans whose peak is below the incumbent's, then on all.
 
-    With ``q <= C`` (``C`` just under the incumbent's peak) and the integer-rounding cuts of
-    :func:`peak_cuts` at ``C`` as bounds, presolve often proves at once that no such plan exists:
-    then every plan has ``q > C`` and ``C + TIE_WEIGHT * least_reservation`` bounds the
-    objective (the incumbent is optimal up to that). Otherwise the plans it finds are better
-    incumbents and its dual bound, capped at that value, is a valid bound. This first search
+    With ``q <= C`` (``C`` just under the incumbent's peak), the integer-rounding cuts of
+    :func:`peak_cuts` at ``C`` as bounds and the cover cut ``sum z >= model.least`` (the LP's
+    reservations along the chords of ``log F`` may total up to a unit less), presolve often
+    proves at once that no such plan exists: then every plan has ``q > C`` and
+    ``C + TIE_WEIGHT * model.least`` (the least total reservation) bounds the objective (the
+    incumbent is optimal up to that). Otherwise the plans it finds are better incumbents and its
+    dual bound, capped at that value, is a valid bound. This first search
     stops after ``_RESTRICTED_NODES`` nodes; if the gap is still open, HiGHS/CBC branch and bound
     on the whole model, from the incumbent, has the time that is left. Both stop as soon as a
     plan within the gap of the best bound known is found.
@@ -378,15 +380,21 @@ def _below_incumbent(st: _Search) -> None:
     user_nodes = st.opts.get("node_limit")
     nodes = _RESTRICTED_NODES if user_nodes is None else min(_RESTRICTED_NODES, int(user_nodes))
     stop = st.bound / (1.0 - st.gap_rel) if st.gap_rel < 1 else None
+    least = ({var.name: 1.0 for var in st.model.z.values()}, float(st.model.least))
     mip = (
         st.copy.mip(
-            _names(cuts), time_limit=st.left(), gap_rel=st.gap_rel, node_limit=nodes, stop_at=stop
+            _names(cuts),
+            time_limit=st.left(),
+            gap_rel=st.gap_rel,
+            node_limit=nodes,
+            stop_at=stop,
+            rows=[least],
         )
         if cuts is not None
         else None
     )
     if mip is None or mip.status == SolveStatus.INFEASIBLE:
-        st.bound = max(st.bound, cap + TIE_WEIGHT * least_reservation(st.model))
+        st.bound = max(st.bound, cap + TIE_WEIGHT * st.model.least)
         return
     _take(st, mip, cap)
     if st.done() or (mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit):
