@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.analysis.paired import simulate_point, simulate_weekday
+from polyslot.analysis.paired import point_from_records, simulate_point, simulate_weekday
 from polyslot.analysis.sensitivity import run_sensitivity
 from polyslot.analysis.trust import assess, overloaded_weekdays
 from polyslot.clinic_model import ClinicModel
@@ -40,7 +40,12 @@ from polyslot.kpi_records import (
     session_kpis_frame,
 )
 from polyslot.optimize import OptimizeConfig
-from polyslot.optimize.frontier import WeekdayFrontier, plan_weekdays, weekday_frontier
+from polyslot.optimize.frontier import (
+    WeekdayFrontier,
+    plan_weekdays,
+    point_kpis,
+    weekday_frontier,
+)
 from polyslot.results import PolyclinicResult
 from polyslot.simulate import ClinicConfig, sample_day, simulate_day
 from polyslot.simulate.disciplines import parse_discipline
@@ -172,10 +177,10 @@ def _frontier(
     unplanned: Mapping[int, str],
     gammas: Mapping[int, float],
 ) -> tuple[dict[int, WeekdayFrontier], SlotTemplate]:
-    """The frontier of every planned weekday (the sweep on overloaded ones; every point
-    simulated on the same days) and the recommended template with the chosen point of each
-    overloaded weekday. ``gammas``: the calibration factor each planned weekday ended with
-    (a sweep starts from its weekday's, else from the last planned weekday's)."""
+    """The frontier of every overloaded weekday (the sweep; every point simulated on the same
+    days) and the recommended template with its chosen point on those weekdays. ``gammas``:
+    the calibration factor each planned weekday ended with (a sweep starts from its weekday's,
+    else from the last planned weekday's)."""
     heavy = overloaded_weekdays(model)
     last = gammas[max(gammas)] if gammas else 1.0
     frontier = {
@@ -184,21 +189,53 @@ def _frontier(
             d,
             config,
             None if d in unplanned else recommended.slots,
-            overloaded=d in heavy,
+            overloaded=True,
             evaluate=functools.partial(
                 simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
             ),
             gamma0=gammas.get(d, last),
         )
-        for d in sorted(set(recommended.weekdays) | set(unplanned))
+        for d in sorted((set(recommended.weekdays) | set(unplanned)) & heavy)
     }
-    slots = [s for s in recommended.slots if not frontier[s.weekday].overloaded]
-    for f in frontier.values():
-        if f.overloaded:  # the chosen point (today's template when no point could be solved)
-            slots.extend(f.chosen_point.slots)
+    slots = [s for s in recommended.slots if s.weekday not in frontier]
+    for f in frontier.values():  # the chosen point (today's template when none was solved)
+        slots.extend(f.chosen_point.slots)
     return frontier, SlotTemplate(
         recommended.polyclinic_id, tuple(slots), recommended.bucket_minutes, recommended.label
     )
+
+
+def _cheap_frontier(
+    model: ClinicModel,
+    config: OptimizeConfig,
+    recommended: SlotTemplate,
+    runs: Mapping[tuple[str, int], Any],
+    swept: Mapping[int, WeekdayFrontier],
+    clinic: ClinicConfig,
+    seed: int,
+) -> dict[int, WeekdayFrontier]:
+    """Today's template and the recommendation on every weekday that is not overloaded, with
+    the KPIs of the replicated days already simulated for the verdict (``runs``; simulated
+    afresh only when a scenario has no run of that weekday)."""
+    out = {}
+    for d in sorted(set(recommended.weekdays) - set(swept)):
+        points = []
+        for label, scenario, tpl in (
+            ("today", "current", model.current_template),
+            ("recommended", "recommended", recommended),
+        ):
+            run = runs.get((scenario, d))
+            evaluate = (
+                functools.partial(
+                    simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
+                )
+                if run is None
+                else (lambda _slots, recs=run[1]: point_from_records(recs))
+            )
+            slots = [s for s in tpl.slots if s.weekday == d]
+            points.append(point_kpis(model, slots, label, 1.0, config.w_overtime, evaluate))
+        out[d] = WeekdayFrontier(d, tuple(points), 1, False)
+    return out
 
 
 def _envelope(model: ClinicModel, template: SlotTemplate) -> tuple[pd.DataFrame, str]:
@@ -265,7 +302,7 @@ def plan_polyclinic(
     current = model.current_template
     clinic = _clinic_config(config)
     gammas = {d: w.calibration[-1].gamma for d, w in opt.weekdays.items()}
-    frontier, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned, gammas)
+    swept, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned, gammas)
     templates = {"current": current, "recommended": recommended}
     unmet = {}
     for d, w in opt.weekdays.items():
@@ -275,6 +312,7 @@ def plan_polyclinic(
     booked = {name: booked_model(model, tpl) for name, tpl in templates.items()}
     exact = _exact_kpis(booked, templates, unmet)
     sim, hourly, runs = _simulated(booked, templates, config, seed, clinic)
+    frontier = {**_cheap_frontier(model, opt_cfg, recommended, runs, swept, clinic, seed), **swept}
     rep = _replayed(holdout_days, model, templates, seed, clinic)
     parts = [f for f in (exact, sim, rep) if not f.empty]
     kpis = pd.concat(parts, ignore_index=True)[list(KPI_COLUMNS)]

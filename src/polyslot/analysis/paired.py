@@ -120,6 +120,13 @@ def simulate_point(
     tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="recommended")
     params = DayParams(booked_model(model, tpl), tpl, int(weekday), config)
     recs = run_replications(day_replication, params, seed, replications=replications).records
+    return point_from_records(recs)
+
+
+def point_from_records(recs: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Frontier-point KPIs of replicated days (records of :func:`simulate_point` or of
+    :func:`simulate_weekday`): mean wait (patient-weighted), patients seen per day, doctor
+    overtime minutes per day, utilisation."""
     seen = sum(float(r["patients_seen"]) for r in recs)
     wait = sum(
         float(r["wait_mean"]) * float(r["patients_seen"])

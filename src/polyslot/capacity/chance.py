@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 
@@ -21,7 +22,13 @@ import pulp
 
 from polyslot.capacity.inputs import DemandDistribution
 
-__all__ = ["bonferroni_levels", "add_bonferroni", "add_joint", "joint_bounds"]
+__all__ = [
+    "bonferroni_levels",
+    "add_bonferroni",
+    "add_joint",
+    "joint_bounds",
+    "least_reservation",
+]
 
 _TOP_P = 1.0 - 1e-10
 
@@ -89,3 +96,34 @@ def add_joint(
                 (f"logcdf_value_{i}"),
             )
     prob += pulp.lpSum(g_vars) >= math.log1p(-epsilon), "joint_chance"
+
+
+def least_reservation(demand: Sequence[DemandDistribution], epsilon: float, method: str) -> int:
+    """A lower bound on ``sum_i s_i`` over every feasible integer plan.
+
+    Boole: the sum of the levels. Joint: with log-concave ``F_i`` the greedy allocation (one
+    unit at a time where ``log F_i`` gains most) maximises ``sum_i log F_i(s_i)`` for each total,
+    so the first total that reaches ``log(1 - eps)`` is the least; otherwise the sum of the
+    single-period floors ``F_i^{-1}(1 - eps)``.
+    """
+    if method != "joint":
+        return sum(bonferroni_levels(demand, epsilon))
+    bounds = [joint_bounds(d, epsilon) for d in demand]
+    s = [lo for lo, _ in bounds]
+    if not all(d.log_cdf_is_concave(lo, hi) for d, (lo, hi) in zip(demand, bounds, strict=True)):
+        return sum(s)
+    logs = [
+        np.asarray(d.log_cdf(np.arange(lo, hi + 1)), dtype=float)
+        for d, (lo, hi) in zip(demand, bounds, strict=True)
+    ]
+    need = math.log1p(-epsilon) - sum(float(h[0]) for h in logs)
+    heap = [(-(float(h[1] - h[0])), i) for i, h in enumerate(logs) if h.size > 1]
+    heapq.heapify(heap)
+    while need > 1e-12 and heap:
+        gain, i = heapq.heappop(heap)
+        need += gain
+        s[i] += 1
+        k = s[i] - bounds[i][0]
+        if k + 1 < logs[i].size:
+            heapq.heappush(heap, (-(float(logs[i][k + 1] - logs[i][k])), i))
+    return sum(s)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import highspy
@@ -24,6 +24,7 @@ from polyslot.optimize.solver import SolveRecord, SolveStatus, _quiet_stdout, av
 __all__ = ["HighsCopy", "PulpCopy", "highs_available", "problem_copy"]
 
 _INF = 1e30
+Stepper = Callable[..., SolveRecord]  # step(fixed, free=()) of a pinned sequence of re-solves
 
 
 def highs_available() -> bool:
@@ -167,6 +168,42 @@ class HighsCopy:
             h.run()
             return self._record(h, t0, mip=False)
 
+    @contextlib.contextmanager
+    def pinned(self, upper: Mapping[str, float], time_limit: float) -> Iterator[Stepper]:
+        """A sequence of LP re-solves that fix more columns each time (a dive).
+
+        Inside, ``step(fixed, free)`` sets ``fixed`` columns to their values and returns the
+        ``free`` ones to their bounds, keeps them so, and re-solves warm; ``upper`` holds
+        throughout. Every bound is restored on exit.
+        """
+        h = self._lp
+        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        touched: set[int] = set()
+
+        def set_bounds(cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+            if cols.size:
+                h.changeColsBounds(cols.size, cols, lo, hi)
+                touched.update(cols.tolist())
+
+        cols, ub = self.columns(upper)
+        set_bounds(cols, self.lower[cols], np.minimum(self.upper[cols], ub))
+
+        def step(fixed: Mapping[str, float], free: Iterable[str] = ()) -> SolveRecord:
+            t0 = time.perf_counter()
+            back = np.array([self.index[n] for n in free], dtype=np.int32)
+            set_bounds(back, self.lower[back], self.upper[back])
+            cols, vals = self.columns(fixed)
+            set_bounds(cols, vals, vals)
+            h.run()
+            return self._record(h, t0, mip=False)
+
+        try:
+            yield step
+        finally:
+            done = np.array(sorted(touched), dtype=np.int32)
+            if done.size:
+                h.changeColsBounds(done.size, done, self.lower[done], self.upper[done])
+
     def mip(
         self,
         upper: Mapping[str, float] | None = None,
@@ -174,21 +211,41 @@ class HighsCopy:
         time_limit: float = 60.0,
         gap_rel: float = 1e-4,
         node_limit: int | None = None,
-        objective_bound: float | None = None,
+        stop_at: float | None = None,
+        start: Mapping[str, float] | None = None,
+        rows: Iterable[tuple[Mapping[str, float], float]] = (),
     ) -> SolveRecord:
-        """Branch and bound on a fresh copy, with extra upper bounds (by variable name)."""
+        """Branch and bound on a fresh copy, with extra upper bounds (by variable name).
+
+        ``stop_at``: stop as soon as a plan with objective at most this is found (the caller
+        knows a better bound than the solver's); ``start``: a feasible plan to start from;
+        ``rows``: extra cuts ``sum coef * var >= lower`` given as ``({name: coef}, lower)``.
+        """
         t0 = time.perf_counter()
         ub = self.upper.copy()
         for name, value in (upper or {}).items():
             k = self.index[name]
             ub[k] = min(ub[k], value)
         h = self._build(integer=True, upper=ub)
+        for coefs, lower in rows:
+            cols, vals = self.columns(coefs)
+            h.addRow(float(lower), _INF, cols.size, cols, vals)
         h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(gap_rel))
         if node_limit is not None:
             h.setOptionValue("mip_max_nodes", int(node_limit))
-        if objective_bound is not None:
-            h.setOptionValue("objective_bound", float(objective_bound))
+        if stop_at is not None:
+
+            def enough(event: Any) -> None:
+                if event.data_out.mip_primal_bound <= stop_at:
+                    event.interrupt()
+
+            h.cbMipInterrupt.subscribe(enough)
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = [float(start.get(name, 0.0)) for name in self.names]
+            sol.value_valid = True
+            h.setSolution(sol)
         h.run()
         return self._record(h, t0, mip=True)
 
@@ -234,6 +291,19 @@ class PulpCopy:
             for var in self.integer:
                 var.cat = pulp.LpInteger
 
+    @contextlib.contextmanager
+    def pinned(self, upper: Mapping[str, float], time_limit: float) -> Iterator[Stepper]:
+        """The :meth:`HighsCopy.pinned` sequence of re-solves, on the PuLP problem."""
+        fixed_now: dict[str, float] = {}
+
+        def step(fixed: Mapping[str, float], free: Iterable[str] = ()) -> SolveRecord:
+            for name in free:
+                fixed_now.pop(name, None)
+            fixed_now.update(fixed)
+            return self.lp(upper, fixed_now, time_limit)
+
+        yield step
+
     def mip(
         self,
         upper: Mapping[str, float] | None = None,
@@ -241,7 +311,9 @@ class PulpCopy:
         time_limit: float = 60.0,
         gap_rel: float = 1e-4,
         node_limit: int | None = None,
-        objective_bound: float | None = None,  # noqa: ARG002 - HiGHS only
+        stop_at: float | None = None,  # noqa: ARG002 - HiGHS only
+        start: Mapping[str, float] | None = None,  # noqa: ARG002 - HiGHS only
+        rows: Iterable[tuple[Mapping[str, float], float]] = (),  # noqa: ARG002 - cuts: optional
     ) -> SolveRecord:
         """Branch and bound with extra upper bounds (by variable name)."""
         with self._bounds(upper or {}, {}):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pulp
 
-from polyslot.capacity.chance import add_bonferroni, add_joint
+from polyslot.capacity.chance import add_bonferroni, add_joint, least_reservation
 from polyslot.capacity.inputs import CapacityInput
 from polyslot.capacity.plan import SINK, TIE_WEIGHT, CapacityPlan, extract_plan
 from polyslot.capacity.solve import SolveOutcome, solve_capacity
@@ -48,10 +48,30 @@ class CapacityModel:
     method: str
     inp: CapacityInput
     fv_count: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    fv_only: frozenset[int] = frozenset()
+    least: int = 0
 
 
 def _open(inp: CapacityInput, j: int) -> bool:
     return j not in inp.closed_periods
+
+
+def _add_chance(
+    prob: pulp.LpProblem, z: dict[tuple[int, int], pulp.LpVariable], inp: CapacityInput, method: str
+) -> int:
+    """Add the chance constraint on ``s_i = sum_j z_ij``; return the least total reservation of
+    any integer plan (:func:`least_reservation`), which the solver adds as a cut where it helps
+    (for the joint form the LP's fractional reservations along the chords may total up to one
+    unit less)."""
+    by_arrival: list[list[pulp.LpVariable]] = [[] for _ in range(inp.S)]
+    for (i, _j), var in z.items():
+        by_arrival[i].append(var)
+    reserved = [pulp.lpSum(zs) for zs in by_arrival]
+    if method == "bonferroni":
+        add_bonferroni(prob, reserved, inp.demand, inp.epsilon)
+    else:
+        add_joint(prob, reserved, inp.demand, inp.epsilon)
+    return least_reservation(inp.demand, inp.epsilon, method)
 
 
 def build_capacity_model(
@@ -108,13 +128,11 @@ def build_capacity_model(
         if not isinstance(dest, str):  # not SINK
             rv_into[dest].append(var)
 
-    # FV count of each open period no RV flow reaches: its load is integer FV plus a constant,
-    # which the solver's rounding cuts use (polyslot.capacity.solve.peak_cuts)
-    fv_count = {
-        j: pulp.LpVariable(f"fv_count_{j}", lowBound=0)
-        for j in range(T)
-        if z_into[j] and not rv_into[j]
-    }
+    # FV count of each period that takes bookings: its load is at least tau_fv times this
+    # integer plus the pre-booked load, which the solver's rounding cuts use
+    # (polyslot.capacity.solve.peak_cuts); on a period no RV flow reaches it is the whole load
+    fv_count = {j: pulp.LpVariable(f"fv_count_{j}", lowBound=0) for j in range(T) if z_into[j]}
+    fv_only = frozenset(j for j in fv_count if not rv_into[j])
     n_fv = [inp.prebooked_fv[j] + pulp.lpSum(z_into[j]) for j in range(T)]
     n_rv = [inp.prebooked_rv[j] + pulp.lpSum(rv_into[j]) for j in range(T)]
     prob += q + TIE_WEIGHT * pulp.lpSum(z.values()), "peak_capacity"
@@ -127,14 +145,7 @@ def build_capacity_model(
         prob += pulp.lpSum(x_out[j]) - (1 - inp.alpha) * n_fv[j] == 0, f"fv_followup_{j}"
         prob += pulp.lpSum(y_out[j]) - (1 - inp.beta) * n_rv[j] == 0, f"rv_followup_{j}"
 
-    by_arrival: list[list[pulp.LpVariable]] = [[] for _ in range(S)]
-    for (i, _j), var in z.items():
-        by_arrival[i].append(var)
-    reserved = [pulp.lpSum(zs) for zs in by_arrival]
-    if method == "bonferroni":
-        add_bonferroni(prob, reserved, inp.demand, inp.epsilon)
-    else:
-        add_joint(prob, reserved, inp.demand, inp.epsilon)
+    least = _add_chance(prob, z, inp, method)
 
     total = pulp.lpSum(z.values())
     short = pulp.lpSum(var for (i, j), var in z.items() if j - i <= u)
@@ -150,7 +161,7 @@ def build_capacity_model(
         prob += q <= inp.capacity_bound, "capacity_bound"
     for j, n in fv_count.items():
         prob += n - pulp.lpSum(z_into[j]) == 0, f"fv_count_{j}"
-    return CapacityModel(prob, q, z, x, y, method, inp, fv_count)
+    return CapacityModel(prob, q, z, x, y, method, inp, fv_count, fv_only, least)
 
 
 def _infeasible(inp: CapacityInput, method: str, opts: dict[str, Any]) -> InfeasibleError:

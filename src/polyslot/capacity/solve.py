@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pulp
 
-from polyslot.capacity.dive import best_record, dive, least_reservation
+from polyslot.capacity.dive import best_record, dive
 from polyslot.capacity.highs_copy import HighsCopy, PulpCopy, problem_copy
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve
 
@@ -31,6 +31,8 @@ __all__ = ["PLAN_STATUSES", "SolveOutcome", "solve_capacity", "relative_gap"]
 
 PLAN_STATUSES = ("optimal", "feasible_within_gap", "time_limit")
 _CLOSED = 1e-6
+_RESTRICTED_NODES = 2000  # nodes of the search below the incumbent before the whole model's
+_ROUNDING_CELLS = 2000  # cut solutions rounded per bisection: this over the number of cells
 TIE_WEIGHT = 1e-4  # objective weight per booked first-visit slot: no reservation beyond need
 
 
@@ -212,12 +214,13 @@ def _outcome(rec: SolveRecord, bound: float, spent: float, limit_hit: bool, gap_
 
 
 def peak_cuts(model: CapacityModel, peak: float) -> dict[pulp.LpVariable, float] | None:
-    """``q <= peak`` and, on the periods no revisit flow reaches (``model.fv_count``), the integer
+    """``q <= peak`` and, on every period that takes bookings (``model.fv_count``), the integer
     rounding ``n_j <= floor((peak - tau_rv rr_j) / tau_fv - rf_j)``, as variable bounds.
 
-    Valid for every integer plan whose peak is at most ``peak``: there the load is
-    ``tau_fv n_j + tau_rv rr_j`` with an integer FV count ``n_j``. None when some period's bound
-    is negative (no such plan).
+    Valid for every integer plan whose peak is at most ``peak``: a period's load is at least
+    ``tau_fv (rf_j + n_j) + tau_rv rr_j`` with an integer FV count ``n_j`` (equal to it where no
+    revisit flow arrives, ``model.fv_only``, which is where the cut binds most). None when some
+    period's bound is negative (no such plan).
     """
     inp = model.inp
     cuts = {model.q: peak}
@@ -249,21 +252,24 @@ def _round_from(
     values: Mapping[str, float],
     opts: dict[str, Any],
     good: Callable[[SolveRecord | None], bool],
-    caps: dict[str, float],
+    caps: dict[str, float] | None,
     left: Callable[[], float],
 ) -> SolveRecord | None:
     """Best integer plan rounded from a fractional solution, cheapest first, stopping when one is
     ``good``: per-row rounding (:func:`round_bookings`); the day-by-day dive
-    (:func:`polyslot.capacity.dive.dive`, under the cut bounds ``caps``); capacity-aware
-    bookings at the solution's peak (then half a first visit and one first visit above it).
-    Each with the RV flows re-solved for the fixed bookings."""
+    (:func:`polyslot.capacity.dive.dive`, under the cut bounds ``caps``; skipped when ``caps`` is
+    None); capacity-aware bookings at the solution's peak (then half a first visit and one
+    first visit above it). Each with the RV flows re-solved for the fixed bookings."""
     best = _fix(model, copy, round_bookings(model, dict(values)), left())
     if good(best):
         return best
-    _fixed, dived = dive(model, copy, values, caps, left())
-    best = best_record([best, _fix(model, copy, round_bookings(model, dict(dived)), left())])
-    if good(best):
-        return best
+    for carry in (0.0, 0.5):  # each day's total rounded down, then to the nearest
+        if caps is None:
+            break
+        _fixed, dived = dive(model, copy, values, caps, left(), carry)
+        best = best_record([best, _fix(model, copy, round_bookings(model, dict(dived)), left())])
+        if good(best):
+            return best
     reserved = _integer_reservations(model, dict(values))
     peak = values.get("q", 0.0)
     for extra in (0.0, 0.5, 1.0):
@@ -302,7 +308,7 @@ class _Search:
     def done(self) -> bool:
         return self.good(self.best)
 
-    def round_from(self, values: Mapping[str, float], caps: dict[str, float]) -> None:
+    def round_from(self, values: Mapping[str, float], caps: dict[str, float] | None) -> None:
         found = _round_from(self.model, self.copy, values, self.opts, self.good, caps, self.left)
         self.best = best_record([self.best, found])
 
@@ -311,11 +317,13 @@ def _cut_bisection(st: _Search) -> None:
     """Integer-rounding cuts for a stronger bound: for a trial peak ``B``, the relaxation with
     :func:`peak_cuts` bounds every integer plan with peak ``<= B``, so ``min(B, its optimum)``
     (``B`` when infeasible) is a lower bound. ``B`` is bisected between the bound and the
-    incumbent (at most 8 LPs); each feasible cut relaxation is rounded into a new incumbent."""
+    incumbent (at most 8 LPs); feasible cut relaxations are rounded into new incumbents (every
+    one on small models, fewer as the model grows: each rounding dives)."""
     if not st.model.fv_count:
         return
     lo = st.bound
     hi = st.best.objective if st.best is not None and st.best.objective else st.bound * 1.05
+    roundings = max(1, _ROUNDING_CELLS // max(1, len(st.model.z)))  # small models: every step
     for k in range(8):
         if st.done():
             return
@@ -329,47 +337,78 @@ def _cut_bisection(st: _Search) -> None:
         st.bound = max(st.bound, min(trial, rec.objective))
         if rec.objective <= trial and cuts is not None:
             hi = trial
-            caps = {name: v for name, v in _names(cuts).items() if name != st.model.q.name}
-            st.round_from(rec.values, caps)
+            if roundings > 0:  # each rounding dives (up to T LPs): fewer on large models
+                caps = {name: v for name, v in _names(cuts).items() if name != st.model.q.name}
+                st.round_from(rec.values, caps)
+                roundings -= 1
         else:
             lo = trial
 
 
-def _below_incumbent(st: _Search) -> None:
-    """Branch and bound on the plans whose peak is below the incumbent's.
-
-    With ``q <= C`` (``C`` just under the incumbent's peak) and the integer-rounding cuts of
-    :func:`peak_cuts` at ``C`` as bounds, presolve often proves at once that no such plan exists:
-    then every plan has ``q > C`` and ``C + TIE_WEIGHT * least_reservation`` bounds the
-    objective (the incumbent is optimal up to that). Otherwise the plans it finds are better
-    incumbents and its dual bound, capped at that value, is a valid bound.
-    """
-    assert st.best is not None
-    peak = st.best.values.get(st.model.q.name, st.best.objective or 0.0)
-    cap = peak - max(1e-4, 1e-7 * peak)
-    above = cap + TIE_WEIGHT * least_reservation(st.model)
-    cuts = peak_cuts(st.model, cap)
-    if cuts is None:
-        st.bound = max(st.bound, above)
-        return
-    mip = st.copy.mip(
-        _names(cuts),
-        time_limit=st.left(),
-        gap_rel=st.gap_rel,
-        node_limit=st.opts.get("node_limit"),
-    )
-    if mip.status == SolveStatus.INFEASIBLE:
-        st.bound = max(st.bound, above)
-        return
-    st.limit_hit = mip.time_limit_hit
+def _take(st: _Search, mip: SolveRecord, cap: float | None) -> None:
+    """Keep a branch-and-bound result: its plan when better, its bound when valid (for a search
+    restricted to ``q <= cap``, capped at what the restriction proves)."""
     if mip.objective is None:
         return
     below = mip.bound
     if below is None and mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit:
         below = mip.objective * (1.0 - st.gap_rel)  # CBC: the gap was met
     if below is not None:
+        above = math.inf if cap is None else cap + TIE_WEIGHT * st.model.least
         st.bound = max(st.bound, min(above, below))
     st.best = best_record([st.best, mip])
+
+
+def _below_incumbent(st: _Search) -> None:
+    """Branch and bound, first on the plans whose peak is below the incumbent's, then on all.
+
+    With ``q <= C`` (``C`` just under the incumbent's peak), the integer-rounding cuts of
+    :func:`peak_cuts` at ``C`` as bounds and the cover cut ``sum z >= model.least`` (the LP's
+    reservations along the chords of ``log F`` may total up to a unit less), presolve often
+    proves at once that no such plan exists: then every plan has ``q > C`` and
+    ``C + TIE_WEIGHT * model.least`` (the least total reservation) bounds the objective (the
+    incumbent is optimal up to that). Otherwise the plans it finds are better incumbents and its
+    dual bound, capped at that value, is a valid bound. This first search
+    stops after ``_RESTRICTED_NODES`` nodes; if the gap is still open, HiGHS/CBC branch and bound
+    on the whole model, from the incumbent, has the time that is left. Both stop as soon as a
+    plan within the gap of the best bound known is found.
+    """
+    assert st.best is not None
+    peak = st.best.values.get(st.model.q.name, st.best.objective or 0.0)
+    cap = peak - max(1e-6, 0.5 * _CLOSED * peak)  # the gap left by the proof stays "closed"
+    cuts = peak_cuts(st.model, cap)
+    user_nodes = st.opts.get("node_limit")
+    nodes = _RESTRICTED_NODES if user_nodes is None else min(_RESTRICTED_NODES, int(user_nodes))
+    stop = st.bound / (1.0 - st.gap_rel) if st.gap_rel < 1 else None
+    least = ({var.name: 1.0 for var in st.model.z.values()}, float(st.model.least))
+    mip = (
+        st.copy.mip(
+            _names(cuts),
+            time_limit=st.left(),
+            gap_rel=st.gap_rel,
+            node_limit=nodes,
+            stop_at=stop,
+            rows=[least],
+        )
+        if cuts is not None
+        else None
+    )
+    if mip is None or mip.status == SolveStatus.INFEASIBLE:
+        st.bound = max(st.bound, cap + TIE_WEIGHT * st.model.least)
+        return
+    _take(st, mip, cap)
+    if st.done() or (mip.status == SolveStatus.OPTIMAL and not mip.time_limit_hit):
+        return  # done, or the restricted search finished: nothing below the incumbent it missed
+    stop = st.bound / (1.0 - st.gap_rel) if st.gap_rel < 1 else None
+    full = st.copy.mip(
+        time_limit=st.left(),
+        gap_rel=st.gap_rel,
+        node_limit=user_nodes,
+        stop_at=stop,
+        start=st.best.values,
+    )
+    st.limit_hit = full.time_limit_hit
+    _take(st, full, None)
 
 
 def solve_capacity(model: CapacityModel, opts: dict[str, Any]) -> SolveOutcome | SolveRecord:

@@ -23,8 +23,8 @@ day: the weekday occurs once a week), doctor overtime minutes per day and utilis
   most patients) after scaling each measure to the range of the points.
 
 A weekday that is not overloaded gets the cheap frontier: today's template and the optimizer's
-recommendation. Solves use ``frontier_node_limit``, at most two calibration rounds and five
-local-search moves per session (a budget).
+recommendation. Solves use ``frontier_node_limit``, one calibration round (from the previous
+point's factor) and five local-search moves per session (a budget).
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ Evaluate = Callable[[Sequence[Slot]], Mapping[str, float]]
 
 #: Lowest throughput floor of the sweep (share of today's expected throughput).
 MIN_FLOOR = 0.6
+#: Calibration rounds of a frontier point (each starts from the previous point's factor).
+FRONTIER_ROUNDS = 1
 #: Least width of the sweep's floors (when the largest feasible floor is near MIN_FLOOR).
 MIN_SPAN = 0.2
 #: Overtime weight of the last point, as a multiple of the configured weight.
@@ -152,7 +154,7 @@ def _solve_point(
         throughput_floor=floor,
         w_overtime=weight,
         node_limit=config.frontier_node_limit,
-        max_calibration_rounds=min(2, config.max_calibration_rounds),
+        max_calibration_rounds=min(FRONTIER_ROUNDS, config.max_calibration_rounds),
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
