@@ -331,9 +331,11 @@ def _cut_bisection(st: _Search) -> None:
         trial = max(trial, lo)
         cuts = peak_cuts(st.model, trial)
         rec = st.copy.lp(upper=_names(cuts), time_limit=st.left()) if cuts is not None else None
-        if rec is None or rec.status != SolveStatus.OPTIMAL or rec.objective is None:
+        if rec is None or rec.status == SolveStatus.INFEASIBLE:  # proven: no plan under trial
             st.bound = lo = max(st.bound, trial)
             continue
+        if rec.status != SolveStatus.OPTIMAL or rec.objective is None:
+            return  # not solved (time limit): no conclusion
         st.bound = max(st.bound, min(trial, rec.objective))
         if rec.objective <= trial and cuts is not None:
             hi = trial

@@ -166,5 +166,13 @@ def clinic_trust(trust: Mapping[str, Any]) -> list[str]:
             ],
             rows,
         )
+        if f.get("note"):  # fewer templates than asked for: why
+            lines += ["", f"Fewer templates than asked for: {f['note']}."]
+        if f.get("wall_clock_limited_points"):
+            lines += [
+                "",
+                f"{f['wall_clock_limited_points']} point(s) stopped at the solver's wall-clock "
+                "limit: their templates may differ on a less loaded machine.",
+            ]
         lines.append("")
     return lines
