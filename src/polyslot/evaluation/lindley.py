@@ -102,12 +102,17 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
                 p = row[x]
                 xf = float(x)
                 pe = p * (xf - ed)
-                for j in range(max(x - amin + 1, 0), nof):
-                    g = av[j] - xf
+                j0 = max(x - amin + 1, 0)  # the arrivals after x: a - 1 >= x
+                u1 = acc1[j0:nof]  # views indexed from 0: a plain loop LLVM vectorises
+                u2 = acc2[j0:nof]
+                u3 = acc3[j0:nof]
+                ua = av[j0:nof]
+                for j in range(nof - j0):
+                    g = ua[j] - xf
                     pg = p * g
-                    acc1[j] += pg
-                    acc2[j] += pg * g
-                    acc3[j] += pe * g
+                    u1[j] += pg
+                    u2[j] += pg * g
+                    u3[j] += pe * g
             for j in range(nof):
                 q = opmf[k, j]
                 if q == 0.0:
