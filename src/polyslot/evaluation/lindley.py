@@ -70,6 +70,7 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
     """
     K = tau.shape[0]
     P = brev.shape[1]
+    acc = np.empty((4, opmf.shape[1]))  # per-arrival sums of the idle moments
     for k in range(k0, K):
         row = D[k]
         lo = LO[k]
@@ -79,29 +80,46 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
         amin = tau[k] + olo[k]
         nof = olen[k]
         # ---- idle before patient k: I = (A - D)^+ needs D only below max(A)
+        # For each arrival a = amin + j: sums over x in [lo, min(a - 1, hi)] of p = P(D = x)
+        # times g = a - x (acc1), g^2 (acc2) and (x - E[D]) g (acc3), each summed in order of x.
+        # The loop over x is outside, the one over j inside: an element-wise update that
+        # vectorises without reordering any sum (no fastmath needed, see below).
         ei = 0.0
         ei2 = 0.0
         cov = 0.0
-        for j in range(nof):
-            q = opmf[k, j]
-            if q == 0.0:
-                continue
-            a = amin + j
-            top = min(a - 1, hi)
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            if top >= lo:
-                seg = row[lo : top + 1]
-                for i in range(seg.shape[0]):
-                    p = seg[i]
-                    g = a - lo - i
-                    s1 += p * g
-                    s2 += p * g * g
-                    s3 += p * (lo + i - ed) * g
-            ei += q * s1
-            ei2 += q * s2
-            cov += q * s3
+        itop = min(amin + nof - 2, hi)
+        if itop >= lo:
+            acc1 = acc[0]
+            acc2 = acc[1]
+            acc3 = acc[2]
+            av = acc[3]
+            for j in range(nof):
+                acc1[j] = 0.0
+                acc2[j] = 0.0
+                acc3[j] = 0.0
+                av[j] = float(amin + j)
+            for x in range(lo, itop + 1):
+                p = row[x]
+                xf = float(x)
+                pe = p * (xf - ed)
+                j0 = max(x - amin + 1, 0)  # the arrivals after x: a - 1 >= x
+                u1 = acc1[j0:nof]  # views indexed from 0: a plain loop LLVM vectorises
+                u2 = acc2[j0:nof]
+                u3 = acc3[j0:nof]
+                ua = av[j0:nof]
+                for j in range(nof - j0):
+                    g = ua[j] - xf
+                    pg = p * g
+                    u1[j] += pg
+                    u2[j] += pg * g
+                    u3[j] += pe * g
+            for j in range(nof):
+                q = opmf[k, j]
+                if q == 0.0:
+                    continue
+                ei += q * acc1[j]
+                ei2 += q * acc2[j]
+                cov += q * acc3[j]
         vi = max(ei2 - ei * ei, 0.0)
         ea = tau[k] + omean[k]
         ew = max(ed - ea + ei, 0.0)
@@ -151,7 +169,9 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
                 f = fd * fa
                 sbuf[P + x] = f - prev
                 prev = f
-        # ---- departure D_k = S + B on [nlo, nhi]: output-stationary blocks of 8 (vectorised)
+        # ---- departure D_k = S + B on [nlo, nhi]: out[x] = sum over i (in order) of
+        # P(B = b1 - i) * P(S = x - b1 + i), accumulated one service value at a time (an
+        # element-wise update over x that vectorises without reordering the sum)
         nrow = D[k + 1]
         b0 = blo[k]
         b1 = bhi[k]
@@ -162,37 +182,16 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
             sbuf[P + slo - m + 1 : P + slo] = 0.0
             sbuf[P + shi + 1 : P + shi + m + 8] = 0.0
             wrow = brev[k]
-            x = nlo
-            while x <= nhi:
-                a0 = 0.0
-                a1 = 0.0
-                a2 = 0.0
-                a3 = 0.0
-                a4 = 0.0
-                a5 = 0.0
-                a6 = 0.0
-                a7 = 0.0
-                base = P + x - b1
-                sv = sbuf[base : base + m + 7]  # a view indexed from 0: no wraparound checks
-                for i in range(m):
-                    wi = wrow[i]
-                    a0 += wi * sv[i]
-                    a1 += wi * sv[i + 1]
-                    a2 += wi * sv[i + 2]
-                    a3 += wi * sv[i + 3]
-                    a4 += wi * sv[i + 4]
-                    a5 += wi * sv[i + 5]
-                    a6 += wi * sv[i + 6]
-                    a7 += wi * sv[i + 7]
-                nrow[x] = a0
-                nrow[x + 1] = a1
-                nrow[x + 2] = a2
-                nrow[x + 3] = a3
-                nrow[x + 4] = a4
-                nrow[x + 5] = a5
-                nrow[x + 6] = a6
-                nrow[x + 7] = a7
-                x += 8
+            n_out = nhi - nlo + 1
+            out = nrow[nlo : nhi + 1]
+            for x in range(n_out):
+                out[x] = 0.0
+            base = P + nlo - b1
+            for i in range(m):
+                wi = wrow[i]
+                sv = sbuf[base + i : base + i + n_out]
+                for x in range(n_out):
+                    out[x] += wi * sv[x]
         LO[k + 1] = nlo
         HI[k + 1] = nhi
         TOP[k + 1] = max(TOP[k], amin + nof - 1) + b1
@@ -223,8 +222,14 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
     sc[5] = vie
 
 
+# No ``fastmath``: it lets LLVM reorder floating-point sums (vectorised reductions, fused
+# multiply-adds), and the order it picks depends on how the code was compiled (inlined into a
+# caller or not, a fresh compilation or numba's on-disk cache, even two fresh compilations),
+# so the same schedule gave results differing in the last bit from run to run (enough to change
+# the optimizer's choice between near-equal templates). Strict IEEE arithmetic fixes every
+# result by the order written in ``_core_py``; its loops are arranged to vectorise without it.
 if USE_NUMBA:
-    core = numba.njit(cache=True, nogil=True, fastmath=True)(_core_py)
+    core = numba.njit(cache=True, nogil=True)(_core_py)
 else:  # pragma: no cover
     core = None
 
