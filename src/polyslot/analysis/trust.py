@@ -62,13 +62,23 @@ def _current_week(kpis: pd.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def _traded(frontier: Mapping[int, WeekdayFrontier]) -> tuple[bool, str]:
-    """Did the chosen points trade patients for overtime, and what (vs today's template)."""
+def _traded(
+    frontier: Mapping[int, WeekdayFrontier], paired: Mapping[str, Any] | None = None
+) -> tuple[bool, str]:
+    """Did the chosen points trade patients for overtime, and what (vs today's template).
+
+    The amounts are the paired differences of the week (``paired``, the same simulated days as
+    the verdict and the summary's table) when given, so the trade reads the same number
+    everywhere; otherwise the frontier points' own KPIs (overloaded weekdays only)."""
     days = [f for f in frontier.values() if f.overloaded and f.chosen_point.throughput_floor < 1]
     if not days:
         return False, ""
-    d_pat = sum(f.chosen_point.patients_per_week - f.points[0].patients_per_week for f in days)
-    d_ot = sum(f.chosen_point.overtime - f.points[0].overtime for f in days) / len(days)
+    if paired and paired.get("weekdays"):
+        d_pat = float(paired["patients"].mean)
+        d_ot = float(paired["overtime"].mean) / len(paired["weekdays"])
+    else:
+        d_pat = sum(f.chosen_point.patients_per_week - f.points[0].patients_per_week for f in days)
+        d_ot = sum(f.chosen_point.overtime - f.points[0].overtime for f in days) / len(days)
     return True, (
         f"{count_change_words(d_pat, 'patients a week')}, "
         f"{count_change_words(d_ot, 'overtime minutes a day')}"
@@ -136,7 +146,7 @@ def assess(
     observed = history_weekdays(model)
     fid = fidelity_report(model_weekdays(current_summaries), observed, fidelity_tol)
     paired = paired_week(records, weights)
-    trade, traded = _traded(frontier)
+    trade, traded = _traded(frontier, paired)
     verdict = decide(paired["objective"], paired["patients"], policy=policy, trade_allowed=trade)
     if fid["within_tolerance"] is False:
         verdict = low_confidence(verdict, fid["gap"])
