@@ -187,11 +187,30 @@ def _core_py(  # noqa: PLR0912, PLR0913, PLR0915 - one flat hot loop on purpose
             for x in range(n_out):
                 out[x] = 0.0
             base = P + nlo - b1
-            for i in range(m):
+            # eight service values per pass over the outputs: each out[x] still adds its terms
+            # one at a time in order of i (same bits), with an eighth of the loads and stores
+            i = 0
+            while i + 8 <= m:
+                w0 = wrow[i]
+                w1 = wrow[i + 1]
+                w2 = wrow[i + 2]
+                w3 = wrow[i + 3]
+                w4 = wrow[i + 4]
+                w5 = wrow[i + 5]
+                w6 = wrow[i + 6]
+                w7 = wrow[i + 7]
+                sv = sbuf[base + i : base + i + n_out + 7]
+                for x in range(n_out):
+                    t = ((out[x] + w0 * sv[x]) + w1 * sv[x + 1]) + w2 * sv[x + 2]
+                    t = ((t + w3 * sv[x + 3]) + w4 * sv[x + 4]) + w5 * sv[x + 5]
+                    out[x] = (t + w6 * sv[x + 6]) + w7 * sv[x + 7]
+                i += 8
+            while i < m:
                 wi = wrow[i]
                 sv = sbuf[base + i : base + i + n_out]
                 for x in range(n_out):
                     out[x] += wi * sv[x]
+                i += 1
         LO[k + 1] = nlo
         HI[k + 1] = nhi
         TOP[k + 1] = max(TOP[k], amin + nof - 1) + b1
