@@ -3,6 +3,7 @@
 A product of its own beside the slot pipeline: it shares only the solver adapter
 (:mod:`polyslot.optimize.solver`). Modules:
 
+* :mod:`~polyslot.capacity.demand` — the first-visit demand distribution of a period;
 * :mod:`~polyslot.capacity.inputs` — validated inputs and the JSON parser;
 * :mod:`~polyslot.capacity.model` — the MILP, its solve and the plan;
 * :mod:`~polyslot.capacity.chance` — deterministic forms of the chance constraint (Boole, joint);
@@ -10,9 +11,9 @@ A product of its own beside the slot pipeline: it shares only the solver adapter
 * :mod:`~polyslot.capacity.from_store` — the problem built from the store and a ClinicModel.
 """
 
+from polyslot.capacity.demand import DemandDistribution
 from polyslot.capacity.inputs import (
     CapacityInput,
-    DemandDistribution,
     LeadTimeTargets,
     RevisitPolicy,
     parse_capacity_input,
