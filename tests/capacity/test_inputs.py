@@ -10,18 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from capacity_example import SMALL_INPUT
 from polyslot.capacity.inputs import DemandDistribution, parse_capacity_input
 from polyslot.errors import InputError
 
-BASE = {
-    "epsilon": 0.05,
-    "targets": {"median": 1, "percentile": 2, "p": 90, "max": 3},
-    "revisit": {"window": [2, 4], "mean_lead_max": 3},
-    "alpha": 0.4,
-    "beta": 0.5,
-    "consult_minutes": {"fv": 20, "rv": 10},
-    "demand": [{"dist": "normal", "mean": 5, "sd": 2}, {"dist": "poisson", "mean": 4}, 3],
-}
+BASE = SMALL_INPUT
 
 
 def test_parse_pads_prebooked_and_sets_horizon():

@@ -6,21 +6,13 @@ import json
 
 from typer.testing import CliRunner
 
+from capacity_example import SMALL_INPUT
 from polyslot.cli import app
 from polyslot.examples import example_clinic_model
 
 
 def _input(tmp_path, **patch):
-    data = {
-        "epsilon": 0.05,
-        "targets": {"median": 1, "percentile": 2, "p": 90, "max": 3},
-        "revisit": {"window": [2, 4], "mean_lead_max": 3},
-        "alpha": 0.4,
-        "beta": 0.5,
-        "consult_minutes": {"fv": 20, "rv": 10},
-        "demand": [{"dist": "normal", "mean": 5, "sd": 2}, {"dist": "poisson", "mean": 4}, 3],
-        "mc_samples": 2000,
-    }
+    data = {**SMALL_INPUT, "mc_samples": 2000}
     data.update(patch)
     path = tmp_path / "in.json"
     path.write_text(json.dumps(data))

@@ -12,17 +12,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from capacity_example import SMALL_INPUT
 from polyslot.cli import app
 from polyslot.examples import example_clinic_model
 
 INPUT = {
-    "epsilon": 0.05,
-    "targets": {"median": 1, "percentile": 2, "p": 90, "max": 3},
-    "revisit": {"window": [2, 4], "mean_lead_max": 3},
-    "alpha": 0.4,
-    "beta": 0.5,
-    "consult_minutes": {"fv": 20, "rv": 10},
-    "demand": [{"dist": "normal", "mean": 5, "sd": 2}, {"dist": "poisson", "mean": 4}, 3, 6],
+    **SMALL_INPUT,
+    "demand": [*SMALL_INPUT["demand"], 6],
     "mc_samples": 2000,
 }
 
