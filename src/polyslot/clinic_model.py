@@ -25,6 +25,8 @@ __all__ = [
     "DemandRate",
     "HourlyValue",
     "DoctorSession",
+    "BookingModel",
+    "QueueModel",
     "ClinicModel",
 ]
 
@@ -165,6 +167,77 @@ class DoctorSession:
 
 
 @dataclass(frozen=True)
+class BookingModel:
+    """How the template's slots get booked, learned from the history.
+
+    Parameters
+    ----------
+    cancellation : dict
+        Per visit type, the share of bookings cancelled late (the slot stays empty).
+    calibration : tuple of dict
+        Per weekday x visit type where the history contradicted the demand model under today's
+        template, what was changed and why: ``{"weekday", "visit_type", "slots", "observed",
+        "full_share", "mean_before", "mean_after"}`` (bookings a day; ``full_share`` the share
+        of days whose slots were all booked).
+    """
+
+    cancellation: dict[str, float] = field(default_factory=dict)
+    calibration: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "cancellation", {str(k): float(v) for k, v in sorted(self.cancellation.items())}
+        )
+        for k, v in self.cancellation.items():
+            if not 0.0 <= v <= 1.0:
+                raise InputError("must be a share in [0, 1]", field=f"cancellation.{k}", value=v)
+        object.__setattr__(self, "calibration", tuple(dict(c) for c in self.calibration))
+
+
+#: Queue disciplines a history can show (see :mod:`polyslot.day.spec`).
+QUEUE_DISCIPLINES = ("pooled", "per_doctor", "dedicated")
+
+
+@dataclass(frozen=True)
+class QueueModel:
+    """Which doctor sees whom, estimated from the history.
+
+    Parameters
+    ----------
+    discipline : str
+        ``pooled`` (whichever doctor is free sees the next patient) or ``per_doctor`` (patients
+        stay with the doctor they booked); ``dedicated`` only by configuration.
+    evidence : str
+        What the history shows, in words.
+    other_doctor_share : float or None
+        Share of booked patients seen by another doctor than the one booked (when the history
+        names both).
+    overtaken_share : float or None
+        Share of patients who waited while a patient who arrived later started first (a pooled
+        first-come-first-served queue has none).
+    patients : int
+        Patients behind the estimate.
+    source : str
+        ``booked_doctor``, ``arrival_order``, ``one_doctor``, ``no_history`` or ``config``.
+    """
+
+    discipline: str = "pooled"
+    evidence: str = "no history: pooled first-come-first-served assumed"
+    other_doctor_share: float | None = None
+    overtaken_share: float | None = None
+    patients: int = 0
+    source: str = "no_history"
+
+    def __post_init__(self) -> None:
+        if self.discipline not in QUEUE_DISCIPLINES:
+            raise InputError(
+                f"must be one of {', '.join(QUEUE_DISCIPLINES)}",
+                field="queue.discipline",
+                value=self.discipline,
+            )
+
+
+@dataclass(frozen=True)
 class ClinicModel:
     """All estimated inputs of one polyclinic.
 
@@ -194,6 +267,10 @@ class ClinicModel:
     current_template : SlotTemplate
     opening : dict
         ``{weekday: [open_minute, close_minute]}`` as strings of ints in JSON.
+    booking : BookingModel
+        Late cancellations and the history's calibration of the demand (how full slots get).
+    queue : QueueModel
+        The queue discipline the history shows.
     meta : dict
         Provenance: sources used (e.g. ``"no_show_source": "supplied_predictions"``), date
         range, counts, flags (pooled visit types, ...).
@@ -212,6 +289,8 @@ class ClinicModel:
     sessions: tuple[DoctorSession, ...]
     current_template: SlotTemplate
     opening: dict[int, tuple[int, int]] = field(default_factory=dict)
+    booking: BookingModel = field(default_factory=BookingModel)
+    queue: QueueModel = field(default_factory=QueueModel)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -313,6 +392,8 @@ class ClinicModel:
             sessions=tuple(DoctorSession(**r) for r in data.get("sessions", ())),
             current_template=SlotTemplate.from_dict(data["current_template"]),
             opening={int(k): tuple(v) for k, v in data.get("opening", {}).items()},
+            booking=BookingModel(**data.get("booking", {})),
+            queue=QueueModel(**data.get("queue", {})),
             meta=dict(data.get("meta", {})),
         )
 

@@ -19,6 +19,15 @@ from typing import Any
 
 from polyslot.errors import ConfigError
 
+
+def _parse_discipline(value: str) -> None:
+    names = {"pooled", "per_doctor", "dedicated", "fcfs", "pooled_fcfs", "appointment",
+             "appointment_order"}
+    if str(value).strip().lower() not in names:
+        from polyslot.errors import InputError
+
+        raise InputError("unknown discipline", field="discipline", value=value)
+
 __all__ = [
     "FidelitySettings",
     "SampleConfig",
@@ -48,17 +57,47 @@ class SampleConfig:
 
 @dataclass(frozen=True)
 class SimulateSettings:
-    """Replication control for the clinic-day simulation (95% CI stopping rule)."""
+    """How clinic days are run: the queue discipline, the late-arrival policy, the precision of
+    the one model's fast evaluator (``model_*``) and the replications of the SimPy check (95% CI
+    stopping rule on the mean wait).
 
-    min_replications: int = 10
-    max_replications: int = 60
+    ``discipline``: ``auto`` (the one the history shows, :attr:`ClinicModel.queue`), or
+    ``pooled`` / ``pooled_fcfs``, ``per_doctor`` / ``appointment_order``, ``dedicated``.
+    """
+
+    min_replications: int = 8
+    max_replications: int = 24
     rel_half_width: float = 0.05
     abs_half_width: float = 0.5
     late_threshold_minutes: float = 15.0
-    discipline: str = "pooled_fcfs"
+    discipline: str = "auto"
+    model_rel_se: float = 0.01
+    model_abs_se: float = 0.05
+    model_max_replications: int = 4096
 
     def __post_init__(self) -> None:
-        _positive(self, "min_replications", "max_replications", "rel_half_width", "abs_half_width")
+        _positive(
+            self,
+            "min_replications",
+            "max_replications",
+            "rel_half_width",
+            "abs_half_width",
+            "model_rel_se",
+            "model_abs_se",
+            "model_max_replications",
+        )
+        if str(self.discipline).lower() != "auto":
+            from polyslot.errors import InputError
+
+            try:
+                _parse_discipline(self.discipline)
+            except InputError:
+                raise ConfigError(
+                    "must be 'auto', 'pooled', 'per_doctor' or 'dedicated' (also 'pooled_fcfs',"
+                    " 'appointment_order')",
+                    field="simulate.discipline",
+                    value=self.discipline,
+                ) from None
         if self.max_replications < self.min_replications:
             raise ConfigError(
                 "must be >= min_replications",

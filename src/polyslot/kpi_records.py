@@ -53,11 +53,13 @@ __all__ = [
 
 #: The two templates every KPI is reported for.
 SCENARIOS = ("current", "recommended")
-#: Where a KPI comes from: exact evaluator, SimPy simulator, historical replay.
-SOURCES = ("evaluator", "simulator", "replay")
+#: Where a KPI comes from: the planning model (the one clinic-day model's fast evaluator),
+#: the SimPy simulator (the same days, the independent check), historical replay; ``evaluator``
+#: (the exact single-session evaluator) for records built outside the pipeline.
+SOURCES = ("model", "simulator", "replay", "evaluator")
 #: Order in which a source is preferred when a KPI is reported by several (summary.json uses
-#: the simulator, whole clinic, when present).
-SOURCE_PREFERENCE = ("simulator", "evaluator", "replay")
+#: the planning model when present).
+SOURCE_PREFERENCE = ("model", "simulator", "evaluator", "replay")
 #: Known KPI names (others are allowed and carried along).
 KPI_NAMES = (
     "wait_mean",
@@ -184,7 +186,7 @@ KPI_ALIASES: dict[str, tuple[str, ...]] = {
     "overtime": ("overtime", "doctor_overtime", "overtime_mean"),
     "idle": ("idle", "idle_mean"),
     "patients_served": ("patients_served", "patients_seen"),
-    "unmet_demand": ("unmet_demand", "unseen"),
+    "unmet_demand": ("unmet_demand",),
     "capacity_minutes": ("capacity_minutes", "duty_minutes"),
 }
 

@@ -1,10 +1,11 @@
 """plan_polyclinic: the whole chain for one polyclinic, as one pure function.
 
-ClinicModel -> optimize (MIP + sequencing) -> expected bookings of each template
-(:mod:`polyslot.evaluation.booking`: unbooked slots act as no-shows) -> exact evaluation of
-every doctor session (current and recommended) -> SimPy clinic days with confidence intervals
--> hourly profiles -> historical replay of held-back days -> sensitivity sweeps -> booking
-envelope -> :class:`PolyclinicResult`.
+ClinicModel -> optimize (MIP calibrated on the one clinic-day model + sequencing) -> the clinic
+day of each template and weekday (:func:`polyslot.day.build_day`: doctors on duty, queue
+discipline, slots, booking, cancellations, no-shows, punctuality, walk-ins) -> the fast evaluator
+(``model`` rows, every KPI with its standard error; paired across templates) -> the same days in
+SimPy (``simulator`` rows, the independent check) -> hourly profiles -> historical replay of
+held-back days -> sensitivity sweeps -> booking envelope -> verdict -> :class:`PolyclinicResult`.
 
 Runners map it over polyclinics: :mod:`polyslot.runners.local` with processes,
 :mod:`polyslot.runners.spark` with ``groupBy("polyclinic_id").applyInPandas``. Every random step
@@ -15,7 +16,6 @@ on which runner, worker or order produced it.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,21 +23,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.analysis.paired import point_from_records, simulate_point, simulate_weekday
+from polyslot.analysis.model_runs import (
+    ModelRun,
+    hourly_rows,
+    model_rows,
+    model_runs,
+    simulator_rows,
+)
+from polyslot.analysis.observed import ObservedHistory
+from polyslot.analysis.paired import point_from_metrics
 from polyslot.analysis.sensitivity import run_sensitivity
 from polyslot.analysis.trust import assess, overloaded_weekdays
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
-from polyslot.evaluation import evaluate
-from polyslot.evaluation.booking import booked_model
-from polyslot.evaluation.sessions import session_schedule
-from polyslot.evaluation.template_kpis import template_session_kpis
+from polyslot.evaluation.day_records import day_envelope, records_frame
+from polyslot.evaluation.day_settings import DaySettings, day_seed
 from polyslot.kpi_records import (
     ENVELOPE_COLUMNS,
     KPI_COLUMNS,
     SENSITIVITY_COLUMNS,
     kpi_rows,
-    session_kpis_frame,
 )
 from polyslot.optimize import OptimizeConfig
 from polyslot.optimize.frontier import (
@@ -47,18 +52,13 @@ from polyslot.optimize.frontier import (
     weekday_frontier,
 )
 from polyslot.results import PolyclinicResult
-from polyslot.simulate import ClinicConfig, sample_day, simulate_day
-from polyslot.simulate.disciplines import parse_discipline
+from polyslot.simulate import ClinicConfig
 from polyslot.simulate.history import HistoricalDay
-from polyslot.simulate.hourly import hourly_profile
 from polyslot.simulate.replay import replay
-from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, WEEKDAYS, Slot, SlotTemplate
 from polyslot.unreserved import with_unreserved
 
-__all__ = ["plan_polyclinic", "polyclinic_seed", "HOURLY_DAYS"]
-
-#: Simulated days per weekday and scenario behind the hourly profiles.
-HOURLY_DAYS = 5
+__all__ = ["plan_polyclinic", "polyclinic_seed", "day_settings"]
 
 
 def polyclinic_seed(seed: int, polyclinic_id: str) -> int:
@@ -67,79 +67,27 @@ def polyclinic_seed(seed: int, polyclinic_id: str) -> int:
     return int(ss.generate_state(1, np.uint32)[0])
 
 
-def _clinic_config(config: RunConfig) -> ClinicConfig:
-    return ClinicConfig(
-        discipline=parse_discipline(config.simulate.discipline),
-        late_threshold=config.simulate.late_threshold_minutes,
+def day_settings(config: RunConfig) -> DaySettings:
+    """How clinic days are built and evaluated in this run (``[simulate]``)."""
+    s = config.simulate
+    return DaySettings(
+        discipline=s.discipline,
+        late_threshold=s.late_threshold_minutes,
+        rel_se=s.model_rel_se,
+        abs_se=s.model_abs_se,
+        max_replications=s.model_max_replications,
     )
 
 
-def _exact_kpis(
-    models: Mapping[str, ClinicModel],
-    templates: Mapping[str, SlotTemplate],
-    unmet: Mapping[tuple[str, int], float],
-) -> pd.DataFrame:
-    records = [
-        k for name, tpl in templates.items() for k in template_session_kpis(models[name], tpl, name)
-    ]
-    frame = session_kpis_frame(records)
-    frame = frame[frame["weekday"] >= 0]  # week rows are derived by PolyclinicResult
-    mask = frame["kpi"] == "unmet_demand"
-    frame.loc[mask, "mean"] = [
-        unmet.get((s, int(d)), 0.0)
-        for s, d in zip(frame.loc[mask, "scenario"], frame.loc[mask, "weekday"], strict=True)
-    ]
-    frame.loc[mask, "ci_low"] = frame.loc[mask, "mean"]
-    frame.loc[mask, "ci_high"] = frame.loc[mask, "mean"]
-    return frame
+def _evaluator(model: ClinicModel, settings: DaySettings, weekday: int, seed: int):
+    """``slots -> frontier KPIs`` of ``weekday`` through the one model (paired seeds)."""
 
+    def evaluate(slots) -> dict[str, float]:
+        tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="point")
+        day = settings.build(model, tpl, weekday)
+        return point_from_metrics(settings.evaluate(day, day_seed(seed, weekday)))
 
-def _simulated(
-    models: Mapping[str, ClinicModel],
-    templates: Mapping[str, SlotTemplate],
-    config: RunConfig,
-    seed: int,
-    clinic: ClinicConfig,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], Any]]:
-    """Replicated clinic days (KPIs with CIs), hourly profiles, and per scenario x weekday the
-    summary and the replication records (paired across scenarios)."""
-    s = config.simulate
-    kpis, hourly = [], []
-    runs: dict[tuple[str, int], Any] = {}
-    for scenario, tpl in templates.items():
-        model = models[scenario]
-        for d in tpl.weekdays:
-            # common random numbers: both scenarios of a weekday use the same seed
-            day_seed = seed + 1000 * d
-            summary, recs = simulate_weekday(
-                model,
-                tpl,
-                d,
-                config=clinic,
-                replications=s.max_replications,
-                seed=day_seed,
-                target_rel=s.rel_half_width,
-                target_abs=s.abs_half_width,
-                min_replications=s.min_replications,
-            )
-            runs[(scenario, d)] = (summary, recs)
-            kpis.append(kpi_rows(summary, scenario=scenario, source="simulator", weekday=d))
-            records = []
-            for r in range(HOURLY_DAYS):
-                rng = np.random.default_rng([day_seed, 7, r])
-                res = simulate_day(sample_day(model, tpl, d, rng), clinic)
-                records.append(res.to_frame())
-            doctors = {h: model.doctors_on_duty(d, h) for h in range(24)}
-            hourly.append(
-                hourly_profile(
-                    pd.concat(records, ignore_index=True),
-                    scenario=scenario,
-                    weekday=d,
-                    doctors_by_hour=doctors,
-                    n_days=HOURLY_DAYS,
-                )
-            )
-    return pd.concat(kpis, ignore_index=True), pd.concat(hourly, ignore_index=True), runs
+    return evaluate
 
 
 def _replayed(
@@ -170,18 +118,18 @@ def _replayed(
 
 def _frontier(
     model: ClinicModel,
+    heavy: set[int],
     config: OptimizeConfig,
     recommended: SlotTemplate,
-    clinic: ClinicConfig,
+    settings: DaySettings,
     seed: int,
     unplanned: Mapping[int, str],
     gammas: Mapping[int, float],
 ) -> tuple[dict[int, WeekdayFrontier], SlotTemplate]:
-    """The frontier of every overloaded weekday (the sweep; every point simulated on the same
-    days) and the recommended template with its chosen point on those weekdays. ``gammas``:
-    the calibration factor each planned weekday ended with (a sweep starts from its weekday's,
-    else from the last planned weekday's)."""
-    heavy = overloaded_weekdays(model)
+    """The frontier of every overloaded weekday (the sweep; every point evaluated by the one
+    model with the weekday's seed) and the recommended template with its chosen point on those
+    weekdays. ``gammas``: the calibration factor each planned weekday ended with (a sweep starts
+    from its weekday's, else from the last planned weekday's)."""
     last = gammas[max(gammas)] if gammas else 1.0
     frontier = {
         d: weekday_frontier(
@@ -190,10 +138,10 @@ def _frontier(
             config,
             None if d in unplanned else recommended.slots,
             overloaded=True,
-            evaluate=functools.partial(
-                simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
-            ),
+            evaluate=_evaluator(model, settings, d, seed),
             gamma0=gammas.get(d, last),
+            days=settings,
+            seed=seed,
         )
         for d in sorted((set(recommended.weekdays) | set(unplanned)) & heavy)
     }
@@ -209,14 +157,11 @@ def _cheap_frontier(
     model: ClinicModel,
     config: OptimizeConfig,
     recommended: SlotTemplate,
-    runs: Mapping[tuple[str, int], Any],
+    runs: Mapping[tuple[str, int], ModelRun],
     swept: Mapping[int, WeekdayFrontier],
-    clinic: ClinicConfig,
-    seed: int,
 ) -> dict[int, WeekdayFrontier]:
     """Today's template and the recommendation on every weekday that is not overloaded, with
-    the KPIs of the replicated days already simulated for the verdict (``runs``; simulated
-    afresh only when a scenario has no run of that weekday)."""
+    the model's KPIs of the days already evaluated for the verdict."""
     out = {}
     for d in sorted(set(recommended.weekdays) - set(swept)):
         points = []
@@ -225,47 +170,47 @@ def _cheap_frontier(
             ("recommended", "recommended", recommended),
         ):
             run = runs.get((scenario, d))
-            evaluate = (
-                functools.partial(
-                    simulate_point, model, weekday=d, config=clinic, seed=seed + 1000 * d + 17
-                )
-                if run is None
-                else (lambda _slots, recs=run[1]: point_from_records(recs))
-            )
+            if run is None:
+                continue
             slots = [s for s in tpl.slots if s.weekday == d]
-            points.append(point_kpis(model, slots, label, 1.0, config.w_overtime, evaluate))
-        out[d] = WeekdayFrontier(d, tuple(points), 1, False)
+            values = point_from_metrics(run.metrics)
+
+            def known(_slots: Sequence[Slot], v: dict[str, float] = values) -> dict[str, float]:
+                return v
+
+            points.append(point_kpis(model, slots, label, 1.0, config.w_overtime, known))
+        if len(points) == 2:
+            out[d] = WeekdayFrontier(d, tuple(points), 1, False)
     return out
 
 
-def _envelope(model: ClinicModel, template: SlotTemplate) -> tuple[pd.DataFrame, str]:
-    sessions = template.sessions()
-    if not sessions:
+def _envelope(
+    runs: Mapping[tuple[str, int], ModelRun],
+) -> tuple[pd.DataFrame, str]:
+    """The booking envelope of the recommended weekday with the most patients (the model's
+    kept replications)."""
+    rec = [r for (sc, _), r in runs.items() if sc == "recommended" and r.metrics.records]
+    if not rec:
         return pd.DataFrame(columns=list(ENVELOPE_COLUMNS)), ""
-    sid = max(sorted(sessions), key=lambda k: len(sessions[k]))
-    sched = session_schedule(model, sessions[sid], punctual=True)
-    env = evaluate(sched, envelope=True).envelope
-    if env is None:  # pragma: no cover - evaluate(envelope=True) always sets it
-        raise RuntimeError("the evaluator returned no envelope")
-    sm = model.slot_minutes
-    minutes = np.arange(len(env.remaining_work_mean)) * sm
-    parts = []
-    for name, values, scale in (
-        ("remaining_work_mean", env.remaining_work_mean, sm),
-        ("remaining_work_sd", np.sqrt(np.maximum(env.remaining_work_var, 0.0)), sm),
-        ("running_idle_mean", env.running_idle_mean, sm),
-    ):
-        parts.append(
-            pd.DataFrame(
-                {"minute": minutes, "series": name, "value": np.asarray(values, float) * scale}
-            )
-        )
-    first = sessions[sid][0]
+    run = max(rec, key=lambda r: (len(r.day.slots), -r.weekday))
+    frame = records_frame(run.day, run.metrics.records)
+    env = day_envelope(run.day, frame)
+    first = min(s.start for s in run.day.sessions)
     label = (
-        f"{sid}: {len(sessions[sid])} patients from {first.start_time} "
-        f"(the recommended session with the most patients)"
+        f"{WEEKDAYS[run.weekday]}: {len(run.day.slots)} slots and {len(run.day.sessions)} doctor "
+        f"sessions from {int(first) // 60:02d}:{int(first) % 60:02d} (the recommended weekday "
+        "with the most slots; remaining work of the whole clinic)"
     )
-    return pd.concat(parts, ignore_index=True), label
+    return env[list(ENVELOPE_COLUMNS)], label
+
+
+def _replay_config(model: ClinicModel, settings: DaySettings) -> ClinicConfig:
+    from polyslot.day import model_discipline
+
+    return ClinicConfig(
+        discipline=model_discipline(model, settings.discipline),
+        late_threshold=settings.late_threshold,
+    )
 
 
 def plan_polyclinic(
@@ -274,6 +219,7 @@ def plan_polyclinic(
     *,
     holdout_days: Sequence[HistoricalDay] = (),
     data_quality: Mapping[str, int] | None = None,
+    history: ObservedHistory | None = None,
 ) -> PolyclinicResult:
     """Recommend a template for one polyclinic and measure it against the current one.
 
@@ -282,6 +228,9 @@ def plan_polyclinic(
     model : ClinicModel
         Estimated from history that excludes ``holdout_days``.
     config : RunConfig, optional
+    history : ObservedHistory, optional
+        What the history shows (the yardstick of fidelity; overloaded weekdays get the
+        trade-off frontier); without it the recommendation is low-confidence.
     holdout_days : sequence of HistoricalDay
         Held-back recorded days replayed under both templates (common random numbers).
     data_quality : mapping, optional
@@ -297,37 +246,49 @@ def plan_polyclinic(
         model = with_unreserved(model)  # unreserved ("any") slots draw from the visit-type mix
     seed = polyclinic_seed(config.seed, model.polyclinic_id)
     opt_cfg = OptimizeConfig(**config.optimize)
-    heavy = overloaded_weekdays(model)
-    opt, unplanned = plan_weekdays(model, opt_cfg, heavy)
+    settings = day_settings(config)
+    heavy = overloaded_weekdays(history)
+    opt, unplanned = plan_weekdays(model, opt_cfg, heavy, days=settings, seed=seed)
     current = model.current_template
-    clinic = _clinic_config(config)
     gammas = {d: w.calibration[-1].gamma for d, w in opt.weekdays.items()}
-    swept, recommended = _frontier(model, opt_cfg, opt.template, clinic, seed, unplanned, gammas)
+    swept, recommended = _frontier(
+        model, heavy, opt_cfg, opt.template, settings, seed, unplanned, gammas
+    )
     templates = {"current": current, "recommended": recommended}
-    unmet = {}
-    for d, w in opt.weekdays.items():
-        demand = sum(r.mean for r in model.demand if r.weekday == d)
-        unmet[("current", d)] = max(0.0, demand - w.throughput_current)
-        unmet[("recommended", d)] = max(0.0, demand - w.throughput_recommended)
-    booked = {name: booked_model(model, tpl) for name, tpl in templates.items()}
-    exact = _exact_kpis(booked, templates, unmet)
-    sim, hourly, runs = _simulated(booked, templates, config, seed, clinic)
-    frontier = {**_cheap_frontier(model, opt_cfg, recommended, runs, swept, clinic, seed), **swept}
-    rep = _replayed(holdout_days, model, templates, seed, clinic)
-    parts = [f for f in (exact, sim, rep) if not f.empty]
+    runs = model_runs(model, templates, settings, seed)
+    s = config.simulate
+    sim, _summaries = simulator_rows(
+        runs,
+        seed=seed,
+        replications=s.max_replications,
+        min_replications=s.min_replications,
+        target_rel=s.rel_half_width,
+        target_abs=s.abs_half_width,
+    )
+    hourly = hourly_rows(runs, model)
+    frontier = {**_cheap_frontier(model, opt_cfg, recommended, runs, swept), **swept}
+    rep = _replayed(holdout_days, model, templates, seed, _replay_config(model, settings))
+    parts = [f for f in (model_rows(runs), sim, rep) if not f.empty]
     kpis = pd.concat(parts, ignore_index=True)[list(KPI_COLUMNS)]
     if config.sensitivity.enabled:
         sens, break_even = run_sensitivity(
-            model, recommended, config.sensitivity, optimize=dict(config.optimize), workers=1
+            model,
+            recommended,
+            config.sensitivity,
+            optimize=dict(config.optimize),
+            days=settings,
+            seed=seed,
+            workers=1,
         )
     else:
         sens, break_even = pd.DataFrame(columns=list(SENSITIVITY_COLUMNS)), {}
-    envelope, env_label = _envelope(model, recommended)
+    envelope, env_label = _envelope(runs)
+    discipline = runs[next(iter(runs))].day.discipline.value if runs else model.queue.discipline
     assumptions: dict[str, Any] = {
         "slot_minutes": model.slot_minutes,
         "no_show_source": model.meta.get("no_show_source", "model"),
         "demand_source": model.meta.get("demand_source", "model"),
-        "queue_discipline": config.simulate.discipline,
+        "queue_discipline": discipline,
         "late_arrival_threshold_minutes": config.simulate.late_threshold_minutes,
         "optimizer": {  # timings left out: outputs must be reproducible
             k: v
@@ -363,14 +324,16 @@ def plan_polyclinic(
     )
     trust = assess(
         model,
+        history,
         policy=opt_cfg.policy,
         weights={"wait": opt_cfg.w_wait, "idle": opt_cfg.w_idle, "overtime": opt_cfg.w_overtime},
         fidelity_tol=config.fidelity,
-        current_summaries={d: v[0] for (sc, d), v in runs.items() if sc == "current"},
-        records={k: v[1] for k, v in runs.items()},
+        runs={k: r.metrics for k, r in runs.items()},
+        days={k: r.day for k, r in runs.items()},
         kpis=result.kpis,
         frontier=frontier,
-        discipline=config.simulate.discipline,
+        discipline=discipline,
         replay_days=len(holdout_days),
+        max_patient_loss=opt_cfg.max_patient_loss,
     )
     return dataclasses.replace(result, trust=trust)

@@ -86,8 +86,14 @@ def reason(source: str, kpi: str, value: float, reference: float, facts: Mapping
             f"the replay plays the {days} held-back days as recorded (their own bookings, "
             "absences and walk-ins), a short sample beside the history's average week"
         )
+    if source == "simulator":
+        return (
+            "the SimPy simulator runs the same clinic days as the planning model with its own "
+            "random numbers: a gap between the two beyond their confidence intervals is a defect "
+            "of one engine; a gap to the history is the model's misfit, see the fidelity table"
+        )
     return (
-        "the simulator samples days from the estimated model (its average demand, no-shows, "
-        "walk-ins and consultation times): a gap to the history is the model's misfit, see "
-        "the fidelity table"
+        "the planning model samples days from the estimated model (its average demand, "
+        "no-shows, walk-ins and consultation times): a gap to the history is the model's "
+        "misfit, see the fidelity table"
     )

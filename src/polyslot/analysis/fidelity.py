@@ -235,21 +235,19 @@ def headline_source(
     agreement: Mapping[str, Any],
     observed_week: Mapping[str, float] | None = None,
 ) -> tuple[str | None, str]:
-    """The source of the headline and why: the simulator (whole clinic, CIs) unless it is an
-    outlier; then the non-outlier source closest to the history (or the evaluator)."""
-    order = ("simulator", "evaluator", "replay")
+    """The source of the headline and why: the planning model (the one clinic-day model the
+    recommendation was optimised and judged with) unless it is an outlier; then the non-outlier
+    source closest to the history."""
+    order = ("model", "simulator", "evaluator", "replay")
     outliers = {d["source"] for d in agreement.get("differs", ())}
     ok = [s for s in order if s in current_week and s not in outliers]
-    if "simulator" in ok:
+    if "model" in ok:
         return (
-            "simulator",
-            "simulated clinic days (whole clinic, 95% CIs); sources agree"
+            "model",
+            "the planning model (the clinic day the recommendation was optimised with, every "
+            "KPI with its standard error); sources agree"
             if not outliers
-            else (
-                "simulated clinic days; "
-                + ", ".join(sorted(outliers))
-                + " differ(s) and is not used"
-            ),
+            else "the planning model; " + ", ".join(sorted(outliers)) + " differ(s)",
         )
     if not ok:
         ok = [s for s in order if s in current_week]
@@ -264,4 +262,4 @@ def headline_source(
         )
     else:
         best = ok[0]
-    return best, f"{best}: the simulator differs from the other sources and is not used"
+    return best, f"{best}: the planning model differs from the history and is not the headline"

@@ -9,8 +9,11 @@ From the store's ``attendances`` and ``roster`` (days before ``before`` when giv
 * ``utilization``: consultation minutes / rostered doctor-minutes;
 * ``patients_per_day``: patients seen per open day (summed over weekdays: per average week);
 * ``overtime``: minutes the last consultation ended after the last rostered end, per day;
-  ``overtime_share``: share of days with more than :data:`OVERTIME_DAY_MINUTES` of it;
-* ``cancellation``: per visit type, the share of bookings cancelled.
+  ``overtime_share``: share of days with more than :data:`OVERTIME_DAY_MINUTES` of it.
+
+It travels beside the model (:class:`ObservedHistory`, an argument of
+:func:`polyslot.pipeline.plan_polyclinic`), not inside it: the model is what estimation learned,
+the history is what it is checked against.
 
 Only aggregates leave this module (no patient identifier).
 """
@@ -18,16 +21,17 @@ Only aggregates leave this module (no patient identifier).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from polyslot.analysis.duty import roster_periods, sessions_from_roster
 from polyslot.data.store import history_aggregates
 
-__all__ = ["OVERTIME_DAY_MINUTES", "observed_history", "is_overloaded", "attach_history"]
+__all__ = ["OVERTIME_DAY_MINUTES", "ObservedHistory", "observed_history", "is_overloaded"]
 
 #: A day with more overtime than this counts towards chronic overtime.
 OVERTIME_DAY_MINUTES = 30.0
@@ -40,21 +44,55 @@ def _hhmm(value: Any) -> float:
     return int(h) * 60 + int(m)
 
 
-def observed_history(store: str | Path, before: dt.date | None = None) -> dict[str, dict[str, Any]]:
-    """``{polyclinic_id: {"weekdays": {weekday: {kpi: value}}, "cancellation": {vt: share}}}``.
+@dataclass(frozen=True)
+class ObservedHistory:
+    """What the history shows at one polyclinic: the yardstick the model must reproduce.
+
+    ``weekdays`` maps weekday -> ``{"days", "wait_mean", "wait_p90", "utilization",
+    "patients_per_day", "overtime", "overtime_share"}`` (see the module docstring); a weekday
+    is absent when the history has no comparable day (no roster, no seen patient).
+    """
+
+    polyclinic_id: str
+    weekdays: Mapping[int, Mapping[str, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "weekdays",
+            {int(k): {str(a): float(b) for a, b in v.items()}
+             for k, v in sorted(self.weekdays.items())},
+        )
+
+    @property
+    def overloaded(self) -> set[int]:
+        """Weekdays with chronic overtime or utilisation at or above 100%."""
+        return {d for d, v in self.weekdays.items() if is_overloaded(v)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"polyclinic_id": self.polyclinic_id,
+                "weekdays": {str(k): dict(v) for k, v in self.weekdays.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObservedHistory:
+        """Inverse of :meth:`to_dict`."""
+        return cls(str(data["polyclinic_id"]),
+                   {int(k): dict(v) for k, v in (data.get("weekdays") or {}).items()})
+
+
+def observed_history(
+    store: str | Path, before: dt.date | None = None
+) -> dict[str, ObservedHistory]:
+    """The :class:`ObservedHistory` of every polyclinic of ``store`` (days before ``before``).
 
     Polyclinics without roster rows get no weekday entries (utilisation and overtime need the
-    roster); the cancellation shares are always given.
+    roster).
     """
-    days, cancel, roster = history_aggregates(store, before)
-    out: dict[str, dict[str, Any]] = {}
-    for r in cancel.itertuples(index=False):
-        entry = out.setdefault(str(r.pid), {"weekdays": {}, "cancellation": {}})
-        entry["cancellation"][str(r.visit_type)] = (
-            float(r.cancelled) / float(r.booked) if r.booked else 0.0
-        )
+    days, _cancel, roster = history_aggregates(store, before)
+    out: dict[str, dict[int, dict[str, float]]] = {}
     if roster.empty:
-        return out
+        return {}
     roster = roster[roster["doctors"].astype(float) > 0].copy()
     roster["d"] = pd.to_datetime(roster["date"]).dt.date
     if before is not None:
@@ -65,9 +103,6 @@ def observed_history(store: str | Path, before: dt.date | None = None) -> dict[s
     duty = roster.groupby(["polyclinic_id", "d"], as_index=False).agg(
         duty=("duty", "sum"), end=("s1", "max")
     )
-    for pid, per_day in roster_periods(roster).items():
-        entry = out.setdefault(pid, {"weekdays": {}, "cancellation": {}})
-        entry["periods"] = {wd: [list(p) for p in ps] for wd, ps in per_day.items()}
     days["d"] = pd.to_datetime(days["d"]).dt.date
     merged = duty.merge(days, left_on=["polyclinic_id", "d"], right_on=["pid", "d"], how="left")
     merged["seen"] = merged["seen"].fillna(0.0)
@@ -76,8 +111,7 @@ def observed_history(store: str | Path, before: dt.date | None = None) -> dict[s
     merged["overtime"] = np.maximum(0.0, merged["last_end"].astype(float) - merged["end"])
     for (pid, wd), g in merged.groupby(["polyclinic_id", "weekday"], sort=True):
         seen = float(g["seen"].sum())
-        entry = out.setdefault(str(pid), {"weekdays": {}, "cancellation": {}})
-        entry["weekdays"][int(wd)] = {
+        out.setdefault(str(pid), {})[int(wd)] = {
             "days": int(len(g)),
             "wait_mean": float(g["wait_sum"].sum()) / seen,
             "wait_p90": float(g["wait_p90"].mean()),
@@ -86,10 +120,10 @@ def observed_history(store: str | Path, before: dt.date | None = None) -> dict[s
             "overtime": float(g["overtime"].mean()),
             "overtime_share": float((g["overtime"] > OVERTIME_DAY_MINUTES).mean()),
         }
-    return out
+    return {pid: ObservedHistory(pid, w) for pid, w in sorted(out.items())}
 
 
-def is_overloaded(observed_weekday: dict[str, float] | None) -> bool:
+def is_overloaded(observed_weekday: Mapping[str, float] | None) -> bool:
     """Chronic overtime or utilisation at or above 100% on this weekday of the history."""
     if not observed_weekday:
         return False
@@ -97,24 +131,3 @@ def is_overloaded(observed_weekday: dict[str, float] | None) -> bool:
         observed_weekday.get("utilization", 0.0) >= 1.0
         or observed_weekday.get("overtime_share", 0.0) >= CHRONIC_SHARE
     )
-
-
-def attach_history(
-    models: dict[str, Any], store: str | Path, before: dt.date | None = None
-) -> dict[str, Any]:
-    """The models with ``meta["history"]`` set from the store (see :func:`observed_history`)
-    and their doctor sessions' duty times from the roster
-    (:func:`polyslot.analysis.duty.sessions_from_roster`)."""
-    import dataclasses
-
-    hist = observed_history(store, before)
-    out = {}
-    for pid, m in models.items():
-        h = hist.get(pid, {})
-        periods = {int(k): [tuple(p) for p in v] for k, v in (h.get("periods") or {}).items()}
-        m, outside = sessions_from_roster(m, periods)
-        meta = {**m.meta, "history": h, "sessions_outside_roster": outside}
-        if periods:
-            meta["session_source"] = "roster"
-        out[pid] = dataclasses.replace(m, meta=meta)
-    return out

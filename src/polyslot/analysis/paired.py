@@ -1,10 +1,10 @@
-"""Replicated clinic days of both templates with their per-replication records, and the paired
-differences behind the verdict.
+"""Paired differences of two templates through the one model: the evidence behind a verdict.
 
-Replication ``i`` of a weekday uses the same seed for both templates (common random numbers), so
-``recommended_i - current_i`` is a paired observation; the 95% Student-t interval of the pairs
-is far narrower than the two separate intervals. The week's difference adds the weekdays'
-(independent streams: half-widths in quadrature).
+Replication ``i`` of a weekday uses the same random numbers for both templates (the fast
+evaluator's counter-based common random numbers), so ``recommended_i - current_i`` is a paired
+observation; its 95% interval is far narrower than the two separate intervals. The week's
+difference adds the weekdays' (independent streams: half-widths in quadrature). When both days
+are evaluated exactly the difference is exact (a zero-width interval).
 
 The objective of a day is the MIP's, in minutes: ``w_wait x total wait + w_idle x idle +
 w_overtime x doctor overtime`` (weights of ``[optimize]``).
@@ -13,131 +13,114 @@ w_overtime x doctor overtime`` (weights of ``[optimize]``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from polyslot.analysis.verdict import Interval, combine_intervals, paired_interval
-from polyslot.clinic_model import ClinicModel
-from polyslot.simulate.clinic import ClinicConfig
-from polyslot.simulate.clinic_runs import DayParams, day_replication, replicate_clinic_day
-from polyslot.simulate.replications import run_replications
-from polyslot.template import SlotTemplate
+from polyslot.evaluation.clinic_day import DayMetrics
 
-__all__ = ["simulate_weekday", "day_objective", "paired_week", "simulate_point"]
+__all__ = ["paired_week", "point_from_metrics", "day_objective"]
 
+Z95 = 1.959963984540054
 
-def simulate_weekday(
-    model: ClinicModel,
-    template: SlotTemplate,
-    weekday: int,
-    *,
-    config: ClinicConfig,
-    seed: int,
-    replications: int,
-    target_rel: float | None,
-    target_abs: float | None,
-    min_replications: int,
-) -> tuple[dict[str, Any], list[dict[str, float]]]:
-    """:func:`~polyslot.simulate.clinic_runs.simulate_clinic_day`'s summary and the records."""
-    return replicate_clinic_day(
-        DayParams(model, template, int(weekday), config),
-        seed=seed,
-        replications=replications,
-        target_rel=target_rel,
-        target_abs=target_abs,
-        min_replications=min_replications,
-        workers=1,
-    )
+def _w(weights: Mapping[str, float], key: str, default: float) -> float:
+    return float(weights.get(key, default))
 
 
-def day_objective(record: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """The day's objective in weighted minutes (lower is better)."""
-    wait = float(record["wait_mean"])
-    seen = float(record["patients_seen"])
-    total_wait = wait * seen if math.isfinite(wait) else 0.0
+def day_objective(values: Mapping[str, Any], weights: Mapping[str, float]) -> Any:
+    """The day's objective in weighted minutes (lower is better), of per-replication arrays or
+    of exact means (``wait_total``, ``idle``, ``doctor_overtime``)."""
     return (
-        weights.get("wait", 1.0) * total_wait
-        + weights.get("idle", 0.5) * float(record["idle_mean"])
-        + weights.get("overtime", 1.5) * float(record["doctor_overtime"])
+        _w(weights, "wait", 1.0) * values["wait_total"]
+        + _w(weights, "idle", 0.5) * values["idle"]
+        + _w(weights, "overtime", 1.5) * values["doctor_overtime"]
     )
 
 
-def _pairs(
-    cur: Sequence[Mapping[str, float]], rec: Sequence[Mapping[str, float]], f: Any
-) -> Interval:
-    return paired_interval([f(r) for r in cur], [f(r) for r in rec])
+def _exact_values(m: DayMetrics) -> dict[str, float]:
+    return {
+        "wait_total": m.value("wait_mean") * m.value("patients_served"),
+        "patients_seen": m.value("patients_served"),
+        "idle": m.value("idle"),
+        "doctor_overtime": m.value("overtime"),
+        "utilization": m.value("utilization"),
+    }
+
+
+def _values(m: DayMetrics) -> dict[str, Any]:
+    if m.method == "exact":
+        return _exact_values(m)
+    r = m.per_rep
+    duty = np.where(r["duty"] > 0, r["duty"], 1.0)
+    return {
+        "wait_total": r["wait_total"],
+        "patients_seen": r["patients_seen"],
+        "idle": r["idle"],
+        "doctor_overtime": r["doctor_overtime"],
+        "utilization": r["busy"] / duty,
+    }
+
+
+def _difference(a: DayMetrics, b: DayMetrics, f: Callable[[Mapping[str, Any]], Any]) -> Interval:
+    if a.method == "exact" and b.method == "exact":
+        d = float(f(_exact_values(b)) - f(_exact_values(a)))
+        return Interval(d, d, d, 1)
+    if a.method == "exact" or b.method == "exact":
+        raise ValueError("a paired difference needs both days evaluated the same way")
+    return paired_interval(list(f(_values(a))), list(f(_values(b))))
 
 
 def paired_week(
-    records: Mapping[tuple[str, int], Sequence[Mapping[str, float]]],
+    runs: Mapping[tuple[str, int], DayMetrics],
     weights: Mapping[str, float],
     weekdays: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Paired differences (recommended - current) per weekday and for the week.
 
-    Returns ``{"objective": Interval, "patients": Interval, "wait_total": Interval, "overtime":
-    Interval, "weekdays": {weekday: {...same...}}}`` (objective and wait in minutes per week,
-    patients per week, overtime doctor-minutes per week).
+    Returns ``{"objective", "patients", "wait_total", "overtime", "idle": Interval (per week),
+    "utilization", "wait_p90": Interval (per weekday average), "weekdays": {weekday: {...}}}``
+    (objective and wait in minutes, patients, overtime and idle doctor-minutes; utilisation a
+    fraction; ``wait_p90`` minutes, unpaired: the two percentiles' errors in quadrature).
     """
     days = sorted(
         weekdays
         if weekdays is not None
-        else {d for s, d in records if s == "current"}
-        & {d for s, d in records if s == "recommended"}
+        else {d for s, d in runs if s == "current"} & {d for s, d in runs if s == "recommended"}
     )
-    measures = {
-        "objective": lambda r: day_objective(r, weights),
-        "patients": lambda r: float(r["patients_seen"]),
-        "wait_total": lambda r: day_objective(r, {"wait": 1.0, "idle": 0.0, "overtime": 0.0}),
-        "overtime": lambda r: float(r["doctor_overtime"]),
+    measures: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+        "objective": lambda v: day_objective(v, weights),
+        "patients": lambda v: v["patients_seen"],
+        "wait_total": lambda v: v["wait_total"],
+        "overtime": lambda v: v["doctor_overtime"],
+        "idle": lambda v: v["idle"],
+        "utilization": lambda v: v["utilization"],
     }
     per_day: dict[int, dict[str, Interval]] = {}
     for d in days:
-        cur, rec = records.get(("current", d), []), records.get(("recommended", d), [])
-        per_day[d] = {k: _pairs(cur, rec, f) for k, f in measures.items()}
-    week = {k: combine_intervals([per_day[d][k] for d in days]) for k in measures}
+        cur, rec = runs[("current", d)], runs[("recommended", d)]
+        per_day[d] = {k: _difference(cur, rec, f) for k, f in measures.items()}
+        p_cur, p_rec = cur["wait_p90"], rec["wait_p90"]
+        diff = p_rec.mean - p_cur.mean
+        half = Z95 * math.hypot(p_cur.se, p_rec.se)
+        per_day[d]["wait_p90"] = Interval(diff, diff - half, diff + half, rec.replications)
+    week = {
+        k: combine_intervals([per_day[d][k] for d in days])
+        for k in ("objective", "patients", "wait_total", "overtime", "idle")
+    }
+    n = max(len(days), 1)
+    for k in ("utilization", "wait_p90"):
+        week[k] = combine_intervals([per_day[d][k] for d in days], [1.0 / n] * len(days))
     return {**week, "weekdays": per_day}
 
 
-#: Replicated days behind each frontier point (common random numbers across points).
-FRONTIER_REPLICATIONS = 16
-
-
-def simulate_point(
-    model: ClinicModel,
-    slots: Sequence[Any],
-    weekday: int,
-    *,
-    config: ClinicConfig,
-    seed: int,
-    replications: int = FRONTIER_REPLICATIONS,
-) -> dict[str, float]:
-    """Simulated KPIs of one weekday's ``slots`` at the demand they face (frontier points):
-    mean wait (patient-weighted), patients seen per day, doctor overtime minutes per day,
-    utilisation."""
-    from polyslot.evaluation.booking import booked_model
-
-    tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="recommended")
-    params = DayParams(booked_model(model, tpl), tpl, int(weekday), config)
-    recs = run_replications(day_replication, params, seed, replications=replications).records
-    return point_from_records(recs)
-
-
-def point_from_records(recs: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Frontier-point KPIs of replicated days (records of :func:`simulate_point` or of
-    :func:`simulate_weekday`): mean wait (patient-weighted), patients seen per day, doctor
-    overtime minutes per day, utilisation."""
-    seen = sum(float(r["patients_seen"]) for r in recs)
-    wait = sum(
-        float(r["wait_mean"]) * float(r["patients_seen"])
-        for r in recs
-        if math.isfinite(float(r["wait_mean"]))
-    )
-    duty = sum(float(r["duty_minutes"]) for r in recs)
-    n = max(len(recs), 1)
+def point_from_metrics(m: DayMetrics) -> dict[str, float]:
+    """Frontier-point KPIs of one weekday's day: mean wait, patients seen a day, doctor overtime
+    minutes a day, utilisation (the model's values)."""
     return {
-        "wait_mean": wait / seen if seen else 0.0,
-        "patients_served": seen / n,
-        "overtime": sum(float(r["doctor_overtime"]) for r in recs) / n,
-        "utilization": sum(float(r["busy_minutes"]) for r in recs) / duty if duty else 0.0,
+        "wait_mean": m.value("wait_mean"),
+        "patients_served": m.value("patients_served"),
+        "overtime": m.value("overtime"),
+        "utilization": m.value("utilization"),
     }

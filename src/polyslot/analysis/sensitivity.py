@@ -2,11 +2,12 @@
 and for a template re-optimised at each point.
 
 Each point is a perturbed :class:`~polyslot.clinic_model.ClinicModel`
-(:func:`polyslot.analysis.perturb.perturb`) evaluated exactly, session by session
-(:func:`polyslot.evaluation.template_kpis.template_session_kpis`): mean wait of the patients who
-come (minutes) and doctor utilisation. For a template held fixed, a demand change alters how many
-slots get booked: the fill fraction of a weekday is ``min(1, factor x demand / slots)`` (unfilled
-slots behave like no-shows). Re-optimisation runs the full optimizer on the perturbed model,
+(:func:`polyslot.analysis.perturb.perturb`) whose clinic days are built by the one builder
+(:func:`polyslot.day.build_day`) and evaluated by the one fast evaluator with the same seed at
+every point (common random numbers, so the curves are smooth): mean wait of the patients seen
+(minutes), doctor utilisation, idle and overtime. For a template held fixed, a demand change
+alters how many slots get booked through the one booking rule (:mod:`polyslot.day.booking`):
+slots nobody books stay empty. Re-optimisation runs the full optimizer on the perturbed model,
 restricted to ``reoptimise_weekdays`` (default: the busiest weekday) and to the ends of each
 parameter's range (its baseline is the recommended template itself), to bound the cost; the
 re-optimised rows therefore describe that weekday only.
@@ -39,12 +40,17 @@ from polyslot.analysis.perturb import PARAMETERS, perturb
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import SensitivitySettings
 from polyslot.errors import InfeasibleError, SolverError
-from polyslot.evaluation.template_kpis import template_session_kpis
-from polyslot.kpi_records import SENSITIVITY_COLUMNS, SessionKPI
+from polyslot.evaluation.clinic_day import evaluate_clinic_day
+from polyslot.evaluation.day_settings import DaySettings, day_seed
+from polyslot.kpi_records import SENSITIVITY_COLUMNS
 from polyslot.optimize import OptimizeConfig, optimize_clinic
 from polyslot.template import SlotTemplate
 
 __all__ = ["SensitivityTask", "run_sensitivity", "restrict_weekdays", "break_even_no_show"]
+
+#: Precision of each sweep point (common random numbers keep the differences sharper).
+SWEEP_REL_SE = 0.03
+SWEEP_ABS_SE = 0.1
 
 
 @dataclass(frozen=True)
@@ -73,24 +79,30 @@ def restrict_weekdays(model: ClinicModel, weekdays: Sequence[int]) -> ClinicMode
     )
 
 
-def _fill(model: ClinicModel, template: SlotTemplate, factor: float) -> dict[int, float]:
-    out = {}
+def _summarise(
+    model: ClinicModel, template: SlotTemplate, days: DaySettings, seed: int
+) -> tuple[float, float, float, float, float]:
+    """Every weekday of ``template`` through the one model: (mean wait, utilisation, idle,
+    overtime, patients seen) of the week (wait patient-weighted, utilisation duty-weighted)."""
+    wait = seen = busy = duty = idle = over = 0.0
     for d in template.weekdays:
-        slots = sum(1 for s in template.slots if s.weekday == d)
-        demand = sum(r.mean for r in model.demand if r.weekday == d)
-        base = min(1.0, demand / slots) if slots and demand > 0 else 1.0
-        out[d] = min(1.0, base * factor) if demand > 0 else 1.0
-    return out
-
-
-def _summarise(kpis: list[SessionKPI]) -> tuple[float, float, float, float]:
-    served = np.array([k.patients_served for k in kpis])
-    cap = np.array([k.capacity_minutes for k in kpis])
-    wait = float(np.dot([k.wait_mean for k in kpis], served) / served.sum()) if served.sum() else 0
-    util = float(np.dot([k.utilization for k in kpis], cap) / cap.sum()) if cap.sum() else 0.0
-    idle = float(sum(k.idle for k in kpis))
-    over = float(sum(k.overtime for k in kpis))
-    return wait, util, idle, over
+        day = days.build(model, template, d)
+        m = evaluate_clinic_day(
+            day,
+            seed=day_seed(seed, d),
+            rel_se=max(days.rel_se, SWEEP_REL_SE),
+            abs_se=max(days.abs_se, SWEEP_ABS_SE),
+            max_replications=min(days.max_replications, 512),
+        )
+        n = m.value("patients_served")
+        cap = float(sum(s.end - s.start for s in day.sessions))
+        wait += m.value("wait_mean") * n
+        seen += n
+        busy += m.value("utilization") * cap
+        duty += cap
+        idle += m.value("idle")
+        over += m.value("overtime")
+    return (wait / seen if seen else 0.0, busy / duty if duty else 0.0, idle, over, seen)
 
 
 class _Context:
@@ -100,13 +112,23 @@ class _Context:
     template: SlotTemplate
     optimize: dict[str, Any]
     weekdays: tuple[int, ...]
+    days: DaySettings
+    seed: int
 
 
 _CTX = _Context()
 
 
-def _init(model: ClinicModel, template: SlotTemplate, optimize: dict, weekdays: tuple) -> None:
+def _init(
+    model: ClinicModel,
+    template: SlotTemplate,
+    optimize: dict,
+    weekdays: tuple,
+    days: DaySettings,
+    seed: int,
+) -> None:
     _CTX.model, _CTX.template, _CTX.optimize, _CTX.weekdays = model, template, optimize, weekdays
+    _CTX.days, _CTX.seed = days, seed
     _point.cache_clear()
 
 
@@ -129,7 +151,9 @@ def _point(policy: str, parameter: str, factor: float) -> dict[str, Any]:
                     template.bucket_minutes,
                 )
             else:
-                template = optimize_clinic(sub, OptimizeConfig(**_CTX.optimize)).template
+                template = optimize_clinic(
+                    sub, OptimizeConfig(**_CTX.optimize), days=_CTX.days, seed=_CTX.seed
+                ).template
         except (InfeasibleError, SolverError) as exc:
             nan = float("nan")
             return {
@@ -142,27 +166,18 @@ def _point(policy: str, parameter: str, factor: float) -> dict[str, Any]:
         pert = sub
     elif policy != "fixed":
         raise ValueError(policy)
-    fill = _fill(model, template, factor if parameter == "demand" else 1.0)
-    kpis = template_session_kpis(pert, template, "recommended", fill=fill, with_p90=False)
+    days, seed = _CTX.days, _CTX.seed
+    wait, util, idle, over, seen = _summarise(pert, template, days, seed)
+    out = {"wait_mean": wait, "utilization": util, "idle": idle, "overtime": over}
     no_ob = SlotTemplate(
         template.polyclinic_id,
         tuple(s for s in template.slots if not s.overbooked),
         template.bucket_minutes,
     )
-    wait, util, idle, over = _summarise(kpis)
-    out = {"wait_mean": wait, "utilization": util, "idle": idle, "overtime": over}
     if policy == "fixed" and parameter == "no_show" and len(no_ob.slots) < len(template.slots):
-        w2, _, i2, o2 = _summarise(
-            template_session_kpis(pert, no_ob, "recommended", with_p90=False)
-        )
-        served = sum(k.patients_served for k in kpis)
-        served2 = served - sum(
-            1 - pert.no_show_rate(s.visit_type, s.weekday, s.hour)
-            for s in template.slots
-            if s.overbooked
-        )
-        out["objective_gain_overbooking"] = (w2 * served2 + 0.5 * i2 + 1.5 * o2) - (
-            wait * served + 0.5 * idle + 1.5 * over
+        w2, _, i2, o2, seen2 = _summarise(pert, no_ob, days, seed)
+        out["objective_gain_overbooking"] = (w2 * seen2 + 0.5 * i2 + 1.5 * o2) - (
+            wait * seen + 0.5 * idle + 1.5 * over
         )
     return out
 
@@ -201,6 +216,8 @@ def run_sensitivity(
     *,
     optimize: dict[str, Any] | None = None,
     reoptimise_weekdays: Sequence[int] | None = None,
+    days: DaySettings | None = None,
+    seed: int = 0,
     workers: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Sweep every parameter of ``settings``.
@@ -226,7 +243,14 @@ def run_sensitivity(
             grid = getattr(settings, p)
             for f in sorted({min(grid), 1.0, max(grid)}):
                 tasks.append(SensitivityTask("reoptimised", p, float(f)))
-    args = (model, recommended, dict(optimize or {}), tuple(reoptimise_weekdays))
+    args = (
+        model,
+        recommended,
+        dict(optimize or {}),
+        tuple(reoptimise_weekdays),
+        days or DaySettings(),
+        int(seed),
+    )
     if workers <= 1:
         _init(*args)
         rows = [_run(t) for t in tasks]

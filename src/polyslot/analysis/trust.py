@@ -1,56 +1,100 @@
 """One polyclinic's trust block: fidelity, source agreement, verdict and frontier, JSON-ready.
 
-Built by :func:`polyslot.pipeline.plan_polyclinic` from the simulated days of both templates
-(paired replications), the history attached to the model (``meta["history"]``, see
-:mod:`polyslot.analysis.observed`), the KPI table and the frontier. The deliverables read it
-as it is (``PolyclinicResult.trust``): summary keys ``verdict``, ``reason``, ``confidence``,
-``*_observed``, ``fidelity``, ``frontier``.
+Built by :func:`polyslot.pipeline.plan_polyclinic` from the clinic days of both templates through
+the one model (paired replications), the observed history
+(:class:`~polyslot.analysis.observed.ObservedHistory`), the KPI table and the frontier. The
+deliverables read it as it is (``PolyclinicResult.trust``): summary keys ``verdict``,
+``reason``, ``confidence``, ``traded``, ``*_observed``, ``fidelity``, ``frontier``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from polyslot.analysis.disagreement import source_facts
 from polyslot.analysis.fidelity import fidelity_report, headline_source, source_agreement
-from polyslot.analysis.observed import is_overloaded
+from polyslot.analysis.observed import ObservedHistory
 from polyslot.analysis.paired import paired_week
-from polyslot.analysis.verdict import Verdict, decide, low_confidence
+from polyslot.analysis.verdict import (
+    Verdict,
+    VerdictKind,
+    decide,
+    low_confidence,
+    traded_text,
+)
 from polyslot.analysis.wording import change_words, count_change_words
 from polyslot.clinic_model import ClinicModel
+from polyslot.day.spec import ClinicDay
+from polyslot.evaluation.clinic_day import DayMetrics
 from polyslot.optimize.frontier import WeekdayFrontier, frontier_document
 from polyslot.template import WEEKDAYS
 
-__all__ = ["history_weekdays", "overloaded_weekdays", "model_weekdays", "assess"]
+__all__ = [
+    "history_weekdays",
+    "overloaded_weekdays",
+    "model_weekdays",
+    "model_block",
+    "assess",
+]
 
 
-def history_weekdays(model: ClinicModel) -> dict[int, dict[str, float]]:
-    """The observed history per weekday (empty when the model carries none)."""
-    hist = model.meta.get("history") or {}
-    return {int(k): dict(v) for k, v in (hist.get("weekdays") or {}).items()}
+def history_weekdays(history: ObservedHistory | None) -> dict[int, dict[str, float]]:
+    """The observed history per weekday (empty without a history)."""
+    return {} if history is None else {d: dict(v) for d, v in history.weekdays.items()}
 
 
-def overloaded_weekdays(model: ClinicModel) -> set[int]:
+def overloaded_weekdays(history: ObservedHistory | None) -> set[int]:
     """Weekdays whose history shows chronic overtime or utilisation >= 100%."""
-    return {d for d, v in history_weekdays(model).items() if is_overloaded(v)}
+    return set() if history is None else history.overloaded
 
 
-def model_weekdays(summaries: Mapping[int, Mapping[str, float]]) -> dict[int, dict[str, float]]:
-    """Simulated current-template KPIs per weekday in the fidelity vocabulary."""
-    return {
-        d: {
-            "wait_mean": float(s["wait_mean"]),
-            "wait_p90": float(s["wait_p90"]),
-            "utilization": float(s["utilization"]),
-            "patients_served": float(s["patients_seen"]),
-            "overtime": float(s["overtime_mean"]),
-            "duty": float(s["duty_minutes"]),
+def model_weekdays(
+    runs: Mapping[tuple[str, int], DayMetrics], days: Mapping[tuple[str, int], ClinicDay]
+) -> dict[int, dict[str, float]]:
+    """The model's current-template KPIs per weekday in the fidelity vocabulary (overtime: the
+    last consultation's end after the last session's end, as the history measures it)."""
+    out = {}
+    for (scenario, d), m in sorted(runs.items()):
+        if scenario != "current":
+            continue
+        over = m["clinic_overtime"].mean
+        out[d] = {
+            "wait_mean": m.value("wait_mean"),
+            "wait_p90": m.value("wait_p90"),
+            "utilization": m.value("utilization"),
+            "patients_served": m.value("patients_served"),
+            "overtime": over if math.isfinite(over) else m.value("overtime"),
+            "duty": float(sum(s.end - s.start for s in days[(scenario, d)].sessions)),
         }
-        for d, s in summaries.items()
+    return out
+
+
+def model_block(
+    model: ClinicModel, runs: Mapping[tuple[str, int], DayMetrics], discipline: str
+) -> dict[str, Any]:
+    """The ``model`` key of summary.json: the queue discipline and its evidence, the evaluator
+    (``exact`` when every day was evaluated exactly, else ``simulation``) and the largest
+    relative standard error of a weekday's mean wait."""
+    exact = all(m.method == "exact" for m in runs.values())
+    rel = [
+        m["wait_mean"].se / m["wait_mean"].mean
+        for m in runs.values()
+        if m.method != "exact" and m["wait_mean"].mean > 0
+    ]
+    q = model.queue
+    return {
+        "discipline": discipline,
+        "evidence": q.evidence if discipline == q.discipline else
+        f"set in the configuration ({q.evidence} in the history)",
+        "discipline_source": q.source if discipline == q.discipline else "config",
+        "overtaken_share": q.overtaken_share,
+        "evaluator": "exact" if exact else "simulation",
+        "relative_se": 0.0 if exact else round(max(rel, default=0.0), 6),
+        "replications": max((m.replications for m in runs.values()), default=0),
     }
 
 
@@ -129,36 +173,53 @@ def _r(v: Any) -> Any:
 
 def assess(
     model: ClinicModel,
+    history: ObservedHistory | None,
     *,
     policy: str,
     weights: Mapping[str, float],
     fidelity_tol: Any,
-    current_summaries: Mapping[int, Mapping[str, float]],
-    records: Mapping[tuple[str, int], Sequence[Mapping[str, float]]],
+    runs: Mapping[tuple[str, int], DayMetrics],
+    days: Mapping[tuple[str, int], ClinicDay],
     kpis: pd.DataFrame,
     frontier: Mapping[int, WeekdayFrontier],
-    discipline: str = "pooled_fcfs",
+    discipline: str = "pooled",
     replay_days: int = 0,
+    max_patient_loss: float = 0.01,
 ) -> dict[str, Any]:
     """The trust block of one polyclinic (see the module docstring); ``discipline`` (the
-    simulator's queue) and ``replay_days`` (held-back days replayed) go into the reasons why a
-    source differs from the history."""
-    observed = history_weekdays(model)
-    fid = fidelity_report(model_weekdays(current_summaries), observed, fidelity_tol)
-    paired = paired_week(records, weights)
-    trade, traded = _traded(frontier, paired)
-    verdict = decide(paired["objective"], paired["patients"], policy=policy, trade_allowed=trade)
+    model's queue) and ``replay_days`` (held-back days replayed) go into the reasons why a
+    source differs from the history; ``max_patient_loss`` is the materiality of a loss of
+    patients (share of the week's patients)."""
+    observed = history_weekdays(history)
+    fid = fidelity_report(model_weekdays(runs, days), observed, fidelity_tol)
+    paired = paired_week(runs, weights)
+    trade, _ = _traded(frontier, paired)
+    week_patients = sum(m.value("patients_served") for (sc, _d), m in runs.items()
+                        if sc == "current")
+    loss = max_patient_loss * week_patients
+    others = {k: paired[k] for k in ("overtime", "utilization", "wait_p90")}
+    verdict = decide(
+        paired["objective"], paired["patients"], policy=policy, trade_allowed=trade,
+        max_patient_loss=loss, others=others,
+    )  # fmt: skip
+    traded = traded_text(verdict.traded) if verdict.verdict == VerdictKind.RECOMMEND else ""
     if fid["within_tolerance"] is False:
         verdict = low_confidence(verdict, fid["gap"])
     elif fid["within_tolerance"] is None:
         verdict = Verdict(
-            verdict.verdict, verdict.reason + "; no history to check the model", "low"
-        )
+            verdict.verdict, verdict.reason + "; no history to check the model", "low",
+            verdict.traded,
+        )  # fmt: skip
     per_day = {}
     for d, iv in paired["weekdays"].items():
         f = frontier.get(d)
         t = bool(f and f.overloaded and f.chosen_point.throughput_floor < 1)
-        v = decide(iv["objective"], iv["patients"], policy=policy, trade_allowed=t)
+        day_loss = max_patient_loss * runs[("current", d)].value("patients_served")
+        v = decide(
+            iv["objective"], iv["patients"], policy=policy, trade_allowed=t,
+            max_patient_loss=day_loss,
+            others={k: iv[k] for k in ("overtime", "utilization", "wait_p90")},
+        )  # fmt: skip
         per_day[WEEKDAYS[d]] = {
             **v.to_dict(),
             "overloaded": bool(f.overloaded) if f else False,
@@ -172,14 +233,17 @@ def assess(
     agreement = source_agreement(current_week, fidelity_tol, obs_week, facts)
     source, why = headline_source(current_week, agreement, obs_week)
     contra = _replay_contradicts(kpis, source)
-    if contra and verdict.verdict == "recommend":
-        verdict = Verdict(verdict.verdict, f"{verdict.reason}; low confidence: {contra}", "low")
+    if contra and verdict.verdict == VerdictKind.RECOMMEND:
+        verdict = Verdict(
+            verdict.verdict, f"{verdict.reason}; low confidence: {contra}", "low", verdict.traded
+        )
     obs = {
         k: (week_obs.get(k) or {}).get("observed")
         for k in ("wait_mean", "wait_p90", "utilization", "patients_served")
     }
     return {
         **verdict.to_dict(),
+        "model": model_block(model, runs, discipline),
         "wait_mean_observed": obs["wait_mean"],
         "wait_p90_observed": obs["wait_p90"],
         "utilization_observed": obs["utilization"],
@@ -189,11 +253,14 @@ def assess(
         "headline_source": source,
         "headline_reason": why,
         "paired_difference": {
-            k: paired[k].to_dict() for k in ("objective", "patients", "wait_total", "overtime")
+            k: paired[k].to_dict()
+            for k in ("objective", "patients", "wait_total", "overtime", "idle", "utilization",
+                      "wait_p90")
         },
         "weekdays": per_day,
         "overloaded": any(f.overloaded for f in frontier.values()),
         "traded": traded,
+        "traded_kpis": [dict(t) for t in verdict.traded],
         "frontier": {
             "policy": policy,
             "weekdays": {

@@ -79,14 +79,20 @@ def _clinic_day(
     model: Path, template: Path | None, weekday: int, cfg: Any, runs: _Runs
 ) -> dict[str, Any]:
     """A clinic day of ``template`` (default: the model's current one), replicated."""
+    from polyslot.day import build_day
     from polyslot.simulate.clinic_runs import simulate_clinic_day
 
     cm, tpl = _model_and_template(model, template)
-    return simulate_clinic_day(
+    day = build_day(
         cm,
-        tpl,
+        tpl or cm.current_template,
         weekday,
-        config=cfg,
+        discipline=cfg.discipline,
+        late_threshold=cfg.late_threshold,
+    )
+    return simulate_clinic_day(
+        day,
+        service_mode=cfg.service_mode,
         replications=runs.replications,
         seed=runs.seed,
         workers=runs.workers,
@@ -157,7 +163,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="SlotTemplate JSON (default: model's current).")
         ] = None,
         weekday: Annotated[int, typer.Option(help="Weekday 0=Mon..6=Sun (clinic mode).")] = 0,
-        discipline: Annotated[str, typer.Option(help="fcfs, dedicated or appointment.")] = "fcfs",
+        discipline: Annotated[
+            str,
+            typer.Option(
+                help="auto (the one the model's history shows), pooled, per_doctor or dedicated."
+            ),
+        ] = "auto",
         late_threshold: Annotated[
             float | None, typer.Option(help="Minutes late beyond which seen as walk-in.")
         ] = 15.0,
@@ -182,9 +193,12 @@ def register(app: typer.Typer) -> None:
         if schedule is not None:
             result = _session(schedule, runs)
         elif model is not None:
+            from polyslot.clinic_model import ClinicModel
+            from polyslot.day import model_discipline
             from polyslot.simulate.clinic import ClinicConfig
 
-            cfg = ClinicConfig(discipline, late_threshold, service)
+            cm = _load(ClinicModel.from_dict, model, "ClinicModel")
+            cfg = ClinicConfig(model_discipline(cm, discipline), late_threshold, service)
             if replay is not None:
                 window = (polyclinic, start, end)
                 result = _replay(model, template, replay, window, cfg, runs, staffing)

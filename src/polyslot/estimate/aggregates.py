@@ -52,6 +52,8 @@ AGGREGATES = (
     "agg_slot_days",
     "agg_gaps",
     "agg_consult_doctors",
+    "agg_cancellations",
+    "agg_overtaking",
 )
 #: Tables computed only when NO_SHOW_PREDICTIONS (supplied no-show predictions) is supplied.
 PREDICTION_AGGREGATES = ("agg_predicted_cells", "agg_predicted_eval")
@@ -318,6 +320,49 @@ def aggregate_sql(
             f"{_n('DISTINCT coalesce(doctor_id, attendance_id)')} AS k "
             f"FROM attendances WHERE {ts} IS NOT NULL GROUP BY 1, 2, 3, 4"
         )
+    extra = _clinic_day_sql(d, name) or _prediction_sql(d, name)
+    if extra:
+        return extra
+    raise ValueError(f"unknown aggregate {name!r}")
+
+
+def _clinic_day_sql(d: Dialect, name: str) -> str | None:
+    """The aggregates behind the clinic day as a whole: late cancellations and who overtakes
+    whom in the queue (:mod:`polyslot.estimate.complete`)."""
+    if name == "agg_cancellations":
+        return (
+            "SELECT polyclinic_id, visit_type, "
+            "CAST(sum(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, "
+            f"{_n()} AS booked FROM attendances "
+            "WHERE status IN ('attended', 'no_show', 'cancelled') GROUP BY 1, 2"
+        )
+    if name == "agg_overtaking":
+        # a patient is overtaken when someone who arrived later started first (more than a
+        # minute earlier); a pooled first-come-first-served queue overtakes nobody
+        a = f"({d.micros('arrival_ts')} / 60000000.0)"
+        st = f"({d.micros('consult_start_ts')} / 60000000.0)"
+        return f"""
+        WITH p AS (
+            SELECT polyclinic_id, CAST(arrival_ts AS DATE) AS d, {a} AS a, {st} AS s
+            FROM attendances
+            WHERE status IN ('attended', 'walk_in') AND arrival_ts IS NOT NULL
+              AND consult_start_ts IS NOT NULL AND consult_start_ts >= arrival_ts),
+        q AS (
+            SELECT polyclinic_id, a, s,
+                   min(s) OVER (PARTITION BY polyclinic_id, d ORDER BY a, s
+                                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS later
+            FROM p)
+        SELECT polyclinic_id,
+               CAST(sum(CASE WHEN s - a > 1 THEN 1 ELSE 0 END) AS BIGINT) AS waited,
+               CAST(sum(CASE WHEN s - a > 1 AND later < s - 1 THEN 1 ELSE 0 END) AS BIGINT)
+                   AS overtaken
+        FROM q GROUP BY 1"""
+    return None
+
+
+def _prediction_sql(d: Dialect, name: str) -> str | None:
+    """The aggregates of supplied no-show predictions."""
+    wd = d.weekday
     if name == "agg_predicted_cells":
         return f"""
         SELECT a.polyclinic_id, a.visit_type, CAST({wd("a.appointment_ts")} AS INTEGER) AS weekday,
@@ -333,4 +378,4 @@ def aggregate_sql(
                CAST(count(*) AS BIGINT) AS w
         FROM attendances a JOIN no_show_predictions p ON a.attendance_id = p.attendance_id
         WHERE a.status IN ('attended', 'no_show') GROUP BY 1, 2"""
-    raise ValueError(f"unknown aggregate {name!r}")
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from polyslot.clinic_model import ClinicModel, DoctorSession
 from polyslot.data.store import has_table, open_store, store_path, table_columns
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
+from polyslot.estimate.complete import complete_models
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.demand import estimate_demand, supplied_demand
 from polyslot.estimate.durations import estimate_service_times
@@ -190,9 +192,12 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "estimate_config": {k: getattr(config, k) for k in config.__dataclass_fields__},
             },
         )
+    models = complete_models(con, models, window=7 * config.template_weeks)
     summary = {
         "store": source,
         "polyclinics": sorted(models),
+        "queue": {pc: dataclasses.asdict(m.queue) for pc, m in models.items()},
+        "booking_calibration": {pc: list(m.booking.calibration) for pc, m in models.items()},
         "skipped": skipped,
         "service_time": service_rows and [r for r in service_rows if r["polyclinic_id"] in models],
         "punctuality": [r for r in punct_rows if r["polyclinic_id"] in models],

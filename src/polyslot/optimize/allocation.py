@@ -9,6 +9,7 @@ formulation, in the notation of the code, is in docs/model.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulp
@@ -104,15 +105,30 @@ class _Build:
     floor: float | pulp.LpVariable = 1.0
 
 
+Curves = WaitingCurve | Mapping[int, WaitingCurve]
+
+
+def _curve_of(curves: Curves, servers: float) -> tuple[int, WaitingCurve]:
+    """The curve a bucket with ``servers`` doctors uses and its doctor count: a single curve is
+    one doctor's (scaled to ``servers``); of a mapping ``{doctors: curve}`` the nearest count."""
+    if isinstance(curves, WaitingCurve):
+        return 1, curves
+    c = max(1, int(round(servers)))
+    best = min(curves, key=lambda k: (abs(k - c), k))
+    return best, curves[best]
+
+
 def _bucket_rows(
     b: _Build,
-    curve: WaitingCurve,
+    curve: Curves,
     gamma: float,
     backlog: dict[int, pulp.LpVariable],
     unused: dict[int, pulp.LpVariable],
     wait: dict[int, pulp.LpVariable],
+    late: dict[int, pulp.LpVariable],
 ) -> None:
-    """Per bucket: staff, overbooking and room ceilings, backlog, unused time, waiting cuts."""
+    """Per bucket: staff, overbooking and room ceilings, backlog, unused time, waiting cuts
+    and, at a block's end, the overtime cuts."""
     inp, config, prob, x, tag, soft = b.inp, b.config, b.prob, b.x, b.tag, b.soft
     nv = len(inp.visit_types)
     for h in range(len(inp.buckets)):
@@ -147,11 +163,20 @@ def _bucket_rows(
         prob += backlog[h] >= prev + load - cap, f"backlog_{tag[h]}"
         prob += unused[h] >= cap - load - prev, f"unused_{tag[h]}"
         s = inp.servers[h]
-        for j, (lj, fj, sj) in enumerate(curve.segments()):
+        c, cv = _curve_of(curve, s)
+        rho = s / c
+        for j, (lj, fj, sj) in enumerate(cv.segments()):
             prob += (
-                wait[h] >= gamma * (s * fj + sj * (load + prev - s * lj)),
+                wait[h] >= gamma * (rho * fj + sj * (load + prev - rho * lj)),
                 f"wait_{tag[h]}_seg{j}",
             )
+        if h in late:  # a block's last bucket: stochastic overtime beyond the fluid backlog
+            prob += late[h] >= backlog[h], f"late_{tag[h]}"
+            for j, (lj, fj, sj) in enumerate(cv.overtime_segments()):
+                prob += (
+                    late[h] >= rho * fj + sj * (load + prev - rho * lj),
+                    f"late_{tag[h]}_seg{j}",
+                )
 
 
 def _demand_rows(
@@ -245,7 +270,7 @@ def _slack_weights(b: _Build) -> dict[str, float]:
 def build_allocation(
     inp: WeekdayInputs,
     config: OptimizeConfig,
-    curve: WaitingCurve,
+    curve: Curves,
     gamma: float = 1.0,
     *,
     elastic: bool = False,
@@ -259,8 +284,10 @@ def build_allocation(
     ----------
     inp : WeekdayInputs
     config : OptimizeConfig
-    curve : WaitingCurve
-        One-doctor waiting curve of the day (its cuts are scaled by ``gamma``).
+    curve : WaitingCurve or mapping of int to WaitingCurve
+        The day's waiting curves: one doctor's (scaled to each bucket's doctors), or one per
+        number of doctors sharing a queue (:mod:`polyslot.optimize.waiting_curves`); the cuts
+        are scaled by ``gamma``.
     gamma : float
         Calibration factor of the waiting cuts.
     elastic : bool
@@ -295,6 +322,9 @@ def build_allocation(
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
     unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
     wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
+    late = {
+        h: pulp.LpVariable(f"late_{tag[h]}", lowBound=0) for h in range(nb) if inp.block_end[h]
+    }
     mismatch = {
         (h, v): pulp.LpVariable(f"mismatch_{tag[h]}_{vn[v]}", lowBound=0)
         for h in range(nb)
@@ -304,14 +334,14 @@ def build_allocation(
     unmet = {v: pulp.LpVariable(f"unmet_{vn[v]}", lowBound=0) for v in range(nv)}
     total = {v: pulp.lpSum(x[h, v] for h in range(nb) if (h, v) in x) for v in range(nv)}
 
-    _bucket_rows(b, curve, gamma, backlog, unused, wait)
+    _bucket_rows(b, curve, gamma, backlog, unused, wait, late)
     _demand_rows(b, mismatch, unmet, total)
     if config.max_change is not None:
         _change_rows(b, config.max_change)
     terms = {
         "wait": pulp.lpSum(wait.values()),
         "idle": pulp.lpSum(unused.values()),
-        "overtime": pulp.lpSum(backlog[h] for h in range(nb) if inp.block_end[h]),
+        "overtime": pulp.lpSum(late.values()),
         "preference": pulp.lpSum(mismatch.values()),
         "unmet": pulp.lpSum(unmet.values()),
     }

@@ -20,27 +20,60 @@ import numpy as np
 
 from polyslot.optimize._exact import batch_metrics
 
-__all__ = ["WaitingCurve", "waiting_curve", "CalibrationRound", "calibrate"]
+__all__ = [
+    "WaitingCurve",
+    "waiting_curve",
+    "hull_curve",
+    "lower_hull",
+    "CalibrationRound",
+    "calibrate",
+]
 
 
 @dataclass(frozen=True)
 class WaitingCurve:
-    """Convex piecewise-linear waiting curve of one doctor over one bucket.
+    """Convex piecewise-linear waiting curve over one bucket.
 
     ``loads[j]``, ``waits[j]`` are the hull's breakpoints (minutes of workload, minutes of
-    total waiting); beyond the last breakpoint the last slope continues.
+    total waiting); beyond the last breakpoint the last slope continues. ``overtime_loads``,
+    ``overtime`` (optional) are the hull of the expected doctor-minutes worked past the end of
+    the bucket when it ends a block of sessions (the stochastic overtime the fluid backlog of
+    the MIP cannot see).
     """
 
     loads: tuple[float, ...]
     waits: tuple[float, ...]
+    overtime_loads: tuple[float, ...] = ()
+    overtime: tuple[float, ...] = ()
 
     def segments(self) -> list[tuple[float, float, float]]:
         """``(l_j, f_j, slope_j)`` per segment: ``f1(l) >= f_j + slope_j (l - l_j)``."""
-        out = []
-        for j in range(len(self.loads) - 1):
-            dl = self.loads[j + 1] - self.loads[j]
-            out.append((self.loads[j], self.waits[j], (self.waits[j + 1] - self.waits[j]) / dl))
-        return out
+        return _segments(self.loads, self.waits)
+
+    def overtime_segments(self) -> list[tuple[float, float, float]]:
+        """The overtime hull's segments (empty when the curve has none)."""
+        return _segments(self.overtime_loads, self.overtime)
+
+
+def _segments(x: tuple[float, ...], y: tuple[float, ...]) -> list[tuple[float, float, float]]:
+    out = []
+    for j in range(len(x) - 1):
+        dl = x[j + 1] - x[j]
+        out.append((x[j], y[j], (y[j + 1] - y[j]) / dl))
+    return out
+
+
+def hull_curve(
+    loads: list[float], waits: list[float], overtime: list[float] | None = None
+) -> WaitingCurve:
+    """A :class:`WaitingCurve` from points (lower convex hulls of both series)."""
+    hx, hy = lower_hull(np.asarray(loads), np.asarray(waits))
+    ox: tuple[float, ...] = ()
+    oy: tuple[float, ...] = ()
+    if overtime is not None:
+        a, b = lower_hull(np.asarray(loads), np.asarray(overtime))
+        ox, oy = tuple(float(v) for v in a), tuple(float(v) for v in b)
+    return WaitingCurve(tuple(float(v) for v in hx), tuple(float(v) for v in hy), ox, oy)
 
     def value(self, load: float) -> float:
         """The curve at ``load`` (maximum of the segment lines, 0 below the first point)."""
@@ -49,7 +82,8 @@ class WaitingCurve:
         return max(f + s * (load - lj) for lj, f, s in self.segments())
 
 
-def _lower_hull(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lower_hull(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lower convex hull of the points ``(x, y)`` (x increasing)."""
     pts: list[tuple[float, float]] = []
     for px, py in zip(x.tolist(), y.tolist(), strict=True):
         while len(pts) >= 2:
@@ -93,13 +127,14 @@ def waiting_curve(
     t_slots = int(round(bucket_minutes / slot_minutes))
     loads = [0.0]
     waits = [0.0]
+    over = [0.0]
     for n in range(1, n_max + 1):
         appts = np.floor(np.arange(n) * t_slots / n).astype(np.int64)
         m = batch_metrics(appts[None, :], np.tile(pmf, (n, 1)), np.full(n, no_show), t_slots)
         loads.append(n * per)
         waits.append(float(m["total_wait_shown"][0]) * slot_minutes)
-    hx, hy = _lower_hull(np.asarray(loads), np.asarray(waits))
-    return WaitingCurve(tuple(float(v) for v in hx), tuple(float(v) for v in hy))
+        over.append(float(m["overtime_mean"][0]) * slot_minutes)
+    return hull_curve(loads, waits, over)
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,61 @@
-"""Bucket counts + sequencing -> the slots of one weekday (per doctor session), and the exact
-evaluation of any weekday's sessions (current or recommended).
+"""Bucket counts + sequencing -> the slots of one weekday (per doctor session), and the totals
+of any weekday's slots through the one clinic-day model (current or recommended).
 
 Patients of a bucket are spread over the doctor sessions overlapping it (largest consultation
-first, each to the session whose load per overlapping minute stays lowest). Inside a session
-each patient stays in its bucket and gets an appointment time on the ``sequencing_interval``
-grid: equal spacing within the bucket, then (optionally) the local search of
-:mod:`.sequencing` with bucket bounds. A slot sharing its time with an earlier slot of the
-same session is flagged ``overbooked``.
+first, each to the session whose load per overlapping minute stays lowest). Each patient stays
+in its bucket and gets an appointment time on the ``sequencing_interval`` grid:
+
+* **per-doctor queues**: equal spacing within the bucket inside each session, then (optionally)
+  the local search of :mod:`.sequencing` with bucket bounds (the exact single-doctor evaluator
+  is the model of such a queue);
+* **one pooled queue**: the doctors of a session share the queue, so their appointment times are
+  laid out together (:mod:`.pooled_layout`): block (every doctor at the same times), staggered
+  (the bucket's patients one evenly spaced stream, dealt to the doctors in turn) and staggered
+  with the bucket's first patients together; the layout whose clinic day is best on the
+  objective under the one model (:func:`polyslot.evaluation.clinic_day.evaluate_clinic_day`,
+  common random numbers) is kept.
+
+A slot sharing its time with an earlier slot of the same session is flagged ``overbooked``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel, DoctorSession
+from polyslot.day import Discipline, model_discipline
 from polyslot.errors import ConfigError
-from polyslot.evaluation.sessions import session_schedule
-from polyslot.optimize._exact import batch_metrics
+from polyslot.evaluation.day_settings import DaySettings, day_seed
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.sequencing import local_search, pad_services
 from polyslot.optimize.weekday_inputs import WeekdayInputs
 from polyslot.template import Slot
 
-__all__ = ["ExactTotals", "build_weekday_slots", "evaluate_slots", "assign_sessions"]
+__all__ = [
+    "DayTotals",
+    "day_totals",
+    "day_sessions_of",
+    "build_weekday_slots",
+    "assign_sessions",
+    "session_arrays",
+    "session_slots",
+]
 
 
 @dataclass(frozen=True)
-class ExactTotals:
-    """Exact expected totals of a set of doctor sessions, e.g. one weekday's (minutes).
+class DayTotals:
+    """Expected totals of one weekday's slots through the one clinic-day model (minutes).
 
-    Not to be confused with :class:`polyslot.kpi_records.ExactTotals`, the tidy per-session record
-    of the report: these are the optimizer's sums over sessions.
-    """
+    ``total_wait`` sums the waits of the patients seen (walk-ins included), ``wait_per_patient``
+    divides it by them; ``overtime`` is doctor-minutes after the sessions' ends; ``idle`` is
+    rostered doctor-minutes without consultation."""
 
     patients: int
-    total_wait: float  # sum over patients of (1 - p) E[W] (waiting of those who come)
-    wait_per_patient: float  # total_wait / expected patients who come
+    total_wait: float
+    wait_per_patient: float
     overtime: float
     idle: float
 
@@ -46,7 +64,25 @@ class ExactTotals:
         return {k: round(float(v), 4) for k, v in self.__dict__.items()}
 
 
-def _day_sessions(model: ClinicModel, weekday: int) -> list[DoctorSession]:
+def day_totals(
+    model: ClinicModel,
+    weekday: int,
+    slots: Sequence[Slot],
+    days: DaySettings,
+    seed: int,
+) -> DayTotals:
+    """The totals of ``weekday``'s ``slots`` through the one model (the weekday's seed)."""
+    day_slots = [s for s in slots if s.weekday == weekday]
+    if not day_slots:
+        return DayTotals(0, 0.0, 0.0, 0.0, 0.0)
+    m = days.evaluate(days.build(model, day_slots, weekday), day_seed(seed, weekday))
+    seen = m.value("patients_served")
+    wait = m.value("wait_mean")
+    return DayTotals(len(day_slots), wait * seen, wait, m.value("overtime"), m.value("idle"))
+
+
+def day_sessions_of(model: ClinicModel, weekday: int) -> list[DoctorSession]:
+    """The model's doctor sessions of ``weekday`` by id."""
     return sorted((s for s in model.sessions if s.weekday == weekday), key=lambda s: s.session_id)
 
 
@@ -80,7 +116,9 @@ def assign_sessions(
     return out
 
 
-def _session_arrays(model, inp, sess, items, config):
+def session_arrays(model, inp, sess, items, config):
+    """One session's patients (bucket, visit type) sorted, their PMFs and no-shows, and the
+    grid bounds and equal-spacing start of each inside its bucket."""
     sm = model.slot_minutes
     iv = config.sequencing_interval / sm
     if abs(iv - round(iv)) > 1e-9:
@@ -109,6 +147,35 @@ def _session_arrays(model, inp, sess, items, config):
     return items, service, no_show, np.array(lo), np.array(hi), np.array(start), iv, t_end
 
 
+def session_slots(
+    model: ClinicModel,
+    inp: WeekdayInputs,
+    sess: DoctorSession,
+    items: Sequence[tuple[int, int]],
+    appts: np.ndarray,
+    order: np.ndarray,
+) -> list[Slot]:
+    """The slots of one session: ``items[order[k]]`` (bucket, visit type) at grid time
+    ``appts[k]`` (slots after the session start)."""
+    out: list[Slot] = []
+    seen: set[int] = set()
+    for a, k in zip(np.asarray(appts).tolist(), np.asarray(order).tolist(), strict=True):
+        h, v = items[k]
+        minute = sess.start_minute + int(round(a * model.slot_minutes))
+        out.append(
+            Slot(
+                weekday=inp.weekday,
+                start_minute=minute,
+                duration_minutes=max(1, int(round(inp.mean_service[v]))),
+                visit_type=inp.visit_types[v],
+                doctor_session=sess.session_id,
+                overbooked=minute in seen,
+            )
+        )
+        seen.add(minute)
+    return out
+
+
 def build_weekday_slots(
     model: ClinicModel,
     inp: WeekdayInputs,
@@ -116,18 +183,26 @@ def build_weekday_slots(
     config: OptimizeConfig,
     *,
     sequence: bool = True,
-) -> tuple[list[Slot], ExactTotals]:
-    """Slots of one weekday from bucket counts, and their exact KPIs."""
-    sessions = _day_sessions(model, inp.weekday)
+    days: DaySettings | None = None,
+    seed: int = 0,
+) -> list[Slot]:
+    """Slots of one weekday from bucket counts (see the module docstring)."""
+    days = days or DaySettings()
+    sessions = day_sessions_of(model, inp.weekday)
     assignment = assign_sessions(inp, counts, sessions)
+    if model_discipline(model, days.discipline) is Discipline.POOLED and len(sessions) > 1:
+        from polyslot.optimize.pooled_layout import pooled_slots  # it lays out these slots
+
+        return pooled_slots(
+            model, inp, assignment, sessions, config, days, seed, choose=sequence
+        )
     slots: list[Slot] = []
-    kpis = []
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     for sess in sessions:
         items = assignment[sess.session_id]
         if not items:
             continue
-        items, service, no_show, lo, hi, start, iv, t_end = _session_arrays(
+        items, service, no_show, lo, hi, start, iv, t_end = session_arrays(
             model, inp, sess, items, config
         )
         key = (tuple(items), sess.start_minute, sess.end_minute)
@@ -149,64 +224,5 @@ def build_weekday_slots(
         else:
             appts, order = start * iv, np.arange(len(items))
         cache[key] = (appts, order)
-        kpis.append(_kpi(appts, service[order], no_show[order], t_end, model.slot_minutes))
-        seen: set[int] = set()
-        for a, k in zip(appts.tolist(), order.tolist(), strict=True):
-            h, v = items[k]
-            minute = sess.start_minute + int(round(a * model.slot_minutes))
-            slots.append(
-                Slot(
-                    weekday=inp.weekday,
-                    start_minute=minute,
-                    duration_minutes=max(1, int(round(inp.mean_service[v]))),
-                    visit_type=inp.visit_types[v],
-                    doctor_session=sess.session_id,
-                    overbooked=minute in seen,
-                )
-            )
-            seen.add(minute)
-    return slots, _sum_kpis(kpis)
-
-
-def _kpi(appts, service, no_show, t_end, sm) -> ExactTotals:
-    m = batch_metrics(np.asarray(appts)[None, :], service, no_show, t_end)
-    shown = float((1 - no_show).sum())
-    tw = float(m["total_wait_shown"][0]) * sm
-    return ExactTotals(
-        len(appts),
-        tw,
-        tw / max(shown, 1e-9),
-        float(m["overtime_mean"][0]) * sm,
-        float(m["total_idle_mean"][0]) * sm,
-    )
-
-
-def _sum_kpis(kpis: list[ExactTotals]) -> ExactTotals:
-    n = sum(k.patients for k in kpis)
-    tw = sum(k.total_wait for k in kpis)
-    shown = sum(k.total_wait / k.wait_per_patient for k in kpis if k.wait_per_patient > 0)
-    return ExactTotals(
-        n,
-        tw,
-        tw / shown if shown > 0 else 0.0,
-        sum(k.overtime for k in kpis),
-        sum(k.idle for k in kpis),
-    )
-
-
-def evaluate_slots(
-    model: ClinicModel, weekday: int, slots: list[Slot] | tuple[Slot, ...]
-) -> ExactTotals:
-    """Exact KPIs of a weekday's slots (e.g. the current template), session by session."""
-    by: dict[str, list[Slot]] = {}
-    for s in slots:
-        if s.weekday == weekday:
-            by.setdefault(s.doctor_session, []).append(s)
-    kpis = []
-    for _, group in sorted(by.items()):
-        sched = session_schedule(model, group, punctual=True)
-        appts = np.array([p.appointment for p in sched.patients])
-        service = pad_services([p.service for p in sched.patients])
-        no_show = np.array([p.no_show for p in sched.patients])
-        kpis.append(_kpi(appts, service, no_show, sched.session_end, model.slot_minutes))
-    return _sum_kpis(kpis)
+        slots.extend(session_slots(model, inp, sess, items, appts, order))
+    return slots

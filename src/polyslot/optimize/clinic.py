@@ -10,15 +10,18 @@ from typing import Any
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.day import model_discipline
 from polyslot.distributions import expected_unmet
 from polyslot.errors import SolverError
-from polyslot.optimize.allocation import build_allocation
-from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
-from polyslot.optimize.build_template import ExactTotals, build_weekday_slots, evaluate_slots
+from polyslot.evaluation.day_settings import DaySettings
+from polyslot.optimize.allocation import Curves, build_allocation
+from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate
+from polyslot.optimize.build_template import DayTotals, build_weekday_slots, day_totals
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
+from polyslot.optimize.waiting_curves import curves_for
 from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
@@ -44,8 +47,8 @@ class WeekdayResult:
     counts: dict[tuple[int, str], int]
     terms: dict[str, float]
     calibration: tuple[CalibrationRound, ...]
-    recommended: ExactTotals
-    current: ExactTotals
+    recommended: DayTotals
+    current: DayTotals
     throughput_current: float
     throughput_recommended: float
     slots_current: int
@@ -114,7 +117,9 @@ class OptimizeResult:
         }
 
 
-def _curve(model: ClinicModel, inp: WeekdayInputs):
+def _curves(model: ClinicModel, inp: WeekdayInputs, days: DaySettings, seed: int) -> Curves:
+    """The weekday's waiting curves per number of doctors sharing a queue
+    (:mod:`polyslot.optimize.waiting_curves`), for the day's demand-weighted consultation mix."""
     weights = np.asarray(inp.demand_mean, float)
     if weights.sum() <= 0:
         weights = np.ones(len(inp.visit_types))
@@ -122,22 +127,53 @@ def _curve(model: ClinicModel, inp: WeekdayInputs):
     pmfs = pad_services([model.service_for(v).pmf for v in inp.visit_types])
     mix = weights @ pmfs
     p = float(np.mean([weights @ np.asarray(row) for row in inp.no_show])) if inp.no_show else 0.0
-    # slot_minutes of the PMF grid; the curve works in minutes
-    return waiting_curve(mix / mix.sum(), p, inp.bucket_minutes, model.slot_minutes)
+    discipline = model_discipline(model, days.discipline)
+    # slot_minutes of the PMF grid; the curves work in minutes
+    return curves_for(
+        mix / mix.sum(), p, inp.bucket_minutes, inp.servers, discipline, model.slot_minutes,
+        seed=seed,
+    )
+
+
+#: Precision of the clinic days the optimizer evaluates (calibration, layouts): coarser than the
+#: verdict's, since candidates are compared on common random numbers.
+PLANNING_REL_SE = 0.03
+PLANNING_ABS_SE = 0.1
+
+
+def planning_precision(days: DaySettings) -> DaySettings:
+    """``days`` at the optimizer's precision (:data:`PLANNING_REL_SE`)."""
+    return dataclasses.replace(
+        days,
+        rel_se=max(days.rel_se, PLANNING_REL_SE),
+        abs_se=max(days.abs_se, PLANNING_ABS_SE),
+        max_replications=min(days.max_replications, 1024),
+    )
 
 
 def optimize_weekday(
-    model: ClinicModel, weekday: int, config: OptimizeConfig, gamma0: float = 1.0
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    gamma0: float = 1.0,
+    *,
+    days: DaySettings | None = None,
+    seed: int = 0,
 ) -> tuple[WeekdayResult, list[Slot]]:
     """Solve, calibrate and sequence one weekday (calibration starts from ``gamma0``).
+
+    The MIP's waiting curves are the one model's per number of doctors on duty; calibration and
+    sequencing evaluate the built weekday with the one model (``days``: how the run builds and
+    evaluates its clinic days; ``seed``: the polyclinic's seed, paired with the verdict's days).
 
     Raises
     ------
     polyslot.errors.InfeasibleError
         With the conflicting requirements and the smallest relaxation.
     """
+    days = planning_precision(days or DaySettings())
     inp = weekday_inputs(model, weekday, config)
-    curve = _curve(model, inp)
+    curve = _curves(model, inp, days, seed)
     vts = inp.visit_types
 
     relax: dict[str, float] = {}
@@ -195,17 +231,20 @@ def optimize_weekday(
         }
         return (rec, counts, terms), terms["wait"]
 
-    def exact(sol: _Solution) -> float:
+    def modelled(sol: _Solution) -> float:
         _, counts, _ = sol
-        _, kpi = build_weekday_slots(model, inp, counts, config, sequence=False)
-        return kpi.total_wait
+        built = build_weekday_slots(
+            model, inp, counts, config, sequence=False, days=days, seed=seed
+        )
+        return day_totals(model, weekday, built, days, seed).total_wait
 
     (rec, counts, terms), rounds = calibrate(
-        solve_with, exact, config.calibration_tolerance, config.max_calibration_rounds, gamma0
+        solve_with, modelled, config.calibration_tolerance, config.max_calibration_rounds, gamma0
     )
-    slots, kpi = build_weekday_slots(model, inp, counts, config, sequence=True)
+    slots = build_weekday_slots(model, inp, counts, config, sequence=True, days=days, seed=seed)
+    kpi = day_totals(model, weekday, slots, days, seed)
     current_slots = [s for s in model.current_template.slots if s.weekday == weekday]
-    cur_kpi = evaluate_slots(model, weekday, current_slots)
+    cur_kpi = day_totals(model, weekday, current_slots, days, seed)
     thr_new = sum(
         inp.demand_mean[v]
         - expected_unmet(
@@ -235,15 +274,22 @@ def optimize_weekday(
     return res, slots
 
 
-def max_throughput_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+def max_throughput_floor(
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    *,
+    days: DaySettings | None = None,
+    seed: int = 0,
+) -> float | None:
     """The largest throughput floor (share of today's expected throughput) at which
     :func:`optimize_weekday` can plan ``weekday``: one MIP that maximises the floor, demand
     coverage and the utilisation ceiling relaxable as in the ``relax`` path, every other
     requirement held; None when no floor is feasible or the solver found none."""
     inp = weekday_inputs(model, weekday, config)
+    curves = _curves(model, inp, days or DaySettings(), seed)
     am = build_allocation(
-        inp, config, _curve(model, inp), elastic=True, soft_families=("cover", "staff"),
-        max_floor=True,
+        inp, config, curves, elastic=True, soft_families=("cover", "staff"), max_floor=True,
     )  # fmt: skip
     rec = solve_configured(am.problem, config)
     if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -256,13 +302,23 @@ def _weekdays(model: ClinicModel) -> list[int]:
     return sorted(days)
 
 
-def optimize_clinic(model: ClinicModel, config: OptimizeConfig | None = None) -> OptimizeResult:
+def optimize_clinic(
+    model: ClinicModel,
+    config: OptimizeConfig | None = None,
+    *,
+    days: DaySettings | None = None,
+    seed: int = 0,
+) -> OptimizeResult:
     """Recommended SlotTemplate of one polyclinic with per-weekday solution records and KPIs.
 
     Parameters
     ----------
     model : ClinicModel
     config : OptimizeConfig, optional
+    days : DaySettings, optional
+        How clinic days are built and evaluated (discipline, late policy, precision).
+    seed : int
+        Seed of the clinic days evaluated (per weekday :func:`~polyslot.evaluation.day_seed`).
 
     Raises
     ------
@@ -281,7 +337,7 @@ def optimize_clinic(model: ClinicModel, config: OptimizeConfig | None = None) ->
         if not any(s.weekday == d for s in model.sessions):
             continue
         # weekdays of a clinic are alike: start each calibration where the last one ended
-        res, day_slots = optimize_weekday(model, d, config, gamma)
+        res, day_slots = optimize_weekday(model, d, config, gamma, days=days, seed=seed)
         gamma = res.calibration[-1].gamma
         results[d] = res
         slots.extend(day_slots)

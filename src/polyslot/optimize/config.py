@@ -58,7 +58,7 @@ class OptimizeConfig:
         ``"highs"`` (default) or ``"cbc"``; HiGHS falls back to CBC when unavailable.
     time_limit : float
         Wall-clock limit of each solve in seconds: only a safety net against a runaway solve,
-        far above what the deterministic limits need (``node_limit`` 500 and ``gap_rel`` stop
+        far above what the deterministic limits need (``node_limit`` 60 and ``gap_rel`` stop
         the sample's MIPs within a few seconds, 0.2 s on average), so that the same seed gives
         the same templates however loaded the machine. A solve it stops is reported
         (``wall_clock_limit_hit`` in the optimizer's summary, ``wall_clock_limited_weekdays``
@@ -89,6 +89,11 @@ class OptimizeConfig:
         Points of an overloaded clinic's frontier per weekday (at least 5).
     frontier_node_limit : int
         Node limit of each frontier point's MIP (a budget: frontier points are cheaper solves).
+    max_patient_loss : float
+        The materiality of a loss of patients, as a share of the week's patients (0.01): under
+        ``balanced`` and ``on_time`` a recommendation whose objective gain is significant may
+        serve up to this many fewer patients (the loss is stated); under ``throughput`` any
+        significant loss that is not a chosen frontier trade keeps today's template.
     """
 
     bucket_minutes: int = 60
@@ -107,7 +112,7 @@ class OptimizeConfig:
     solver: str = "highs"
     time_limit: float = 300.0
     gap_rel: float = 0.02
-    node_limit: int | None = 500
+    node_limit: int | None = 60
     calibration_tolerance: float = 0.05
     max_calibration_rounds: int = 8
     sequencing_interval: int = 5
@@ -118,7 +123,8 @@ class OptimizeConfig:
     policy: str = "balanced"
     throughput_floor: float = 1.0
     frontier_points: int = 5
-    frontier_node_limit: int = 50
+    frontier_node_limit: int = 30
+    max_patient_loss: float = 0.01
 
     def __post_init__(self) -> None:
         if self.bucket_minutes <= 0 or 1440 % self.bucket_minutes:
@@ -171,6 +177,7 @@ class OptimizeConfig:
                 field="frontier_points",
                 value=self.frontier_points,
             )
+        self._check_verdict_settings()
         if self.sequencing_interval <= 0:
             raise ConfigError(
                 "must be > 0", field="sequencing_interval", value=self.sequencing_interval
@@ -181,3 +188,9 @@ class OptimizeConfig:
             {k: tuple(int(h) for h in v) for k, v in self.allowed_hours.items()},
         )
         object.__setattr__(self, "weights_sequencing", dict(self.weights_sequencing))
+
+    def _check_verdict_settings(self) -> None:
+        if not 0 <= self.max_patient_loss < 1:
+            raise ConfigError(
+                "must be a share in [0, 1)", field="max_patient_loss", value=self.max_patient_loss
+            )

@@ -10,11 +10,10 @@ point must still serve (the demand coverage lowered with it) and of today's book
 minutes it may book at most, so the points run from the most patients the staff allow to a
 template that finishes on time. Duplicate and dominated templates are dropped and midpoints
 solved until there are ``frontier_points`` efficient ones (:func:`efficient`). Every
-point (and today's template) is evaluated at the demand it faces
-(:func:`polyslot.evaluation.booking.booked_model`); the pipeline simulates each point on the same
-replicated days (:func:`polyslot.analysis.paired.simulate_point`, common random numbers), the
-default is the exact evaluator: mean wait, patients per week on that weekday (patients seen per
-day: the weekday occurs once a week), doctor overtime minutes per day and utilisation.
+point (and today's template) is a clinic day of the one model (:func:`polyslot.day.build_day`,
+booked as its demand allows) evaluated by the fast evaluator with the weekday's seed (common
+random numbers across points): mean wait, patients seen on that weekday (per day; the weekday
+occurs once a week), doctor overtime minutes per day and utilisation.
 ``policy`` picks the recommended point:
 
 * ``throughput``: the most patients (ties: least overtime);
@@ -37,6 +36,7 @@ from typing import Any
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InfeasibleError, SolverError
+from polyslot.evaluation.day_settings import DaySettings
 from polyslot.optimize.clinic import OptimizeResult
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.frontier_points import (
@@ -103,7 +103,8 @@ def point_kpis(
     evaluate: Evaluate | None = None,
 ) -> FrontierPoint:
     """KPIs of one weekday's ``slots`` at the demand they face: ``evaluate(slots)`` (the
-    pipeline passes replicated simulated days) or, by default, the exact evaluator."""
+    pipeline passes the one model with the run's settings and the weekday's seed) or, by
+    default, the one model with the clinic's own discipline."""
     if evaluate is not None:
         k = evaluate(slots)
         return FrontierPoint(
@@ -116,23 +117,20 @@ def point_kpis(
             float(k["utilization"]),
             tuple(slots),
         )
-    from polyslot.evaluation.booking import booked_model
-    from polyslot.evaluation.template_kpis import template_session_kpis
+    from polyslot.day import build_day
+    from polyslot.evaluation.clinic_day import evaluate_clinic_day
 
     tpl = SlotTemplate(model.polyclinic_id, tuple(slots), label="recommended")
-    kpis = template_session_kpis(booked_model(model, tpl), tpl, "recommended", with_p90=False)
-    served = sum(k.patients_served for k in kpis)
-    cap = sum(k.capacity_minutes for k in kpis)
-    wait = sum(k.wait_mean * k.patients_served for k in kpis) / served if served > 0 else 0.0
-    util = sum(k.utilization * k.capacity_minutes for k in kpis) / cap if cap > 0 else 0.0
+    weekday = slots[0].weekday if slots else 0
+    m = evaluate_clinic_day(build_day(model, tpl, weekday), seed=1000 * weekday)
     return FrontierPoint(
         label,
         float(throughput_floor),
         float(overtime_weight),
-        float(wait),
-        float(served),
-        float(sum(k.overtime for k in kpis)),
-        float(util),
+        m.value("wait_mean"),
+        m.value("patients_served"),
+        m.value("overtime"),
+        m.value("utilization"),
         tuple(slots),
     )
 
@@ -144,6 +142,8 @@ def _solve_point(
     floor: float,
     weight: float,
     gamma0: float = 1.0,
+    days: DaySettings | None = None,
+    seed: int = 0,
 ) -> tuple[list[Slot], bool, float] | None:
     """The point's slots, whether a solve stopped at the wall-clock limit and the calibration
     factor it ended with (None: no template)."""
@@ -158,13 +158,19 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        res, slots = optimize_weekday(model, weekday, cfg, gamma0)
+        res, slots = optimize_weekday(model, weekday, cfg, gamma0, days=days, seed=seed)
     except (InfeasibleError, SolverError):
         return None
     return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
 
 
-def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float | None:
+def top_floor(
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    days: DaySettings | None = None,
+    seed: int = 0,
+) -> float | None:
     """The sweep's first floor when today's throughput cannot be planned: the largest feasible
     floor (:func:`~polyslot.optimize.clinic.max_throughput_floor`) rounded down to a whole
     percent, less one percent (at the very edge the node-limited MIP rarely finds a template),
@@ -173,7 +179,7 @@ def top_floor(model: ClinicModel, weekday: int, config: OptimizeConfig) -> float
 
     cfg = dataclasses.replace(config, node_limit=config.frontier_node_limit)
     try:
-        best = max_throughput_floor(model, weekday, cfg)
+        best = max_throughput_floor(model, weekday, cfg, days=days, seed=seed)
     except SolverError:
         return None
     if best is None or best < 0.06:
@@ -256,6 +262,8 @@ def weekday_frontier(
     overloaded: bool,
     evaluate: Evaluate | None = None,
     gamma0: float = 1.0,
+    days: DaySettings | None = None,
+    seed: int = 0,
 ) -> WeekdayFrontier:
     """Today's template, the optimizer's recommendation and (overloaded) the sweep.
 
@@ -276,13 +284,13 @@ def weekday_frontier(
         rec = point_kpis(model, base, "recommended", 1.0, config.w_overtime, evaluate)
         return WeekdayFrontier(weekday, (today, rec), 1, False)
     n = config.frontier_points
-    top = 1.0 if base is not None else top_floor(model, weekday, config)
+    top = 1.0 if base is not None else top_floor(model, weekday, config, days, seed)
 
     wall = []
     gamma = [gamma0]
 
     def solve(floor: float, weight: float) -> FrontierPoint | None:
-        got = _solve_point(model, weekday, config, floor, weight, gamma[-1])
+        got = _solve_point(model, weekday, config, floor, weight, gamma[-1], days, seed)
         if got is None:
             return None
         wall.append(got[1])
@@ -310,7 +318,12 @@ def weekday_frontier(
 
 
 def plan_weekdays(
-    model: ClinicModel, config: OptimizeConfig, overloaded: set[int]
+    model: ClinicModel,
+    config: OptimizeConfig,
+    overloaded: set[int],
+    *,
+    days: DaySettings | None = None,
+    seed: int = 0,
 ) -> tuple[OptimizeResult, dict[int, str]]:
     """:func:`~polyslot.optimize.optimize_clinic`, except that an overloaded weekday that cannot
     be planned at today's throughput is left to the frontier's lower floors instead of stopping
@@ -328,7 +341,7 @@ def plan_weekdays(
     gamma = 1.0
     for d in sorted({s.weekday for s in model.sessions}):
         try:
-            res, day_slots = optimize_weekday(model, d, config, gamma)
+            res, day_slots = optimize_weekday(model, d, config, gamma, days=days, seed=seed)
         except InfeasibleError as exc:
             if d not in overloaded:
                 raise

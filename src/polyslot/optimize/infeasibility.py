@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 
 from polyslot.errors import InfeasibleError
-from polyslot.optimize.allocation import build_allocation
-from polyslot.optimize.allocation_waiting import WaitingCurve
+from polyslot.optimize.allocation import Curves, build_allocation
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.solver import SolveStatus, solve_configured
 from polyslot.optimize.weekday_inputs import WeekdayInputs, bucket_label, safe_name
@@ -42,7 +41,7 @@ def _span(inp: WeekdayInputs, hs: list[int]) -> str:
 
 
 def explain_infeasibility(
-    inp: WeekdayInputs, config: OptimizeConfig, curve: WaitingCurve
+    inp: WeekdayInputs, config: OptimizeConfig, curve: Curves
 ) -> InfeasibleError:
     """Build and solve the elastic model and return the :class:`InfeasibleError` to raise.
 
@@ -59,7 +58,7 @@ def explain_infeasibility(
 def smallest_relaxation(
     inp: WeekdayInputs,
     config: OptimizeConfig,
-    curve: WaitingCurve,
+    curve: Curves,
     families: tuple[str, ...] = ("cover", "staff"),
 ) -> tuple[dict[str, float], InfeasibleError] | None:
     """The smallest relaxation of only ``families`` (demand coverage first, then the utilisation

@@ -64,7 +64,15 @@ def trust_keys(trust: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, 
             entry.get("wait_mean_current"), entry.get("wait_mean_recommended")
         ),
     }
-    for k in ("traded", "headline_reason", "agreement", "paired_difference", "weekdays"):
+    for k in (
+        "traded",
+        "traded_kpis",
+        "model",
+        "headline_reason",
+        "agreement",
+        "paired_difference",
+        "weekdays",
+    ):
         if k in trust:
             out[k if k != "weekdays" else "weekday_verdicts"] = trust[k]
     return _clean(out)

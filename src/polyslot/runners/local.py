@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from polyslot.analysis.observed import attach_history
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.data.store import (
@@ -58,9 +57,11 @@ def prepare_data(
 
 
 def _plan_one(args: PlanTask) -> PolyclinicResult | str:
-    model, config, days, quality = args
+    model, config, days, quality, history = args
     try:
-        return plan_polyclinic(model, config, holdout_days=days, data_quality=quality)
+        return plan_polyclinic(
+            model, config, holdout_days=days, data_quality=quality, history=history
+        )
     except (InfeasibleError, SolverError) as exc:
         return str(exc).splitlines()[0]
 
@@ -127,6 +128,5 @@ def run_local(
     out.mkdir(parents=True, exist_ok=True)
     store = prepare_data(data, config, out, progress, mapping)
     models, cutoff = estimate_models(store, config, out, progress)
-    models = attach_history(models, store, cutoff)
     results, skipped = plan_network(models, config, store, cutoff, progress)
     return write_network_outputs(results, skipped, store, cutoff, config, out, models)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polyslot.analysis.observed import ObservedHistory, observed_history
 from polyslot.atomic import write_json
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
@@ -49,7 +50,7 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 #: One polyclinic's planning task: its model, the run configuration, its held-back days to
 #: replay and its quarantine counts per reason (the arguments of ``plan_polyclinic``).
-PlanTask = tuple[ClinicModel, RunConfig, list, dict]
+PlanTask = tuple[ClinicModel, RunConfig, list, dict, ObservedHistory | None]
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,11 @@ def plan_tasks(
     """Each polyclinic's planning task, by polyclinic id in sorted order.
 
     The held-back days (from ``cutoff`` on) are replayed only for a polyclinic with a roster in
-    the hold-out; without a hold-out, or without attendances in it, a polyclinic has none.
+    the hold-out; without a hold-out, or without attendances in it, a polyclinic has none. The
+    observed history (the yardstick of fidelity) is the store's before ``cutoff``.
     """
     quality = quarantine_counts(store)
+    histories = observed_history(store, cutoff)
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     tasks: dict[str, PlanTask] = {}
     for pid, model in sorted(models.items()):
@@ -113,7 +116,7 @@ def plan_tasks(
             and (ros["polyclinic_id"] == pid).any()
         ):
             days = history_days(att, ros, pid)
-        tasks[pid] = (model, config, days, quality.get(pid, {}))
+        tasks[pid] = (model, config, days, quality.get(pid, {}), histories.get(pid))
     return tasks
 
 

@@ -6,7 +6,7 @@ keeps meaning the module).
 
 from polyslot.simulate.clinic import ClinicConfig, DayResult, simulate_day
 from polyslot.simulate.clinic_runs import DayParams, day_replication, simulate_clinic_day
-from polyslot.simulate.dayplan import DayPlan, Server, ServiceSampler, sample_day, servers_for
+from polyslot.simulate.dayplan import DayPlan, Server, ServiceSampler, sample_day, servers_of
 from polyslot.simulate.disciplines import Discipline, parse_discipline
 from polyslot.simulate.history import HistoricalDay, history_days, load_history, observed_kpis
 from polyslot.simulate.kpis import KPI_COLUMNS, RECORD_COLUMNS, day_kpis, mean_ci, summarize
@@ -37,7 +37,7 @@ __all__ = [
     "Server",
     "ServiceSampler",
     "sample_day",
-    "servers_for",
+    "servers_of",
     "Discipline",
     "parse_discipline",
     "KPI_COLUMNS",

@@ -52,7 +52,7 @@ class ClinicConfig:
         Visit type of walk-ins whose type the model does not give (default: the model's first).
     """
 
-    discipline: Discipline | str = Discipline.FCFS
+    discipline: Discipline | str = Discipline.POOLED
     late_threshold: float | None = 15.0
     service_mode: str = "pmf"
     walk_in_visit_type: str | None = None
@@ -116,7 +116,7 @@ class _Day:
         if self.disc.pooled:
             shared = simpy.Store(env)
             self.queues = [shared] * ns
-        elif self.disc is Discipline.APPOINTMENT:
+        elif self.disc is Discipline.PER_DOCTOR:
             self.queues = [simpy.PriorityStore(env) for _ in range(ns)]
         else:
             self.queues = [simpy.Store(env) for _ in range(ns)]
@@ -149,7 +149,7 @@ class _Day:
             if shortest is None:
                 return  # nobody on duty now or later: unseen
             s = shortest
-        if self.disc is Discipline.APPOINTMENT:
+        if self.disc is Discipline.PER_DOCTOR:
             self.queues[s].put(simpy.PriorityItem((self.key[i], i), i))
         else:
             self.queues[s].put(i)
@@ -177,7 +177,7 @@ class _Day:
         env = self.env
         srv = self.plan.servers[s]
         q = self.queues[s]
-        prio = self.disc is Discipline.APPOINTMENT
+        prio = self.disc is Discipline.PER_DOCTOR
         if srv.start > env.now:
             yield env.timeout(srv.start - env.now)
         release = self.release[s]

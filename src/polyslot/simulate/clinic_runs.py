@@ -1,19 +1,19 @@
-"""Replicated clinic days: a ClinicModel, a SlotTemplate and a weekday -> KPI means with CIs."""
+"""Replicated clinic days in SimPy: a ClinicDay -> KPI means with CIs (the reference check of
+the fast evaluator, :func:`polyslot.evaluation.clinic_day.evaluate_clinic_day`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from polyslot.clinic_model import ClinicModel
+from polyslot.day.spec import ClinicDay
 from polyslot.simulate.clinic import ClinicConfig, simulate_day
 from polyslot.simulate.dayplan import ServiceSampler, sample_day
-from polyslot.simulate.disciplines import parse_discipline
 from polyslot.simulate.kpis import KPI_COLUMNS, summarize
 from polyslot.simulate.replications import run_replications
-from polyslot.template import SlotTemplate
 
 __all__ = ["DayParams", "day_replication", "replicate_clinic_day", "simulate_clinic_day"]
 
@@ -22,25 +22,57 @@ __all__ = ["DayParams", "day_replication", "replicate_clinic_day", "simulate_cli
 class DayParams:
     """Inputs of one replicated clinic day (picklable)."""
 
-    model: ClinicModel
-    template: SlotTemplate
-    weekday: int
-    config: ClinicConfig
+    day: ClinicDay
+    service_mode: str = "pmf"
+
+    @property
+    def config(self) -> ClinicConfig:
+        """The simulator's settings of this day (discipline and late policy are the day's)."""
+        return ClinicConfig(
+            discipline=self.day.discipline,
+            late_threshold=self.day.late_threshold,
+            service_mode=self.service_mode,
+        )
 
 
-def day_replication(params: DayParams, seed: np.random.SeedSequence) -> dict[str, float]:
-    """One replication: sample the day, simulate it, return its KPIs (a pure function)."""
+def day_replication(params: DayParams, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """One replication: sample the day, simulate it, return its KPIs (a pure function); the
+    waits of the patients seen are under ``_waits`` (for the pooled percentile)."""
     rng = np.random.default_rng(seed)
-    cfg = params.config
-    plan = sample_day(
-        params.model,
-        params.template,
-        params.weekday,
-        rng,
-        service=ServiceSampler(params.model, cfg.service_mode),
-        walk_in_visit_type=cfg.walk_in_visit_type,
-    )
-    return simulate_day(plan, cfg).kpis
+    day = params.day
+    sampler = ServiceSampler(day.visit_types, day.slot_minutes, params.service_mode)
+    plan = sample_day(day, rng, service=sampler)
+    res = simulate_day(plan, params.config)
+    seen = np.asarray(res.records["seen"], dtype=bool)
+    return {**res.kpis, "_waits": np.asarray(res.records["wait"], float)[seen]}
+
+
+def _pooled(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Patient-weighted mean wait and the pooled 90th percentile (smallest wait with at least
+    90% of the waits at or below it), as the fast evaluator defines them, with 95% CIs."""
+    seen = np.array([float(r["patients_seen"]) for r in records])
+    total = np.array([float(r["wait_mean"]) * s if s else 0.0 for r, s in
+                      zip(records, seen, strict=True)])
+    n = len(records)
+    out: dict[str, float] = {}
+    if seen.sum() > 0:
+        ratio = float(total.sum() / seen.sum())
+        se = (
+            math.sqrt(float((total - ratio * seen).var(ddof=1)) / n) / (seen.sum() / n)
+            if n > 1
+            else math.inf
+        )
+        out["wait_mean"], out["wait_mean_ci"] = ratio, 1.96 * se
+    waits = np.concatenate([r["_waits"] for r in records]) if records else np.empty(0)
+    if waits.size:
+        out["wait_p90"] = float(np.quantile(waits, 0.9, method="inverted_cdf"))
+        parts = [r["_waits"] for r in records]
+        nb = min(8, n)
+        if nb >= 2:
+            groups = [np.concatenate(parts[b::nb]) for b in range(nb)]
+            q = [float(np.quantile(g, 0.9, method="inverted_cdf")) for g in groups if g.size]
+            out["wait_p90_ci"] = 1.96 * float(np.std(q, ddof=1)) / math.sqrt(len(q))
+    return out
 
 
 def replicate_clinic_day(
@@ -67,22 +99,23 @@ def replicate_clinic_day(
         min_replications=min_replications,
         workers=workers,
     )
+    records = list(run.records)
     summary: dict[str, Any] = {
-        "weekday": int(params.weekday),
-        "discipline": str(parse_discipline(params.config.discipline).value),
-        **summarize(run.records, KPI_COLUMNS),
+        "weekday": int(params.day.weekday),
+        "discipline": params.day.discipline.value,
+        **summarize(records, KPI_COLUMNS),
+        "wait_mean_daily": float(np.nanmean([r["wait_mean"] for r in records])),
+        **_pooled(records),
         "replications": run.replications,
         "converged": run.converged,
     }
-    return summary, list(run.records)
+    return summary, [{k: v for k, v in r.items() if k != "_waits"} for r in records]
 
 
 def simulate_clinic_day(
-    model: ClinicModel,
-    template: SlotTemplate | None = None,
-    weekday: int = 0,
+    day: ClinicDay,
     *,
-    config: ClinicConfig | None = None,
+    service_mode: str = "pmf",
     replications: int = 200,
     seed: int = 0,
     target_rel: float | None = None,
@@ -90,20 +123,19 @@ def simulate_clinic_day(
     min_replications: int = 10,
     workers: int = 1,
 ) -> dict[str, Any]:
-    """Replicate a clinic day and summarise its KPIs.
+    """Replicate a clinic day in SimPy and summarise its KPIs.
 
     Returns
     -------
     dict
         For each KPI of :data:`~polyslot.simulate.kpis.KPI_COLUMNS` the mean over replications
-        and ``<kpi>_ci`` (95% half-width), plus ``replications``, ``converged``, ``weekday``,
-        ``discipline``. The stopping rule (when targets are given) watches ``wait_mean``.
+        and ``<kpi>_ci`` (95% half-width), with ``wait_mean`` patient-weighted and ``wait_p90``
+        the pooled 90th percentile (the fast evaluator's definitions; the mean of the days'
+        own means is ``wait_mean_daily``), plus ``replications``, ``converged``, ``weekday``,
+        ``discipline``. The stopping rule (when targets are given) watches the days' mean wait.
     """
-    params = DayParams(
-        model, template or model.current_template, int(weekday), config or ClinicConfig()
-    )
     summary, _ = replicate_clinic_day(
-        params,
+        DayParams(day, service_mode),
         seed=seed,
         replications=replications,
         target_rel=target_rel,

@@ -30,11 +30,13 @@ import numpy as np
 import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.day.build import day_sessions, visit_type_specs
 from polyslot.errors import InputError
 from polyslot.simulate.clinic import ClinicConfig, simulate_day
-from polyslot.simulate.dayplan import DayPlan, ServiceSampler, servers_for
+from polyslot.simulate.dayplan import DayPlan, Server, ServiceSampler
 from polyslot.simulate.history import HistoricalDay
 from polyslot.template import SlotTemplate
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["Layout", "ReplayResult", "replay", "plan_for"]
 
@@ -44,7 +46,11 @@ class Layout:
 
     def __init__(self, model: ClinicModel, template: SlotTemplate, weekday: int) -> None:
         slots = template.for_weekday(weekday).slots
-        self.servers = servers_for(model, template, weekday) if slots else ()
+        self.servers = (
+            tuple(Server(d.name, d.start, d.end) for d in day_sessions(model, slots, weekday))
+            if slots
+            else ()
+        )
         index = {s.name: i for i, s in enumerate(self.servers)}
         order = sorted(range(len(slots)), key=lambda i: (slots[i].start_minute, i))
         self.times = [float(slots[i].start_minute) for i in order]
@@ -152,7 +158,12 @@ class _Task:
 
 
 def _replay_days(task: _Task, days: Sequence[tuple[int, HistoricalDay]]) -> list[dict[str, Any]]:
-    sampler = ServiceSampler(task.model, task.config.service_mode)
+    model = with_unreserved(task.model)
+    sampler = ServiceSampler(
+        visit_type_specs(model, [s.visit_type for s in model.service]),
+        model.slot_minutes,
+        task.config.service_mode,
+    )
     layouts: dict[tuple[int, int], Layout | None] = {}
     rows = []
     for d, day in days:

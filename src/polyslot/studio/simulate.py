@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.day import build_day
 from polyslot.simulate.clinic import ClinicConfig
 from polyslot.simulate.clinic_runs import DayParams, day_replication
 from polyslot.simulate.kpis import KPI_COLUMNS, summarize
@@ -93,7 +94,14 @@ class SimJobs:
         t0 = time.perf_counter()
         try:
             for name, tpl in templates.items():
-                params = DayParams(model, tpl, int(weekday), config)
+                day = build_day(
+                    model,
+                    tpl,
+                    int(weekday),
+                    discipline=config.discipline,
+                    late_threshold=config.late_threshold,
+                )
+                params = DayParams(day, config.service_mode)
                 records = []
                 for i in range(job.replications):
                     ss = np.random.SeedSequence(entropy=seed, spawn_key=(i,))

@@ -163,7 +163,6 @@ def run_spark(
     -------
     RunOutcome
     """
-    from polyslot.analysis.observed import attach_history
     from polyslot.runners.spark.plan import plan_network_spark, write_result_tables
     from polyslot.runners.steps import write_network_outputs
 
@@ -172,7 +171,6 @@ def run_spark(
     out.mkdir(parents=True, exist_ok=True)
     store = ingest_spark(data, config, out, spark, progress).out_dir
     models, cutoff = estimate_models_spark(spark, config, out, progress)
-    models = attach_history(models, store, cutoff)
     plans = out / "spark" / "results" / "plans"
     results, skipped = plan_network_spark(spark, models, config, store, cutoff, progress, plans)
     outcome = write_network_outputs(results, skipped, store, cutoff, config, out, models)

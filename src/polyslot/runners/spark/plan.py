@@ -37,9 +37,11 @@ def _plan_group(pdf: pd.DataFrame) -> pd.DataFrame:
 
     out: list[tuple[str, bool, bytes | None, str | None]] = []
     for pid, blob in zip(pdf["polyclinic_id"], pdf["task"], strict=True):
-        model, config, days, quality = pickle.loads(blob)
+        model, config, days, quality, history = pickle.loads(blob)
         try:
-            res = plan_polyclinic(model, config, holdout_days=days, data_quality=quality)
+            res = plan_polyclinic(
+                model, config, holdout_days=days, data_quality=quality, history=history
+            )
             out.append((pid, True, pickle.dumps(res, protocol=5), None))
         except InfeasibleError as exc:
             out.append((pid, False, None, str(exc).splitlines()[0]))
