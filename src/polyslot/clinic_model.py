@@ -174,14 +174,21 @@ class BookingModel:
     ----------
     cancellation : dict
         Per visit type, the share of bookings cancelled late (the slot stays empty).
+    demand : tuple of DemandRate
+        The requests a day that book slots, per weekday x visit type, where they differ from
+        :attr:`ClinicModel.demand` (learned so that today's template gets the bookings of the
+        history; :mod:`polyslot.estimate.booking`); elsewhere the model's demand books.
     calibration : tuple of dict
         Per weekday x visit type where the history contradicted the demand model under today's
         template, what was changed and why: ``{"weekday", "visit_type", "slots", "observed",
-        "full_share", "mean_before", "mean_after"}`` (bookings a day; ``full_share`` the share
-        of days whose slots were all booked).
+        "full_share", "mean_before", "mean_after", "applies_to"}`` (bookings a day;
+        ``full_share`` the share of days whose slots were all booked; ``applies_to``
+        ``"demand"`` when the slots were always full, so the requests themselves are at least
+        the slots, else ``"booking"``).
     """
 
     cancellation: dict[str, float] = field(default_factory=dict)
+    demand: tuple[DemandRate, ...] = ()
     calibration: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
@@ -192,6 +199,11 @@ class BookingModel:
             if not 0.0 <= v <= 1.0:
                 raise InputError("must be a share in [0, 1]", field=f"cancellation.{k}", value=v)
         object.__setattr__(self, "calibration", tuple(dict(c) for c in self.calibration))
+        object.__setattr__(
+            self,
+            "demand",
+            tuple(r if isinstance(r, DemandRate) else DemandRate(**r) for r in self.demand),
+        )
 
 
 #: Queue disciplines a history can show (see :mod:`polyslot.day.spec`).
@@ -215,8 +227,8 @@ class QueueModel:
     overtaken_share : float or None
         Share of patients who waited while a patient who arrived later started first (a pooled
         first-come-first-served queue has none).
-    patients : int
-        Patients behind the estimate.
+    waited : int
+        Visits with a wait behind the estimate.
     source : str
         ``booked_doctor``, ``arrival_order``, ``one_doctor``, ``no_history`` or ``config``.
     """
@@ -225,7 +237,7 @@ class QueueModel:
     evidence: str = "no history: pooled first-come-first-served assumed"
     other_doctor_share: float | None = None
     overtaken_share: float | None = None
-    patients: int = 0
+    waited: int = 0
     source: str = "no_history"
 
     def __post_init__(self) -> None:
@@ -359,6 +371,14 @@ class ClinicModel:
             exact.setdefault((r.visit_type, r.weekday, r.hour), r.rate)
             same.setdefault(r.visit_type, []).append(r.rate)
         return exact, {v: float(sum(xs) / len(xs)) for v, xs in same.items()}
+
+    def booking_demand(self) -> tuple[DemandRate, ...]:
+        """The requests a day that book slots: the booking model's where it has one, else
+        :attr:`demand` (see :class:`BookingModel`)."""
+        if not self.booking.demand:
+            return self.demand
+        own = {(r.weekday, r.visit_type): r for r in self.booking.demand}
+        return tuple(own.get((r.weekday, r.visit_type), r) for r in self.demand)
 
     def doctors_on_duty(self, weekday: int, hour: int) -> float:
         """Doctors on duty on ``weekday`` during ``hour`` (0 if none)."""

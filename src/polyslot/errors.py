@@ -51,13 +51,24 @@ class InputError(PolyslotError, ValueError):
         self.source = source
         self.field = field
         self.value = value
+        self.message = message
         parts = []
         if source:
             parts.append(str(source))
         if field:
-            parts.append(f"field {field!r}")
+            shown = _shown(value)
+            echo = f" = {shown}" if shown and shown not in message else ""
+            parts.append(f"field {field!r}{echo}")
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """The refused value as the user wrote it (short), or empty when there is none."""
+    if value is None:
+        return ""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class DataError(InputError):

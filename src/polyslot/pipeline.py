@@ -16,11 +16,9 @@ on which runner, worker or order produced it.
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from polyslot.analysis.model_runs import (
@@ -37,7 +35,7 @@ from polyslot.analysis.trust import assess, overloaded_weekdays
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import RunConfig
 from polyslot.evaluation.day_records import day_envelope, records_frame
-from polyslot.evaluation.day_settings import DaySettings, day_seed
+from polyslot.evaluation.day_settings import DaySettings, day_seed, polyclinic_seed
 from polyslot.kpi_records import (
     ENVELOPE_COLUMNS,
     KPI_COLUMNS,
@@ -61,22 +59,9 @@ from polyslot.unreserved import with_unreserved
 __all__ = ["plan_polyclinic", "polyclinic_seed", "day_settings"]
 
 
-def polyclinic_seed(seed: int, polyclinic_id: str) -> int:
-    """A stable per-polyclinic seed (independent of runner, worker and order)."""
-    ss = np.random.SeedSequence([int(seed), zlib.crc32(polyclinic_id.encode())])
-    return int(ss.generate_state(1, np.uint32)[0])
-
-
 def day_settings(config: RunConfig) -> DaySettings:
     """How clinic days are built and evaluated in this run (``[simulate]``)."""
-    s = config.simulate
-    return DaySettings(
-        discipline=s.discipline,
-        late_threshold=s.late_threshold_minutes,
-        rel_se=s.model_rel_se,
-        abs_se=s.model_abs_se,
-        max_replications=s.model_max_replications,
-    )
+    return DaySettings.from_config(config)
 
 
 def _evaluator(model: ClinicModel, settings: DaySettings, weekday: int, seed: int):
@@ -245,7 +230,7 @@ def plan_polyclinic(
     if any(s.visit_type == ANY_VISIT_TYPE for s in model.current_template.slots):
         model = with_unreserved(model)  # unreserved ("any") slots draw from the visit-type mix
     seed = polyclinic_seed(config.seed, model.polyclinic_id)
-    opt_cfg = OptimizeConfig(**config.optimize)
+    opt_cfg = config.optimize
     settings = day_settings(config)
     heavy = overloaded_weekdays(history)
     opt, unplanned = plan_weekdays(model, opt_cfg, heavy, days=settings, seed=seed)
@@ -275,7 +260,7 @@ def plan_polyclinic(
             model,
             recommended,
             config.sensitivity,
-            optimize=dict(config.optimize),
+            optimize=opt_cfg,
             days=settings,
             seed=seed,
             workers=1,

@@ -62,21 +62,21 @@ def test_tolerances_come_from_polyslot_toml(tmp_path) -> None:
 
 
 def test_outlier_source_is_named_and_never_the_headline() -> None:
-    # issue 15's export: the simulator said 0.9 min where evaluator 10.9, replay 9.5, history 8.1
+    # issue 15's export: one source said 0.9 min where the others 10.9 and 9.5, history 8.1
     current = {
-        "simulator": {"wait_mean": 0.9, "utilization": 0.8, "patients_served": 100.0},
-        "evaluator": {"wait_mean": 10.9, "utilization": 0.8, "patients_served": 100.0},
+        "model": {"wait_mean": 0.9, "utilization": 0.8, "patients_served": 100.0},
+        "simulator": {"wait_mean": 10.9, "utilization": 0.8, "patients_served": 100.0},
         "replay": {"wait_mean": 9.5, "utilization": 0.8, "patients_served": 100.0},
     }
     history = {"wait_mean": 8.1, "utilization": 0.8, "patients_served": 100.0}
     agree = source_agreement(current, TOL, history)
     assert not agree["agree"]
-    assert [(d["source"], d["kpi"]) for d in agree["differs"]] == [("simulator", "wait_mean")]
+    assert [(d["source"], d["kpi"]) for d in agree["differs"]] == [("model", "wait_mean")]
     assert agree["differs"][0]["gap"] == pytest.approx(0.9 - 8.1)
-    assert "simulator wait_mean 0.90 vs 8.10 in the history" in agree["explanation"]
+    assert "model wait_mean 0.90 vs 8.10 in the history" in agree["explanation"]
     source, why = headline_source(current, agree, history)
-    assert source == "replay" and "simulator differs" in why
+    assert source == "replay" and "model differ(s)" in why
     # without history the median of the sources is the reference
-    assert source_agreement(current, TOL)["differs"][0]["source"] == "simulator"
-    ok = source_agreement({k: current["evaluator"] for k in current}, TOL, history)
-    assert ok["agree"] and headline_source(current, ok, history)[0] == "simulator"
+    assert source_agreement(current, TOL)["differs"][0]["source"] == "model"
+    ok = source_agreement({k: current["simulator"] for k in current}, TOL, history)
+    assert ok["agree"] and headline_source(current, ok, history)[0] == "model"

@@ -7,6 +7,7 @@ import pytest
 
 from polyslot.analysis.verdict import (
     Interval,
+    VerdictKind,
     combine_intervals,
     decide,
     low_confidence,
@@ -67,11 +68,48 @@ def test_fewer_patients_blocks_unless_a_trade_was_chosen() -> None:
     assert decide(better, _iv(-1.0, 3.0)).verdict == "recommend"
 
 
-@pytest.mark.parametrize("trade", [False, True])
-def test_throughput_policy_never_recommends_fewer_patients(trade: bool) -> None:
-    v = decide(_iv(-500.0, 10.0), _iv(-3.0, 1.0), policy="throughput", trade_allowed=trade)
+def test_throughput_policy_blocks_any_loss_that_is_not_a_chosen_trade() -> None:
+    v = decide(_iv(-500.0, 10.0), _iv(-3.0, 1.0), policy="throughput", max_patient_loss=50.0)
     assert v.verdict == "keep_current"
     assert "throughput" in v.reason
+    # the chosen point of the frontier is a deliberate trade: recommended, the loss stated
+    t = decide(_iv(-500.0, 10.0), _iv(-3.0, 1.0), policy="throughput", trade_allowed=True)
+    assert t.verdict == "recommend"
+    assert "3 fewer patients a week" in t.reason
+
+
+def test_a_small_loss_of_patients_is_weighed_not_blocking_under_balanced() -> None:
+    """The issue's case: a 0.7% loss (7 patients a week, CI -13.9 to -0.1) must not turn an 88%
+    wait reduction into keep_current under balanced; a loss beyond the materiality still does."""
+    patients = Interval(-7.0, -13.9, -0.1, 60)
+    better = _iv(-16000.0, 400.0)
+    week = 1000.0
+    v = decide(better, patients, policy="balanced", max_patient_loss=0.01 * week)
+    assert v.verdict == "recommend"
+    assert "7 fewer patients a week" in v.reason
+    assert v.traded[0]["kpi"] == "patients" and v.traded[0]["change"] == -7.0
+    big = Interval(-30.0, -40.0, -20.0, 60)
+    k = decide(better, big, policy="balanced", max_patient_loss=0.01 * week)
+    assert k.verdict == "keep_current" and "max_patient_loss" in k.reason
+    # the same loss blocks under throughput
+    assert decide(better, patients, policy="throughput",
+                  max_patient_loss=0.01 * week).verdict == "keep_current"
+
+
+def test_every_material_change_is_stated_with_its_size() -> None:
+    others = {
+        "overtime": Interval(163.0, 120.0, 206.0, 60),  # worse beyond its CI: stated
+        "utilization": Interval(-0.004, -0.006, -0.002, 60),  # down beyond its CI: stated
+        "wait_p90": Interval(-30.0, -31.0, -29.0, 60),  # better: not a trade
+    }
+    v = decide(_iv(-16000.0, 400.0), _iv(0.5, 1.0), others=others)
+    assert v.verdict == "recommend"
+    assert "163 more overtime doctor-minutes a week" in v.reason
+    assert "0.4 percentage points of utilisation less" in v.reason
+    assert [t["kpi"] for t in v.traded] == ["overtime", "utilization"]
+    # a worsening inside its interval is not material
+    quiet = {"overtime": Interval(10.0, -5.0, 25.0, 60)}
+    assert decide(_iv(-16000.0, 400.0), _iv(0.5, 1.0), others=quiet).traded == ()
 
 
 def test_low_confidence_and_skipped() -> None:
@@ -79,6 +117,7 @@ def test_low_confidence_and_skipped() -> None:
     assert (v.verdict, v.confidence) == ("recommend", "low")
     assert "mean wait model 9.0 vs 6.0" in v.reason
     s = skipped_verdict("Mon 08:00-12:00: acute needs 14 slots, staff allow 9")
+    assert s.verdict is VerdictKind.SKIPPED
     assert s.to_dict() == {
         "verdict": "skipped",
         "reason": "Mon 08:00-12:00: acute needs 14 slots, staff allow 9",

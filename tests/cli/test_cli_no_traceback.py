@@ -28,6 +28,7 @@ BAD_INPUT = {
     "simulate": ["--model", "{tmp}/nope.json"],
     "capacity": ["{tmp}/nope.json"],
     "run": ["--data", "{tmp}/nope.csv", "--out", "{tmp}/o"],
+    "kpis": ["{tmp}/nope", "--polyclinic", "PC01", "--weekday", "Mon"],
     "studio": ["--out", "{tmp}/nope"],
     "version": ["--bogus"],
 }

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from polyslot.day import build_day, hourly_fill
 from polyslot.errors import InputError
-from polyslot.evaluation.booking import booked_model, hourly_fill
-from polyslot.evaluation.template_kpis import template_session_kpis
+from polyslot.evaluation.clinic_day import evaluate_clinic_day
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.weekday_inputs import weekday_inputs
@@ -58,24 +58,26 @@ def test_mixture_is_the_demand_weighted_mix(model):
 
 def test_unreserved_slots_take_the_overflow_of_reserved_ones(model):
     all_any = _unreserved(model)
-    fill = hourly_fill(model, all_any)
+    fill = hourly_fill(model, all_any.slots)
     n = sum(1 for s in all_any.slots if s.weekday == 0)
     demand = sum(r.mean for r in model.demand if r.weekday == 0)
     booked = sum(f * sum(1 for s in all_any.slots if s.weekday == 0 and s.hour == h)
                  for (wd, vt, h), f in fill.items() if wd == 0)  # fmt: skip
     # every request can use an unreserved slot: bookings ~ min(demand, slots)
     assert booked == pytest.approx(min(demand, n), rel=0.15)
-    bm = booked_model(model, all_any)
-    assert any(r.visit_type == ANY_VISIT_TYPE for r in bm.no_show)
+    day = build_day(model, all_any, 0)
+    assert {v.name for v in day.visit_types} >= {ANY_VISIT_TYPE}
+    # the day's slots carry the same booked fraction as the rule
+    assert sum(s.booked for s in day.slots) == pytest.approx(booked)
 
 
-def test_exact_kpis_of_an_unreserved_template(model):
+def test_one_model_kpis_of_an_unreserved_template(model):
     half = _unreserved(model, every=2)
-    m = with_unreserved(model)
-    kpis = template_session_kpis(booked_model(m, half), half, "current", with_p90=False)
-    assert len(kpis) == len(half.sessions())
-    waits = [k.wait_mean for k in kpis]
-    assert all(np.isfinite(w) and w >= 0 for w in waits)
+    day = build_day(model, half, 0)
+    assert len(day.slots) == sum(1 for s in half.slots if s.weekday == 0)
+    m = evaluate_clinic_day(day, seed=3)
+    assert np.isfinite(m.value("wait_mean")) and m.value("wait_mean") >= 0
+    assert 0 < m.value("patients_served") <= len(day.slots) + 100
 
 
 def test_optimizer_counts_unreserved_slots_as_the_mix(model):

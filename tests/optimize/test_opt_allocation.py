@@ -7,9 +7,10 @@ import math
 import pytest
 
 from polyslot.distributions import expected_unmet
+from polyslot.evaluation.day_settings import DaySettings
 from polyslot.examples import example_clinic_model
 from polyslot.optimize.allocation import build_allocation
-from polyslot.optimize.clinic import _curve
+from polyslot.optimize.clinic import _curves
 from polyslot.optimize.config import OptimizeConfig
 from polyslot.optimize.solver import SolveStatus, available, solve
 from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
@@ -80,7 +81,7 @@ def test_solution_satisfies_every_constraint(cfg):
         inp = WeekdayInputs(
             **{**inp.__dict__, "servers": tuple(min(s, cfg.rooms) for s in inp.servers)}
         )
-    curve = _curve(example_clinic_model(), inp)
+    curve = _curves(example_clinic_model(), inp, DaySettings(), 0)
     am = build_allocation(inp, cfg, curve, 1.3)
     rec = solve(am.problem, "highs", time_limit=20, gap_rel=cfg.gap_rel)
     assert rec.status is SolveStatus.OPTIMAL
@@ -98,7 +99,7 @@ def test_example_clinic_all_weekdays_feasible_and_valid():
     cfg = OptimizeConfig()
     for d in range(5):
         inp = weekday_inputs(model, d, cfg)
-        am = build_allocation(inp, cfg, _curve(model, inp), 1.5)
+        am = build_allocation(inp, cfg, _curves(model, inp, DaySettings(), 0), 1.5)
         rec = solve(am.problem, "highs", time_limit=10, gap_rel=cfg.gap_rel)
         assert rec.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
         check_constraints(inp, cfg, _counts(am, rec))
@@ -108,7 +109,7 @@ def test_example_clinic_all_weekdays_feasible_and_valid():
 def test_highs_and_cbc_agree_on_objective():
     inp = small_inputs()
     cfg = OptimizeConfig(gap_rel=1e-7)
-    curve = _curve(example_clinic_model(), inp)
+    curve = _curves(example_clinic_model(), inp, DaySettings(), 0)
     objs = {}
     for solver in ("highs", "cbc"):
         am = build_allocation(inp, cfg, curve, 1.2)
@@ -133,12 +134,12 @@ def test_wall_clock_stop_is_reported_and_deterministic_stops_are_not():
     cfg = OptimizeConfig()
     assert cfg.time_limit >= 300  # far above the node-limited solves (a fraction of a second)
     inp = weekday_inputs(model, 0, cfg)
-    am = build_allocation(inp, cfg, _curve(model, inp), 1.5)
+    am = build_allocation(inp, cfg, _curves(model, inp, DaySettings(), 0), 1.5)
     rec = solve(am.problem, "highs", time_limit=cfg.time_limit, gap_rel=0.02, node_limit=1)
     assert rec.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE, SolveStatus.NOT_SOLVED)
     assert rec.wall_clock_limit_hit is False
     assert rec.to_dict()["wall_clock_limit_hit"] is False
-    am = build_allocation(inp, cfg, _curve(model, inp), 1.5)
+    am = build_allocation(inp, cfg, _curves(model, inp, DaySettings(), 0), 1.5)
     rec = solve(am.problem, "highs", time_limit=1e-9, gap_rel=1e-9)
     assert rec.wall_clock_limit_hit is True and rec.time_limit_hit is True
 

@@ -119,10 +119,13 @@ def test_overloaded_weekday_frontier_trades_patients_for_overtime() -> None:
     low = sum(minutes[s.visit_type] for s in f.points[-1].slots)
     assert low <= 0.75 * today
     assert len(f.points[-1].slots) < len(f.points[1].slots)
-    # under policy "throughput" a point serving fewer patients is never recommended
+    # under policy "throughput" a point serving fewer patients is recommended only as the
+    # chosen frontier trade, and the trade is stated
     fewer = Interval(on_time.patients_per_week - most.patients_per_week, -20.0, -5.0, 16)
     better = Interval(-100.0, -150.0, -50.0, 16)
-    assert decide(better, fewer, policy="throughput", trade_allowed=True).verdict == "keep_current"
+    assert decide(better, fewer, policy="throughput").verdict == "keep_current"
+    traded = decide(better, fewer, policy="throughput", trade_allowed=True)
+    assert traded.verdict == "recommend" and "fewer patients" in traded.reason
     assert decide(better, fewer, policy="on_time", trade_allowed=True).verdict == "recommend"
 
 

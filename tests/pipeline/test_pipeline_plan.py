@@ -45,7 +45,7 @@ def result(model, small_config):
 def test_result_has_both_scenarios_and_sources(result) -> None:
     k = result.kpis
     assert set(k["scenario"]) == {"current", "recommended"}
-    assert {"evaluator", "simulator"} <= set(k["source"])
+    assert set(k["source"]) == {"model", "simulator"}
     week = k[(k.weekday == -1) & (k.kpi == "wait_mean")]
     assert len(week) == 4  # 2 scenarios x 2 sources
     assert (week["ci_low"] <= week["mean"]).all() and (week["mean"] <= week["ci_high"]).all()

@@ -10,6 +10,7 @@ import pytest
 
 from polyslot.analysis.compare import NETWORK_ID, compare_kpis
 from polyslot.errors import InputError
+from polyslot.day import build_day
 from polyslot.examples import example_clinic_model
 from polyslot.kpi_records import KPI_COLUMNS, WEEK, SessionKPI, aggregate_kpis, session_kpis_frame
 from polyslot.report.demo import demo_network_result, respaced_template
@@ -169,7 +170,7 @@ def test_real_simulator_summaries_feed_the_summary(tmp_path):
     frames = []
     for scen, tpl in (("current", model.current_template), ("recommended", rec)):
         for day in (0, 1):
-            out = sim.simulate_clinic_day(model, tpl, day, replications=8, seed=11)
+            out = sim.simulate_clinic_day(build_day(model, tpl, day), replications=8, seed=11)
             frames.append(kpi_rows(out, scenario=scen, source="simulator", weekday=day))
             if scen == "current" and day == 0:
                 first = out

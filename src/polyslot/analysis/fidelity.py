@@ -262,4 +262,5 @@ def headline_source(
         )
     else:
         best = ok[0]
-    return best, f"{best}: the planning model differs from the history and is not the headline"
+    differ = ", ".join(sorted(outliers)) or "no source"
+    return best, f"{best}: the source closest to the history; {differ} differ(s) from it"

@@ -110,7 +110,7 @@ class _Context:
 
     model: ClinicModel
     template: SlotTemplate
-    optimize: dict[str, Any]
+    optimize: OptimizeConfig
     weekdays: tuple[int, ...]
     days: DaySettings
     seed: int
@@ -122,7 +122,7 @@ _CTX = _Context()
 def _init(
     model: ClinicModel,
     template: SlotTemplate,
-    optimize: dict,
+    optimize: OptimizeConfig,
     weekdays: tuple,
     days: DaySettings,
     seed: int,
@@ -152,7 +152,7 @@ def _point(policy: str, parameter: str, factor: float) -> dict[str, Any]:
                 )
             else:
                 template = optimize_clinic(
-                    sub, OptimizeConfig(**_CTX.optimize), days=_CTX.days, seed=_CTX.seed
+                    sub, _CTX.optimize, days=_CTX.days, seed=_CTX.seed
                 ).template
         except (InfeasibleError, SolverError) as exc:
             nan = float("nan")
@@ -214,7 +214,7 @@ def run_sensitivity(
     recommended: SlotTemplate,
     settings: SensitivitySettings | None = None,
     *,
-    optimize: dict[str, Any] | None = None,
+    optimize: OptimizeConfig | None = None,
     reoptimise_weekdays: Sequence[int] | None = None,
     days: DaySettings | None = None,
     seed: int = 0,
@@ -246,7 +246,7 @@ def run_sensitivity(
     args = (
         model,
         recommended,
-        dict(optimize or {}),
+        optimize or OptimizeConfig(),
         tuple(reoptimise_weekdays),
         days or DaySettings(),
         int(seed),

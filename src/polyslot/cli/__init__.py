@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "simulate",
     "capacity",
     "run",
+    "kpis",
     "studio",
 )
 

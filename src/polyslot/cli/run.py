@@ -46,8 +46,18 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_config(config, {"seed": seed, "workers": workers})
         from polyslot.capacity.clinic_plans import CapacitySettings
+        from polyslot.runners.steps import estimation_config
 
-        CapacitySettings.from_mapping(cfg.capacity, source=str(config) if config else None)
+        source = str(config) if config else None
+        CapacitySettings.from_mapping(cfg.capacity, source=source)
+        try:  # every section typed before anything is written
+            estimation_config(cfg)
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.message, source=exc.source or source, field=exc.field, value=exc.value
+            ) from None
+        except TypeError as exc:
+            raise ConfigError(f"invalid value ({exc})", source=source, field="estimate") from None
         if engine not in ("local", "spark"):
             raise ConfigError("must be 'local' or 'spark'", field="--engine", value=engine)
         if mapping is not None and engine == "spark":

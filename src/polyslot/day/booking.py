@@ -3,7 +3,8 @@
 Templates are evaluated slot by slot, and a slot nobody books behaves, for the queue, exactly like
 a booked patient who does not come. For weekday ``d`` and visit type ``v`` with ``D`` requests a
 day (normal with the model's mean and variance; the model's demand is calibrated on the history
-so that today's template reproduces the bookings it had, :mod:`polyslot.estimate.booking`),
+so that today's template reproduces the bookings it had: :meth:`ClinicModel.booking_demand`,
+:mod:`polyslot.estimate.booking`),
 ``E[min(D, n)]`` of its ``n`` slots are booked on average:
 
 * **Preferred hours.** Requests fill the slots of the hours patients prefer first: hour ``h``
@@ -58,7 +59,7 @@ def hourly_fill(model: ClinicModel, slots: Iterable[Slot]) -> dict[tuple[int, st
         hours = by_hour.setdefault((s.weekday, s.visit_type), {})
         hours[s.hour] = hours.get(s.hour, 0) + 1
         counts[(s.weekday, s.visit_type)] = counts.get((s.weekday, s.visit_type), 0) + 1
-    demand = {(r.weekday, r.visit_type): (r.mean, r.variance) for r in model.demand}
+    demand = {(r.weekday, r.visit_type): (r.mean, r.variance) for r in model.booking_demand()}
     demand.update(_unreserved_demand(model, counts))
     pref: dict[tuple[int, str], dict[int, float]] = {}
     for p in model.preference:

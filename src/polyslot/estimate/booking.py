@@ -8,15 +8,18 @@ history under today's template:
 * ``c`` per visit type is the history's share of cancelled bookings;
 * for every weekday and visit type of today's template, the bookings a day of the last
   ``window`` days (cancelled ones included, capped at the slots) are compared with what the rule
-  gives with the demand model. Where they differ by more than ``tolerance`` (a booking a day, or
-  2% of the slots), the demand's mean is moved (its variance kept) so that ``E[min(D, n)]``
-  equals the history's bookings; where the slots were full on nearly every day (at least
-  ``FULL_DAYS`` of them), the demand is set ``FULL_SIGMAS`` standard deviations above the slots
-  (at least one request more): a session that was always full is full in the model. Each change
-  is recorded in :attr:`ClinicModel.booking` with its evidence.
+  gives with the demand model. Where the slots were full on nearly every day (at least
+  ``FULL_DAYS`` of them) the requests themselves are censored: the demand is raised to
+  ``FULL_SIGMAS`` standard deviations above the slots (at least one request more), for the
+  optimizer too: a session that was always full is full in the model. Where they differ by more
+  than ``tolerance`` (a booking a day, or 2% of the slots) otherwise, the booking model learns
+  the requests that book slots (the demand's mean moved, its variance kept, so that
+  ``E[min(D, n)]`` equals the history's bookings; :meth:`ClinicModel.booking_demand`), and the
+  demand forecast is left as it is. Each change is recorded in :attr:`ClinicModel.booking`
+  with its evidence.
 
-The same calibrated demand then serves the optimizer (coverage, unmet demand) and every clinic
-day, so the current and the recommended template face the same requests.
+Every clinic day, of the current and the recommended template alike, is booked by the same
+calibrated rule.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def calibrate_booking(
     demand = {(r.weekday, r.visit_type): r for r in model.demand}
     changes = []
     new_rates = dict(demand)
+    booking_rates = []
     for (wd, vt), n in sorted(slots.items()):
         if vt == ANY_VISIT_TYPE or wd in unreserved or n <= 0:
             continue  # unreserved slots take any visit type's overflow: no per-type count
@@ -118,17 +122,21 @@ def calibrate_booking(
         model_booked = booked_per_day(rate.mean, rate.variance, n)
         sd = math.sqrt(max(rate.variance, 0.0))
         if full >= FULL_DAYS:
-            mean = max(rate.mean, n + FULL_SIGMAS * sd, n + 1.0)
+            mean, applies = max(rate.mean, n + FULL_SIGMAS * sd, n + 1.0), "demand"
         elif abs(model_booked - booked) > max(tolerance, 0.02 * n):
-            mean = _solve_mean(booked, rate.variance, n)
+            mean, applies = _solve_mean(booked, rate.variance, n), "booking"
         else:
             continue
         if abs(mean - rate.mean) < 1e-9:
             continue
         shift = mean - rate.mean
-        new_rates[(wd, vt)] = dataclasses.replace(
+        moved = dataclasses.replace(
             rate, mean=mean, lower=max(0.0, rate.lower + shift), upper=rate.upper + shift
         )
+        if applies == "demand":
+            new_rates[(wd, vt)] = moved
+        else:
+            booking_rates.append(moved)
         changes.append(
             {
                 "weekday": WEEKDAYS[wd],
@@ -140,10 +148,12 @@ def calibrate_booking(
                 "model_before": round(model_booked, 4),
                 "mean_before": round(rate.mean, 4),
                 "mean_after": round(mean, 4),
+                "applies_to": applies,
             }
         )
     booking = BookingModel(
         cancellation={k: float(v) for k, v in cancellation.items() if k in model.visit_types},
+        demand=tuple(booking_rates),
         calibration=tuple(changes),
     )
     rates: tuple[DemandRate, ...] = tuple(new_rates[k] for k in sorted(new_rates))

@@ -86,7 +86,7 @@ def complete_models(
         per = {int(k): [(int(a), int(b)) for a, b in v] for k, v in periods.get(pid, {}).items()}
         m, outside = sessions_from_roster(m, per)
         meta = dict(m.meta)
-        if per:
+        if per and not str(meta.get("session_source", "")).startswith("roster"):
             meta["session_source"] = "roster"
             meta["sessions_outside_roster"] = outside
         m = dataclasses.replace(m, meta=meta)

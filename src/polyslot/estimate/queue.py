@@ -50,12 +50,12 @@ def estimate_queue(model: ClinicModel, waited: int, overtaken: int) -> ClinicMod
         share = overtaken / waited
         pooled = share <= POOLED_MAX
         evidence = (
-            f"{share:.1%} of the {waited:,} patients who waited were overtaken by a patient who "
+            f"{share:.1%} of the {waited:,} visits with a wait were overtaken by someone who "
             "arrived later"
             + (
                 " (a shared first-come-first-served queue overtakes nobody)"
                 if pooled
-                else " (patients wait for the doctor they booked)"
+                else " (each waits for the doctor booked)"
             )
         )
         queue = QueueModel(
@@ -64,7 +64,7 @@ def estimate_queue(model: ClinicModel, waited: int, overtaken: int) -> ClinicMod
     elif doctors <= 1:
         queue = QueueModel(
             "per_doctor",
-            "one doctor at a time: patients are seen in appointment order"
+            "one doctor at a time: seen in appointment order"
             + ("" if waited else " (the history has no arrival times to check it)"),
             None,
             None,
@@ -74,7 +74,7 @@ def estimate_queue(model: ClinicModel, waited: int, overtaken: int) -> ClinicMod
     else:
         queue = QueueModel(
             "pooled",
-            f"too few patients with arrival and consultation times ({waited}) to tell; "
+            f"too few visits with arrival and consultation times ({waited}) to tell; "
             "pooled first-come-first-served assumed",
             None,
             None,

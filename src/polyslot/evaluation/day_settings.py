@@ -8,14 +8,24 @@ precision with the same seeds (:func:`day_seed`: one per weekday, shared by ever
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from polyslot.clinic_model import ClinicModel
+from polyslot.config import RunConfig
 from polyslot.day import ClinicDay, build_day
 from polyslot.evaluation.clinic_day import DayMetrics, evaluate_clinic_day
 from polyslot.template import Slot, SlotTemplate
 
-__all__ = ["DaySettings", "day_seed"]
+__all__ = ["DaySettings", "day_seed", "polyclinic_seed"]
+
+
+def polyclinic_seed(seed: int, polyclinic_id: str) -> int:
+    """A stable per-polyclinic seed (independent of runner, worker and order)."""
+    ss = np.random.SeedSequence([int(seed), zlib.crc32(polyclinic_id.encode())])
+    return int(ss.generate_state(1, np.uint32)[0])
 
 
 def day_seed(seed: int, weekday: int) -> int:
@@ -32,6 +42,18 @@ class DaySettings:
     rel_se: float = 0.01
     abs_se: float = 0.05
     max_replications: int = 4096
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> DaySettings:
+        """The run's settings (``[simulate]``: discipline, late policy, precision)."""
+        s = config.simulate
+        return cls(
+            discipline=s.discipline,
+            late_threshold=s.late_threshold_minutes,
+            rel_se=s.model_rel_se,
+            abs_se=s.model_abs_se,
+            max_replications=s.model_max_replications,
+        )
 
     def build(
         self,

@@ -31,6 +31,7 @@ from polyslot.data.store import (
 )
 from polyslot.errors import ConfigError
 from polyslot.report.fhir import week_start_after
+from polyslot.report.run_kpis import RUN_CONFIG_FILE
 from polyslot.results import NetworkResult, PolyclinicResult
 from polyslot.simulate.history import history_days
 
@@ -172,6 +173,7 @@ def write_network_outputs(
         files = write_all_skipped(skipped, out)
         summary = json.loads(Path(files["summary.json"]).read_text())
         return RunOutcome(out, files, summary, skipped)
+    write_json(out / RUN_CONFIG_FILE, config.to_dict())
     capacity = capacity_sections(store, models, config, out) if models else {}
     network = NetworkResult(
         tuple(results),

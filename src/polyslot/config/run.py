@@ -1,22 +1,27 @@
 """Run configuration: a ``polyslot.toml`` file plus CLI overrides, validated once.
 
-Every section is a frozen dataclass; unknown keys and wrong types raise
-:class:`polyslot.errors.ConfigError` naming the file, the key and the value. Sections that belong
-to a stage (``optimize``, ``simulate``) are handed to that stage as plain dicts and validated by
-the stage's own config type.
+Every section is a frozen dataclass (``[optimize]`` is :class:`OptimizeConfig`); unknown keys and
+wrong types raise :class:`polyslot.errors.ConfigError` naming the file, the key, the value and
+what is allowed, before anything runs. ``[estimate]`` and ``[capacity]`` are checked by their
+own types when ``polyslot run`` starts.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import datetime as dt
+import json
 import re
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polyslot.config.optimize import OptimizeConfig
 from polyslot.errors import ConfigError
 
 
@@ -35,6 +40,7 @@ __all__ = [
     "SensitivitySettings",
     "RunConfig",
     "load_config",
+    "config_from_dict",
 ]
 
 
@@ -185,8 +191,11 @@ class RunConfig:
     fhir_utc_offset : str
         UTC offset written with the FHIR slot times (``Z`` or ``+HH:MM``; default ``+00:00``).
     sample, simulate, sensitivity, fidelity : section dataclasses
-    optimize, estimate : dict
-        Passed to the optimizer's / estimation's own configuration types.
+    optimize : OptimizeConfig
+        The ``[optimize]`` table, typed and validated when the configuration is read.
+    estimate : dict
+        Passed to estimation's own configuration type (validated by ``polyslot run`` before
+        anything is written).
     capacity : dict
         The ``[capacity]`` table: the first-visit / revisit capacity plan of the report,
         validated by ``polyslot.capacity.clinic_plans.CapacitySettings`` (docs/configuration.md).
@@ -203,7 +212,7 @@ class RunConfig:
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
     fidelity: FidelitySettings = field(default_factory=FidelitySettings)
-    optimize: dict[str, Any] = field(default_factory=dict)
+    optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     estimate: dict[str, Any] = field(default_factory=dict)
     capacity: dict[str, Any] = field(default_factory=dict)
 
@@ -237,15 +246,17 @@ class RunConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists) for provenance in outputs."""
-        return dataclasses.asdict(self)
+        """Plain dict (tuples as lists) for provenance in outputs; :func:`config_from_dict`
+        inverts it."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=list))
 
 
-_SECTIONS = {
+_SECTIONS: dict[str, type] = {
     "sample": SampleConfig,
     "simulate": SimulateSettings,
     "sensitivity": SensitivitySettings,
     "fidelity": FidelitySettings,
+    "optimize": OptimizeConfig,
 }
 
 
@@ -256,8 +267,52 @@ def _positive(obj: Any, *names: str) -> None:
             raise ConfigError(f"must be a number > 0, got {v!r}", field=n, value=v)
 
 
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _expected(tp: Any) -> str:
+    """Words for the type ``tp`` of a field."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        words = " or ".join(_expected(a) for a in args)
+        return words + (" (or leave it out)" if type(None) in typing.get_args(tp) else "")
+    if origin in (tuple, list) or tp in (tuple, list):
+        return "a list"
+    if origin in (dict, Mapping, collections.abc.Mapping) or tp in (dict,):
+        return "a table"
+    return _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _fits(tp: Any, value: Any) -> bool:
+    """Whether ``value`` (as read from TOML) can be a ``tp``."""
+    if tp is Any:
+        return True
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        return any(_fits(a, value) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if origin in (tuple, list) or tp in (tuple, list):
+        return isinstance(value, tuple | list)
+    if origin in (dict, collections.abc.Mapping) or tp is dict:
+        return isinstance(value, Mapping)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return isinstance(value, Mapping | tp)
+    return True
+
+
 def _build(cls: type, data: Mapping[str, Any], prefix: str, source: str | None) -> Any:
     names = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     unknown = set(data) - set(names)
     if unknown:
         key = sorted(unknown)[0]
@@ -270,19 +325,41 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str, source: str | None) 
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key in _SECTIONS and cls is RunConfig:
+            if isinstance(value, _SECTIONS[key]):
+                kwargs[key] = value
+                continue
             if not isinstance(value, Mapping):
                 raise ConfigError("must be a table", source=source, field=key, value=value)
             kwargs[key] = _build(_SECTIONS[key], value, f"{key}.", source)
-        else:
-            kwargs[key] = tuple(value) if isinstance(value, list) else value
+            continue
+        if not _fits(hints.get(key, Any), value):
+            raise ConfigError(
+                f"must be {_expected(hints[key])}",
+                source=source,
+                field=f"{prefix}{key}",
+                value=value,
+            )
+        kwargs[key] = tuple(value) if isinstance(value, list) else value
     try:
         return cls(**kwargs)
     except ConfigError as exc:
-        if source and exc.source is None:
-            raise ConfigError(str(exc), source=source, value=exc.value) from None
+        field = exc.field
+        if field and prefix and not field.startswith(prefix):
+            field = f"{prefix}{field}"
+        if field != exc.field or (source and exc.source is None):
+            raise ConfigError(
+                exc.message, source=source or exc.source, field=field, value=exc.value
+            ) from None
         raise
-    except TypeError as exc:
-        raise ConfigError(str(exc), source=source) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid value ({exc})", source=source, field=prefix.rstrip(".")
+                          or None) from None
+
+
+def config_from_dict(data: Mapping[str, Any], source: str | None = None) -> RunConfig:
+    """A :class:`RunConfig` from a plain dict (the output of :meth:`RunConfig.to_dict` or a
+    parsed ``polyslot.toml``), validated as :func:`load_config` validates a file."""
+    return _build(RunConfig, data, "", source)
 
 
 def load_config(
