@@ -100,7 +100,10 @@ def kpi_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
             }
         )
     by_hour = {
-        sc: {"x": [f"{h:02d}:00" for h in k.by_hour], "y": [round(v, 3) for v in k.by_hour.values()]}
+        sc: {
+            "x": [f"{h:02d}:00" for h in k.by_hour],
+            "y": [round(v, 3) for v in k.by_hour.values()],
+        }
         for sc, k in kpis.items()
     }
     wc = state.working_copy(pid)
