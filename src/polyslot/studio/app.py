@@ -31,6 +31,7 @@ from polyslot.studio.scenario_routes import router as scenario_router
 from polyslot.studio.security import (
     AUTO_TOKEN,
     BodyLimit,
+    SecurityHeaders,
     TokenGate,
     check_binding,
     is_loopback,
@@ -50,6 +51,11 @@ _STATIC = {
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_HEADERS = (
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
 )
 
 
@@ -143,16 +149,8 @@ def create_app(
         log.error("studio error on %s: %s: %s", request.url.path, type(exc).__name__, exc)
         return PlainTextResponse("internal error (the server keeps running)\n", 500)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = _CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-
     gated = TokenGate(app, token, allowed_hosts) if (token or allowed_hosts) else app
-    return BodyLimit(gated, MAX_FORM_BYTES, BodyTooLarge)
+    return BodyLimit(SecurityHeaders(gated, _HEADERS), MAX_FORM_BYTES, BodyTooLarge)
 
 
 def serve(

@@ -23,7 +23,7 @@ from polyslot.studio import edits
 from polyslot.studio.exports import fhir_writer
 from polyslot.studio.frontier import frontier_ctx
 from polyslot.studio.http import BadRequest, message, read_form, render, state_of
-from polyslot.studio.kpis import ANY, WhatIf
+from polyslot.studio.kpis import ANY, WHATIF_LIMITS, WhatIf
 from polyslot.studio.run_data import slots_from_rows
 from polyslot.studio.state import TEMPLATES
 from polyslot.studio.views import (
@@ -124,11 +124,11 @@ async def edit_response(
             form = await read_form(request)
         if action is not None:
 
-            def locked() -> dict[str, Any] | None:
+            def locked() -> dict[str, Any]:
                 with state.lock:
-                    return action(form or {}, weekday)
+                    return action(form or {}, weekday) or {}
 
-            parts = await run_in_threadpool(locked) or {}
+            parts = await run_in_threadpool(locked)
     except (edits.EditError, BadRequest, InputError) as exc:
         error, status = message(exc), 422
         parts = getattr(exc, "parts", {}) or {}
@@ -276,6 +276,9 @@ async def whatif(request: Request, pid: str, day: str):
                 values[name] = float(raw)
             except ValueError:
                 raise BadRequest("must be a number", field=name, value=raw) from None
+            lo, hi = WHATIF_LIMITS[name]
+            if not lo <= values[name] <= hi:  # the sliders' range (NaN fails too)
+                raise BadRequest(f"must be a factor in [{lo:g}, {hi:g}]", field=name, value=raw)
         state.set_whatif(pid, WhatIf(**values))
         return {}
 

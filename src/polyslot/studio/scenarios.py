@@ -212,7 +212,8 @@ class ScenarioStore:
         slots = _slots(doc.get("slots"), str(path))
         tpl = SlotTemplate(polyclinic_id, slots, int(doc.get("bucket_minutes", 60)), name)
         run_id = doc.get("run_id")
-        whatif = doc.get("whatif") if isinstance(doc.get("whatif"), dict) else {}
+        raw = doc.get("whatif")
+        whatif = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
         return Scenario(
             name, polyclinic_id, tpl, str(doc.get("saved_at", "")),
             str(run_id) if run_id else None, whatif, stale=run_id != current,

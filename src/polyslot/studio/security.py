@@ -27,6 +27,7 @@ from polyslot.errors import ConfigError
 __all__ = [
     "TokenGate",
     "BodyLimit",
+    "SecurityHeaders",
     "check_binding",
     "check_token",
     "validate_token",
@@ -225,3 +226,23 @@ class BodyLimit:
             return message
 
         await self.app(scope, capped, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: the given headers on every response (CSP, nosniff, no-referrer)."""
+
+    def __init__(self, app: ASGIApp, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = list(headers)
+
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
