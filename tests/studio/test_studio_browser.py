@@ -35,7 +35,7 @@ def test_edit_slider_simulate_export_in_chromium(
         lambda r: remote.append(r.url) if not r.url.startswith(server) else None,
     )
     page.goto(f"{server}/pc/PC01/Mon", wait_until="load")
-    page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
+    page.wait_for_selector("#by-hour svg polyline", timeout=30_000)
     assert page.text_content("#wi-no_show-v") == "\u00d71.00"  # two decimals on load too
 
     # 1. edit a cell: the working copy's mean wait becomes the exact evaluator's value

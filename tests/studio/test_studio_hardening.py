@@ -30,7 +30,7 @@ from polyslot.studio.security import MIN_TOKEN_LENGTH, check_token
 
 from .conftest import free_port, serve_studio
 from .reference import reference_day
-from .test_studio_api import EDIT, error_of, kpi
+from .test_studio_api import EDIT, error_of, kpi, read_template_from
 
 
 @pytest.fixture()
@@ -262,3 +262,30 @@ def test_an_edit_answers_with_a_few_kilobytes(client, model) -> None:
     assert r.text.count('class="cellbox') == 1 and 'id="grid-working"' not in r.text
     assert 'id="timeline-body"' not in r.text and "<li>" not in r.text
     assert f'id="total-{s.hour}" hx-swap-oob="true"' in r.text
+
+
+def test_wait_by_hour_chart_draws_the_engine_numbers(client, model) -> None:
+    """The SVG chart that comes back with every edit: one line per template, its values the
+    engine's waits by hour, its y axis a nice ceiling of the largest."""
+    from polyslot.studio.chart import line_chart, nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0, 0.7, 1, 1.01, 3, 7.5, 12, 47, 250)] == [
+        1,
+        1,
+        1,
+        2,
+        5,
+        10,
+        20,
+        50,
+        250,
+    ]
+    s = next(s for s in model.current_template.slots if s.weekday == 0)
+    r = client.post(EDIT, data={"hour": s.hour, "visit_type": s.visit_type, "op": "inc"})
+    k = day_kpis(ModelIndex(model), read_template_from(client), 0)
+    title = re.search(r'data-name="working"[^>]*><title>([^<]+)</title>', r.text).group(1)
+    expected = ", ".join(f"{h:02d}:00 {v:.2f}" for h, v in sorted(k.by_hour.items()))
+    assert title == f"working, mean wait (min): {expected}"
+    chart = line_chart({"a": {8: 5.0, 9: 10.0}}, width=100, height=100)
+    assert chart["lines"][0]["points"] == "38.0,34.0 92.0,8.0"  # 5 of 10: half way up 8..60
+    assert [t["label"] for t in chart["yticks"]] == ["0", "2", "4", "6", "8", "10"]

@@ -57,7 +57,7 @@ def test_edit_undo_save_restart_reopen_compare_export(run_copy, model, browser, 
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/pc/PC01/Mon")
-        page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
+        page.wait_for_selector("#by-hour svg polyline", timeout=30_000)
         start, start_api = _kpis(page), _api(page, base)
 
         # +1 then -1: the grid and the KPIs come back, byte for byte
@@ -73,7 +73,7 @@ def test_edit_undo_save_restart_reopen_compare_export(run_copy, model, browser, 
         assert _kpis(page) == start and _api(page, base) == start_api
 
         # the grid, the KPIs and the chart stay in view below the fold of the grid
-        assert page.is_visible("#kpi-panel") and page.is_visible("#by-hour .main-svg")
+        assert page.is_visible("#kpi-panel") and page.is_visible("#by-hour svg polyline")
 
         # two edits, then save them as a scenario
         _click_and_wait(page, f"{cell} button.inc")
@@ -92,7 +92,7 @@ def test_edit_undo_save_restart_reopen_compare_export(run_copy, model, browser, 
         page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/pc/PC01/Mon")
-        page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
+        page.wait_for_selector("#by-hour svg polyline", timeout=30_000)
         assert _kpis(page) != saved
         page.click("#tabbtn-scenarios")
         page.wait_for_selector("tr.scenario[data-name='two more']", timeout=30_000)

@@ -3,9 +3,9 @@ timelines, the change list, the comparison of two templates."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from polyslot.studio.chart import line_chart
 from polyslot.studio.edits import change_list, duty_windows, grid_counts, hhmm
 from polyslot.studio.kpi_format import fmt, kpi_text
 from polyslot.studio.kpis import ANY, KPI_LABELS, WHATIF_LIMITS, WHATIF_STEP, DayKPIs
@@ -81,8 +81,8 @@ def overview_rows(state: StudioState) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def kpi_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
-    """The KPI panel: three templates' KPIs, working - current, the chart's data, the version
-    of the working copy."""
+    """The KPI panel: three templates' KPIs, working - current, the wait-by-hour chart, the
+    version of the working copy."""
     kpis: dict[str, DayKPIs] = state.kpis(pid, weekday)
     rows = []
     for name, (label, unit) in KPI_LABELS.items():
@@ -99,17 +99,10 @@ def kpi_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
                 "delta": fmt((vals["working"] - vals["current"]) * scale),
             }
         )
-    by_hour = {
-        sc: {
-            "x": [f"{h:02d}:00" for h in k.by_hour],
-            "y": [round(v, 3) for v in k.by_hour.values()],
-        }
-        for sc, k in kpis.items()
-    }
     wc = state.working_copy(pid)
     return {
         "kpis": rows,
-        "by_hour": json.dumps(by_hour),
+        "chart": line_chart({sc: k.by_hour for sc, k in kpis.items()}),
         "source": kpis["working"].source,
         "note": kpis["working"].note,
         "version": wc.version,

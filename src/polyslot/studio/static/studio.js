@@ -1,9 +1,9 @@
-/* polyslot studio: charts (Plotly), tabs and small HTMX settings. No inline scripts (CSP).
+/* polyslot studio: tabs, the frontier's chart (Plotly) and small HTMX settings. No inline
+ * scripts (CSP).
  *
- * An edit answers with out-of-band fragments (KPI panel, edited cell, totals); after the swap
- * the wait-by-hour chart is redrawn with Plotly.react from the KPI panel's data-by-hour, and
- * the open tabs whose content depends on the working copy (change list, timelines, frontier)
- * are reloaded; closed ones are reloaded when opened. */
+ * An edit answers with out-of-band fragments (the KPI panel with its wait-by-hour SVG chart,
+ * the edited cell, totals); after the swap the open tabs whose content depends on the working
+ * copy (change list, timelines, frontier) are reloaded; closed ones are reloaded when opened. */
 (function () {
   "use strict";
   // a rejected edit answers 422 with an inline message: swap it in
@@ -17,29 +17,7 @@
   htmx.config.allowEval = false;
   htmx.config.defaultSettleDelay = 0;
 
-  var COLORS = { current: "#8c8c8c", recommended: "#1f77b4", working: "#d62728" };
-  var drawnByHour = null;
   var seenVersion = null;
-
-  function drawByHour() {
-    var panel = document.getElementById("kpi-panel");
-    var div = document.getElementById("by-hour");
-    if (!panel || !div || typeof Plotly === "undefined") return;
-    var raw = panel.dataset.byHour || "{}";
-    if (raw === drawnByHour) return;
-    drawnByHour = raw;
-    var data = JSON.parse(raw);
-    var traces = ["current", "recommended", "working"].filter(function (k) { return data[k]; })
-      .map(function (k) {
-        return { x: data[k].x, y: data[k].y, name: k, type: "scatter", mode: "lines+markers",
-                 line: { color: COLORS[k] } };
-      });
-    Plotly.react(div, traces, {
-      title: { text: "Mean wait by appointment hour (min), one " + (panel.dataset.day || "day"),
-               font: { size: 13 } },
-      margin: { l: 40, r: 10, t: 30, b: 30 }, height: 230, legend: { orientation: "h" },
-    }, { displayModeBar: false, responsive: true });
-  }
 
   function markerTrace(list, name, symbol, color) {
     return {
@@ -53,7 +31,8 @@
 
   function drawFrontier() {
     var div = document.getElementById("frontier-plot");
-    if (!div || typeof Plotly === "undefined") return;
+    if (!div) return;
+    if (typeof Plotly === "undefined") { loadPlotly(drawFrontier); return; }
     fetch(div.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.json(); })
       .then(function (fr) {
         var pts = fr.points || [];
@@ -129,7 +108,6 @@
     var panel = document.getElementById("kpi-panel");
     if (!panel || panel.dataset.version === seenVersion) return;
     seenVersion = panel.dataset.version;
-    drawByHour();
     document.querySelectorAll("[data-src][data-live]").forEach(function (el) {
       el.dataset.stale = "1";
       var tab = el.closest(".tabpanel");
@@ -148,10 +126,23 @@
     });
   }
 
+  // Plotly (4.8 MB) is loaded only for the frontier's chart
+  function loadPlotly(then) {
+    if (typeof Plotly !== "undefined") { then(); return; }
+    var s = document.querySelector("script[data-plotly]");
+    if (!s) {
+      s = document.createElement("script");
+      s.src = "/static/plotly.min.js";
+      s.dataset.plotly = "1";
+      document.head.appendChild(s);
+    }
+    s.addEventListener("load", then);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var panel = document.getElementById("kpi-panel");
     if (panel) seenVersion = panel.dataset.version;
-    drawByHour(); bindSliders();
+    bindSliders();
     document.querySelectorAll(".tabs [role=tab]").forEach(function (b) {
       b.addEventListener("click", function () { toggleTab(b.dataset.tab); });
     });
