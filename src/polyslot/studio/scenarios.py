@@ -213,7 +213,10 @@ class ScenarioStore:
         tpl = SlotTemplate(polyclinic_id, slots, int(doc.get("bucket_minutes", 60)), name)
         run_id = doc.get("run_id")
         raw = doc.get("whatif")
-        whatif = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        try:
+            whatif = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        except (TypeError, ValueError):
+            whatif = {}
         return Scenario(
             name, polyclinic_id, tpl, str(doc.get("saved_at", "")),
             str(run_id) if run_id else None, whatif, stale=run_id != current,
