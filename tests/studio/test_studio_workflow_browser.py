@@ -41,6 +41,26 @@ def _api(page, base: str, template: str = "working") -> bytes:
     ).body()
 
 
+def _frontier_shares_units(page, base: str, working_wait: float) -> None:
+    """The frontier: one weekday, one engine, patients per day; the working copy and the
+    scenario are on it where the KPI panel says."""
+    page.click("#tabbtn-frontier")
+    page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
+    fr = json.loads(page.request.get(f"{base}/pc/PC01/Mon/frontier.json").body())
+    everything = fr["points"] + fr["markers"]
+    assert {p["source"] for p in everything} == {"exact"}
+    assert fr["units"] == {"wait_mean": "min", "patients_served": "patients/day"}
+    served = float(page.get_attribute("#kpi-working-patients_served", "data-value"))
+    (working,) = [m for m in fr["markers"] if m["kind"] == "working"]
+    (scenario,) = [m for m in fr["markers"] if m["kind"] == "scenario"]
+    assert working["patients_served"] == served == scenario["patients_served"]
+    assert working["wait_mean"] == working_wait
+    current = next(m for m in fr["markers"] if m["kind"] == "current")
+    assert fr["points"][0]["wait_mean"] == current["wait_mean"]  # point 0 is the current
+    assert all(p["patients_served"] < 2 * served for p in everything)  # no week mixed in
+    assert page.get_attribute("#frontier-plot", "data-markers") == str(len(fr["markers"]))
+
+
 @pytest.fixture()
 def run_copy(small_run, tmp_path):
     out = tmp_path / "out"
@@ -118,23 +138,7 @@ def test_edit_undo_save_restart_reopen_compare_export(run_copy, model, browser, 
             if s.weekday == 0 and (s.hour, s.visit_type) == (s0.hour, s0.visit_type)
         )  # fmt: skip
 
-        # the frontier: one weekday, one engine, patients per day; the working copy and the
-        # scenario are on it where the KPI panel says
-        page.click("#tabbtn-frontier")
-        page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
-        fr = json.loads(page.request.get(f"{base}/pc/PC01/Mon/frontier.json").body())
-        everything = fr["points"] + fr["markers"]
-        assert {p["source"] for p in everything} == {"exact"}
-        assert fr["units"] == {"wait_mean": "min", "patients_served": "patients/day"}
-        served = float(page.get_attribute("#kpi-working-patients_served", "data-value"))
-        (working,) = [m for m in fr["markers"] if m["kind"] == "working"]
-        (scenario,) = [m for m in fr["markers"] if m["kind"] == "scenario"]
-        assert working["patients_served"] == served == scenario["patients_served"]
-        assert working["wait_mean"] == working_wait
-        current = next(m for m in fr["markers"] if m["kind"] == "current")
-        assert fr["points"][0]["wait_mean"] == current["wait_mean"]  # point 0 is the current
-        assert all(p["patients_served"] < 2 * served for p in everything)  # no week mixed in
-        assert page.get_attribute("#frontier-plot", "data-markers") == str(len(fr["markers"]))
+        _frontier_shares_units(page, base, working_wait)
 
         # compare the scenario with the recommended template it was made from
         page.goto(f"{base}/pc/PC01/compare?a=recommended&b=two+more&day=Mon")
