@@ -25,6 +25,7 @@ from polyslot.studio.frontier import frontier_ctx
 from polyslot.studio.http import BadRequest, message, read_form, render, state_of
 from polyslot.studio.kpis import ANY, WHATIF_LIMITS, WhatIf
 from polyslot.studio.run_data import slots_from_rows
+from polyslot.studio.scenario_routes import scenarios_ctx
 from polyslot.studio.state import TEMPLATES
 from polyslot.studio.views import (
     cell_ctx,
@@ -94,8 +95,6 @@ async def panel(request: Request, pid: str, day: str, name: str):
         ctx["frontier"] = frontier_ctx(state, pid, weekday)
         ctx["error"] = None
         return render(request, "_frontier.html", ctx)
-    from polyslot.studio.scenario_routes import scenarios_ctx
-
     ctx.update(scenarios_ctx(state, pid), fhir=fhir_writer() is not None)
     return render(request, "_scenarios.html", ctx)
 
