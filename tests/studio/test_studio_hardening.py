@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from polyslot.cli import app as cli_app
 from polyslot.errors import ConfigError
 from polyslot.studio import create_app
+from polyslot.studio.app import studio_state
 from polyslot.studio.http import MAX_FORM_BYTES
 from polyslot.studio.kpi_format import KPI_DECIMALS, kpi_payload, round_kpi
 from polyslot.studio.kpis import KPI_KEYS, WHATIF_LIMITS, ModelIndex, day_kpis
@@ -289,3 +290,19 @@ def test_wait_by_hour_chart_draws_the_engine_numbers(client, model) -> None:
     chart = line_chart({"a": {8: 5.0, 9: 10.0}}, width=100, height=100)
     assert chart["lines"][0]["points"] == "38.0,34.0 92.0,8.0"  # 5 of 10: half way up 8..60
     assert [t["label"] for t in chart["yticks"]] == ["0", "2", "4", "6", "8", "10"]
+
+
+def test_warm_up_covers_the_first_editor_view(small_run) -> None:
+    """The app computes every open day's current and recommended KPIs when it starts, so the
+    first editor view of any day computes nothing (the working copy is the recommended)."""
+    app = create_app(small_run)
+    with TestClient(app) as c:
+        state = studio_state(app)
+        cached = state.cached_days
+        assert cached == 2 * len(state.polyclinic("PC01").open_days) and state.warm_seconds > 0
+        for day in ("Mon", "Wed", "Sat"):
+            assert c.get(f"/pc/PC01/{day}").status_code == 200
+        assert state.cached_days == cached
+    cold = create_app(small_run, warm=False)
+    with TestClient(cold):
+        assert studio_state(cold).cached_days == 0

@@ -136,6 +136,9 @@ def test_save_restart_reopen_compare_export(run_copy, model, tmp_path) -> None:
             sum(1 for s in got.slots if s.weekday == 0)
             == sum(1 for s in model.current_template.slots if s.weekday == 0) + 1
         )
+        fhir = c.get("/pc/PC01/export/fhir", params={"template": "one more"}).json()
+        slots = [e for e in fhir["entry"] if e["resource"]["resourceType"] == "Slot"]
+        assert len(slots) == len(got.slots)
         missing = c.get("/pc/PC01/export/csv", params={"template": "ghost"})
         assert missing.status_code == 422 and "template = ghost" in missing.text
 

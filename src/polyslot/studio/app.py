@@ -39,7 +39,7 @@ from polyslot.studio.security import (
 )
 from polyslot.studio.state import StudioState
 
-__all__ = ["create_app", "serve", "static_file"]
+__all__ = ["create_app", "serve", "static_file", "studio_state"]
 
 log = logging.getLogger("polyslot.studio")
 _STATIC = {
@@ -64,6 +64,13 @@ def static_file(name: str) -> bytes:
     if name == "plotly.min.js":
         return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
     return resources.files("polyslot.studio").joinpath("static", name).read_bytes()
+
+
+def studio_state(app: object) -> StudioState:
+    """The :class:`StudioState` of an app made by :func:`create_app` (through its middleware)."""
+    while not hasattr(app, "state"):
+        app = app.app  # type: ignore[attr-defined]
+    return app.state.studio  # type: ignore[attr-defined]
 
 
 def create_app(

@@ -146,6 +146,11 @@ class StudioState:
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return out
 
+    @property
+    def cached_days(self) -> int:
+        """Days whose KPIs are cached."""
+        return len(self._days)
+
     def warm(self) -> float:
         """Load every polyclinic and compute the KPIs of its current and recommended templates
         on every open day (the first editor view then only renders); returns the seconds."""
