@@ -70,7 +70,7 @@ def studio_state(app: object) -> StudioState:
     """The :class:`StudioState` of an app made by :func:`create_app` (through its middleware)."""
     while not hasattr(app, "state"):
         app = app.app  # type: ignore[attr-defined]
-    return app.state.studio  # type: ignore[attr-defined]
+    return app.state.studio
 
 
 def create_app(
