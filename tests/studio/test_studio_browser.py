@@ -16,6 +16,39 @@ def _value(page, sel: str) -> float:
     return float(page.get_attribute(sel, "data-value"))
 
 
+def _wait_version(page, version: str) -> None:
+    page.wait_for_function(
+        "v => document.querySelector('#kpi-panel').dataset.version != v",
+        arg=version,
+        timeout=30_000,
+    )
+
+
+def _timeline_edit_and_undo(page, working, vt: str, after: float) -> None:
+    """A timeline edit in the "Doctor sessions" tab: the slot appears in the session's bar and
+    the KPIs follow; undo takes it back to ``after``."""
+    page.click("#tabbtn-timeline")
+    form = page.wait_for_selector("#timeline-body form.tl", timeout=30_000)
+    bar = form.evaluate("f => f.parentElement.querySelectorAll('.bar .slot').length")
+    sid = form.evaluate("f => f.querySelector('input[name=session]').value")
+    start = next(s for s in working.slots if s.weekday == 0 and s.doctor_session == sid)
+    version = page.get_attribute("#kpi-panel", "data-version")
+    form.eval_on_selector("select[name=op]", "s => { s.value = 'add'; }")
+    form.eval_on_selector("input[name=start_time]", f"i => {{ i.value = '{start.start_time}'; }}")
+    form.eval_on_selector("select[name=visit_type]", f"s => {{ s.value = '{vt}'; }}")
+    form.eval_on_selector("button[type=submit]", "b => b.click()")
+    _wait_version(page, version)
+    assert page.inner_text("#edit-status").startswith("answered in")
+    count = "b => b.querySelectorAll('.slot').length"
+    assert page.eval_on_selector(f"#session-{sid} .bar", count) == bar + 1
+    version = page.get_attribute("#kpi-panel", "data-version")
+    page.click("#undo")
+    _wait_version(page, version)
+    assert _value(page, "#kpi-working-wait_mean") == after
+    assert page.eval_on_selector(f"#session-{sid} .bar", count) == bar  # the open tab reloads
+    page.click("#tabbtn-timeline")  # closes the tab
+
+
 def test_edit_slider_simulate_export_in_chromium(
     server, small_run, model, tmp_path, browser
 ) -> None:
@@ -58,35 +91,7 @@ def test_edit_slider_simulate_export_in_chromium(
                  == (hour, vt))  # fmt: skip
     assert page.input_value(f"#cell-{hour}-{vt} input") == str(n_cell)
 
-    # 1b. a timeline edit in the "Doctor sessions" tab: the slot appears in the session's bar
-    # and in the grid, the KPIs follow; undo takes it back
-    page.click("#tabbtn-timeline")
-    form = page.wait_for_selector("#timeline-body form.tl", timeout=30_000)
-    bar = form.evaluate("f => f.parentElement.querySelectorAll('.bar .slot').length")
-    sid = form.evaluate("f => f.querySelector('input[name=session]').value")
-    start = next(s for s in working.slots if s.weekday == 0 and s.doctor_session == sid)
-    version = page.get_attribute("#kpi-panel", "data-version")
-    form.eval_on_selector("select[name=op]", "s => { s.value = 'add'; }")
-    form.eval_on_selector("input[name=start_time]", f"i => {{ i.value = '{start.start_time}'; }}")
-    form.eval_on_selector("select[name=visit_type]", f"s => {{ s.value = '{vt}'; }}")
-    form.eval_on_selector("button[type=submit]", "b => b.click()")
-    page.wait_for_function(
-        "v => document.querySelector('#kpi-panel').dataset.version != v", arg=version,
-        timeout=30_000,
-    )  # fmt: skip
-    assert page.inner_text("#edit-status").startswith("answered in")
-    bar_after = page.eval_on_selector(
-        f"#session-{sid} .bar", "b => b.querySelectorAll('.slot').length"
-    )
-    assert bar_after == bar + 1
-    version = page.get_attribute("#kpi-panel", "data-version")
-    page.click("#undo")
-    page.wait_for_function(
-        "v => document.querySelector('#kpi-panel').dataset.version != v", arg=version,
-        timeout=30_000,
-    )  # fmt: skip
-    assert _value(page, "#kpi-working-wait_mean") == after
-    page.click("#tabbtn-timeline")  # closes the tab
+    _timeline_edit_and_undo(page, working, vt, after)
 
     # 2. a what-if slider recomputes the KPIs of all three templates
     cur_before = _value(page, "#kpi-current-wait_mean")

@@ -39,6 +39,7 @@ class StudioState:
         self.lock = threading.RLock()
         self._working: dict[str, WorkingCopy] = {}
         self._whatif: dict[str, WhatIf] = {}
+        self._whatif_changes: dict[str, int] = {}
         self._origin: dict[str, dict[str, Any]] = {}
         self._index: OrderedDict[tuple, ModelIndex] = OrderedDict()
         self._days: OrderedDict[tuple, DayKPIs] = OrderedDict()
@@ -103,6 +104,11 @@ class StudioState:
         """Set the what-if factors."""
         with self.lock:
             self._whatif[pid] = whatif
+            self._whatif_changes[pid] = self._whatif_changes.get(pid, 0) + 1
+
+    def version(self, pid: str) -> str:
+        """Changes whenever the KPIs shown can change: ``<working copy>-<what-if>`` counts."""
+        return f"{self.working_copy(pid).version}-{self._whatif_changes.get(pid, 0)}"
 
     def index(self, pid: str, whatif: WhatIf | None = None) -> ModelIndex:
         """Lookups of the polyclinic's model under ``whatif`` (default: none; the edits use

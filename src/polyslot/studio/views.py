@@ -82,7 +82,7 @@ def overview_rows(state: StudioState) -> tuple[list[str], list[dict[str, Any]]]:
 
 def kpi_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
     """The KPI panel: three templates' KPIs, working - current, the wait-by-hour chart, the
-    version of the working copy."""
+    version of what it shows."""
     kpis: dict[str, DayKPIs] = state.kpis(pid, weekday)
     rows = []
     for name, (label, unit) in KPI_LABELS.items():
@@ -105,7 +105,7 @@ def kpi_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
         "chart": line_chart({sc: k.by_hour for sc, k in kpis.items()}),
         "source": kpis["working"].source,
         "note": kpis["working"].note,
-        "version": wc.version,
+        "version": state.version(pid),
         "undo": wc.undo_depth,
         "kpi_ms": fmt(state.last_ms, 1),
         "day": WEEKDAYS[weekday],
