@@ -211,7 +211,7 @@ def studio_latency(model: ClinicModel, weekday: int) -> None:
                 assert r.status_code == 200
             print(f"\nstudio cell edit ({len(times)} edits, {model.polyclinic_id} {day})")
             print(
-                f"  request -> rendered workspace: median {np.median(times) * 1e3:6.1f} ms, "
+                f"  request -> answer (KPI panel + cell): median {np.median(times) * 1e3:6.1f} ms, "
                 f"max {max(times) * 1e3:6.1f} ms (edit + KPIs: median {np.median(server):.1f} ms)"
             )
             t0 = time.perf_counter()

@@ -8,7 +8,11 @@ the cheap stand-ins below are written in exactly those formats.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -104,3 +108,46 @@ def patient_ids(small_run) -> set[str]:
 @pytest.fixture(scope="session")
 def model(small_run) -> ClinicModel:
     return ClinicModel.from_json(small_run / "model" / "PC01.json")
+
+
+# -- a real server for the browser tests -------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_studio(out: Path, port: int | None = None) -> Iterator[str]:
+    """uvicorn serving the studio over ``out`` in a thread (the KPI engine warmed first, as
+    ``polyslot studio`` does); always shut down. Yields the base URL."""
+    import uvicorn
+
+    from polyslot.studio import create_app
+
+    port = port or free_port()
+    app = create_app(out, allowed_hosts=["127.0.0.1", "localhost"])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "studio server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=15)
+        assert not thread.is_alive()
+
+
+@pytest.fixture()
+def server(small_run) -> Iterator[str]:
+    """The studio over the small run, on a free local port."""
+    with serve_studio(small_run) as url:
+        yield url

@@ -1,52 +1,52 @@
 """The studio in a real browser (Playwright driving Debian's chromium): open the editor on the
 small run, edit a cell and see the exact evaluator's mean wait, move a slider, click a frontier
 point, run a simulation, export an XLSX and read it back. The test starts and stops its own
-uvicorn server on a free local port."""
+uvicorn server on a free local port (the ``server`` fixture of conftest.py)."""
 
 from __future__ import annotations
-
-import socket
-import threading
-import time
 
 import pytest
 
 from polyslot.analysis.perturb import perturb
-from polyslot.studio import create_app
 
 from .reference import reference_day
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture()
-def server(small_run):
-    """uvicorn serving the studio in a thread; always shut down."""
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(small_run, allowed_hosts=["127.0.0.1", "localhost"])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "studio server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=15)
-        assert not thread.is_alive()
-
-
 def _value(page, sel: str) -> float:
     return float(page.get_attribute(sel, "data-value"))
+
+
+def _wait_version(page, version: str) -> None:
+    page.wait_for_function(
+        "v => document.querySelector('#kpi-panel').dataset.version != v",
+        arg=version,
+        timeout=30_000,
+    )
+
+
+def _timeline_edit_and_undo(page, working, vt: str, after: float) -> None:
+    """A timeline edit in the "Doctor sessions" tab: the slot appears in the session's bar and
+    the KPIs follow; undo takes it back to ``after``."""
+    page.click("#tabbtn-timeline")
+    form = page.wait_for_selector("#timeline-body form.tl", timeout=30_000)
+    bar = form.evaluate("f => f.parentElement.querySelectorAll('.bar .slot').length")
+    sid = form.evaluate("f => f.querySelector('input[name=session]').value")
+    start = next(s for s in working.slots if s.weekday == 0 and s.doctor_session == sid)
+    version = page.get_attribute("#kpi-panel", "data-version")
+    form.eval_on_selector("select[name=op]", "s => { s.value = 'add'; }")
+    form.eval_on_selector("input[name=start_time]", f"i => {{ i.value = '{start.start_time}'; }}")
+    form.eval_on_selector("select[name=visit_type]", f"s => {{ s.value = '{vt}'; }}")
+    form.eval_on_selector("button[type=submit]", "b => b.click()")
+    _wait_version(page, version)
+    assert page.inner_text("#edit-status").startswith("answered in")
+    count = "b => b.querySelectorAll('.slot').length"
+    assert page.eval_on_selector(f"#session-{sid} .bar", count) == bar + 1
+    version = page.get_attribute("#kpi-panel", "data-version")
+    page.click("#undo")
+    _wait_version(page, version)
+    assert _value(page, "#kpi-working-wait_mean") == after
+    assert page.eval_on_selector(f"#session-{sid} .bar", count) == bar  # the open tab reloads
+    page.click("#tabbtn-timeline")  # closes the tab
 
 
 def test_edit_slider_simulate_export_in_chromium(
@@ -68,8 +68,8 @@ def test_edit_slider_simulate_export_in_chromium(
         lambda r: remote.append(r.url) if not r.url.startswith(server) else None,
     )
     page.goto(f"{server}/pc/PC01/Mon", wait_until="load")
-    page.wait_for_selector("#by-hour .main-svg", timeout=30_000)
-    page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
+    page.wait_for_selector("#by-hour svg polyline", timeout=30_000)
+    assert page.text_content("#wi-no_show-v") == "\u00d71.00"  # two decimals on load too
 
     # 1. edit a cell: the working copy's mean wait becomes the exact evaluator's value
     before = _value(page, "#kpi-working-wait_mean")
@@ -91,8 +91,11 @@ def test_edit_slider_simulate_export_in_chromium(
                  == (hour, vt))  # fmt: skip
     assert page.input_value(f"#cell-{hour}-{vt} input") == str(n_cell)
 
+    _timeline_edit_and_undo(page, working, vt, after)
+
     # 2. a what-if slider recomputes the KPIs of all three templates
     cur_before = _value(page, "#kpi-current-wait_mean")
+    page.click("#whatif-panel summary")
     page.eval_on_selector(
         "#wi-no_show",
         "el => { el.value = '1.5'; el.dispatchEvent(new Event('input', {bubbles: true}));"
@@ -108,6 +111,8 @@ def test_edit_slider_simulate_export_in_chromium(
     assert page.inner_text("#wi-no_show-v") == "\u00d71.50"
 
     # 3. clicking a frontier point loads it as the working copy (point 0 = current)
+    page.click("#tabbtn-frontier")
+    page.wait_for_selector("#frontier-plot .main-svg", timeout=30_000)
     page.eval_on_selector(
         "#frontier-plot", "d => d.emit('plotly_click', {points: [{customdata: 0}]})"
     )
@@ -118,7 +123,8 @@ def test_edit_slider_simulate_export_in_chromium(
     )
 
     # 4. simulate on demand: progress, then means with 95% CIs for the three
-    page.fill("#sim-panel input[name=replications]", "3")
+    page.click("#tabbtn-sim")
+    page.fill("#tab-sim input[name=replications]", "3")
     page.click("#simulate")
     page.wait_for_selector("#sim-results", timeout=60_000)
     for sc in ("working", "current", "recommended"):
@@ -126,6 +132,8 @@ def test_edit_slider_simulate_export_in_chromium(
         assert "\u00b1" in page.inner_text(f"#sim-{sc}-wait_mean")
 
     # 5. export the working copy as XLSX and read it back
+    page.click("#tabbtn-scenarios")
+    page.wait_for_selector("#export-xlsx", timeout=30_000)
     with page.expect_download() as dl:
         page.click("#export-xlsx")
     xlsx = tmp_path / "working.xlsx"

@@ -31,14 +31,14 @@ def test_day_kpis_equal_the_exact_evaluator(model, weekday) -> None:
 def test_what_if_factors_are_the_perturbed_model(model) -> None:
     tpl = model.current_template
     wi = WhatIf(no_show=1.5, duration_mean=1.2, punctuality=0.5, demand=0.8)
-    got = day_kpis(ModelIndex(wi.apply(model)), tpl, 0, demand=0.8)
+    got = day_kpis(ModelIndex(model, wi), tpl, 0)
     m = perturb(perturb(perturb(model, "no_show", 1.5), "duration_mean", 1.2), "punctuality", 0.5)
     ref = reference_day(m, tpl, 0, factor=0.8)
     assert got.wait_mean == pytest.approx(ref["wait_mean"], rel=1e-9)
     assert got.patients_served == pytest.approx(ref["patients_served"], rel=1e-9)
     base = day_kpis(ModelIndex(model), tpl, 0)
     assert got.patients_served < base.patients_served  # more no-shows, fewer bookings
-    longer = day_kpis(ModelIndex(WhatIf(duration_mean=1.2).apply(model)), tpl, 0)
+    longer = day_kpis(ModelIndex(model, WhatIf(duration_mean=1.2)), tpl, 0)
     assert longer.wait_mean > base.wait_mean
 
 
@@ -167,3 +167,21 @@ def test_unreserved_slots_are_evaluated_as_the_demand_mix(model) -> None:
         return
     ref = reference_day(unreserved.with_unreserved(model), with_any, 0)  # polyslot's "any" rows
     assert got.wait_mean == pytest.approx(ref["wait_mean"], rel=1e-9)
+
+
+def test_day_kpis_carry_standard_errors_source_and_unmet_demand(model) -> None:
+    """Today's engine is exact: every standard error 0, source "exact"; the requests beyond the
+    slots (demand factor x expected requests - slots) are the unmet demand."""
+    from polyslot.studio.kpis import KPI_KEYS
+
+    tpl = model.current_template
+    day = [s for s in tpl.slots if s.weekday == 0]
+    demand = sum(d.mean for d in model.demand if d.weekday == 0)
+    got = day_kpis(ModelIndex(model), tpl, 0)
+    assert got.source == "exact" and got.se == dict.fromkeys(KPI_KEYS, 0.0)
+    assert got.unmet_demand == pytest.approx(max(0.0, demand - len(day)))
+    short = edits.replace_day(tpl, 0, tuple(day[: len(day) // 3]))
+    doubled = day_kpis(ModelIndex(model, WhatIf(demand=2.0)), short, 0)
+    assert doubled.unmet_demand == pytest.approx(2.0 * demand - len(day) // 3, rel=1e-12)
+    assert doubled.unmet_demand > 0
+    assert set(KPI_KEYS) <= set(got.as_dict())

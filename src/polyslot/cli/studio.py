@@ -21,19 +21,28 @@ def register(app: typer.Typer) -> None:
         ),
         port: int = typer.Option(8050, "--port", min=1, max=65535, help="Port to listen on."),
         token: str | None = typer.Option(
-            None, "--token", help="Access token required on every request ('random': make one)."
+            None,
+            "--token",
+            help="Access token required on every request: 16 characters or more, or 'auto' to "
+            "make one (printed).",
         ),
     ) -> None:
         """Edit templates and see exact KPIs at once; simulate, what-if, frontier, export."""
         from polyslot.studio import serve
         from polyslot.studio.run_data import StudioRun
-        from polyslot.studio.security import check_binding, new_token
+        from polyslot.studio.security import AUTO_TOKEN, check_binding, check_token
 
-        if token == "random":
-            token = new_token()
+        made = token in AUTO_TOKEN
+        token = check_token(token)
         check_binding(host, token)
         StudioRun(out)  # fails early, in one line, on a folder without a run
+        if made:
+            print(f"access token: {token}", flush=True)
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-        print(f"polyslot studio on {url}  (Ctrl+C stops it)", flush=True)
-        serve(out, host=host, port=port, token=token)
+        print(f"polyslot studio on {url}  (warming up; Ctrl+C stops it)", flush=True)
+
+        def ready(seconds: float) -> None:
+            print(f"ready: KPI engine warmed in {seconds:.1f} s", flush=True)
+
+        serve(out, host=host, port=port, token=token, on_ready=ready)

@@ -131,11 +131,14 @@ def set_count(
     hour: int,
     visit_type: str,
     count: object,
+    *,
+    reference: SlotTemplate | None = None,
 ) -> SlotTemplate:
     """Set the slots of ``visit_type`` in ``hour`` of ``weekday`` to ``count``.
 
     Added slots go to the doctor session on duty in that hour with the fewest slots in it, at
-    the grid time farthest from its other slots of the hour; removed slots are taken from the
+    the grid time farthest from its other slots of the hour, with the visit type's most common
+    duration in ``reference`` (default: ``template``); removed slots are taken from the
     session with the most slots of that type in the hour (overbooked ones first, latest first).
     """
     vt = _check_visit_type(index, visit_type)
@@ -171,7 +174,7 @@ def set_count(
             field=f"count ({label})",
             value=n,
         )
-    duration = _duration(index, template, vt)
+    duration = _duration(index, reference or template, vt)
     for _ in range(n - len(mine)):
         load = Counter(s.doctor_session for s in slots if s.weekday == weekday and s.hour == hour)
         sid = min(open_, key=lambda k: (load[k], k))

@@ -1,7 +1,12 @@
 """The trade-off frontier of a polyclinic and weekday, and re-optimisation from the studio.
 
 Points come from ``out/frontier/<polyclinic_id>.json`` (written by ``polyslot run``; format in
-docs/studio.md). "Re-optimise" runs the allocation MIP and the sequencing of one weekday
+docs/studio.md). The studio plots every point, and the current, recommended and working
+templates and the saved scenarios, with its own KPI engine (:meth:`StudioState.day`): one
+weekday, one source, mean wait (minutes) against patients served per day; the file's figures
+(a simulated week) are kept as each point's ``run`` for the hover text.
+
+"Re-optimise" runs the allocation MIP and the sequencing of one weekday
 (:func:`polyslot.optimize.clinic.optimize_weekday`) with the planner's weights and policy and adds
 the result as a new point.
 
@@ -21,10 +26,20 @@ from typing import Any
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
 from polyslot.report.export import template_rows
+from polyslot.studio.edits import replace_day
 from polyslot.studio.kpis import DayKPIs
-from polyslot.template import Slot, SlotTemplate
+from polyslot.studio.run_data import slots_from_rows
+from polyslot.studio.state import StudioState
+from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
-__all__ = ["POLICIES", "reoptimise", "point_for", "parse_weights"]
+__all__ = [
+    "POLICIES",
+    "reoptimise",
+    "point_for",
+    "parse_weights",
+    "frontier_ctx",
+    "frontier_json",
+]
 
 POLICIES: dict[str, dict[str, float]] = {
     "balanced": {},
@@ -73,23 +88,15 @@ def reoptimise(
 
 
 def point_for(
-    label: str,
-    template: SlotTemplate,
-    weekday: int,
-    kpis: DayKPIs,
-    patients_per_week: float,
-    weights: dict[str, float],
+    label: str, template: SlotTemplate, weekday: int, weights: dict[str, float]
 ) -> dict[str, Any]:
-    """A frontier point (the shared frontier format) for a studio-made template."""
+    """A frontier point (the shared frontier format, without figures: the studio evaluates
+    every point with its own engine) for a studio-made template."""
     rows = template_rows(template.for_weekday(weekday))
     return {
         "label": label,
         "throughput_floor": float(weights.get("throughput_floor", 1.0)),
         "overtime_weight": float(weights.get("w_overtime", 1.5)),
-        "wait_mean": kpis.wait_mean,
-        "patients_per_week": patients_per_week,
-        "overtime": kpis.overtime,
-        "utilization": kpis.utilization,
         "slots": [
             {
                 "start_time": r.start_time,
@@ -101,4 +108,65 @@ def point_for(
             for r in rows.itertuples(index=False)
         ],
         "studio": True,
+    }
+
+
+def _xy(kpis: DayKPIs) -> dict[str, Any]:
+    return {
+        "wait_mean": kpis.wait_mean,
+        "wait_mean_se": kpis.se.get("wait_mean"),
+        "patients_served": kpis.patients_served,
+        "patients_served_se": kpis.se.get("patients_served"),
+        "overtime": kpis.overtime,
+        "utilization": kpis.utilization,
+        "source": kpis.source,
+    }
+
+
+def frontier_ctx(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
+    """What the frontier panel says about its points (file present, count, engine)."""
+    pc = state.polyclinic(pid)
+    points, chosen = pc.frontier_points(weekday)
+    source = state.day(pid, state.working(pid), weekday).source
+    return {"has_file": pc.frontier is not None, "n": len(points), "chosen": chosen,
+            "source": source}  # fmt: skip
+
+
+def frontier_json(state: StudioState, pid: str, weekday: int) -> dict[str, Any]:
+    """Every point of ``weekday`` evaluated by the studio's KPI engine (one source, one unit:
+    mean wait in minutes, patients served per day): the run's frontier points and the
+    re-optimised ones (``points``, loadable by index), and the current, recommended and
+    working templates and every saved scenario (``markers``)."""
+    pc = state.polyclinic(pid)
+    points, chosen = pc.frontier_points(weekday)
+    out_points = []
+    for i, p in enumerate(points):
+        try:
+            slots = slots_from_rows(p.get("slots", []), weekday)
+        except (KeyError, TypeError, ValueError, InputError):
+            continue
+        tpl = replace_day(pc.current, weekday, slots)
+        run = {k: p.get(k) for k in ("wait_mean", "patients_per_week") if k in p}
+        out_points.append(
+            {"index": i, "label": str(p.get("label", i)), "studio": bool(p.get("studio")),
+             "run": run, **_xy(state.day(pid, tpl, weekday))}
+        )  # fmt: skip
+    markers = [
+        {"kind": name, "label": name, **_xy(state.day(pid, state.template(pid, name), weekday))}
+        for name in ("current", "recommended", "working")
+    ]
+    for sc in state.scenarios.list(pid):
+        markers.append(
+            {"kind": "scenario", "label": sc.name, "stale": sc.stale,
+             **_xy(state.day(pid, sc.template, weekday))}
+        )  # fmt: skip
+    return {
+        "has_file": pc.frontier is not None,
+        "policy": (pc.frontier or {}).get("policy"),
+        "chosen": chosen,
+        "weekday": WEEKDAYS[weekday],
+        "source": state.day(pid, state.working(pid), weekday).source,
+        "units": {"wait_mean": "min", "patients_served": "patients/day"},
+        "points": out_points,
+        "markers": markers,
     }

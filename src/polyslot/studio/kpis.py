@@ -1,6 +1,13 @@
-"""Exact KPIs of one clinic day of a template, fast enough to answer every edit.
+"""The studio's one KPI engine: the KPIs of one clinic day of a template, fast enough to answer
+every edit.
 
-Every doctor session of the day becomes a :class:`~polyslot.schedule.Schedule` by exactly the
+Every place of the studio that shows a KPI (editor, API, frontier, scenarios, compare) calls
+:func:`day_kpis` and nothing else; it returns a :class:`DayKPIs` with each KPI's value, its
+standard error (0 for an exact figure) and the ``source`` of the numbers. Replacing the engine
+(issue 21: the one clinic-day model) touches only this module.
+
+Today's engine is exact, per doctor (``source = "exact"``, every standard error 0): every
+doctor session of the day becomes a :class:`~polyslot.schedule.Schedule` by exactly the
 rules of :func:`polyslot.evaluation.sessions.session_schedule` (the visit type's consultation
 PMF, its no-show rate at that weekday and hour, its punctuality; a slot is booked with
 probability ``fill``), built from lookups prepared once per model (:class:`ModelIndex`), and
@@ -11,14 +18,15 @@ What-if factors (:class:`WhatIf`) are the run's sensitivity parameters: the mode
 by :func:`polyslot.analysis.perturb.perturb`; ``demand`` scales the booked share of the day's
 slots, ``fill = min(1, demand factor x expected requests / slots)`` (the rule of the run's
 sensitivity analysis for a template held fixed): slots beyond the expected requests stay
-empty and behave like no-shows, so extra slots do not invent patients.
+empty and behave like no-shows, so extra slots do not invent patients; the requests beyond the
+slots are the unmet demand, ``max(0, demand factor x expected requests - slots)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,12 +38,33 @@ from polyslot.evaluation import evaluate_day
 from polyslot.schedule import ArrivalOffsets, PatientSpec, Schedule
 from polyslot.template import Slot, SlotTemplate
 
-__all__ = ["WhatIf", "ModelIndex", "DayKPIs", "day_kpis", "KPI_LABELS", "ANY"]
+__all__ = [
+    "WhatIf",
+    "ModelIndex",
+    "DayKPIs",
+    "day_kpis",
+    "KPI_KEYS",
+    "KPI_LABELS",
+    "WHATIF_LIMITS",
+    "WHATIF_STEP",
+    "ANY",
+]
 
 #: Unreserved slot (any visit type may book it).
 ANY = "any"
 
-#: KPI name -> (label, unit) in display order.
+#: The KPI keys (issue 21's contract: the keys of comparison.csv without the suffixes).
+KPI_KEYS = (
+    "wait_mean",
+    "wait_p90",
+    "utilization",
+    "overtime",
+    "idle",
+    "patients_served",
+    "unmet_demand",
+)
+
+#: KPI name -> (label, unit) in display order (utilisation is a fraction, shown in percent).
 KPI_LABELS: dict[str, tuple[str, str]] = {
     "wait_mean": ("Mean wait", "min"),
     "wait_p90": ("90th percentile wait", "min"),
@@ -43,9 +72,27 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "overtime": ("Overtime", "min"),
     "utilization": ("Utilisation", "%"),
     "patients_served": ("Patients served", "/day"),
+    "unmet_demand": ("Unmet demand", "/day"),
 }
 
-_FACTOR_RANGE = (0.0, 3.0)
+#: What-if factor -> (lowest, highest) accepted: the server's check and the sliders' range (the
+#: editor renders these numbers into its sliders).
+WHATIF_LIMITS: dict[str, tuple[float, float]] = {
+    "no_show": (0.0, 2.0),
+    "duration_mean": (0.5, 2.0),
+    "duration_cv": (0.5, 2.0),
+    "demand": (0.0, 2.0),
+    "punctuality": (0.0, 2.0),
+}
+#: Slider step of every what-if factor.
+WHATIF_STEP = 0.05
+
+#: ``source`` label of this engine and the caption the pages show for it.
+SOURCE = "exact"
+SOURCE_NOTE = (
+    "exact evaluator: each doctor works through their own list in appointment order "
+    "(per-doctor queues, no walk-ins); exact values, standard error 0"
+)
 
 
 @dataclass(frozen=True)
@@ -59,13 +106,15 @@ class WhatIf:
     punctuality: float = 1.0
 
     def __post_init__(self) -> None:
-        lo, hi = _FACTOR_RANGE
         for f in dataclasses.fields(self):
+            lo, hi = WHATIF_LIMITS[f.name]
             v = getattr(self, f.name)
-            if not isinstance(v, int | float) or not lo <= float(v) <= hi:
-                raise InputError(f"must be a factor in [{lo}, {hi}]", field=f.name, value=v)
-            if f.name in ("duration_mean", "duration_cv") and float(v) <= 0:
-                raise InputError("must be > 0", field=f.name, value=v)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= float(v) <= hi:
+                raise InputError(f"must be a factor in [{lo:g}, {hi:g}]", field=f.name, value=v)
+
+    def as_dict(self) -> dict[str, float]:
+        """``{factor: value}``."""
+        return {f.name: float(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def apply(self, model: ClinicModel) -> ClinicModel:
         """The perturbed model (demand is applied through the fill, not here)."""
@@ -77,10 +126,21 @@ class WhatIf:
 
 
 class ModelIndex:
-    """Dictionary lookups of one :class:`ClinicModel` (built once; the schedules it makes share
-    their distribution tuples, so the evaluator's preparation cache hits)."""
+    """Dictionary lookups of one :class:`ClinicModel` under what-if factors (built once per model
+    and factors; the schedules it makes share their distribution tuples, so the evaluator's
+    preparation cache hits).
 
-    def __init__(self, model: ClinicModel) -> None:
+    Parameters
+    ----------
+    model : ClinicModel
+        The run's model.
+    whatif : WhatIf, optional
+        Factors applied to the model (:meth:`WhatIf.apply`) and, ``demand``, to the fill.
+    """
+
+    def __init__(self, model: ClinicModel, whatif: WhatIf | None = None) -> None:
+        self.whatif = whatif or WhatIf()
+        model = self.whatif.apply(model)
         try:  # polyslot's own rows for unreserved slots, when it has them
             with_unreserved = importlib.import_module("polyslot.unreserved").with_unreserved
         except (ImportError, AttributeError):
@@ -192,7 +252,11 @@ class ModelIndex:
 
 @dataclass(frozen=True)
 class DayKPIs:
-    """Exact KPIs of one clinic day (minutes; utilisation as a fraction)."""
+    """KPIs of one clinic day (minutes; utilisation as a fraction; patients per day).
+
+    ``se`` holds each KPI's standard error (0.0 for an exact figure, None when unknown),
+    ``source`` the engine's label and ``note`` the caption the pages show for it.
+    """
 
     wait_mean: float
     wait_p90: float
@@ -200,8 +264,16 @@ class DayKPIs:
     overtime: float
     utilization: float
     patients_served: float
+    unmet_demand: float
     slots: int
     by_hour: dict[int, float]
+    se: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(KPI_KEYS, 0.0))
+    source: str = SOURCE
+    note: str = SOURCE_NOTE
+
+    def value(self, name: str) -> float:
+        """The value of KPI ``name``."""
+        return float(getattr(self, name))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict (hours as ``HH:00`` keys)."""
@@ -210,14 +282,23 @@ class DayKPIs:
         return d
 
 
-def day_kpis(
-    index: ModelIndex, template: SlotTemplate, weekday: int, *, demand: float = 1.0
-) -> DayKPIs:
-    """Evaluate every doctor session of ``weekday`` of ``template`` exactly."""
+def _empty() -> DayKPIs:
+    return DayKPIs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, {})
+
+
+def day_kpis(index: ModelIndex, template: SlotTemplate, weekday: int) -> DayKPIs:
+    """KPIs of ``weekday`` of ``template`` under the index's what-if factors (the studio's one
+    KPI function): every doctor session evaluated exactly.
+
+    The result is a function of the day's slots in the template's order (sessions by id,
+    slots by time; patients booked at the same time are seen in that order): the same day
+    gives the same numbers, bit for bit.
+    """
     day = [s for s in template.slots if s.weekday == weekday]
     if not day:
-        return DayKPIs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, {})
-    fill = index.fill(template, weekday, demand)
+        return _empty()
+    factor = float(index.whatif.demand)
+    fill = index.fill(template, weekday, factor)
     groups: dict[str, list[Slot]] = {}
     for s in day:
         groups.setdefault(s.doctor_session, []).append(s)
@@ -240,6 +321,7 @@ def day_kpis(
             acc = hours.setdefault(h, [0.0, 0.0])
             acc[0] += float(w[k] * ev.wait_mean[k])
             acc[1] += float(w[k])
+    demand = factor * index.demand.get(weekday, 0.0)
     return DayKPIs(
         wait_mean=wait * sm / come if come > 0 else 0.0,
         wait_p90=q90 * sm,
@@ -247,6 +329,7 @@ def day_kpis(
         overtime=over * sm,
         utilization=busy / cap if cap > 0 else 0.0,
         patients_served=come,
+        unmet_demand=max(0.0, demand - len(day)),
         slots=len(day),
         by_hour={h: (a[0] / a[1] * sm if a[1] > 0 else 0.0) for h, a in sorted(hours.items())},
     )

@@ -9,7 +9,8 @@ What is read (all aggregates; nothing patient-level):
   else the model's ``current_template``;
 * ``frontier/<polyclinic_id>.json`` — the trade-off frontier (optional).
 
-The only folder the studio writes is ``edits/`` (saved working copies, atomically).
+The only folder the studio writes is ``studio/`` (saved scenarios, atomically; see
+:mod:`polyslot.studio.scenarios`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.errors import InputError
-from polyslot.report.export import read_template, write_template_json
+from polyslot.report.export import read_template
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["Polyclinic", "StudioRun", "slots_from_rows"]
@@ -64,6 +65,12 @@ class Polyclinic:
     def weekdays(self) -> tuple[int, ...]:
         """Weekdays with slots in either template."""
         return tuple(sorted(set(self.current.weekdays) | set(self.recommended.weekdays)))
+
+    @property
+    def open_days(self) -> tuple[int, ...]:
+        """Weekdays the polyclinic works: slots in either template or a roster session."""
+        roster = {s.weekday for s in self.model.sessions}
+        return tuple(sorted(set(self.weekdays) | roster))
 
     def frontier_points(self, weekday: int) -> tuple[list[dict[str, Any]], int | None]:
         """Frontier points of ``weekday`` (run's and re-optimised) and the chosen index."""
@@ -151,13 +158,6 @@ class StudioRun:
             _relabel(recommended, "recommended"),
             frontier,
         )
-
-    # -- the one writable place ----------------------------------------------------------------
-    def save_edit(self, template: SlotTemplate) -> Path:
-        """Write ``edits/<polyclinic_id>.json`` atomically (template JSON format)."""
-        if not _ID.match(template.polyclinic_id):
-            raise InputError("bad polyclinic id", field="polyclinic_id", value="?")
-        return write_template_json(template, self.out / "edits" / f"{template.polyclinic_id}.json")
 
 
 def _relabel(template: SlotTemplate, label: str) -> SlotTemplate:

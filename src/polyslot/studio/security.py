@@ -8,6 +8,9 @@ and no traceback in any response.
   compared in constant time.
 * Requests whose ``Host`` header is not an allowed name get 400 (DNS-rebinding guard for the
   loopback app that has no token).
+* :class:`BodyLimit` answers 413 to a body larger than the limit: at once when its
+  ``Content-Length`` says so (nothing is read), else as soon as the streamed body passes it.
+* :func:`check_token` refuses tokens shorter than :data:`MIN_TOKEN_LENGTH` characters.
 """
 
 from __future__ import annotations
@@ -21,9 +24,25 @@ from urllib.parse import parse_qs
 
 from polyslot.errors import ConfigError
 
-__all__ = ["TokenGate", "check_binding", "new_token", "is_loopback", "COOKIE"]
+__all__ = [
+    "TokenGate",
+    "BodyLimit",
+    "SecurityHeaders",
+    "check_binding",
+    "check_token",
+    "validate_token",
+    "new_token",
+    "is_loopback",
+    "COOKIE",
+    "MIN_TOKEN_LENGTH",
+    "AUTO_TOKEN",
+]
 
 COOKIE = "polyslot_studio"
+#: Shortest access token accepted.
+MIN_TOKEN_LENGTH = 16
+#: ``--token`` values that make a random token (``random`` is the older spelling).
+AUTO_TOKEN = ("auto", "random")
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
 
@@ -31,6 +50,42 @@ ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
 def new_token() -> str:
     """A random URL-safe token (32 bytes of entropy)."""
     return secrets.token_urlsafe(32)
+
+
+def check_token(token: str | None) -> str | None:
+    """The token to use: a new one for ``auto`` (or ``random``), None for none.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--token`` (the value is not echoed, it is a secret: only its length) when it
+        is shorter than :data:`MIN_TOKEN_LENGTH` characters or has characters a URL would
+        change.
+    """
+    if token is None:
+        return None
+    if token in AUTO_TOKEN:
+        return new_token()
+    validate_token(token)
+    return token
+
+
+def validate_token(token: str) -> None:
+    """Refuse a token shorter than :data:`MIN_TOKEN_LENGTH` or with characters a URL changes
+    (ConfigError naming ``--token`` and the token's length, never the token)."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"{len(token)} characters given; must be at least {MIN_TOKEN_LENGTH} "
+            "(--token auto makes one)",
+            field="--token",
+            value=f"{len(token)} characters",
+        )
+    if not all(c.isalnum() or c in "-._~" for c in token):
+        raise ConfigError(
+            "has a character other than letters, digits and - . _ ~ (--token auto makes one)",
+            field="--token",
+            value=f"{len(token)} characters",
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -53,8 +108,7 @@ def check_binding(host: str, token: str | None) -> None:
     """
     if not is_loopback(host) and not token:
         raise ConfigError(
-            f"{host} is not a loopback address: serving it needs --token "
-            "(--token random makes one)",
+            f"{host} is not a loopback address: serving it needs --token (--token auto makes one)",
             field="--host",
             value=host,
         )
@@ -130,3 +184,65 @@ class TokenGate:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body larger than ``limit`` bytes (see module
+    docstring). A streamed body over the limit raises ``too_large(size)`` inside the app, whose
+    handler answers 413."""
+
+    def __init__(self, app: ASGIApp, limit: int, too_large: Callable[[int], Exception]) -> None:
+        self.app = app
+        self.limit = limit
+        self.too_large = too_large
+
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope.get("headers") or []).get(b"content-length")
+        if raw is not None:
+            text = raw.decode("latin-1")
+            if not text.isdigit():
+                await _plain(send, 400, f"content-length = {text}: must be a whole number\n")
+                return
+            if int(text) > self.limit:
+                await _plain(
+                    send,
+                    413,
+                    f"body = {int(text)} bytes: larger than the limit of {self.limit} bytes\n",
+                    [(b"connection", b"close")],
+                )
+                return
+        received = 0
+
+        async def capped() -> dict:
+            nonlocal received
+            message = await receive()
+            if message.get("type") == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise self.too_large(received)
+            return message
+
+        await self.app(scope, capped, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: the given headers on every response (CSP, nosniff, no-referrer)."""
+
+    def __init__(self, app: ASGIApp, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = list(headers)
+
+    async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

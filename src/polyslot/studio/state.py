@@ -1,9 +1,12 @@
-"""The studio's in-memory state: working copies, what-if factors, KPI caches, jobs.
+"""The studio's in-memory state: working copies, what-if factors, the KPI cache, jobs.
 
 One planner, one process: the working copy of each polyclinic (a whole week, starting as the
-recommended template) and its what-if factors live here; nothing is written to the run's folder
-except saved working copies in ``edits/``. KPIs of the current and recommended templates are
-cached per (polyclinic, weekday, what-if); the working copy is re-evaluated on every edit.
+recommended template; :class:`~polyslot.studio.working.WorkingCopy`) and its what-if factors
+live here. Every KPI the studio shows comes from :meth:`StudioState.day`, one call of
+:func:`~polyslot.studio.kpis.day_kpis` per (polyclinic, what-if, weekday, slots of the day),
+cached by exactly that key (the day's slots in order): the same day gives the very same
+numbers, however it was reached.
+Nothing is written to the run's folder except scenarios (:mod:`polyslot.studio.scenarios`).
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import replace
+from typing import Any
 
 from polyslot.studio.kpis import DayKPIs, ModelIndex, WhatIf, day_kpis
 from polyslot.studio.run_data import Polyclinic, StudioRun
+from polyslot.studio.scenarios import ScenarioStore
 from polyslot.studio.simulate import SimJobs
-from polyslot.template import SlotTemplate
+from polyslot.studio.working import WorkingCopy
+from polyslot.template import WEEKDAYS, SlotTemplate
 
-__all__ = ["StudioState"]
+__all__ = ["StudioState", "TEMPLATES"]
+
+#: The templates every page knows by name.
+TEMPLATES = ("current", "recommended", "working")
+_MAX_CACHED_DAYS = 1024
 
 
 class StudioState:
@@ -26,39 +35,65 @@ class StudioState:
 
     def __init__(self, run: StudioRun) -> None:
         self.run = run
+        self.scenarios = ScenarioStore(run.out)
         self.lock = threading.RLock()
-        self._working: dict[str, SlotTemplate] = {}
+        self._working: dict[str, WorkingCopy] = {}
         self._whatif: dict[str, WhatIf] = {}
+        self._whatif_changes: dict[str, int] = {}
+        self._origin: dict[str, dict[str, Any]] = {}
         self._index: OrderedDict[tuple, ModelIndex] = OrderedDict()
-        self._kpis: OrderedDict[tuple, DayKPIs] = OrderedDict()
+        self._days: OrderedDict[tuple, DayKPIs] = OrderedDict()
         self.jobs = SimJobs()
         self.last_ms = 0.0
+        self.warm_seconds = 0.0
 
     def polyclinic(self, pid: str) -> Polyclinic:
         """The polyclinic (KeyError when unknown)."""
         return self.run.polyclinic(pid)
 
+    def open_day(self, pid: str, day: str) -> int:
+        """The weekday number of ``day`` (``Mon``..``Sun``); KeyError (404) when unknown or when
+        the polyclinic has no session and no slot that day."""
+        pc = self.polyclinic(pid)
+        if day not in WEEKDAYS or WEEKDAYS.index(day) not in pc.open_days:
+            raise KeyError(f"{pid} {day}")
+        return WEEKDAYS.index(day)
+
     # -- working copy --------------------------------------------------------------------------
+    def working_copy(self, pid: str) -> WorkingCopy:
+        """The polyclinic's working copy (the recommended template until edited)."""
+        with self.lock:
+            wc = self._working.get(pid)
+            if wc is None:
+                wc = WorkingCopy(self.polyclinic(pid).recommended)
+                self._working[pid] = wc
+            return wc
+
     def working(self, pid: str) -> SlotTemplate:
-        """The working copy (a whole week; the recommended template until edited)."""
-        with self.lock:
-            tpl = self._working.get(pid)
-            if tpl is None:
-                tpl = replace(self.polyclinic(pid).recommended, label="working")
-                self._working[pid] = tpl
-            return tpl
+        """The working copy's template (a whole week)."""
+        return self.working_copy(pid).template
 
-    def set_working(self, pid: str, template: SlotTemplate) -> None:
-        """Replace the working copy."""
-        with self.lock:
-            self._working[pid] = replace(template, polyclinic_id=pid, label="working")
-
-    def template(self, pid: str, scenario: str) -> SlotTemplate:
-        """``current``, ``recommended`` or ``working``."""
-        if scenario == "working":
+    def template(self, pid: str, name: str) -> SlotTemplate:
+        """``current``, ``recommended``, ``working`` or a saved scenario's name (KeyError when
+        unknown)."""
+        if name == "working":
             return self.working(pid)
         pc = self.polyclinic(pid)
-        return pc.current if scenario == "current" else pc.recommended
+        if name in ("current", "recommended"):
+            return pc.current if name == "current" else pc.recommended
+        return self.scenarios.load(pid, name).template
+
+    def origin(self, pid: str) -> dict[str, Any] | None:
+        """The scenario the working copy was last reopened from (name, stale, run ids)."""
+        return self._origin.get(pid)
+
+    def set_origin(self, pid: str, info: dict[str, Any] | None) -> None:
+        """Record (or clear) the scenario the working copy comes from."""
+        with self.lock:
+            if info is None:
+                self._origin.pop(pid, None)
+            else:
+                self._origin[pid] = info
 
     # -- what-if -------------------------------------------------------------------------------
     def whatif(self, pid: str) -> WhatIf:
@@ -69,37 +104,66 @@ class StudioState:
         """Set the what-if factors."""
         with self.lock:
             self._whatif[pid] = whatif
+            self._whatif_changes[pid] = self._whatif_changes.get(pid, 0) + 1
 
-    def index(self, pid: str) -> ModelIndex:
-        """Lookups of the polyclinic's model under its what-if factors (cached)."""
-        key = (pid, self.whatif(pid))
+    def version(self, pid: str) -> str:
+        """Changes whenever the KPIs shown can change: ``<working copy>-<what-if>`` counts."""
+        return f"{self.working_copy(pid).version}-{self._whatif_changes.get(pid, 0)}"
+
+    def index(self, pid: str, whatif: WhatIf | None = None) -> ModelIndex:
+        """Lookups of the polyclinic's model under ``whatif`` (default: none; the edits use
+        this one), cached."""
+        key = (pid, whatif or WhatIf())
         with self.lock:
             hit = self._index.get(key)
             if hit is None:
-                hit = ModelIndex(key[1].apply(self.polyclinic(pid).model))
+                hit = ModelIndex(self.polyclinic(pid).model, key[1])
                 self._index[key] = hit
                 while len(self._index) > 16:
                     self._index.popitem(last=False)
             return hit
 
+    def engine(self, pid: str) -> ModelIndex:
+        """The KPI engine's lookups under the polyclinic's current what-if factors."""
+        return self.index(pid, self.whatif(pid))
+
     # -- KPIs ----------------------------------------------------------------------------------
-    def kpis(self, pid: str, weekday: int) -> dict[str, DayKPIs]:
-        """Exact KPIs of the three templates on ``weekday`` (working copy always fresh)."""
-        t0 = time.perf_counter()
-        index = self.index(pid)
+    def day(self, pid: str, template: SlotTemplate, weekday: int) -> DayKPIs:
+        """KPIs of ``weekday`` of ``template`` under the current what-if factors (the only
+        place the studio computes KPIs; cached by the day's slots)."""
         wi = self.whatif(pid)
-        out: dict[str, DayKPIs] = {}
-        for scenario in ("current", "recommended"):
-            key = (pid, weekday, scenario, wi)
-            with self.lock:
-                hit = self._kpis.get(key)
-            if hit is None:
-                hit = day_kpis(index, self.template(pid, scenario), weekday, demand=wi.demand)
-                with self.lock:
-                    self._kpis[key] = hit
-                    while len(self._kpis) > 256:
-                        self._kpis.popitem(last=False)
-            out[scenario] = hit
-        out["working"] = day_kpis(index, self.working(pid), weekday, demand=wi.demand)
+        key = (pid, wi, weekday, tuple(s for s in template.slots if s.weekday == weekday))
+        with self.lock:
+            hit = self._days.get(key)
+            if hit is not None:
+                self._days.move_to_end(key)
+                return hit
+        hit = day_kpis(self.engine(pid), template, weekday)
+        with self.lock:
+            self._days[key] = hit
+            while len(self._days) > _MAX_CACHED_DAYS:
+                self._days.popitem(last=False)
+        return hit
+
+    def kpis(self, pid: str, weekday: int) -> dict[str, DayKPIs]:
+        """KPIs of the current, recommended and working templates on ``weekday``."""
+        t0 = time.perf_counter()
+        out = {name: self.day(pid, self.template(pid, name), weekday) for name in TEMPLATES}
         self.last_ms = (time.perf_counter() - t0) * 1e3
         return out
+
+    @property
+    def cached_days(self) -> int:
+        """Days whose KPIs are cached."""
+        return len(self._days)
+
+    def warm(self) -> float:
+        """Load every polyclinic and compute the KPIs of its current and recommended templates
+        on every open day (the first editor view then only renders); returns the seconds."""
+        t0 = time.perf_counter()
+        for pid in self.run.ids:
+            pc = self.polyclinic(pid)
+            for weekday in pc.open_days:
+                self.kpis(pid, weekday)
+        self.warm_seconds = time.perf_counter() - t0
+        return self.warm_seconds
