@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from polyslot.analysis.compare import NETWORK_ID, compare_kpis
-from polyslot.errors import InputError
 from polyslot.day import build_day
+from polyslot.errors import InputError
 from polyslot.examples import example_clinic_model
 from polyslot.kpi_records import KPI_COLUMNS, WEEK, SessionKPI, aggregate_kpis, session_kpis_frame
 from polyslot.report.demo import demo_network_result, respaced_template

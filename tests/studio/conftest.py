@@ -58,6 +58,7 @@ def make_small_run(out: Path, *, frontier: bool = True) -> Path:
     cfg = load_config(overrides=SMALL)
     store = prepare_data(None, cfg, out)
     models, _ = estimate_models(store, cfg, out)
+    write_json(out / "run_config.json", cfg.to_dict())  # as a run writes it
     for pid, model in models.items():
         rec = respaced_template(model)
         write_templates(rec, out / "templates")

@@ -86,7 +86,7 @@ def test_edit_slider_simulate_export_in_chromium(
     working = read_template(tmp_path / "PC01.json")
     ref = reference_day(model, working, 0)
     assert after == pytest.approx(ref["wait_mean"], rel=1e-9)
-    assert shown == f"{ref['wait_mean']:,.2f}"
+    assert shown == f"{ref['wait_mean']:,.2f} \u00b1 {ref['se']['wait_mean']:,.2f}"
     n_cell = sum(1 for s in working.slots if s.weekday == 0 and (s.hour, s.visit_type)
                  == (hour, vt))  # fmt: skip
     assert page.input_value(f"#cell-{hour}-{vt} input") == str(n_cell)

@@ -25,8 +25,8 @@ from polyslot.errors import ConfigError
 from polyslot.studio import create_app
 from polyslot.studio.app import studio_state
 from polyslot.studio.http import MAX_FORM_BYTES
-from polyslot.studio.kpi_format import KPI_DECIMALS, kpi_payload, round_kpi
-from polyslot.studio.kpis import KPI_KEYS, WHATIF_LIMITS, ModelIndex, day_kpis
+from polyslot.studio.kpi_format import round_kpi
+from polyslot.studio.kpis import WHATIF_LIMITS, ModelIndex, day_kpis
 from polyslot.studio.security import MIN_TOKEN_LENGTH, check_token
 
 from .conftest import free_port, serve_studio
@@ -196,7 +196,7 @@ def test_utilisation_in_percent_on_overview_and_editor(small_run, tmp_path) -> N
         ed = c.get("/pc/PC01/Mon").text
         value = kpi(ed, "current", "utilization")
         shown = re.search(r'id="kpi-current-utilization"[^>]*>([^<]+)<', ed).group(1)
-        assert 0 < value < 1 and shown == f"{100 * value:,.2f}"
+        assert 0 < value < 1 and shown.startswith(f"{100 * value:,.2f} \u00b1 ")
         assert "Utilisation (%)" in ed
 
 
@@ -230,24 +230,23 @@ def test_every_error_echoes_the_value(client) -> None:
 
 
 def test_api_kpis_is_the_shared_format(client, model, small_run) -> None:
-    """current and recommended through the API: the engine's KPIs, every number rounded to
-    KPI_DECIMALS by the one shared function, each with its standard error."""
+    """current and recommended through the API: the document of ``polyslot kpis --json`` to the
+    last digit (the one model with the run's settings and seed), each KPI with its standard
+    error and 95% CI; the numbers are the one model's (the reference, computed apart)."""
+    from polyslot.report.run_kpis import KPIS, template_kpis
     from polyslot.studio.run_data import StudioRun
 
     pc = StudioRun(small_run).polyclinic("PC01")
     for name, tpl in (("current", pc.current), ("recommended", pc.recommended)):
         got = client.get(f"/api/kpis?polyclinic=PC01&weekday=Tue&template={name}").json()
-        k = day_kpis(ModelIndex(model), tpl, 1)
-        expected = kpi_payload(
-            k, polyclinic_id="PC01", weekday=1, template=name, whatif=got["whatif"]
-        )
-        assert got == json.loads(json.dumps(expected))
-        assert list(got["kpis"]) == list(KPI_KEYS) and got["decimals"] == KPI_DECIMALS
+        assert got == template_kpis(small_run, "PC01", "Tue", name)
+        assert list(got["kpis"]) == list(KPIS) and "whatif" not in got
         ref = reference_day(model, tpl, 1)
-        assert got["kpis"]["wait_mean"]["value"] == round_kpi(ref["wait_mean"])
-        assert got["kpis"]["patients_served"]["value"] == round(ref["patients_served"], 3)
-        assert all(v["se"] == 0.0 for v in got["kpis"].values())
-        assert got["source"] == "exact" and got["template"] == name
+        assert got["kpis"]["wait_mean"]["mean"] == round(ref["wait_mean"], 6)
+        assert got["kpis"]["wait_mean"]["se"] == round(ref["se"]["wait_mean"], 6) > 0
+        w = got["kpis"]["wait_mean"]
+        assert w["ci_low"] < w["mean"] < w["ci_high"]
+        assert got["source"] == "model" and got["template"] == name
     assert round_kpi(-0.0001) == 0.0 and str(round_kpi(-0.0001)) == "0.0"
     assert round_kpi(float("nan")) is None and round_kpi(2.00049) == 2.0
 

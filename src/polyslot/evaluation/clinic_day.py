@@ -94,7 +94,8 @@ class DayMetrics:
     ``per_rep`` holds one value per replication of the day-level totals (``wait_total``,
     ``patients_seen``, ``busy``, ``duty``, ``idle``, ``overtime``, ``doctor_overtime`` ...) for
     paired comparisons; empty for an exact evaluation. ``by_hour`` is the mean wait by hour of
-    arrival. ``records`` (optional) are per-patient records of the first replications.
+    the appointment (walk-ins: of their arrival). ``records`` (optional) are per-patient records
+    of the first replications.
     """
 
     method: str

@@ -25,12 +25,14 @@ import math
 import numpy as np
 
 try:  # numba is a dependency; the pure-Python fallback only keeps the module importable
-    from numba import njit
+    from numba import njit, prange
 except ImportError:  # pragma: no cover
     def njit(*args, **kwargs):
         if args and callable(args[0]):
             return args[0]
         return lambda f: f
+
+    prange = range
 
 __all__ = [
     "STREAM_BOOK",
@@ -40,6 +42,8 @@ __all__ = [
     "HIST_BINS",
     "HIST_BATCH",
     "uniform",
+    "stream_base",
+    "draw",
     "simulate_days",
 ]
 
@@ -93,13 +97,24 @@ def _mix(x):
 
 
 @njit(cache=True)
-def uniform(seed, stream, rep, key):
-    """The uniform in [0, 1) of (seed, stream, replication, key)."""
+def stream_base(seed, stream, rep):
+    """The hash of (seed, stream, replication): one per stream and replication."""
     h = _mix(np.uint64(seed))
     h = _mix(h ^ np.uint64(stream))
-    h = _mix(h ^ np.uint64(rep))
-    h = _mix(h ^ np.uint64(key))
+    return _mix(h ^ np.uint64(rep))
+
+
+@njit(cache=True)
+def draw(base, key):
+    """The uniform in [0, 1) of ``key`` in the stream whose hash is ``base``."""
+    h = _mix(base ^ np.uint64(key))
     return float(h >> _S11) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def uniform(seed, stream, rep, key):
+    """The uniform in [0, 1) of (seed, stream, replication, key)."""
+    return draw(stream_base(seed, stream, rep), key)
 
 
 @njit(cache=True)
@@ -140,37 +155,46 @@ def _sample(  # noqa: PLR0913
     cancelled are not patients."""
     n = 0
     nslots = slot_minute.shape[0]
+    b_book = stream_base(seed, STREAM_BOOK, rep)
+    b_kept = stream_base(seed, STREAM_KEPT, rep)
+    b_show = stream_base(seed, STREAM_SHOW, rep)
+    b_punct = stream_base(seed, STREAM_PUNCT, rep)
+    b_svc = stream_base(seed, STREAM_SVC, rep)
     for j in range(nslots):
-        if uniform(seed, 1, rep, j) >= slot_book[j]:
+        if slot_book[j] < 1.0 and draw(b_book, j) >= slot_book[j]:
             continue
-        if uniform(seed, 2, rep, j) >= slot_kept[j]:
+        if slot_kept[j] < 1.0 and draw(b_kept, j) >= slot_kept[j]:
             continue
         v = slot_vt[j]
         appt[n] = slot_minute[j]
         bsrv[n] = slot_session[j]
         vt[n] = v
-        u_svc = uniform(seed, 5, rep, j)
-        svc[n] = _inverse(svc_cdf[v], svc_len[v], u_svc) * slot_minutes
-        if uniform(seed, 3, rep, j) < slot_show[j]:
+        svc[n] = _inverse(svc_cdf[v], svc_len[v], draw(b_svc, j)) * slot_minutes
+        if slot_show[j] > 0.0 and draw(b_show, j) < slot_show[j]:
             arr[n] = np.inf
             kind[n] = 1
         else:
-            k = _inverse(off_cdf[v], off_len[v], uniform(seed, 4, rep, j))
+            k = 0 if off_len[v] == 1 else _inverse(off_cdf[v], off_len[v], draw(b_punct, j))
             arr[n] = slot_minute[j] + off_val[v, k] * slot_minutes
             kind[n] = 0
         n += 1
-    for w in range(w_hour.shape[0]):
-        count = _poisson(w_rate[w], uniform(seed, 6, rep, w))
-        v = w_vt[w]
-        for k in range(count):
-            key = w * WALK_KEY + k
-            arr[n] = w_hour[w] * 60.0 + 60.0 * uniform(seed, 7, rep, key)
-            appt[n] = np.nan
-            bsrv[n] = -1
-            vt[n] = v
-            svc[n] = _inverse(svc_cdf[v], svc_len[v], uniform(seed, 8, rep, key)) * slot_minutes
-            kind[n] = 2
-            n += 1
+    nw = w_hour.shape[0]
+    if nw:
+        b_count = stream_base(seed, STREAM_WCOUNT, rep)
+        b_time = stream_base(seed, STREAM_WTIME, rep)
+        b_wsvc = stream_base(seed, STREAM_WSVC, rep)
+        for w in range(nw):
+            count = _poisson(w_rate[w], draw(b_count, w))
+            v = w_vt[w]
+            for k in range(count):
+                key = w * WALK_KEY + k
+                arr[n] = w_hour[w] * 60.0 + 60.0 * draw(b_time, key)
+                appt[n] = np.nan
+                bsrv[n] = -1
+                vt[n] = v
+                svc[n] = _inverse(svc_cdf[v], svc_len[v], draw(b_wsvc, key)) * slot_minutes
+                kind[n] = 2
+                n += 1
     return n
 
 
@@ -325,8 +349,8 @@ def _quantile_sorted(x, m, q):
     return x[lo] + (x[hi] - x[lo]) * (pos - lo)
 
 
-@njit(cache=True)
-def simulate_days(  # noqa: PLR0913, PLR0915, C901
+@njit(cache=True, parallel=True)
+def simulate_days(  # noqa: PLR0913
     seed, rep0, reps, discipline, late_threshold, slot_minutes,
     start, end,
     slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
@@ -335,11 +359,39 @@ def simulate_days(  # noqa: PLR0913, PLR0915, C901
     kpi, hist, hour_wait, hour_count, keep_records,
     rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
 ):
-    """Simulate replications ``rep0 .. rep0 + reps - 1`` of one clinic day.
+    """Simulate replications ``rep0 .. rep0 + reps - 1`` of one clinic day, a batch of
+    :data:`HIST_BATCH` replications per thread (each replication depends only on its own
+    numbers, so the results do not depend on the threads)."""
+    nbatch = (reps + HIST_BATCH - 1) // HIST_BATCH
+    for b in prange(nbatch):
+        lo = b * HIST_BATCH
+        hi = min(reps, lo + HIST_BATCH)
+        _simulate_range(
+            seed, rep0, lo, hi, discipline, late_threshold, slot_minutes,
+            start, end,
+            slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
+            svc_cdf, svc_len, off_val, off_cdf, off_len,
+            w_hour, w_rate, w_vt, max_patients,
+            kpi, hist, hour_wait, hour_count, keep_records,
+            rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
+        )
+
+
+@njit(cache=True)
+def _simulate_range(  # noqa: PLR0913, PLR0915, C901
+    seed, rep0, r_lo, r_hi, discipline, late_threshold, slot_minutes,
+    start, end,
+    slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
+    svc_cdf, svc_len, off_val, off_cdf, off_len,
+    w_hour, w_rate, w_vt, max_patients,
+    kpi, hist, hour_wait, hour_count, keep_records,
+    rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
+):
+    """Simulate replications ``rep0 + r_lo .. rep0 + r_hi - 1`` of one clinic day.
 
     Fills ``kpi[r, :]`` (:data:`KPI_NAMES`), adds every seen patient's wait to
     ``hist[r // HIST_BATCH, :]`` (bins of :data:`HIST_BIN` minutes), their wait and count to ``hour_wait`` / ``hour_count``
-    by hour of arrival, and for the first ``keep_records`` replications the per-patient records.
+    by hour of appointment (walk-ins: of arrival), and for the first ``keep_records`` replications the per-patient records.
 
     ``discipline``: 0 pooled, 1 per doctor in appointment order, 2 dedicated (arrival order).
     """
@@ -365,7 +417,7 @@ def simulate_days(  # noqa: PLR0913, PLR0915, C901
         duty += end[s] - start[s]
         if end[s] > close:
             close = end[s]
-    for r in range(reps):
+    for r in range(r_lo, r_hi):
         rep = rep0 + r
         n = _sample(
             seed, rep, slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
@@ -456,7 +508,8 @@ def simulate_days(  # noqa: PLR0913, PLR0915, C901
             if b < 0:
                 b = 0
             hist[r // HIST_BATCH, b] += 1
-            h = int(math.floor(arr[i] / 60.0))
+            # the hour of the appointment (walk-ins: of their arrival), as the hourly profiles
+            h = int(math.floor((appt[i] if kind[i] == 0 else arr[i]) / 60.0))
             if 0 <= h < 24:
                 hour_wait[r, h] += w
                 hour_count[r, h] += 1

@@ -1,8 +1,10 @@
 """The studio's JSON API, simulation jobs, the frontier's data and re-optimisation.
 
 ``GET /api/kpis?polyclinic=PC&weekday=Mon&template=current|recommended|working`` gives one
-template's KPIs in the shared format of :func:`polyslot.studio.kpi_format.kpi_payload` (each
-KPI's value and standard error, rounded to a fixed number of decimals).
+template's KPIs in the document of ``polyslot kpis --json``
+(:func:`polyslot.report.run_kpis.kpis_document`: the one clinic model with the run's settings
+and seed, each KPI's mean, standard error and 95% CI to six decimals); for ``current`` and
+``recommended`` without what-if factors it is the command's output, to the last digit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from polyslot.errors import PolyslotError
+from polyslot.report.run_kpis import kpis_document
 from polyslot.studio import edits
 from polyslot.studio.frontier import (
     frontier_ctx,
@@ -23,7 +26,8 @@ from polyslot.studio.frontier import (
     reoptimise,
 )
 from polyslot.studio.http import BadRequest, message, read_form, render, state_of
-from polyslot.studio.kpi_format import kpi_payload, kpi_record
+from polyslot.studio.kpi_format import kpi_record
+from polyslot.studio.kpis import WhatIf
 from polyslot.studio.simulate import SCENARIOS
 from polyslot.studio.state import TEMPLATES
 
@@ -59,11 +63,13 @@ async def api_kpis(request: Request):
             field="template",
             value=name,
         )
-    kpis = await run_in_threadpool(state.day, pid, state.template(pid, name), weekday)
-    doc = kpi_payload(
-        kpis, polyclinic_id=pid, weekday=weekday, template=name,
-        whatif=state.whatif(pid).as_dict(),
-    )  # fmt: skip
+    day_, metrics = await run_in_threadpool(
+        state.evaluated, pid, state.template(pid, name), weekday
+    )
+    doc = kpis_document(pid, weekday, name, day_, metrics)
+    whatif = state.whatif(pid)
+    if whatif != WhatIf():  # numbers under what-if factors: say which
+        doc["whatif"] = whatif.as_dict()
     return JSONResponse(doc)
 
 

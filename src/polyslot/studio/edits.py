@@ -108,7 +108,7 @@ def _duration(index: ModelIndex, template: SlotTemplate, visit_type: str) -> int
     if durations:
         return durations.most_common(1)[0][0]
     sm = index.slot_minutes
-    if visit_type in index.service:
+    if visit_type in {sv.visit_type for sv in index.model.service}:
         mean = index.model.service_for(visit_type).mean_minutes
         return max(sm, int(round(mean / sm)) * sm)
     return max(sm, 10)

@@ -1,9 +1,9 @@
-"""One way to print a KPI: the studio's JSON (``/api/kpis``) and ``polyslot kpis`` share it.
+"""How the studio's pages print a KPI.
 
 :func:`round_kpi` rounds every KPI number (value and standard error) to :data:`KPI_DECIMALS`
-decimals; :func:`kpi_payload` is the JSON document of one template on one weekday. Two
-programs that print the same :class:`~polyslot.studio.kpis.DayKPIs` through these functions
-agree to the last printed digit. :func:`kpi_text` is the pages' shorter display form.
+decimals for the pages' own JSON (``/api/pc/<id>/<day>/kpis``); the contract document of
+``/api/kpis`` and ``polyslot kpis`` is :func:`polyslot.report.run_kpis.kpis_document`.
+:func:`kpi_text` is the pages' shorter display form.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import math
 from typing import Any
 
 from polyslot.studio.kpis import KPI_KEYS, KPI_LABELS, DayKPIs
-from polyslot.template import WEEKDAYS
 
-__all__ = ["KPI_DECIMALS", "round_kpi", "kpi_record", "kpi_payload", "kpi_text", "fmt"]
+__all__ = ["KPI_DECIMALS", "round_kpi", "kpi_record", "kpi_text", "fmt"]
 
 #: Decimals of every KPI number in JSON output (values, standard errors, CI bounds).
 KPI_DECIMALS = 3
@@ -45,28 +44,6 @@ def kpi_record(kpis: DayKPIs) -> dict[str, dict[str, Any]]:
             "unit": "patients/day" if unit == "day" else unit,
         }
     return out
-
-
-def kpi_payload(
-    kpis: DayKPIs,
-    *,
-    polyclinic_id: str,
-    weekday: int,
-    template: str,
-    whatif: dict[str, float] | None = None,
-) -> dict[str, Any]:
-    """The JSON document of one template's KPIs on one weekday (``GET /api/kpis``)."""
-    doc: dict[str, Any] = {
-        "polyclinic_id": polyclinic_id,
-        "weekday": WEEKDAYS[weekday],
-        "template": template,
-        "source": kpis.source,
-        "decimals": KPI_DECIMALS,
-        "kpis": kpi_record(kpis),
-    }
-    if whatif is not None:
-        doc["whatif"] = whatif
-    return doc
 
 
 def fmt(value: Any, digits: int = 2) -> str:

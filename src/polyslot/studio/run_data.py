@@ -23,8 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from polyslot.clinic_model import ClinicModel
+from polyslot.config import RunConfig
 from polyslot.errors import InputError
+from polyslot.evaluation.day_settings import DaySettings
 from polyslot.report.export import read_template
+from polyslot.report.run_kpis import RUN_CONFIG_FILE, run_config
 from polyslot.template import WEEKDAYS, Slot, SlotTemplate
 
 __all__ = ["Polyclinic", "StudioRun", "slots_from_rows"]
@@ -105,6 +108,11 @@ class StudioRun:
             )
         self._loaded: dict[str, Polyclinic] = {}
         self._lock = threading.Lock()
+        # how the run built and evaluated its clinic days, and its seed: the studio's numbers
+        # are the run's (a folder without run_config.json: the defaults of a run)
+        config = run_config(self.out) if (self.out / RUN_CONFIG_FILE).is_file() else RunConfig()
+        self.settings = DaySettings.from_config(config)
+        self.seed = int(config.seed)
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

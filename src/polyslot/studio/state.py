@@ -16,7 +16,10 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from polyslot.studio.kpis import DayKPIs, ModelIndex, WhatIf, day_kpis
+from polyslot.day import ClinicDay
+from polyslot.evaluation.clinic_day import DayMetrics
+from polyslot.evaluation.day_settings import polyclinic_seed
+from polyslot.studio.kpis import DayKPIs, ModelIndex, WhatIf, day_kpis, from_metrics
 from polyslot.studio.run_data import Polyclinic, StudioRun
 from polyslot.studio.scenarios import ScenarioStore
 from polyslot.studio.simulate import SimJobs
@@ -42,7 +45,7 @@ class StudioState:
         self._whatif_changes: dict[str, int] = {}
         self._origin: dict[str, dict[str, Any]] = {}
         self._index: OrderedDict[tuple, ModelIndex] = OrderedDict()
-        self._days: OrderedDict[tuple, DayKPIs] = OrderedDict()
+        self._days: OrderedDict[tuple, tuple[ClinicDay, DayMetrics]] = OrderedDict()
         self.jobs = SimJobs()
         self.last_ms = 0.0
         self.warm_seconds = 0.0
@@ -117,7 +120,12 @@ class StudioState:
         with self.lock:
             hit = self._index.get(key)
             if hit is None:
-                hit = ModelIndex(self.polyclinic(pid).model, key[1])
+                hit = ModelIndex(
+                    self.polyclinic(pid).model,
+                    key[1],
+                    self.run.settings,
+                    polyclinic_seed(self.run.seed, pid),
+                )
                 self._index[key] = hit
                 while len(self._index) > 16:
                     self._index.popitem(last=False)
@@ -128,9 +136,11 @@ class StudioState:
         return self.index(pid, self.whatif(pid))
 
     # -- KPIs ----------------------------------------------------------------------------------
-    def day(self, pid: str, template: SlotTemplate, weekday: int) -> DayKPIs:
-        """KPIs of ``weekday`` of ``template`` under the current what-if factors (the only
-        place the studio computes KPIs; cached by the day's slots)."""
+    def evaluated(
+        self, pid: str, template: SlotTemplate, weekday: int
+    ) -> tuple[ClinicDay, DayMetrics]:
+        """The clinic day of ``weekday`` of ``template`` under the current what-if factors and
+        its evaluation (the only place the studio evaluates; cached by the day's slots)."""
         wi = self.whatif(pid)
         key = (pid, wi, weekday, tuple(s for s in template.slots if s.weekday == weekday))
         with self.lock:
@@ -138,12 +148,21 @@ class StudioState:
             if hit is not None:
                 self._days.move_to_end(key)
                 return hit
-        hit = day_kpis(self.engine(pid), template, weekday)
+        index = self.engine(pid)
+        day = index.day(template, weekday)
+        found = (day, index.evaluate(day))
         with self.lock:
-            self._days[key] = hit
+            self._days[key] = found
             while len(self._days) > _MAX_CACHED_DAYS:
                 self._days.popitem(last=False)
-        return hit
+        return found
+
+    def day(self, pid: str, template: SlotTemplate, weekday: int) -> DayKPIs:
+        """KPIs of ``weekday`` of ``template`` under the current what-if factors (the one
+        clinic model, :meth:`evaluated`)."""
+        if not any(s.weekday == weekday for s in template.slots):
+            return day_kpis(self.engine(pid), template, weekday)
+        return from_metrics(*self.evaluated(pid, template, weekday))
 
     def kpis(self, pid: str, weekday: int) -> dict[str, DayKPIs]:
         """KPIs of the current, recommended and working templates on ``weekday``."""
