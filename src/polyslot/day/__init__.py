@@ -7,7 +7,7 @@ reference simulator), so the planner sees one number for one template.
 """
 
 from polyslot.day.booking import hourly_fill, unmet_requests
-from polyslot.day.build import build_day, day_sessions, model_discipline
+from polyslot.day.build import bucket_day, build_day, day_sessions, model_discipline
 from polyslot.day.spec import (
     ClinicDay,
     DaySlot,
@@ -25,6 +25,7 @@ __all__ = [
     "DutySession",
     "VisitTypeSpec",
     "WalkInStream",
+    "bucket_day",
     "build_day",
     "day_sessions",
     "hourly_fill",

@@ -37,7 +37,13 @@ from polyslot.errors import InputError
 from polyslot.template import ANY_VISIT_TYPE, Slot, SlotTemplate
 from polyslot.unreserved import with_unreserved
 
-__all__ = ["build_day", "day_sessions", "model_discipline", "visit_type_specs"]
+__all__ = [
+    "build_day",
+    "bucket_day",
+    "day_sessions",
+    "model_discipline",
+    "visit_type_specs",
+]
 
 
 def model_discipline(model: ClinicModel, override: str | Discipline | None = None) -> Discipline:
@@ -175,3 +181,28 @@ def build_day(
         requests=requests,
         label=label,
     )
+
+
+def bucket_day(
+    service_pmf: Sequence[float],
+    no_show: float,
+    bucket_minutes: int,
+    doctors: int,
+    patients: int,
+    slot_minutes: int = 1,
+) -> ClinicDay:
+    """The clinic day behind one point of the optimizer's waiting curves: ``doctors`` doctors
+    sharing one queue over one bucket, ``patients`` booked as one evenly staggered stream
+    (patient ``j`` at ``floor(j x bucket / patients)``, dealt to the doctors in turn), every
+    slot booked, no-show ``no_show``, punctual, no walk-ins."""
+    pmf = tuple(float(p) for p in service_pmf)
+    total = sum(pmf)
+    pmf = tuple(p / total for p in pmf)
+    mean = sum(i * p for i, p in enumerate(pmf)) * slot_minutes
+    vt = VisitTypeSpec("mix", pmf, max(mean, 1e-9), 0.0)
+    sessions = tuple(DutySession(f"d{k}", 0.0, float(bucket_minutes)) for k in range(doctors))
+    slots = tuple(
+        DaySlot(j * bucket_minutes // patients, "mix", j % doctors, 1.0, 1.0, float(no_show))
+        for j in range(patients)
+    )
+    return ClinicDay("bucket", 0, int(slot_minutes), Discipline.POOLED, sessions, slots, (vt,))

@@ -156,5 +156,7 @@ def calibrate_booking(
         demand=tuple(booking_rates),
         calibration=tuple(changes),
     )
-    rates: tuple[DemandRate, ...] = tuple(new_rates[k] for k in sorted(new_rates))
+    rates: tuple[DemandRate, ...] = tuple(
+        new_rates[(r.weekday, r.visit_type)] for r in model.demand
+    )
     return dataclasses.replace(model, demand=rates, booking=booking)

@@ -24,7 +24,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from polyslot.day.spec import ClinicDay, DaySlot, Discipline, DutySession, VisitTypeSpec
+from polyslot.day import bucket_day
+from polyslot.day.spec import Discipline
 from polyslot.evaluation.clinic_day import evaluate_clinic_day
 from polyslot.optimize.allocation_waiting import WaitingCurve, hull_curve, waiting_curve
 
@@ -55,8 +56,6 @@ def pooled_curve(
     per = max((1.0 - no_show) * mean, 1e-9)
     n_max = max(2, int(math.ceil(max_load_factor * doctors * bucket_minutes / per)))
     n_max = min(n_max, MAX_PER_DOCTOR * doctors)
-    vt = VisitTypeSpec("mix", tuple(float(p) for p in pmf), max(mean, 1e-9), 0.0)
-    sessions = tuple(DutySession(f"d{k}", 0.0, float(bucket_minutes)) for k in range(doctors))
     loads, waits, over = [0.0], [0.0], [0.0]
     # every patient count up to two per doctor, then every ``step``-th: the hull is linear
     # between its breakpoints anyway
@@ -64,12 +63,7 @@ def pooled_curve(
     first = set(range(1, min(n_max, 2 * doctors) + 1))
     counts = sorted(first | set(range(2 * doctors, n_max + 1, step)) | {n_max})
     for n in counts:
-        slots = tuple(
-            DaySlot(int(math.floor(j * bucket_minutes / n)), "mix", j % doctors, 1.0, 1.0,
-                    float(no_show))
-            for j in range(n)
-        )
-        day = ClinicDay("curve", 0, int(slot_minutes), Discipline.POOLED, sessions, slots, (vt,))
+        day = bucket_day(pmf, no_show, bucket_minutes, doctors, n, int(slot_minutes))
         m = evaluate_clinic_day(
             day, seed=seed, method="simulation", replications=CURVE_REPLICATIONS
         )
