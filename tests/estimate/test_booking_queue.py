@@ -9,7 +9,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from polyslot.clinic_model import DemandRate
 from polyslot.day import build_day
 from polyslot.estimate.aggregates import DUCKDB, aggregate_sql
 from polyslot.estimate.booking import FULL_SIGMAS, booked_per_day, calibrate_booking

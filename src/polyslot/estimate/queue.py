@@ -6,11 +6,12 @@ they booked, a patient of a busy doctor waits while the patient of an idle docto
 later, goes first. The share of waiting patients overtaken (someone who arrived later started
 more than a minute earlier; ``agg_overtaking``) is the evidence:
 
-* at most :data:`POOLED_MAX` of them overtaken: ``pooled``;
-* more: ``per_doctor``;
-* no arrival and consultation times to compare (e.g. a consultation log): ``per_doctor`` with
-  one doctor at a time (the exact single-doctor evaluator's appointment order), else ``pooled``,
-  with the evidence saying so.
+* one doctor at a time: ``per_doctor`` (one list in appointment order, the exact single-doctor
+  evaluator's order; with one doctor the two disciplines differ only in whom a late patient lets
+  go first);
+* else, at most :data:`POOLED_MAX` of them overtaken: ``pooled``; more: ``per_doctor``;
+* no arrival and consultation times to compare (e.g. a consultation log) with several doctors:
+  ``pooled``, the evidence saying so.
 
 ``[simulate] discipline`` overrides the estimate (:func:`polyslot.day.model_discipline`).
 """
@@ -46,7 +47,22 @@ def _doctors_at_once(model: ClinicModel) -> int:
 def estimate_queue(model: ClinicModel, waited: int, overtaken: int) -> ClinicModel:
     """``model`` with its :class:`QueueModel` from the counts of ``agg_overtaking``."""
     doctors = _doctors_at_once(model)
-    if waited >= MIN_WAITED:
+    if doctors <= 1:
+        share = overtaken / waited if waited else None
+        seen = (
+            f" ({share:.1%} of {waited:,} visits with a wait overtaken)"
+            if share is not None
+            else " (the history has no arrival times to check it)"
+        )
+        queue = QueueModel(
+            "per_doctor",
+            "one doctor at a time: one list, seen in appointment order" + seen,
+            None,
+            share,
+            waited,
+            "one_doctor",
+        )
+    elif waited >= MIN_WAITED:
         share = overtaken / waited
         pooled = share <= POOLED_MAX
         evidence = (
@@ -60,16 +76,6 @@ def estimate_queue(model: ClinicModel, waited: int, overtaken: int) -> ClinicMod
         )
         queue = QueueModel(
             "pooled" if pooled else "per_doctor", evidence, None, share, waited, "arrival_order"
-        )
-    elif doctors <= 1:
-        queue = QueueModel(
-            "per_doctor",
-            "one doctor at a time: seen in appointment order"
-            + ("" if waited else " (the history has no arrival times to check it)"),
-            None,
-            None,
-            waited,
-            "one_doctor",
         )
     else:
         queue = QueueModel(

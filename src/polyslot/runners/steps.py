@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,8 +132,20 @@ def fit_models(
     est = estimate_network(train, estimation_config(config), aggregates=aggregates)
     for pid, model in est.models.items():
         model.to_json(out / "model" / f"{pid}.json")
-    write_json(out / "model" / "fit_summary.json", json.loads(json.dumps(est.summary, default=str)))
+    write_json(out / "model" / "fit_summary.json", _finite(json.loads(json.dumps(est.summary,
+                                                                             default=str))))
     return est.models
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with every non-finite number (a metric of a constant series) as null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def capacity_sections(
