@@ -91,7 +91,7 @@ def _slots(c: Clinic) -> list[tuple[int, int, str]]:
 
 
 def _session_of(c: Clinic, t: float) -> int:
-    for k, (s0, s1) in enumerate(c.sessions):
+    for k, (_s0, s1) in enumerate(c.sessions):
         if t < s1:
             return k
     return len(c.sessions) - 1
