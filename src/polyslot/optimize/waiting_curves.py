@@ -19,6 +19,7 @@ one-doctor form ``s f_1(L / s)``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -80,6 +81,18 @@ def doctors_of(servers: float, discipline: Discipline) -> int:
     return max(1, int(round(servers)))
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_curve(
+    pmf: tuple[float, ...],
+    no_show: float,
+    bucket_minutes: int,
+    doctors: int,
+    slot_minutes: float,
+    seed: int,
+) -> WaitingCurve:
+    return pooled_curve(np.asarray(pmf), no_show, bucket_minutes, doctors, slot_minutes, seed=seed)
+
+
 def curves_for(
     service_pmf: np.ndarray,
     no_show: float,
@@ -91,7 +104,10 @@ def curves_for(
 ) -> Mapping[int, WaitingCurve]:
     """``{c: curve}`` for every doctor count the buckets of a weekday use."""
     counts = sorted({doctors_of(s, discipline) for s in servers if s > 0} or {1})
+    pmf = tuple(float(p) for p in np.asarray(service_pmf, dtype=np.float64))
+    # the frontier's points and the calibration rounds of a weekday ask for the same curves
     return {
-        c: pooled_curve(service_pmf, no_show, bucket_minutes, c, slot_minutes, seed=seed)
+        c: _cached_curve(pmf, float(no_show), int(bucket_minutes), c, float(slot_minutes),
+                         int(seed))
         for c in counts
     }
