@@ -19,9 +19,17 @@ extra columns), then :func:`aggregate_sql` for every table.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from polyslot.data.schema import get_spec
+from polyslot.estimate.aggregates_history import (
+    BOOKED_STATUS,
+    HISTORY_AGGREGATES,
+    HISTORY_FIELDS,
+    WHEN,
+    history_sql,
+)
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP
 
@@ -36,6 +44,8 @@ __all__ = [
     "scalar_sql",
     "aggregate_sql",
     "extra_candidates",
+    "HISTORY_FIELDS",
+    "WHEN",
 ]
 
 #: Tables computed from attendances alone.
@@ -51,7 +61,7 @@ AGGREGATES = (
     "agg_walk_ins",
     "agg_slot_days",
     "agg_gaps",
-    "agg_consult_doctors",
+    *HISTORY_AGGREGATES,
 )
 #: Tables computed only when NO_SHOW_PREDICTIONS (supplied no-show predictions) is supplied.
 PREDICTION_AGGREGATES = ("agg_predicted_cells", "agg_predicted_eval")
@@ -61,7 +71,10 @@ DURATION_GRID = 10
 #: Extra columns with more levels than this are not used as no-show features.
 MAX_LEVELS = 20
 _SEEN = "status IN ('attended', 'walk_in') AND consultation_duration_minutes > 0"
-_BOOKED = "appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')"
+#: Booked rows with an appointment time (the slot grid of an inferred template).
+_BOOKED = f"appointment_ts IS NOT NULL AND {BOOKED_STATUS}"
+#: Booked rows with any known time (demand and preferred hours).
+_BOOKED_WHEN = f"{BOOKED_STATUS} AND {WHEN} IS NOT NULL"
 _NS = "status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL"
 
 
@@ -129,6 +142,9 @@ class BookingScope:
     sample_fraction: float
     extras: tuple[str, ...]
     seed: int
+    #: Whether any booking has a booking time: without one the lead time is unknown and the
+    #: no-show model leaves it out.
+    lead_time: bool = True
 
 
 def extra_candidates(columns: list[tuple[str, str]]) -> list[str]:
@@ -154,20 +170,23 @@ def scalar_sql(d: Dialect, candidates: list[str]) -> str:
     return (
         f"SELECT CAST(min(CASE WHEN {_NS} THEN appointment_ts END) AS {d.string}) AS lo, "
         f"CAST(max(CASE WHEN {_NS} THEN appointment_ts END) AS {d.string}) AS hi, "
-        f"{_n(f'CASE WHEN {_NS} THEN 1 END')} AS n{levels} FROM attendances"
+        f"{_n(f'CASE WHEN {_NS} THEN 1 END')} AS n, "
+        f"{_n(f'CASE WHEN {_NS} AND booking_ts IS NOT NULL THEN 1 END')} AS nb{levels} "
+        "FROM attendances"
     )
 
 
 def booking_scope(row: dict, candidates: list[str], config: EstimateConfig) -> BookingScope:
     """The :class:`BookingScope` from the row of :func:`scalar_sql`."""
     extras = tuple(c for c in candidates if 0 < int(row[f"levels_{c}"]) <= MAX_LEVELS)
+    lead = int(row.get("nb", 1)) > 0
     if row["lo"] is None:
-        return BookingScope(None, 1.0, extras, config.seed)
+        return BookingScope(None, 1.0, extras, config.seed, lead)
     lo = dt.datetime.fromisoformat(str(row["lo"]))
     hi = dt.datetime.fromisoformat(str(row["hi"]))
     cutoff = lo + (hi - lo) * (1.0 - config.test_fraction)
     frac = min(1.0, config.max_train_rows / max(int(row["n"]), 1))
-    return BookingScope(cutoff.replace(microsecond=0), frac, extras, config.seed)
+    return BookingScope(cutoff.replace(microsecond=0), frac, extras, config.seed, lead)
 
 
 def _bookings(d: Dialect, scope: BookingScope) -> str:
@@ -223,13 +242,21 @@ def _bookings(d: Dialect, scope: BookingScope) -> str:
 
 
 def aggregate_sql(
-    d: Dialect, name: str, config: EstimateConfig, scope: BookingScope | None = None
+    d: Dialect,
+    name: str,
+    config: EstimateConfig,
+    scope: BookingScope | None = None,
+    columns: Collection[str] | None = None,
 ) -> str:
-    """The SQL of aggregate ``name`` in dialect ``d`` (``scope`` for ``agg_bookings``)."""
+    """The SQL of aggregate ``name`` in dialect ``d`` (``scope`` for ``agg_bookings``;
+    ``columns`` of ``attendances`` when a history field may be absent, see
+    :func:`~polyslot.estimate.aggregates_history.history_sql`)."""
     wd = d.weekday
     s = int(config.slot_minutes)
+    if name in HISTORY_AGGREGATES:
+        return history_sql(d, name, columns)
     if name == "agg_counts":
-        day = "CAST(coalesce(appointment_ts, arrival_ts) AS DATE)"
+        day = f"CAST({WHEN} AS DATE)"
         return (
             f"SELECT polyclinic_id, visit_type, {_n()} AS n, min({day}) AS first_date, "
             f"max({day}) AS last_date FROM attendances GROUP BY 1, 2"
@@ -263,14 +290,14 @@ def aggregate_sql(
         return _bookings(d, scope)
     if name == "agg_daily":
         return (
-            "SELECT polyclinic_id, visit_type, CAST(appointment_ts AS DATE) AS d, "
-            f"{_n()} AS y FROM attendances WHERE {_BOOKED} GROUP BY 1, 2, 3"
+            f"SELECT polyclinic_id, visit_type, CAST({WHEN} AS DATE) AS d, "
+            f"{_n()} AS y FROM attendances WHERE {_BOOKED_WHEN} GROUP BY 1, 2, 3"
         )
     if name == "agg_preference":
         return (
-            f"SELECT polyclinic_id, visit_type, CAST({wd('appointment_ts')} AS INTEGER) AS wd, "
-            f"CAST(hour(appointment_ts) AS INTEGER) AS hour, {_n()} AS n FROM attendances "
-            f"WHERE {_BOOKED} GROUP BY 1, 2, 3, 4"
+            f"SELECT polyclinic_id, visit_type, CAST({wd(WHEN)} AS INTEGER) AS wd, "
+            f"CAST(hour({WHEN}) AS INTEGER) AS hour, {_n()} AS n FROM attendances "
+            f"WHERE {_BOOKED_WHEN} GROUP BY 1, 2, 3, 4"
         )
     if name == "agg_open_days":
         return (
@@ -310,14 +337,6 @@ def aggregate_sql(
                      AND b.d = n.d AND b.t = n.t
         WHERE n.t2 IS NOT NULL AND {gap} > 0
         GROUP BY 1, 2, 3"""
-    if name == "agg_consult_doctors":
-        ts = "consult_start_ts"
-        return (
-            f"SELECT polyclinic_id, CAST({ts} AS DATE) AS d, CAST({wd(ts)} AS INTEGER) AS wd, "
-            f"CAST(hour({ts}) AS INTEGER) AS hour, "
-            f"{_n('DISTINCT coalesce(doctor_id, attendance_id)')} AS k "
-            f"FROM attendances WHERE {ts} IS NOT NULL GROUP BY 1, 2, 3, 4"
-        )
     if name == "agg_predicted_cells":
         return f"""
         SELECT a.polyclinic_id, a.visit_type, CAST({wd("a.appointment_ts")} AS INTEGER) AS weekday,

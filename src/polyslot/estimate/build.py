@@ -11,8 +11,15 @@ from polyslot.data.store import has_table, open_store, store_path, table_columns
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.current_template import CurrentTemplate, current_template
 from polyslot.estimate.demand import estimate_demand, supplied_demand
 from polyslot.estimate.durations import estimate_service_times
+from polyslot.estimate.history import (
+    day_times,
+    history_fields,
+    history_sessions,
+    unplanned_weekdays,
+)
 from polyslot.estimate.noshow_rates import estimate_no_show
 from polyslot.estimate.profiles import preference_shares, walk_in_rates
 from polyslot.estimate.punctuality import estimate_punctuality
@@ -22,9 +29,14 @@ from polyslot.estimate.staffing import (
     roster_staffing,
     sessions_from_staffing,
 )
-from polyslot.estimate.templates import given_templates, inferred_templates
+from polyslot.estimate.templates import (
+    given_templates,
+    inferred_templates,
+    on_grid_shares,
+    recent_bookings,
+)
 from polyslot.evaluation.sessions import slot_span
-from polyslot.template import SlotTemplate
+from polyslot.template import WEEKDAYS, SlotTemplate
 
 __all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
 
@@ -33,6 +45,8 @@ NO_CONSULTATIONS = (
     "no consultation records (attended visits with consultation start and end times, "
     "needed to estimate consultation durations)"
 )
+#: ``meta["punctuality_source"]`` without any arrival time in the network.
+UNKNOWN_PUNCTUALITY = "unknown (no arrival and appointment times): punctual"
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,8 @@ def estimate_network(
         con.close()
 
 
-def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> EstimationResult:
+def _inventory(con) -> tuple[set[str], dict[str, int], dict[str, tuple[str, str]]]:
+    """Every polyclinic (attendances, roster, template), its rows and its date range."""
     all_pcs: set[str] = {
         r[0] for r in con.execute("SELECT DISTINCT polyclinic_id FROM agg_counts").fetchall()
     }
@@ -103,27 +118,55 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
             "GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     }
+    return all_pcs, counts, ranges
+
+
+@dataclass(frozen=True)
+class _Week:
+    """A polyclinic's planned week: visit types, sessions and the current template."""
+
+    visit_types: tuple[str, ...]
+    sessions: list[DoctorSession]
+    session_source: str
+    current: CurrentTemplate
+
+
+def _punctuality_source(rows: list[dict], pc: str) -> str:
+    own = sum(r["n_obs"] for r in rows if r["polyclinic_id"] == pc)
+    if own > 0:
+        return "arrivals"
+    if any(r["polyclinic_id"] == pc for r in rows):
+        return "network arrivals (none at this polyclinic)"
+    return UNKNOWN_PUNCTUALITY
+
+
+def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> EstimationResult:
+    all_pcs, counts, ranges = _inventory(con)
     service, service_rows = estimate_service_times(con, config)
     punct, punct_rows = estimate_punctuality(con, config)
-    no_show, ns_metrics = estimate_no_show(con, config, scope)
+    times = day_times(con)
+    cells = {
+        str(pc): sorted({(int(w), int(m) // 60) for w, m in zip(g["wd"], g["m"], strict=True)})
+        for pc, g in times.groupby("polyclinic_id")
+    }
+    no_show, ns_metrics = estimate_no_show(con, config, scope, cells)
+    fields = history_fields(con)
+    unplanned = unplanned_weekdays(history_sessions(times), config.min_weekday_sessions)
+    drop = {pc: {WEEKDAYS.index(d) for d in days} for pc, days in unplanned.items()}
     given = given_templates(con)
-    templates = given or inferred_templates(con, config.template_min_share, config.template_weeks)
-    template_source = "slot_template" if given else "inferred"
-    # the built-in forecaster always runs so the summary has its backtest; the supplied
-    # forecast, when supplied, is what the models use
-    demand, demand_rows = estimate_demand(con, templates, config)
-    demand_source = "model"
-    if has_table(con, "demand_forecast"):
-        demand, demand_source = supplied_demand(con, config.interval_level), "supplied_forecast"
+    inferred: dict[str, SlotTemplate] = {}
+    on_grid: dict[tuple[str, int], float] = {}
+    if not given or all_pcs - set(given):
+        recent = recent_bookings(con, config.template_weeks)
+        inferred = inferred_templates(con, config.template_min_share, frame=recent)
+        on_grid = on_grid_shares(recent, inferred)
     has_roster = has_table(con, "roster")
     roster_source = "roster"
     if has_roster and "inferred_from" in table_columns(con, "roster"):
         roster_source = "roster_inferred"  # built by ingest from consultation activity
     staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
     r_sessions = roster_sessions(con) if has_roster else {}
-    preference = preference_shares(con)
-    walk_ins = walk_in_rates(con)
-    models: dict[str, ClinicModel] = {}
+    weeks: dict[str, _Week] = {}
     skipped: list[dict] = []
     for pc in sorted(all_pcs):
         if not counts.get(pc):
@@ -139,50 +182,91 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "SELECT DISTINCT visit_type FROM agg_counts WHERE polyclinic_id = ?", [pc]
             ).fetchall()
         }
-        template = templates.get(pc, SlotTemplate(pc, (), 60, "current"))
-        vts = tuple(sorted((seen | {s.visit_type for s in template.slots}) & set(service[pc])))
+        own = given.get(pc)
+        vts = tuple(
+            sorted((seen | {s.visit_type for s in (own.slots if own else ())}) & set(service[pc]))
+        )
         if not vts:
             skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
-        if (
-            template_source == "slot_template"
-            and any(s.doctor_session for s in template.slots)
-            and template.slots
-        ):
-            sessions, session_source = _template_sessions(template), "slot_template"
+        if own is not None and own.slots and any(s.doctor_session for s in own.slots):
+            sessions, session_source = _template_sessions(own), "slot_template"
         elif r_sessions.get(pc):
             sessions, session_source = r_sessions[pc], roster_source
         else:
             sessions, session_source = sessions_from_staffing(staffing.get(pc, [])), "staffing"
+        off = drop.get(pc, set())
+        if sessions and all(s.weekday in off for s in sessions):
+            skipped.append({"polyclinic_id": pc, "reason": _too_few_sessions(unplanned[pc])})
+            continue
+        sessions = [s for s in sessions if s.weekday not in off]
+        mine = times[times["polyclinic_id"] == pc]
+        current = current_template(pc, own, inferred.get(pc), sessions, mine, vts, on_grid)
+        current = current.without(off)
+        weeks[pc] = _Week(vts, sessions, session_source, current)
+    # the capacity of censored demand days: only slots that are a real booking grid
+    grid: dict[str, SlotTemplate] = {pc: t for pc, t in inferred.items() if pc not in weeks}
+    for pc, w in weeks.items():
+        if w.current.grid_weekdays:
+            slots = tuple(
+                s for s in w.current.template.slots if s.weekday in w.current.grid_weekdays
+            )
+            grid[pc] = SlotTemplate(pc, slots, 60, "current")
+    demand, demand_rows = estimate_demand(con, grid, config, drop)
+    demand_source = "model"
+    if has_table(con, "demand_forecast"):
+        demand, demand_source = supplied_demand(con, config.interval_level), "supplied_forecast"
+    preference = preference_shares(con)
+    walk_ins = walk_in_rates(con)
+    models: dict[str, ClinicModel] = {}
+    for pc, w in weeks.items():
+        vts, off = w.visit_types, drop.get(pc, set())
         opening: dict[int, tuple[int, int]] = {}
-        for s in sessions:
+        for s in w.sessions:
             lo, hi = opening.get(s.weekday, (s.start_minute, s.end_minute))
             opening[s.weekday] = (min(lo, s.start_minute), max(hi, s.end_minute))
         pooled = sorted(v for v in vts if service[pc][v].pooled)
         sparse_demand = sorted(
             r["visit_type"] for r in demand_rows if r["polyclinic_id"] == pc and r.get("sparse")
         )
+        known = fields.get(pc, {})
+        ns_source = ns_metrics.get("source", "model")
+        if pc in ns_metrics.get("status_polyclinics", []):
+            ns_source = "statuses"
         models[pc] = ClinicModel(
             polyclinic_id=pc,
             slot_minutes=config.slot_minutes,
             visit_types=vts,
             service=tuple(service[pc][v] for v in vts),
             punctuality=tuple(punct[pc][v] for v in vts if v in punct.get(pc, {})),
-            no_show=tuple(r for r in no_show.get(pc, []) if r.visit_type in vts),
-            demand=tuple(d for d in demand.get(pc, []) if d.visit_type in vts),
-            preference=tuple(p for p in preference.get(pc, []) if p.visit_type in vts),
-            walk_ins=tuple(walk_ins.get(pc, [])),
-            staffing=tuple(staffing.get(pc, [])),
-            sessions=tuple(sessions),
-            current_template=template,
+            no_show=tuple(
+                r for r in no_show.get(pc, []) if r.visit_type in vts and r.weekday not in off
+            ),
+            demand=tuple(
+                d for d in demand.get(pc, []) if d.visit_type in vts and d.weekday not in off
+            ),
+            preference=tuple(
+                p for p in preference.get(pc, []) if p.visit_type in vts and p.weekday not in off
+            ),
+            walk_ins=tuple(h for h in walk_ins.get(pc, []) if h.weekday not in off),
+            staffing=tuple(h for h in staffing.get(pc, []) if h.weekday not in off),
+            sessions=tuple(w.sessions),
+            current_template=w.current.template,
             opening=opening,
             meta={
                 "source": source,
-                "no_show_source": ns_metrics.get("source", "model"),
+                "no_show_source": ns_source,
+                "no_show_lead_time": ns_metrics.get("lead_time") if ns_source == "model" else None,
                 "demand_source": demand_source,
-                "template_source": template_source if pc in templates else "none",
+                "demand_counted_by": _counted_by(known),
+                "template_source": w.current.source,
+                "current_template_source": w.current.description,
+                "evenly_spaced_weekdays": dict(w.current.even),
                 "staffing_source": roster_source if has_roster else "consultations",
-                "session_source": session_source,
+                "session_source": w.session_source,
+                "punctuality_source": _punctuality_source(punct_rows, pc),
+                "history_fields": dict(known),
+                "unplanned_weekdays": dict(unplanned.get(pc, {})),
                 "date_range": list(ranges.get(pc, ("", ""))),
                 "attendance_rows": int(counts.get(pc, 0)),
                 "pooled_visit_types": pooled,
@@ -194,13 +278,42 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
         "store": source,
         "polyclinics": sorted(models),
         "skipped": skipped,
+        "unplanned_weekdays": [
+            {"polyclinic_id": pc, "weekday": day, "reason": why}
+            for pc in sorted(models)
+            for day, why in unplanned.get(pc, {}).items()
+        ],
+        "history_fields": {pc: fields.get(pc, {}) for pc in sorted(models)},
+        "current_template": {
+            pc: {
+                "source": w.current.source,
+                "description": w.current.description,
+                "evenly_spaced_weekdays": dict(w.current.even),
+            }
+            for pc, w in sorted(weeks.items())
+        },
         "service_time": service_rows and [r for r in service_rows if r["polyclinic_id"] in models],
         "punctuality": [r for r in punct_rows if r["polyclinic_id"] in models],
         "no_show": ns_metrics,
         "demand": {"source": demand_source, "backtest": demand_rows},
-        "template_source": template_source,
+        "template_source": "slot_template" if given else "inferred",
     }
     return EstimationResult(models, summary)
+
+
+def _too_few_sessions(unplanned: dict[str, str]) -> str:
+    """Why a polyclinic none of whose weekdays can be planned is skipped."""
+    days = "; ".join(f"{d}: {why.split(' (', 1)[0]}" for d, why in unplanned.items())
+    rule = next(iter(unplanned.values())).split(" (", 1)[1].rstrip(")")
+    return f"no weekday can be planned ({rule}; {days})"
+
+
+def _counted_by(known: dict[str, bool]) -> str:
+    """Which time dates a polyclinic's requests (``meta["demand_counted_by"]``)."""
+    for f in ("appointment_ts", "arrival_ts", "consult_start_ts"):
+        if known.get(f):
+            return f
+    return "none"
 
 
 def build_clinic_models(
