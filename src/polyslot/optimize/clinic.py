@@ -16,7 +16,11 @@ from polyslot.optimize.allocation import build_allocation
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate, waiting_curve
 from polyslot.optimize.build_template import ExactTotals, build_weekday_slots, evaluate_slots
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
+from polyslot.optimize.infeasibility import (
+    RELAX_STEPS,
+    explain_infeasibility,
+    smallest_relaxation,
+)
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
 from polyslot.optimize.weekday_inputs import WeekdayInputs, current_throughput, weekday_inputs
@@ -127,9 +131,19 @@ def _curve(model: ClinicModel, inp: WeekdayInputs):
 
 
 def optimize_weekday(
-    model: ClinicModel, weekday: int, config: OptimizeConfig, gamma0: float = 1.0
+    model: ClinicModel,
+    weekday: int,
+    config: OptimizeConfig,
+    gamma0: float = 1.0,
+    *,
+    relax_throughput: bool = True,
 ) -> tuple[WeekdayResult, list[Slot]]:
     """Solve, calibrate and sequence one weekday (calibration starts from ``gamma0``).
+
+    With ``on_infeasible = "relax"`` the smallest relaxation of demand coverage and the
+    utilisation ceiling is applied, and, when that is not enough and ``relax_throughput``,
+    of the throughput floor (:data:`~polyslot.optimize.infeasibility.RELAX_STEPS`). The
+    trade-off frontier passes ``relax_throughput=False``: it lowers the floor itself.
 
     Raises
     ------
@@ -140,6 +154,7 @@ def optimize_weekday(
     curve = _curve(model, inp)
     vts = inp.visit_types
 
+    steps = None if relax_throughput else RELAX_STEPS[0]
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
     notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
@@ -154,7 +169,7 @@ def optimize_weekday(
         am = build_allocation(inp, config, curve, gamma, relax=relax)
         rec = run(am.problem)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
-            found = smallest_relaxation(inp, config, curve)
+            found = smallest_relaxation(inp, config, curve, steps)
             if found is None:
                 raise explain_infeasibility(inp, config, curve)
             slacks, err = found
@@ -166,7 +181,7 @@ def optimize_weekday(
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
             # a feasible start easy to find, gives slots feasible for the least-relaxed model
-            found = smallest_relaxation(inp, config, curve)
+            found = smallest_relaxation(inp, config, curve, steps)
             if found is not None:
                 slacks, err = found
                 fallback.update(err.counts)

@@ -158,7 +158,7 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        res, slots = optimize_weekday(model, weekday, cfg, gamma0)
+        res, slots = optimize_weekday(model, weekday, cfg, gamma0, relax_throughput=False)
     except (InfeasibleError, SolverError):
         return None
     return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
@@ -328,7 +328,10 @@ def plan_weekdays(
     gamma = 1.0
     for d in sorted({s.weekday for s in model.sessions}):
         try:
-            res, day_slots = optimize_weekday(model, d, config, gamma)
+            # an overloaded weekday's throughput floor is the frontier's to lower
+            res, day_slots = optimize_weekday(
+                model, d, config, gamma, relax_throughput=d not in overloaded
+            )
         except InfeasibleError as exc:
             if d not in overloaded:
                 raise
