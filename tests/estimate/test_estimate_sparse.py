@@ -141,6 +141,12 @@ def test_cli_estimate_writes_models(store, tmp_path):
     assert '"p0"' not in text and "patient" not in text.replace("patients", "")
     bad = CliRunner().invoke(app, ["estimate", "--data", str(tmp_path / "nope")])
     assert bad.exit_code == 2
+    cfg.write_text("[estimate]\nmin_weekday_sessions = 0\n")
+    bad = CliRunner().invoke(app, args)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert f"{cfg}: field 'estimate.min_weekday_sessions': must be a whole number > 0" in (
+        bad.output
+    )
 
 
 def test_without_roster_staffing_is_inferred(store, tmp_path):

@@ -147,3 +147,7 @@ def test_config_validation():
     with pytest.raises(ConfigError, match="bogus"):
         EstimateConfig.from_mapping({"bogus": 1})
     assert EstimateConfig.from_mapping({"min_obs": 10}, slot_minutes=5).slot_minutes == 5
+    assert EstimateConfig().min_weekday_sessions == 8
+    for bad in (0, -1, 2.5, True, "8"):
+        with pytest.raises(ConfigError, match="min_weekday_sessions"):
+            EstimateConfig(min_weekday_sessions=bad)
