@@ -36,8 +36,8 @@ def consult_log(
     """The attendances of a one-physician consultation log (store columns, unknown times NaT).
 
     ``extra`` adds one-off sessions: ``{date: patients}`` in a 08:00-12:00 session (e.g. a
-    Saturday seen once). Patients are seen one after the other from the session start, each
-    after an exponential idle gap (mean 2 minutes).
+    Saturday seen once). Patients are seen one after the other from the session start (or the
+    end of the morning's overrun), each after an exponential idle gap (mean 2 minutes).
     """
     rng = np.random.default_rng(seed)
     plan = sessions if sessions is not None else SESSIONS
@@ -48,8 +48,9 @@ def consult_log(
         todays = [(s, e, float(rng.poisson(lam))) for s, e, lam in plan.get(day.weekday(), [])]
         if extra and day in extra:
             todays.append((480, 720, float(extra[day])))
+        busy = 0.0  # one physician: a consultation starts after the previous one ended
         for s, _e, n in todays:
-            t = float(s)
+            t = max(float(s), busy)
             for _ in range(int(n)):
                 vt = "first_visit" if rng.random() < FIRST_SHARE else "revisit"
                 t += float(rng.exponential(2.0))
@@ -72,6 +73,7 @@ def consult_log(
                     }
                 )
                 t += dur
+            busy = t
     frame = pd.DataFrame(rows)
     for c in ("booking_ts", "appointment_ts", "arrival_ts", "consult_start_ts", "consult_end_ts"):
         frame[c] = pd.to_datetime(frame[c])

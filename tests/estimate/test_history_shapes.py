@@ -79,10 +79,13 @@ def test_consultation_log_is_planned_from_what_it_has(plain, log):
         "doctor_id": False,
     }
     # consultation times from the log: the generator's means (lognormal, cv 0.5)
-    for s in m.service:
-        assert s.mean_minutes == pytest.approx(MEANS[s.visit_type], rel=0.05)
+    for vt in m.visit_types:
+        assert m.service_for(vt).mean_minutes == pytest.approx(MEANS[vt], rel=0.05)
+    # the unreserved slots' mix is in the model (optimize and simulate read the file alone)
+    assert m.service_for(ANY_VISIT_TYPE).family == "mixture"
     # punctuality unknown: punctual; no-shows from the statuses (all attended: 0)
-    assert m.punctuality == () and m.meta["punctuality_source"].startswith("unknown")
+    assert m.meta["punctuality_source"].startswith("unknown")
+    assert {(p.offsets, p.pmf) for p in m.punctuality} <= {((0,), (1.0,))}
     assert m.meta["no_show_source"] == "statuses"
     assert {r.rate for r in m.no_show} == {0.0}
     n_first = int((log["visit_type"] == "first_visit").sum())

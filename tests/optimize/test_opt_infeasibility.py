@@ -120,8 +120,8 @@ def test_infeasible_only_because_of_the_throughput_floor():
         f"Mon: serving the {served:.2f} requests today's template serves of chronic_followup "
         f"needs {gap:.2f} more than staff allow",
     ]
-    assert "[optimize] utilisation_ceiling" in err.relaxation[0]
-    assert "[optimize] throughput_floor 0.99" in err.relaxation[1]
+    assert "optimize.utilisation_ceiling" in err.relaxation[0]
+    assert "optimize.throughput_floor 0.99" in err.relaxation[1]
 
 
 def test_relax_mode_relaxes_the_throughput_floor():
@@ -189,12 +189,12 @@ def test_several_conflicts_are_all_named_with_their_settings():
         "Mon 10:00-11:00: chronic needs 12 slots, staff allow 9",
     ]
     assert err.relaxation == [
-        "Mon 09:00-10:00: lower acute coverage from 14 to 9 slots (raise [optimize] epsilon "
+        "Mon 09:00-10:00: lower acute coverage from 14 to 9 slots (raise optimize.epsilon "
         "above 0.1) or add 34 doctor-minutes, or allow acute in more hours "
-        "([optimize] allowed_hours)",
-        "Mon 10:00-11:00: lower chronic coverage from 12 to 9 slots (raise [optimize] epsilon "
+        "(optimize.allowed_hours)",
+        "Mon 10:00-11:00: lower chronic coverage from 12 to 9 slots (raise optimize.epsilon "
         "above 0.1) or add 20 doctor-minutes, or allow chronic in more hours "
-        "([optimize] allowed_hours)",
+        "(optimize.allowed_hours)",
     ]
     msg = str(err)
     assert "\n" not in msg and "more)" not in msg

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from polyslot.clinic_model import ClinicModel, DoctorSession
-from polyslot.data.store import has_table, open_store, store_path, table_columns
+from polyslot.clinic_model import ClinicModel
+from polyslot.data.store import has_table, open_store, store_path
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.aggregates_store import compute_aggregates, load_aggregates
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.current_template import CurrentTemplate, current_template
 from polyslot.estimate.demand import estimate_demand, supplied_demand
 from polyslot.estimate.durations import estimate_service_times
 from polyslot.estimate.history import (
@@ -23,20 +22,9 @@ from polyslot.estimate.history import (
 from polyslot.estimate.noshow_rates import estimate_no_show
 from polyslot.estimate.profiles import preference_shares, walk_in_rates
 from polyslot.estimate.punctuality import estimate_punctuality
-from polyslot.estimate.staffing import (
-    inferred_staffing,
-    roster_sessions,
-    roster_staffing,
-    sessions_from_staffing,
-)
-from polyslot.estimate.templates import (
-    given_templates,
-    inferred_templates,
-    on_grid_shares,
-    recent_bookings,
-)
-from polyslot.evaluation.sessions import slot_span
-from polyslot.template import WEEKDAYS, SlotTemplate
+from polyslot.estimate.week import Week, grid_templates, plan_week, week_inputs
+from polyslot.template import ANY_VISIT_TYPE
+from polyslot.unreserved import with_unreserved
 
 __all__ = ["EstimationResult", "estimate_network", "build_clinic_models"]
 
@@ -55,14 +43,6 @@ class EstimationResult:
 
     models: dict[str, ClinicModel]
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _template_sessions(t: SlotTemplate) -> list[DoctorSession]:
-    out = []
-    for sid, slots in t.sessions().items():
-        start, end = slot_span(slots)
-        out.append(DoctorSession(slots[0].weekday, sid, start, end))
-    return sorted(out, key=lambda s: (s.weekday, s.session_id))
 
 
 def estimate_network(
@@ -121,16 +101,6 @@ def _inventory(con) -> tuple[set[str], dict[str, int], dict[str, tuple[str, str]
     return all_pcs, counts, ranges
 
 
-@dataclass(frozen=True)
-class _Week:
-    """A polyclinic's planned week: visit types, sessions and the current template."""
-
-    visit_types: tuple[str, ...]
-    sessions: list[DoctorSession]
-    session_source: str
-    current: CurrentTemplate
-
-
 def _punctuality_source(rows: list[dict], pc: str) -> str:
     own = sum(r["n_obs"] for r in rows if r["polyclinic_id"] == pc)
     if own > 0:
@@ -138,6 +108,36 @@ def _punctuality_source(rows: list[dict], pc: str) -> str:
     if any(r["polyclinic_id"] == pc for r in rows):
         return "network arrivals (none at this polyclinic)"
     return UNKNOWN_PUNCTUALITY
+
+
+def _summary(
+    source: str,
+    models: dict[str, ClinicModel],
+    skipped: list[dict],
+    unplanned: dict[str, dict[str, str]],
+    fields: dict[str, dict[str, bool]],
+    weeks: dict[str, Week],
+) -> dict[str, Any]:
+    """The head of ``fit_summary.json``: what was estimated, skipped and left unplanned."""
+    return {
+        "store": source,
+        "polyclinics": sorted(models),
+        "skipped": skipped,
+        "unplanned_weekdays": [
+            {"polyclinic_id": pc, "weekday": day, "reason": why}
+            for pc in sorted(models)
+            for day, why in unplanned.get(pc, {}).items()
+        ],
+        "history_fields": {pc: fields.get(pc, {}) for pc in sorted(models)},
+        "current_template": {
+            pc: {
+                "source": w.current.source,
+                "description": w.current.description,
+                "evenly_spaced_weekdays": dict(w.current.even),
+            }
+            for pc, w in sorted(weeks.items())
+        },
+    }
 
 
 def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> EstimationResult:
@@ -152,21 +152,8 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     no_show, ns_metrics = estimate_no_show(con, config, scope, cells)
     fields = history_fields(con)
     unplanned = unplanned_weekdays(history_sessions(times), config.min_weekday_sessions)
-    drop = {pc: {WEEKDAYS.index(d) for d in days} for pc, days in unplanned.items()}
-    given = given_templates(con)
-    inferred: dict[str, SlotTemplate] = {}
-    on_grid: dict[tuple[str, int], float] = {}
-    if not given or all_pcs - set(given):
-        recent = recent_bookings(con, config.template_weeks)
-        inferred = inferred_templates(con, config.template_min_share, frame=recent)
-        on_grid = on_grid_shares(recent, inferred)
-    has_roster = has_table(con, "roster")
-    roster_source = "roster"
-    if has_roster and "inferred_from" in table_columns(con, "roster"):
-        roster_source = "roster_inferred"  # built by ingest from consultation activity
-    staffing = roster_staffing(con) if has_roster else inferred_staffing(con)
-    r_sessions = roster_sessions(con) if has_roster else {}
-    weeks: dict[str, _Week] = {}
+    plan = week_inputs(con, config, all_pcs, times, unplanned)
+    weeks: dict[str, Week] = {}
     skipped: list[dict] = []
     for pc in sorted(all_pcs):
         if not counts.get(pc):
@@ -182,37 +169,21 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "SELECT DISTINCT visit_type FROM agg_counts WHERE polyclinic_id = ?", [pc]
             ).fetchall()
         }
-        own = given.get(pc)
+        own = plan.given.get(pc)
         vts = tuple(
             sorted((seen | {s.visit_type for s in (own.slots if own else ())}) & set(service[pc]))
         )
         if not vts:
             skipped.append({"polyclinic_id": pc, "reason": NO_CONSULTATIONS})
             continue
-        if own is not None and own.slots and any(s.doctor_session for s in own.slots):
-            sessions, session_source = _template_sessions(own), "slot_template"
-        elif r_sessions.get(pc):
-            sessions, session_source = r_sessions[pc], roster_source
-        else:
-            sessions, session_source = sessions_from_staffing(staffing.get(pc, [])), "staffing"
-        off = drop.get(pc, set())
-        if sessions and all(s.weekday in off for s in sessions):
-            skipped.append({"polyclinic_id": pc, "reason": _too_few_sessions(unplanned[pc])})
+        week = plan_week(pc, vts, plan)
+        if isinstance(week, str):
+            skipped.append({"polyclinic_id": pc, "reason": week})
             continue
-        sessions = [s for s in sessions if s.weekday not in off]
-        mine = times[times["polyclinic_id"] == pc]
-        current = current_template(pc, own, inferred.get(pc), sessions, mine, vts, on_grid)
-        current = current.without(off)
-        weeks[pc] = _Week(vts, sessions, session_source, current)
-    # the capacity of censored demand days: only slots that are a real booking grid
-    grid: dict[str, SlotTemplate] = {pc: t for pc, t in inferred.items() if pc not in weeks}
-    for pc, w in weeks.items():
-        if w.current.grid_weekdays:
-            slots = tuple(
-                s for s in w.current.template.slots if s.weekday in w.current.grid_weekdays
-            )
-            grid[pc] = SlotTemplate(pc, slots, 60, "current")
-    demand, demand_rows = estimate_demand(con, grid, config, drop)
+        weeks[pc] = week
+    demand, demand_rows = estimate_demand(
+        con, grid_templates(plan.inferred, weeks), config, plan.drop
+    )
     demand_source = "model"
     if has_table(con, "demand_forecast"):
         demand, demand_source = supplied_demand(con, config.interval_level), "supplied_forecast"
@@ -220,7 +191,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
     walk_ins = walk_in_rates(con)
     models: dict[str, ClinicModel] = {}
     for pc, w in weeks.items():
-        vts, off = w.visit_types, drop.get(pc, set())
+        vts, off = w.visit_types, plan.drop.get(pc, set())
         opening: dict[int, tuple[int, int]] = {}
         for s in w.sessions:
             lo, hi = opening.get(s.weekday, (s.start_minute, s.end_minute))
@@ -249,7 +220,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 p for p in preference.get(pc, []) if p.visit_type in vts and p.weekday not in off
             ),
             walk_ins=tuple(h for h in walk_ins.get(pc, []) if h.weekday not in off),
-            staffing=tuple(h for h in staffing.get(pc, []) if h.weekday not in off),
+            staffing=tuple(h for h in plan.staffing.get(pc, []) if h.weekday not in off),
             sessions=tuple(w.sessions),
             current_template=w.current.template,
             opening=opening,
@@ -262,7 +233,7 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "template_source": w.current.source,
                 "current_template_source": w.current.description,
                 "evenly_spaced_weekdays": dict(w.current.even),
-                "staffing_source": roster_source if has_roster else "consultations",
+                "staffing_source": plan.staffing_source,
                 "session_source": w.session_source,
                 "punctuality_source": _punctuality_source(punct_rows, pc),
                 "history_fields": dict(known),
@@ -274,38 +245,23 @@ def _estimate(con, config: EstimateConfig, scope: BookingScope, source: str) -> 
                 "estimate_config": {k: getattr(config, k) for k in config.__dataclass_fields__},
             },
         )
-    summary = {
-        "store": source,
-        "polyclinics": sorted(models),
-        "skipped": skipped,
-        "unplanned_weekdays": [
-            {"polyclinic_id": pc, "weekday": day, "reason": why}
-            for pc in sorted(models)
-            for day, why in unplanned.get(pc, {}).items()
-        ],
-        "history_fields": {pc: fields.get(pc, {}) for pc in sorted(models)},
-        "current_template": {
-            pc: {
-                "source": w.current.source,
-                "description": w.current.description,
-                "evenly_spaced_weekdays": dict(w.current.even),
-            }
-            for pc, w in sorted(weeks.items())
-        },
-        "service_time": service_rows and [r for r in service_rows if r["polyclinic_id"] in models],
-        "punctuality": [r for r in punct_rows if r["polyclinic_id"] in models],
-        "no_show": ns_metrics,
-        "demand": {"source": demand_source, "backtest": demand_rows},
-        "template_source": "slot_template" if given else "inferred",
-    }
+    for pc, m in models.items():
+        if any(s.visit_type == ANY_VISIT_TYPE for s in m.current_template.slots):
+            # unreserved slots: the model carries the visit-type mix ("any" rows), so optimize
+            # and simulate can read the model file alone
+            models[pc] = with_unreserved(m)
+    summary = _summary(source, models, skipped, unplanned, fields, weeks)
+    summary.update(
+        {
+            "service_time": service_rows
+            and [r for r in service_rows if r["polyclinic_id"] in models],
+            "punctuality": [r for r in punct_rows if r["polyclinic_id"] in models],
+            "no_show": ns_metrics,
+            "demand": {"source": demand_source, "backtest": demand_rows},
+            "template_source": "slot_template" if plan.given else "inferred",
+        }
+    )
     return EstimationResult(models, summary)
-
-
-def _too_few_sessions(unplanned: dict[str, str]) -> str:
-    """Why a polyclinic none of whose weekdays can be planned is skipped."""
-    days = "; ".join(f"{d}: {why.split(' (', 1)[0]}" for d, why in unplanned.items())
-    rule = next(iter(unplanned.values())).split(" (", 1)[1].rstrip(")")
-    return f"no weekday can be planned ({rule}; {days})"
 
 
 def _counted_by(known: dict[str, bool]) -> str:

@@ -148,7 +148,7 @@ def _explain(inp: WeekdayInputs, config: OptimizeConfig, name: str, s: float) ->
     if kind == "change":
         return (
             f"{wd}: {name} needs {s:.0f} slots beyond max_change={config.max_change}",
-            f"{wd}: raise [optimize] max_change to {(config.max_change or 0) + math.ceil(s)} "
+            f"{wd}: raise optimize.max_change to {(config.max_change or 0) + math.ceil(s)} "
             f"({name})",
         )
     return f"{wd}: {name} is violated by {s:.3g}", f"{wd}: relax {name} by {s:.3g}"
@@ -165,13 +165,13 @@ def _cover(inp: WeekdayInputs, config: OptimizeConfig, name: str, s: float) -> t
     p = max((inp.no_show[h][v] for h in hs), default=0.0)
     minutes = (need - allow) * (1 - p) * inp.mean_service[v] / config.utilisation_ceiling
     hours = (
-        f", or allow {vt} in more hours ([optimize] allowed_hours)"
+        f", or allow {vt} in more hours (optimize.allowed_hours)"
         if vt in config.allowed_hours
         else ""
     )
     return (
         f"{where}: {vt} needs {need} slots, staff allow {allow}",
-        f"{where}: lower {vt} coverage from {need} to {allow} slots (raise [optimize] epsilon "
+        f"{where}: lower {vt} coverage from {need} to {allow} slots (raise optimize.epsilon "
         f"above {config.epsilon}) or add {math.ceil(minutes)} doctor-minutes{hours}",
     )
 
@@ -191,11 +191,11 @@ def _bucket(inp: WeekdayInputs, config: OptimizeConfig, name: str, s: float) -> 
         "rooms": "rooms allow",
     }
     fix = {
-        "staff": f"add {math.ceil(s)} doctor-minutes or raise [optimize] utilisation_ceiling "
+        "staff": f"add {math.ceil(s)} doctor-minutes or raise optimize.utilisation_ceiling "
         f"above {config.utilisation_ceiling}",
-        "overbook": f"raise [optimize] overbooking_cap above {config.overbooking_cap} "
+        "overbook": f"raise optimize.overbooking_cap above {config.overbooking_cap} "
         f"({math.ceil(s)} more booked minutes)",
-        "rooms": f"raise [optimize] rooms above {config.rooms} ({math.ceil(s)} room-minutes)",
+        "rooms": f"raise optimize.rooms above {config.rooms} ({math.ceil(s)} room-minutes)",
     }
     return (
         f"{inp.label(h)}: workload needs {limit + s:.1f} min, {what[kind]} {limit:.1f} min",
@@ -210,7 +210,7 @@ def _throughput(inp: WeekdayInputs, config: OptimizeConfig, name: str, s: float)
         return (
             f"{wd}: booking at most {floor:.0%} of today's booked minutes needs {s:.1f} more "
             "minutes",
-            f"{wd}: raise [optimize] throughput_floor above {floor}",
+            f"{wd}: raise optimize.throughput_floor above {floor}",
         )
     if name == "throughput":
         today, what = current_throughput(inp), "today's template serves"
@@ -226,6 +226,6 @@ def _throughput(inp: WeekdayInputs, config: OptimizeConfig, name: str, s: float)
     share = math.floor(100 * can / today) / 100 if today > 0 else 0.0
     return (
         f"{wd}: serving the {need:.2f} requests {what} needs {s:.2f} more than staff allow",
-        f"{wd}: accept {s:.2f} requests fewer than {what} ([optimize] throughput_floor "
+        f"{wd}: accept {s:.2f} requests fewer than {what} (optimize.throughput_floor "
         f'{share:.2f}, or on_infeasible = "relax")',
     )
