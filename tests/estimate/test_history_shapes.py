@@ -5,6 +5,7 @@ start; a weekday seen too rarely to plan; histories without booking times."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -152,8 +153,13 @@ def test_fabricated_times_are_not_read_as_a_slot_grid(faked, plain):
     spaced one and no demand day is censored by it."""
     m = faked.models["DR1"]
     assert m.meta["template_source"] == "evenly_spaced"
+    held = {}
     for day, why in m.meta["evenly_spaced_weekdays"].items():
         assert why.startswith("appointment times are not a slot grid"), day
+        held[day] = int(re.search(r"\((\d+) slots;", why).group(1))
+    # the inferred template kept 5 slots for Wednesday's 14 patients; now the 14 are planned
+    assert held["Wed"] == 5
+    assert sum(1 for s in m.current_template.slots if s.weekday == 2) == 14
     assert all(r["censored_days"] == 0 for r in faked.summary["demand"]["backtest"])
     # the same demand as the log without the fabricated times
     for d in m.demand:
@@ -231,3 +237,23 @@ def test_without_appointment_and_arrival_times_rates_come_from_statuses(network,
         assert len(rates) == 1 and rates.pop() == pytest.approx(want, abs=1e-12)
     assert m.meta["template_source"] == "evenly_spaced"
     assert m.meta["punctuality_source"].startswith("unknown")
+
+
+def test_a_supplied_template_is_the_current_one(log, tmp_path):
+    """Without appointment times a supplied template is still taken as is (and is the
+    capacity of censored days)."""
+    rows = [
+        {"polyclinic_id": "DR1", "weekday": wd, "duration_minutes": 15, "visit_type": "any",
+         "start_time": f"{8 + k // 4:02d}:{15 * (k % 4):02d}", "doctor_session": f"S{wd}",
+         "count": 1}
+        for wd in range(5) for k in range(16)
+    ]  # fmt: skip
+    path = write_store(
+        tmp_path / "polyslot.duckdb", {"attendances": log, "slot_template": pd.DataFrame(rows)}
+    )
+    m = estimate_network(path, CFG).models["DR1"]
+    assert m.meta["template_source"] == "slot_template"
+    assert m.meta["current_template_source"] == "supplied (slot_template)"
+    assert m.meta["evenly_spaced_weekdays"] == {}
+    assert len(m.current_template.slots) == 80
+    assert {s.session_id for s in m.sessions} == {f"S{wd}" for wd in range(5)}
