@@ -201,7 +201,10 @@ def _model_rates(
     con: Connection, config: EstimateConfig, scope: BookingScope
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
     if scope.cutoff is None:
-        return {}, {"source": "model", "skipped": "no attended or no-show bookings"}
+        return {}, {
+            "source": "model",
+            "skipped": "no attended or no-show booking with an appointment time",
+        }
     extras = list(scope.extras)
     frame = booking_features(con)
     train = frame[~frame["test"] & frame["sampled"]]
