@@ -149,3 +149,53 @@ def test_scope_round_trips_and_dialects_differ_only_in_spelling() -> None:
     assert extra_candidates(
         [("age_group", "VARCHAR"), ("clinic_id", "VARCHAR"), ("x", "DOUBLE")]
     ) == ["age_group"]
+
+
+def test_history_aggregates_match_pandas(con) -> None:
+    """Known fields and statuses, day times (5-minute bins) and doctors per hour."""
+    compute_aggregates(con, EstimateConfig(seed=5))
+    a = con.execute("SELECT * FROM attendances").df()
+    got = con.execute(
+        "SELECT polyclinic_id, visit_type, n, booking_ts, appointment_ts, arrival_ts, "
+        "consult_end_ts, doctor_id, attended, no_show, cancelled, walk_in "
+        "FROM agg_history_fields ORDER BY ALL"
+    ).fetchall()
+    for pc, vt, n, bk, ap, ar, ce, doc, att, ns, ca, wi in got:
+        g = a[(a["polyclinic_id"] == pc) & (a["visit_type"] == vt)]
+        assert (n, bk, ap, ar, doc) == (
+            len(g), g["booking_ts"].notna().sum(), g["appointment_ts"].notna().sum(),
+            g["arrival_ts"].notna().sum(), g["doctor_id"].notna().sum(),
+        )  # fmt: skip
+        assert ce == 0  # the table has no consult_end_ts column: unknown
+        assert [att, ns, ca, wi] == [
+            int((g["status"] == s).sum()) for s in ("attended", "no_show", "cancelled", "walk_in")
+        ]
+    when = a["appointment_ts"].fillna(a["arrival_ts"]).fillna(a["consult_start_ts"])
+    t = a.assign(d=when.dt.normalize(), m=(when.dt.hour * 60 + when.dt.minute) // 5 * 5)
+    t = t.assign(b=t["status"].isin(["attended", "no_show", "cancelled"]))
+    want = t.groupby(["polyclinic_id", "d", "m"]).agg(n=("b", "size"), booked=("b", "sum"))
+    rows = con.execute("SELECT polyclinic_id, d, m, n, booked FROM agg_day_times").df()
+    rows["d"] = pd.to_datetime(rows["d"])
+    rows = rows.set_index(["polyclinic_id", "d", "m"]).sort_index()
+    assert rows["n"].tolist() == want["n"].tolist()
+    assert rows["booked"].tolist() == want["booked"].tolist()
+
+
+def test_doctors_without_doctor_ids_are_busy_hours() -> None:
+    """Without doctor ids: the consulting minutes started in the hour / 60, rounded (five
+    consultations of one physician in an hour are one doctor, not five)."""
+    start = pd.Timestamp("2025-03-03 08:00")
+    rows = [
+        {"attendance_id": str(i), "polyclinic_id": "P", "visit_type": "v",
+         "consult_start_ts": start + pd.Timedelta(minutes=12 * i),
+         "consultation_duration_minutes": 12.0 if i < 10 else 46.0, "doctor_id": None,
+         "status": "attended"}
+        for i in range(12)
+    ]  # fmt: skip
+    c = duckdb.connect()
+    c.register("_a", pd.DataFrame(rows))
+    c.execute("CREATE TABLE attendances AS SELECT * FROM _a")
+    sql = aggregate_sql(DUCKDB, "agg_consult_doctors", EstimateConfig())
+    got = c.execute(f"SELECT hour, k FROM ({sql}) ORDER BY 1").fetchall()
+    # 08h: 5 x 12 min = 60 -> 1; 09h: 5 x 12 = 60 -> 1; 10h: 46 + 46 = 92 -> 2 (1.53)
+    assert got == [(8, 1), (9, 1), (10, 2)]

@@ -77,8 +77,12 @@ def store(tmp_path_factory):
     return d
 
 
+#: The store spans six weeks: 4-6 sessions per weekday, every weekday planned only with this.
+FEW = EstimateConfig(backtest_origins=1, min_weekday_sessions=1)
+
+
 def test_sparse_visit_type_pooled_and_empty_polyclinic_skipped(store):
-    result = estimate_network(store, EstimateConfig(backtest_origins=1))
+    result = estimate_network(store, FEW)
     assert sorted(result.models) == ["A", "B"]
     assert result.summary["skipped"] == [
         {"polyclinic_id": "EMPTY", "reason": "no attendance records"}
@@ -106,7 +110,7 @@ def test_sparse_visit_type_pooled_and_empty_polyclinic_skipped(store):
 
 
 def test_slot_grid_and_empirical_pmf(store):
-    models = build_clinic_models(store, slot_minutes=5, service_pmf="empirical", backtest_origins=1)
+    models = build_clinic_models(store, config=FEW, slot_minutes=5, service_pmf="empirical")
     s = models["B"].service_for("rare")
     assert s.family == "empirical"
     mean_slots = sum(i * p for i, p in enumerate(s.pmf))
@@ -124,7 +128,10 @@ def test_missing_store_and_tables(tmp_path):
 
 def test_cli_estimate_writes_models(store, tmp_path):
     out = tmp_path / "model"
-    res = CliRunner().invoke(app, ["estimate", "--data", str(store), "--out", str(out)])
+    cfg = tmp_path / "polyslot.toml"
+    cfg.write_text("[estimate]\nmin_weekday_sessions = 1\n")
+    args = ["estimate", "--data", str(store), "--out", str(out), "--config", str(cfg)]
+    res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["A.json", "B.json", "fit_summary.json"]
     summary = json.loads((out / "fit_summary.json").read_text())
@@ -134,6 +141,12 @@ def test_cli_estimate_writes_models(store, tmp_path):
     assert '"p0"' not in text and "patient" not in text.replace("patients", "")
     bad = CliRunner().invoke(app, ["estimate", "--data", str(tmp_path / "nope")])
     assert bad.exit_code == 2
+    cfg.write_text("[estimate]\nmin_weekday_sessions = 0\n")
+    bad = CliRunner().invoke(app, args)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert f"{cfg}: field 'estimate.min_weekday_sessions': must be a whole number > 0" in (
+        bad.output
+    )
 
 
 def test_without_roster_staffing_is_inferred(store, tmp_path):
@@ -142,7 +155,7 @@ def test_without_roster_staffing_is_inferred(store, tmp_path):
     with duckdb.connect(str(store / "polyslot.duckdb"), read_only=True) as con:
         att = con.execute("SELECT * FROM attendances").df()
     path = write_store(tmp_path / "noroster.duckdb", {"attendances": att})
-    result = estimate_network(path, EstimateConfig(backtest_origins=1))
+    result = estimate_network(path, FEW)
     a = result.models["A"]
     assert a.meta["staffing_source"] == "consultations"
     assert a.meta["session_source"] == "staffing"

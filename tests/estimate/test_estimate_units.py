@@ -95,6 +95,21 @@ def test_no_show_model_contract_and_calibration():
         model.predict_proba(X.drop(columns=["lead_days"]))
 
 
+def test_no_show_model_without_lead_time():
+    """Without booking times the lead time is left out: three columns per model plus one lead
+    slope per visit type fewer, no ``lead_days`` needed, still calibrated in the large."""
+    X, y, _ = _logistic_data(20000, 3)  # noqa: N806
+    full = NoShowModel().fit(X, y)
+    bare = NoShowModel(lead_time=False).fit(X.drop(columns=["lead_days"]), y)
+    n_vt = X["visit_type"].nunique()
+    assert full.n_features_in_ - bare.n_features_in_ == 2 + n_vt
+    p = bare.predict_proba(X.drop(columns=["lead_days"]))[:, 1]
+    assert np.all(np.isfinite(p))
+    for v in ("a", "b"):
+        m = X["visit_type"] == v
+        assert p[m].mean() == pytest.approx(y[m].mean(), abs=2e-3)
+
+
 def test_no_show_model_weights_equal_repeats():
     X, y, _ = _logistic_data(3000, 2)  # noqa: N806
     a = NoShowModel().fit(pd.concat([X, X]), np.concatenate([y, y])).predict_proba(X)
@@ -147,3 +162,7 @@ def test_config_validation():
     with pytest.raises(ConfigError, match="bogus"):
         EstimateConfig.from_mapping({"bogus": 1})
     assert EstimateConfig.from_mapping({"min_obs": 10}, slot_minutes=5).slot_minutes == 5
+    assert EstimateConfig().min_weekday_sessions == 8
+    for bad in (0, -1, 2.5, True, "8"):
+        with pytest.raises(ConfigError, match="min_weekday_sessions"):
+            EstimateConfig(min_weekday_sessions=bad)

@@ -29,6 +29,8 @@ enabled = false
 [simulate]
 min_replications = 3
 max_replications = 4
+[estimate]
+min_weekday_sessions = 6   # the 3 weeks before the hold-out: 6 half-day sessions a weekday
 """
 
 

@@ -59,7 +59,9 @@ def test_strict_exits_3_when_one_polyclinic_is_skipped_and_others_planned(tmp_pa
     cfg = tmp_path / "small.toml"
     cfg.write_text(
         "holdout_days = 7\nworkers = 1\n[sensitivity]\nenabled = false\n"
-        "[simulate]\nmin_replications = 3\nmax_replications = 4\n",
+        "[simulate]\nmin_replications = 3\nmax_replications = 4\n"
+        # the 3 weeks before the hold-out: 6 half-day sessions a weekday
+        "[estimate]\nmin_weekday_sessions = 6\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"

@@ -25,7 +25,13 @@ from polyslot.report.demo import respaced_template
 from polyslot.report.export import template_rows, write_templates
 from polyslot.template import WEEKDAYS, SlotTemplate
 
-SMALL = {"sample": {"polyclinics": 1, "days": 21}, "holdout_days": 0, "workers": 1}
+SMALL = {
+    "sample": {"polyclinics": 1, "days": 21},
+    "holdout_days": 0,
+    "workers": 1,
+    # three weeks: 6 half-day sessions a weekday (fewer than the default 8 plans nothing)
+    "estimate": {"min_weekday_sessions": 3},
+}
 
 
 def frontier_point(label: str, template: SlotTemplate, weekday: int, wait: float, n: float):

@@ -54,5 +54,5 @@ def register(app: typer.Typer) -> None:
             )
             for d in days:
                 if d.get("relaxed"):
-                    console.print(f"  {d['weekday']} relaxed: {'; '.join(d['relaxation'][:3])}")
+                    console.print(f"  {d['weekday']} relaxed: {'; '.join(d['relaxation'])}")
         console.print(f"wrote {out / 'optimize_summary.json'}")

@@ -51,8 +51,9 @@ class OptimizeConfig:
     on_infeasible : str
         ``"relax"`` (default): when a weekday's requirements conflict, apply the smallest
         relaxation of demand coverage (and of the utilisation ceiling, up to
-        ``1 + overbooking_cap`` times staffed time) and report it; ``"raise"``: raise
-        :class:`polyslot.errors.InfeasibleError`.
+        ``1 + overbooking_cap`` times staffed time; when that is not enough, of the throughput
+        floor) and report it; ``"raise"``: raise :class:`polyslot.errors.InfeasibleError`
+        naming every conflicting requirement and the setting that relaxes it.
         Either way an unresolvable conflict raises, with its explanation.
     solver : str
         ``"highs"`` (default) or ``"cbc"``; HiGHS falls back to CBC when unavailable.

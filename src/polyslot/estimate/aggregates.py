@@ -19,9 +19,18 @@ extra columns), then :func:`aggregate_sql` for every table.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from polyslot.data.schema import get_spec
+from polyslot.estimate.aggregates_clinic_day import CLINIC_DAY_AGGREGATES, clinic_day_sql
+from polyslot.estimate.aggregates_history import (
+    BOOKED_STATUS,
+    HISTORY_AGGREGATES,
+    HISTORY_FIELDS,
+    WHEN,
+    history_sql,
+)
 from polyslot.estimate.config import EstimateConfig
 from polyslot.estimate.noshow import LEAD_CAP, PRIOR_CAP
 
@@ -36,6 +45,8 @@ __all__ = [
     "scalar_sql",
     "aggregate_sql",
     "extra_candidates",
+    "HISTORY_FIELDS",
+    "WHEN",
 ]
 
 #: Tables computed from attendances alone.
@@ -51,9 +62,8 @@ AGGREGATES = (
     "agg_walk_ins",
     "agg_slot_days",
     "agg_gaps",
-    "agg_consult_doctors",
-    "agg_cancellations",
-    "agg_overtaking",
+    *HISTORY_AGGREGATES,
+    *CLINIC_DAY_AGGREGATES,
 )
 #: Tables computed only when NO_SHOW_PREDICTIONS (supplied no-show predictions) is supplied.
 PREDICTION_AGGREGATES = ("agg_predicted_cells", "agg_predicted_eval")
@@ -63,7 +73,10 @@ DURATION_GRID = 10
 #: Extra columns with more levels than this are not used as no-show features.
 MAX_LEVELS = 20
 _SEEN = "status IN ('attended', 'walk_in') AND consultation_duration_minutes > 0"
-_BOOKED = "appointment_ts IS NOT NULL AND status IN ('attended', 'no_show', 'cancelled')"
+#: Booked rows with an appointment time (the slot grid of an inferred template).
+_BOOKED = f"appointment_ts IS NOT NULL AND {BOOKED_STATUS}"
+#: Booked rows with any known time (demand and preferred hours).
+_BOOKED_WHEN = f"{BOOKED_STATUS} AND {WHEN} IS NOT NULL"
 _NS = "status IN ('attended', 'no_show') AND appointment_ts IS NOT NULL"
 
 
@@ -131,6 +144,9 @@ class BookingScope:
     sample_fraction: float
     extras: tuple[str, ...]
     seed: int
+    #: Whether any booking has a booking time: without one the lead time is unknown and the
+    #: no-show model leaves it out.
+    lead_time: bool = True
 
 
 def extra_candidates(columns: list[tuple[str, str]]) -> list[str]:
@@ -156,20 +172,23 @@ def scalar_sql(d: Dialect, candidates: list[str]) -> str:
     return (
         f"SELECT CAST(min(CASE WHEN {_NS} THEN appointment_ts END) AS {d.string}) AS lo, "
         f"CAST(max(CASE WHEN {_NS} THEN appointment_ts END) AS {d.string}) AS hi, "
-        f"{_n(f'CASE WHEN {_NS} THEN 1 END')} AS n{levels} FROM attendances"
+        f"{_n(f'CASE WHEN {_NS} THEN 1 END')} AS n, "
+        f"{_n(f'CASE WHEN {_NS} AND booking_ts IS NOT NULL THEN 1 END')} AS nb{levels} "
+        "FROM attendances"
     )
 
 
 def booking_scope(row: dict, candidates: list[str], config: EstimateConfig) -> BookingScope:
     """The :class:`BookingScope` from the row of :func:`scalar_sql`."""
     extras = tuple(c for c in candidates if 0 < int(row[f"levels_{c}"]) <= MAX_LEVELS)
+    lead = int(row.get("nb", 1)) > 0
     if row["lo"] is None:
-        return BookingScope(None, 1.0, extras, config.seed)
+        return BookingScope(None, 1.0, extras, config.seed, lead)
     lo = dt.datetime.fromisoformat(str(row["lo"]))
     hi = dt.datetime.fromisoformat(str(row["hi"]))
     cutoff = lo + (hi - lo) * (1.0 - config.test_fraction)
     frac = min(1.0, config.max_train_rows / max(int(row["n"]), 1))
-    return BookingScope(cutoff.replace(microsecond=0), frac, extras, config.seed)
+    return BookingScope(cutoff.replace(microsecond=0), frac, extras, config.seed, lead)
 
 
 def _bookings(d: Dialect, scope: BookingScope) -> str:
@@ -225,13 +244,25 @@ def _bookings(d: Dialect, scope: BookingScope) -> str:
 
 
 def aggregate_sql(
-    d: Dialect, name: str, config: EstimateConfig, scope: BookingScope | None = None
+    d: Dialect,
+    name: str,
+    config: EstimateConfig,
+    scope: BookingScope | None = None,
+    columns: Collection[str] | None = None,
 ) -> str:
-    """The SQL of aggregate ``name`` in dialect ``d`` (``scope`` for ``agg_bookings``)."""
+    """The SQL of aggregate ``name`` in dialect ``d`` (``scope`` for ``agg_bookings``;
+    ``columns`` of ``attendances`` when a history field may be absent, see
+    :func:`~polyslot.estimate.aggregates_history.history_sql`)."""
     wd = d.weekday
     s = int(config.slot_minutes)
+    if name in HISTORY_AGGREGATES or name in CLINIC_DAY_AGGREGATES:
+        return (
+            history_sql(d, name, columns)
+            if name in HISTORY_AGGREGATES
+            else clinic_day_sql(d, name)
+        )
     if name == "agg_counts":
-        day = "CAST(coalesce(appointment_ts, arrival_ts) AS DATE)"
+        day = f"CAST({WHEN} AS DATE)"
         return (
             f"SELECT polyclinic_id, visit_type, {_n()} AS n, min({day}) AS first_date, "
             f"max({day}) AS last_date FROM attendances GROUP BY 1, 2"
@@ -265,14 +296,14 @@ def aggregate_sql(
         return _bookings(d, scope)
     if name == "agg_daily":
         return (
-            "SELECT polyclinic_id, visit_type, CAST(appointment_ts AS DATE) AS d, "
-            f"{_n()} AS y FROM attendances WHERE {_BOOKED} GROUP BY 1, 2, 3"
+            f"SELECT polyclinic_id, visit_type, CAST({WHEN} AS DATE) AS d, "
+            f"{_n()} AS y FROM attendances WHERE {_BOOKED_WHEN} GROUP BY 1, 2, 3"
         )
     if name == "agg_preference":
         return (
-            f"SELECT polyclinic_id, visit_type, CAST({wd('appointment_ts')} AS INTEGER) AS wd, "
-            f"CAST(hour(appointment_ts) AS INTEGER) AS hour, {_n()} AS n FROM attendances "
-            f"WHERE {_BOOKED} GROUP BY 1, 2, 3, 4"
+            f"SELECT polyclinic_id, visit_type, CAST({wd(WHEN)} AS INTEGER) AS wd, "
+            f"CAST(hour({WHEN}) AS INTEGER) AS hour, {_n()} AS n FROM attendances "
+            f"WHERE {_BOOKED_WHEN} GROUP BY 1, 2, 3, 4"
         )
     if name == "agg_open_days":
         return (
@@ -312,57 +343,6 @@ def aggregate_sql(
                      AND b.d = n.d AND b.t = n.t
         WHERE n.t2 IS NOT NULL AND {gap} > 0
         GROUP BY 1, 2, 3"""
-    if name == "agg_consult_doctors":
-        ts = "consult_start_ts"
-        return (
-            f"SELECT polyclinic_id, CAST({ts} AS DATE) AS d, CAST({wd(ts)} AS INTEGER) AS wd, "
-            f"CAST(hour({ts}) AS INTEGER) AS hour, "
-            f"{_n('DISTINCT coalesce(doctor_id, attendance_id)')} AS k "
-            f"FROM attendances WHERE {ts} IS NOT NULL GROUP BY 1, 2, 3, 4"
-        )
-    extra = _clinic_day_sql(d, name) or _prediction_sql(d, name)
-    if extra:
-        return extra
-    raise ValueError(f"unknown aggregate {name!r}")
-
-
-def _clinic_day_sql(d: Dialect, name: str) -> str | None:
-    """The aggregates behind the clinic day as a whole: late cancellations and who overtakes
-    whom in the queue (:mod:`polyslot.estimate.complete`)."""
-    if name == "agg_cancellations":
-        return (
-            "SELECT polyclinic_id, visit_type, "
-            "CAST(sum(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled, "
-            f"{_n()} AS booked FROM attendances "
-            "WHERE status IN ('attended', 'no_show', 'cancelled') GROUP BY 1, 2"
-        )
-    if name == "agg_overtaking":
-        # a patient is overtaken when someone who arrived later started first (more than a
-        # minute earlier); a pooled first-come-first-served queue overtakes nobody
-        a = f"({d.micros('arrival_ts')} / 60000000.0)"
-        st = f"({d.micros('consult_start_ts')} / 60000000.0)"
-        return f"""
-        WITH p AS (
-            SELECT polyclinic_id, CAST(arrival_ts AS DATE) AS d, {a} AS a, {st} AS s
-            FROM attendances
-            WHERE status IN ('attended', 'walk_in') AND arrival_ts IS NOT NULL
-              AND consult_start_ts IS NOT NULL AND consult_start_ts >= arrival_ts),
-        q AS (
-            SELECT polyclinic_id, a, s,
-                   min(s) OVER (PARTITION BY polyclinic_id, d ORDER BY a, s
-                                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS later
-            FROM p)
-        SELECT polyclinic_id,
-               CAST(sum(CASE WHEN s - a > 1 THEN 1 ELSE 0 END) AS BIGINT) AS waited,
-               CAST(sum(CASE WHEN s - a > 1 AND later < s - 1 THEN 1 ELSE 0 END) AS BIGINT)
-                   AS overtaken
-        FROM q GROUP BY 1"""
-    return None
-
-
-def _prediction_sql(d: Dialect, name: str) -> str | None:
-    """The aggregates of supplied no-show predictions."""
-    wd = d.weekday
     if name == "agg_predicted_cells":
         return f"""
         SELECT a.polyclinic_id, a.visit_type, CAST({wd("a.appointment_ts")} AS INTEGER) AS weekday,
@@ -378,4 +358,4 @@ def _prediction_sql(d: Dialect, name: str) -> str | None:
                CAST(count(*) AS BIGINT) AS w
         FROM attendances a JOIN no_show_predictions p ON a.attendance_id = p.attendance_id
         WHERE a.status IN ('attended', 'no_show') GROUP BY 1, 2"""
-    return None
+    raise ValueError(f"unknown aggregate {name!r}")

@@ -45,6 +45,7 @@ def scope_to_dict(scope: BookingScope) -> dict:
         "sample_fraction": scope.sample_fraction,
         "extras": list(scope.extras),
         "seed": scope.seed,
+        "lead_time": scope.lead_time,
     }
 
 
@@ -56,6 +57,7 @@ def scope_from_dict(data: dict) -> BookingScope:
         float(data["sample_fraction"]),
         tuple(data.get("extras", ())),
         int(data["seed"]),
+        bool(data.get("lead_time", True)),
     )
 
 
@@ -74,7 +76,8 @@ def compute_aggregates(con: Connection, config: EstimateConfig) -> BookingScope:
     scope = booking_scope(frame.iloc[0].to_dict(), candidates, config)
     names = AGGREGATES + (PREDICTION_AGGREGATES if has_table(con, "no_show_predictions") else ())
     for name in names:
-        _materialise(con, name, aggregate_sql(DUCKDB, name, config, scope))
+        sql = aggregate_sql(DUCKDB, name, config, scope, [c for c, _ in cols])
+        _materialise(con, name, sql)
     return scope
 
 

@@ -42,6 +42,10 @@ class EstimateConfig:
         of the open days of its weekday.
     template_weeks : int
         Inferred template: only the most recent this many weeks of bookings are read.
+    min_weekday_sessions : int
+        A weekday with fewer sessions in the history (half-days of a date with attendances)
+        is not planned as a regular weekday: no sessions, demand or template for it in the
+        model, named in ``meta["unplanned_weekdays"]`` with the reason.
     seed : int
         Seed of every random step (cross-validation folds of the calibrator).
     """
@@ -58,6 +62,7 @@ class EstimateConfig:
     interval_level: float = 0.9
     template_min_share: float = 0.2
     template_weeks: int = 12
+    min_weekday_sessions: int = 8
     seed: int = 20261123
 
     def __post_init__(self) -> None:
@@ -68,6 +73,7 @@ class EstimateConfig:
             "backtest_origins",
             "horizon_days",
             "max_train_rows",
+            "min_weekday_sessions",
         ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:

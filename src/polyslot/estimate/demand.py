@@ -19,6 +19,7 @@ week earlier) by MASE, scaled by the in-sample seasonal-naive error.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,11 +29,19 @@ from polyslot.clinic_model import DemandRate
 from polyslot.data.store import Connection, has_table, table_columns
 from polyslot.estimate.aggregates import exact_sql
 from polyslot.estimate.config import EstimateConfig
-from polyslot.estimate.demand_model import CensoredNegBin, design, expected_bookings
+from polyslot.estimate.demand_backtest import backtest
+from polyslot.estimate.demand_model import MIN_SEASONAL_DAYS, CensoredNegBin, Terms
 from polyslot.estimate.staffing import MINUTE_SQL
-from polyslot.template import ANY_VISIT_TYPE, SlotTemplate
+from polyslot.template import ANY_VISIT_TYPE, WEEKDAYS, SlotTemplate
 
-__all__ = ["daily_series", "estimate_demand", "supplied_demand", "nb_interval"]
+__all__ = [
+    "MIN_SEASONAL_DAYS",
+    "daily_series",
+    "estimate_demand",
+    "fit_series",
+    "supplied_demand",
+    "nb_interval",
+]
 
 
 def daily_series(con: Connection) -> pd.DataFrame:
@@ -72,10 +81,6 @@ def nb_interval(mean: float, variance: float, level: float) -> tuple[float, floa
         r = mean * mean / (variance - mean)
         dist = stats.nbinom(r, r / (r + mean))
     return float(dist.ppf(lo_q)), float(dist.ppf(hi_q))
-
-
-#: Yearly seasonality is fitted only on a history spanning at least this many days.
-MIN_SEASONAL_DAYS = 300
 
 
 def _slot_counts(template: SlotTemplate | None) -> dict[tuple[str, int], int]:
@@ -120,114 +125,116 @@ def _censored(y: np.ndarray, cap: np.ndarray, full_cap: np.ndarray) -> np.ndarra
     return (cap > 0) & np.where(short, y >= np.floor(cap), y >= full_cap)
 
 
-def _seasonal(s: pd.DataFrame) -> bool:
-    """Whether the series is long enough to fit yearly seasonality (``MIN_SEASONAL_DAYS``):
-    on a few weeks the Fourier pair is not identified and its yearly average explodes."""
+def _span(s: pd.DataFrame) -> int:
     d = pd.to_datetime(s["d"])
-    return bool((d.max() - d.min()).days >= MIN_SEASONAL_DAYS)
+    return int((d.max() - d.min()).days) if len(d) else 0
 
 
-def _fit(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], start=None):
-    X = design(  # noqa: N806
-        s["weekday"].to_numpy(), s["doy"].to_numpy(float), None, weekdays, _seasonal(s)
+def _fit(
+    s: pd.DataFrame,
+    cap: np.ndarray,
+    full: np.ndarray,
+    start: tuple[Terms, np.ndarray] | None = None,
+) -> tuple[Any, Terms]:
+    """Fit the censored NB2 with the terms of the days of ``s`` (:class:`Terms`: the yearly
+    pair only on a span of at least ``MIN_SEASONAL_DAYS``, on a few weeks it is not
+    identified and its yearly average explodes). A weekday whose every day is censored has no
+    finite maximum likelihood (any larger mean fits better): its days count as exact (the
+    bookings are a lower bound of its demand)."""
+    terms = Terms.of(s["weekday"].to_numpy(), _span(s))
+    y = s["y"].to_numpy(float)
+    censored = _censored(y, cap, full) & ~_all_censored(s, cap, full)
+    x = terms.design(s["weekday"].to_numpy(), s["doy"].to_numpy(float))
+    p0 = None if start is None else terms.start_from(*start)
+    return CensoredNegBin(y, x, censored).fit(start_params=p0), terms
+
+
+def _all_censored(s: pd.DataFrame, cap: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """Rows of the weekdays on which every day's bookings reached the capacity."""
+    c = pd.Series(_censored(s["y"].to_numpy(float), cap, full), index=s.index)
+    every = c.groupby(s["weekday"]).transform("all")
+    return every.to_numpy(bool)
+
+
+def fit_series(
+    s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, config: EstimateConfig
+) -> tuple[list[DemandRate], dict]:
+    """Demand of one polyclinic x visit type from its daily series ``s`` (columns ``d``,
+    ``y``, ``weekday``, ``doy``; one row per open day in date order) with the day's capacity
+    ``cap`` and the template's ``full`` capacity (``inf`` = uncensored): a
+    :class:`DemandRate` per weekday of ``s`` and the summary row (model, dispersion, censored
+    days, backtest)."""
+    s = s.reset_index(drop=True)
+    weekdays = sorted(int(w) for w in s["weekday"].unique())
+    row: dict[str, Any] = {"days": len(s)}
+    out: list[DemandRate] = []
+    vt = str(s["visit_type"].iloc[0]) if "visit_type" in s and len(s) else ""
+    if len(s) < 3 * len(weekdays) or s["y"].sum() == 0:
+        for w in weekdays:
+            ys = s.loc[s["weekday"] == w, "y"].to_numpy(float)
+            m, v = float(ys.mean()), float(ys.var()) if len(ys) > 1 else float(ys.mean())
+            lo, hi = nb_interval(m, max(v, m), config.interval_level)
+            out.append(DemandRate(vt, w, m, max(v, m), lo, hi, config.interval_level))
+        row.update(model="weekday mean (sparse)", sparse=True)
+        return out, row
+    res, terms = _fit(s, cap, full)
+    r = math.exp(float(res.params[-1]))
+    doy = np.arange(1, 366, dtype=float)
+    for w in weekdays:
+        mu = np.exp(terms.design(np.full(doy.size, w), doy) @ res.params[:-1])
+        m = float(mu.mean())
+        var = float(np.mean(mu + mu * mu / r) + mu.var())
+        lo, hi = nb_interval(m, var, config.interval_level)
+        out.append(DemandRate(vt, w, m, var, lo, hi, config.interval_level))
+    y = s["y"].to_numpy(float)
+    every = _all_censored(s, cap, full)
+    row.update(
+        model="censored NB2 GLM (weekday"
+        + (" + yearly Fourier)" if terms.seasonal else "; history shorter than a season)"),
+        sparse=False,
+        dispersion=round(r, 3),
+        censored_days=int((_censored(y, cap, full) & ~every).sum()),
     )
-    y = s["y"].to_numpy(float)
-    censored = _censored(y, cap, full)
-    return CensoredNegBin(y, X, censored).fit(start_params=start)
-
-
-def _mase(
-    s: pd.DataFrame, cap: np.ndarray, full: np.ndarray, weekdays: list[int], params, config
-) -> dict:
-    h, k = config.horizon_days, config.backtest_origins
-    n = len(s)
-    if n < h * k + 28:
-        return {"mase": None, "mase_seasonal_naive": None, "note": "series too short"}
-    y = s["y"].to_numpy(float)
-    wd = s["weekday"].to_numpy()
-    err_m, err_n, scale = [], [], []
-    for j in range(k, 0, -1):
-        o = n - j * h
-        train, test = s.iloc[:o], s.iloc[o : o + h]
-        res = _fit(train, cap[:o], full[:o], weekdays, start=params)
-        Xt = design(  # noqa: N806
-            test["weekday"].to_numpy(),
-            test["doy"].to_numpy(float),
-            None,
-            weekdays,
-            _seasonal(train),
-        )
-        mu = np.exp(Xt @ res.params[:-1])
-        c = cap[o : o + h]
-        pred = expected_bookings(
-            mu, math.exp(res.params[-1]), np.where(np.isfinite(c), np.round(c), 10 * mu.max() + 100)
-        )
-        last = {}
-        for t in range(o):
-            last[wd[t]] = y[t]
-        naive = np.array([last.get(w, np.nan) for w in wd[o : o + h]])
-        prev: dict = {}
-        d = []
-        for t in range(o):
-            if wd[t] in prev:
-                d.append(abs(y[t] - prev[wd[t]]))
-            prev[wd[t]] = y[t]
-        scale.append(np.mean(d))
-        err_m.append(np.mean(np.abs(y[o : o + h] - pred)) / scale[-1])
-        err_n.append(np.nanmean(np.abs(y[o : o + h] - naive)) / scale[-1])
-    return {
-        "mase": round(float(np.mean(err_m)), 4),
-        "mase_seasonal_naive": round(float(np.mean(err_n)), 4),
-    }
+    if every.any():
+        row["all_censored_weekdays"] = [
+            WEEKDAYS[w] for w in sorted({int(w) for w in s.loc[every, "weekday"]})
+        ]
+    row.update(backtest(s, cap, full, _fit, (terms, np.asarray(res.params)), config))
+    if row.get("mase") is not None:
+        row["beats_seasonal_naive"] = bool(row["mase"] < row["mase_seasonal_naive"])
+    return out, row
 
 
 def estimate_demand(
     con: Connection,
     templates: dict[str, SlotTemplate],
     config: EstimateConfig,
+    unplanned: dict[str, set[int]] | None = None,
 ) -> tuple[dict[str, list[DemandRate]], list[dict]]:
-    """``({polyclinic: [DemandRate]}, backtest_rows)`` from the built-in forecaster."""
+    """``({polyclinic: [DemandRate]}, backtest_rows)`` from the built-in forecaster.
+
+    ``templates`` give the capacity of censored days (only templates whose slots are a real
+    booking grid: given, or inferred from appointment times); ``unplanned`` the weekdays of
+    each polyclinic left out (too few sessions in the history to plan them).
+    """
     series = daily_series(con)
+    skip = unplanned or {}
+    if skip and len(series):
+        drop = [
+            int(w) in skip.get(pc, ())
+            for pc, w in zip(series["polyclinic_id"], series["weekday"], strict=True)
+        ]
+        series = series[~np.asarray(drop, bool)]
     out: dict[str, list[DemandRate]] = {}
     rows: list[dict] = []
-    doy = np.arange(1, 366, dtype=float)
     slot_counts = {pc: _slot_counts(t) for pc, t in templates.items()}
     for (pc, vt), s in series.groupby(["polyclinic_id", "visit_type"], sort=True):
         s = s.reset_index(drop=True)
-        weekdays = sorted(int(w) for w in s["weekday"].unique())
         cap = _capacity(s, slot_counts.get(pc), vt)
         full = _capacity(s, slot_counts.get(pc), vt, scale=False)
-        row = {"polyclinic_id": pc, "visit_type": vt, "days": len(s)}
-        if len(s) < 3 * len(weekdays) or s["y"].sum() == 0:
-            for w in weekdays:
-                ys = s.loc[s["weekday"] == w, "y"].to_numpy(float)
-                m, v = float(ys.mean()), float(ys.var()) if len(ys) > 1 else float(ys.mean())
-                lo, hi = nb_interval(m, max(v, m), config.interval_level)
-                out.setdefault(pc, []).append(
-                    DemandRate(vt, w, m, max(v, m), lo, hi, config.interval_level)
-                )
-            row.update(model="weekday mean (sparse)", sparse=True)
-            rows.append(row)
-            continue
-        res = _fit(s, cap, full, weekdays)
-        r = math.exp(float(res.params[-1]))
-        for w in weekdays:
-            X = design(np.full(doy.size, w), doy, None, weekdays, _seasonal(s))  # noqa: N806
-            mu = np.exp(X @ res.params[:-1])
-            m = float(mu.mean())
-            var = float(np.mean(mu + mu * mu / r) + mu.var())
-            lo, hi = nb_interval(m, var, config.interval_level)
-            out.setdefault(pc, []).append(DemandRate(vt, w, m, var, lo, hi, config.interval_level))
-        row.update(
-            model="censored NB2 GLM (weekday + yearly Fourier)",
-            sparse=False,
-            dispersion=round(r, 3),
-            censored_days=int(_censored(s["y"].to_numpy(float), cap, full).sum()),
-        )
-        row.update(_mase(s, cap, full, weekdays, res.params, config))
-        if row.get("mase") is not None:
-            row["beats_seasonal_naive"] = bool(row["mase"] < row["mase_seasonal_naive"])
-        rows.append(row)
+        rates, row = fit_series(s, cap, full, config)
+        out.setdefault(pc, []).extend(rates)
+        rows.append({"polyclinic_id": pc, "visit_type": vt, **row})
     return out, rows
 
 

@@ -10,12 +10,16 @@ bookings, so that day contributes ``P(D_t >= y_t)`` to the likelihood (right cen
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 from statsmodels.base.model import GenericLikelihoodModel
 
-__all__ = ["CensoredNegBin", "design", "expected_bookings"]
+__all__ = ["CensoredNegBin", "Terms", "design", "expected_bookings", "MIN_SEASONAL_DAYS"]
+
+#: Yearly seasonality is fitted only on a history spanning at least this many days.
+MIN_SEASONAL_DAYS = 300
 
 
 def design(
@@ -34,6 +38,49 @@ def design(
     if holiday is not None:
         cols.append(holiday.astype(float))
     return np.column_stack(cols)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The terms of one fit: a level per weekday present in its days, and the yearly Fourier
+    pair when those days span at least :data:`MIN_SEASONAL_DAYS`.
+
+    Every fit (the whole history, each backtest origin's training days) takes the terms of the
+    days it has, so a backtest origin with a shorter span, or without a weekday seen only
+    later, has fewer parameters than the full fit.
+    """
+
+    weekdays: tuple[int, ...]
+    seasonal: bool
+
+    @classmethod
+    def of(cls, weekday: np.ndarray, span_days: int) -> Terms:
+        """The terms of days with these weekdays spanning ``span_days`` calendar days."""
+        return cls(
+            tuple(sorted(int(w) for w in set(weekday.tolist()))), span_days >= MIN_SEASONAL_DAYS
+        )
+
+    @property
+    def size(self) -> int:
+        """Number of regression coefficients (without the dispersion)."""
+        return len(self.weekdays) + (2 if self.seasonal else 0)
+
+    def design(self, weekday: np.ndarray, doy: np.ndarray) -> np.ndarray:
+        """Design matrix of these terms."""
+        return design(weekday, doy, None, list(self.weekdays), self.seasonal)
+
+    def start_from(self, other: Terms, params: np.ndarray) -> np.ndarray:
+        """Start values for these terms from the fitted ``params`` of ``other``: shared weekday
+        levels and seasonal pair carried over, a new weekday at the mean level, a new seasonal
+        pair at zero, the dispersion kept."""
+        p = np.asarray(params, float)
+        level = dict(zip(other.weekdays, p[: len(other.weekdays)], strict=True))
+        mean = float(np.mean(list(level.values()))) if level else 0.0
+        out = [level.get(w, mean) for w in self.weekdays]
+        if self.seasonal:
+            k = len(other.weekdays)
+            out += list(p[k : k + 2]) if other.seasonal else [0.0, 0.0]
+        return np.append(np.asarray(out, float), p[-1])
 
 
 class CensoredNegBin(GenericLikelihoodModel):

@@ -44,6 +44,10 @@ class NoShowModel:
         prior correction counts rows, not weights), so they are not used by default.
     random_state : int
         Seed kept for the calibration folds (stratified, not shuffled).
+    lead_time : bool
+        Use the booking lead time (``lead_days``: linear, log and a per-visit-type slope).
+        False when no booking has a booking time: the lead time is then unknown, and the
+        feature is left out rather than read as 0 days.
     """
 
     def __init__(
@@ -52,16 +56,19 @@ class NoShowModel:
         C: float = 1.0,  # noqa: N803 - scikit-learn's name
         calibration: str = "none",
         random_state: int = 0,
+        lead_time: bool = True,
     ) -> None:
         self.extra_features = extra_features
         self.C = C
         self.calibration = calibration
         self.random_state = random_state
+        self.lead_time = lead_time
 
     # -- design matrix -----------------------------------------------------------------------
     def _design(self, X: pd.DataFrame, fit: bool) -> np.ndarray:  # noqa: N803
         cats = [*CATEGORICAL, *self.extra_features]
-        missing = [c for c in (*cats, *NUMERIC) if c not in X.columns]
+        numeric = NUMERIC if self.lead_time else tuple(c for c in NUMERIC if c != "lead_days")
+        missing = [c for c in (*cats, *numeric) if c not in X.columns]
         if missing:
             raise InputError("missing feature column", field=missing[0], value=list(X.columns))
         if fit:
@@ -71,20 +78,23 @@ class NoShowModel:
             values = X[c].astype(str).to_numpy()
             for level in self.categories_[c][1:]:  # first level is the reference
                 cols.append((values == level).astype(float))
-        lead = np.minimum(X["lead_days"].to_numpy(dtype=float), LEAD_CAP)
         prior = np.minimum(X["prior_no_shows"].to_numpy(dtype=float), PRIOR_CAP)
         n_prior = X["prior_appointments"].to_numpy(dtype=float)
+        lead = (
+            np.minimum(X["lead_days"].to_numpy(dtype=float), LEAD_CAP) if self.lead_time else None
+        )
+        if lead is not None:
+            cols += [lead / 30.0, np.log1p(lead)]
         cols += [
-            lead / 30.0,
-            np.log1p(lead),
             prior,
             (n_prior > 0).astype(float),
             np.log1p(n_prior),
             prior / np.maximum(n_prior, 1.0),
         ]
-        vt = X["visit_type"].astype(str).to_numpy()
-        for level in self.categories_["visit_type"]:
-            cols.append((vt == level) * lead / 30.0)
+        if lead is not None:  # each visit type its own lead slope
+            vt = X["visit_type"].astype(str).to_numpy()
+            for level in self.categories_["visit_type"]:
+                cols.append((vt == level) * lead / 30.0)
         return np.column_stack(cols)
 
     # -- scikit-learn contract ---------------------------------------------------------------

@@ -9,6 +9,12 @@ booking-weighted mean equals the observed rate). Only
 attended and no-show bookings count (cancelled ones never had a chance to be missed).
 With NO_SHOW_PREDICTIONS (supplied no-show predictions), the supplied probabilities are
 averaged instead.
+
+Without a booking time on any booking the lead time is unknown: the model leaves the feature
+out (``metrics["lead_time"]``). A polyclinic whose history has no appointment times (a
+consultation log) has no bookings to train on: its rate per visit type is the share of
+no-shows among its attended and no-show rows (``no_show / (attended + no_show)``, 0 when its
+statuses record no no-show), the same in every weekday x hour in which it had attendances.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from polyslot.clinic_model import NoShowRate
 from polyslot.data.store import Connection, has_table
 from polyslot.estimate.aggregates import BookingScope
 from polyslot.estimate.config import EstimateConfig
+from polyslot.estimate.history import status_counts
 from polyslot.estimate.noshow import NoShowModel
 
 CATEGORICAL_FEATURES = (
@@ -33,7 +40,10 @@ CATEGORICAL_FEATURES = (
     "polyclinic_id",
 )
 
-__all__ = ["booking_features", "estimate_no_show", "CAL_EDGES"]
+__all__ = ["booking_features", "estimate_no_show", "status_rates", "CAL_EDGES", "NO_LEAD_TIME"]
+
+#: Why the lead time is left out of the no-show model.
+NO_LEAD_TIME = "skipped: no booking has a booking time (booking_ts unknown), lead time unknown"
 
 CAL_EDGES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0)
 
@@ -96,7 +106,11 @@ def _recalibrate(frame: pd.DataFrame) -> np.ndarray:
     model was trained on a sample; this removes its sampling error from the rates)."""
     p = np.clip(frame["p"].to_numpy(float), 1e-6, 1 - 1e-6)
     logit = np.log(p / (1 - p))
-    out = p.copy()
+    with np.errstate(over="ignore"):  # a shift toward a rate of ~0 overflows exp harmlessly
+        return _shift(frame, logit, p.copy())
+
+
+def _shift(frame: pd.DataFrame, logit: np.ndarray, out: np.ndarray) -> np.ndarray:
     n = frame["n"].to_numpy(float)
     keys = frame["polyclinic_id"].astype(str) + "\x1f" + frame["visit_type"].astype(str)
     for _, idx in frame.groupby(keys.to_numpy()).indices.items():
@@ -129,24 +143,78 @@ def _rates(cells: pd.DataFrame) -> dict[str, list[NoShowRate]]:
     return out
 
 
+def status_rates(
+    counts: pd.DataFrame, cells: dict[str, list[tuple[int, int]]]
+) -> tuple[dict[str, list[NoShowRate]], list[dict]]:
+    """Rates from the statuses alone (no appointment times): per polyclinic x visit type
+    ``no_show / (attended + no_show)`` in each of the polyclinic's (weekday, hour) ``cells``;
+    ``n_obs`` is the visit type's attended + no-show rows. Returns the rates and the
+    ``by_visit_type`` summary rows."""
+    out: dict[str, list[NoShowRate]] = {}
+    rows: list[dict] = []
+    for r in counts.itertuples(index=False):
+        n = int(r.attended) + int(r.no_show)
+        pc = str(r.polyclinic_id)
+        if n == 0 or pc not in cells:
+            continue
+        rate = int(r.no_show) / n
+        rows.append(
+            {"polyclinic_id": pc, "visit_type": str(r.visit_type), "n": n,
+             "observed_rate": round(rate, 4), "model_rate": round(rate, 4)}
+        )  # fmt: skip
+        out.setdefault(pc, []).extend(
+            NoShowRate(str(r.visit_type), wd, hour, rate, n) for wd, hour in cells[pc]
+        )
+    return out, rows
+
+
 def estimate_no_show(
-    con: Connection, config: EstimateConfig, scope: BookingScope
+    con: Connection,
+    config: EstimateConfig,
+    scope: BookingScope,
+    cells: dict[str, list[tuple[int, int]]] | None = None,
 ) -> tuple[dict[str, list[NoShowRate]], dict]:
-    """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"`` or
-    ``"supplied_predictions"``. ``scope``: the cutoff, training sample and extra features the
-    aggregates were computed with."""
+    """``({polyclinic: [NoShowRate]}, metrics)``; ``metrics["source"]`` is ``"model"``,
+    ``"supplied_predictions"`` or ``"statuses"``. ``scope``: the cutoff, training sample and
+    extra features the aggregates were computed with; ``cells``: the (weekday, hour) of each
+    polyclinic's attendances, where rates from statuses apply (polyclinics without any
+    booking with an appointment time, listed in ``metrics["status_polyclinics"]``)."""
     if has_table(con, "agg_predicted_cells"):
         return _supplied_predictions(con)
+    rates, metrics = _model_rates(con, config, scope)
+    fallback, rows = status_rates(status_counts(con), {
+        pc: c for pc, c in (cells or {}).items() if pc not in rates
+    })  # fmt: skip
+    if fallback:
+        rates.update(fallback)
+        metrics["status_polyclinics"] = sorted(fallback)
+        metrics["status_rule"] = (
+            "no appointment times: no_show / (attended + no_show) per visit type"
+        )
+        metrics.setdefault("by_visit_type", []).extend(rows)
+        if scope.cutoff is None:
+            metrics["source"] = "statuses"
+    return rates, metrics
+
+
+def _model_rates(
+    con: Connection, config: EstimateConfig, scope: BookingScope
+) -> tuple[dict[str, list[NoShowRate]], dict]:
     if scope.cutoff is None:
-        return {}, {"source": "model", "skipped": "no attended or no-show bookings"}
+        return {}, {
+            "source": "model",
+            "skipped": "no attended or no-show booking with an appointment time",
+        }
     extras = list(scope.extras)
     frame = booking_features(con)
     train = frame[~frame["test"] & frame["sampled"]]
     test = frame[frame["test"]]
+    features = [f for f in CATEGORICAL_FEATURES if scope.lead_time or f != "lead_days"]
     metrics: dict = {
         "source": "model",
         "model": "logistic regression (maximum likelihood)",
-        "features": [*CATEGORICAL_FEATURES, *extras],
+        "features": [*features, *extras],
+        "lead_time": "used" if scope.lead_time else NO_LEAD_TIME,
         "cutoff": str(scope.cutoff),
         "train_sample_fraction": round(scope.sample_fraction, 4),
     }
@@ -154,7 +222,9 @@ def estimate_no_show(
         train = frame[frame["sampled"]]
         metrics["note"] = "too few days for a time-based split; evaluated in-sample"
         test = frame
-    model = NoShowModel(tuple(extras), calibration="none", random_state=config.seed)
+    model = NoShowModel(
+        tuple(extras), calibration="none", random_state=config.seed, lead_time=scope.lead_time
+    )
     X, y, w = _expand(train)  # noqa: N806
     model.fit(X, y, sample_weight=w)
     Xt, yt, wt = _expand(test)  # noqa: N806
@@ -163,7 +233,9 @@ def estimate_no_show(
     metrics["train_bookings"] = int(train["n"].sum())
     # the rates use a model refitted on the sampled bookings of the whole period
     X, y, w = _expand(frame[frame["sampled"]])  # noqa: N806
-    model = NoShowModel(tuple(extras), calibration="none", random_state=config.seed)
+    model = NoShowModel(
+        tuple(extras), calibration="none", random_state=config.seed, lead_time=scope.lead_time
+    )
     model.fit(X, y, sample_weight=w)
     frame = frame.assign(p=_predict_chunked(model, frame))
     frame["p"] = _recalibrate(frame)

@@ -50,9 +50,13 @@ def summary_table(result: EstimationResult) -> Table:
             str(b.get("mase_seasonal_naive", "-")),
         )
     ns = result.summary["no_show"].get("test", {})
+    auc, brier = (("n/a" if ns.get(k) is None else ns[k]) for k in ("auc", "brier"))
+    unplanned = ", ".join(
+        f"{u['polyclinic_id']} {u['weekday']}" for u in result.summary.get("unplanned_weekdays", [])
+    )
     table.caption = (
-        f"no-show ({result.summary['no_show'].get('source')}): AUC {ns.get('auc')}, "
-        f"Brier {ns.get('brier')}; skipped: "
+        f"no-show ({result.summary['no_show'].get('source')}): AUC {auc}, Brier {brier}; "
+        f"weekdays not planned: {unplanned or 'none'}; skipped: "
         f"{', '.join(s['polyclinic_id'] for s in result.summary['skipped']) or 'none'}"
     )
     return table

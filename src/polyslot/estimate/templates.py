@@ -46,7 +46,7 @@ from polyslot.template import (
     normalise_visit_type,
 )
 
-__all__ = ["given_templates", "inferred_templates"]
+__all__ = ["given_templates", "inferred_templates", "on_grid_shares", "recent_bookings"]
 
 #: Shared slots: a visit type reserves the bookings it holds on at least this share of days.
 LOW_SHARE = 0.5
@@ -192,18 +192,46 @@ def _typical_days(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
     return frame.merge(keep, on=["pc", "d"], how="inner")
 
 
-def inferred_templates(
-    con: Connection, min_share: float, weeks: int = 12
-) -> dict[str, SlotTemplate]:
-    """Templates inferred from booked appointment times (rule in the module docstring)."""
+def recent_bookings(con: Connection, weeks: int = 12) -> pd.DataFrame:
+    """Bookings per polyclinic (``pc``), weekday, appointment minute, visit type and date
+    (``n``) of the typical days of the most recent ``weeks`` weeks (what a template is
+    inferred from)."""
     frame = con.execute(
         "SELECT polyclinic_id AS pc, wd, m, visit_type AS vt, d, c FROM agg_slot_days ORDER BY ALL"
     ).df()
     if frame.empty:
-        return {}
+        return frame.assign(n=frame["c"])
     frame["d"] = pd.to_datetime(frame["d"])
     frame["n"] = frame["c"]
-    frame = _typical_days(frame, weeks)
+    return _typical_days(frame, weeks)
+
+
+def on_grid_shares(
+    frame: pd.DataFrame, templates: dict[str, SlotTemplate]
+) -> dict[tuple[str, int], float]:
+    """``{(polyclinic, weekday): share of its recent bookings made at a slot time of its
+    inferred template}``: near 1 when appointment times are a slot grid, low when they are
+    scattered over the minutes (e.g. consultation starts read as appointments)."""
+    times = {(pc, s.weekday, s.start_minute) for pc, t in templates.items() for s in t.slots}
+    if frame.empty:
+        return {}
+    hit = [
+        (pc, int(wd), int(m)) in times
+        for pc, wd, m in zip(frame["pc"], frame["wd"], frame["m"], strict=True)
+    ]
+    g = frame.assign(hit=np.asarray(hit, bool) * frame["n"]).groupby(["pc", "wd"])
+    share = g["hit"].sum() / g["n"].sum()
+    return {(str(pc), int(wd)): float(v) for (pc, wd), v in share.items()}
+
+
+def inferred_templates(
+    con: Connection, min_share: float, weeks: int = 12, frame: pd.DataFrame | None = None
+) -> dict[str, SlotTemplate]:
+    """Templates inferred from booked appointment times (rule in the module docstring);
+    ``frame``: :func:`recent_bookings` when already read."""
+    frame = recent_bookings(con, weeks) if frame is None else frame
+    if frame.empty:
+        return {}
     since = {pc: g["d"].min().date() for pc, g in frame.groupby("pc")}
     caps = _doctor_caps(con, since)
     durations = _durations(con)

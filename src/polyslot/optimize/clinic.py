@@ -18,7 +18,11 @@ from polyslot.optimize.allocation import Curves, build_allocation
 from polyslot.optimize.allocation_waiting import CalibrationRound, calibrate
 from polyslot.optimize.build_template import DayTotals, build_weekday_slots, day_totals
 from polyslot.optimize.config import OptimizeConfig
-from polyslot.optimize.infeasibility import explain_infeasibility, smallest_relaxation
+from polyslot.optimize.infeasibility import (
+    RELAX_STEPS,
+    explain_infeasibility,
+    smallest_relaxation,
+)
 from polyslot.optimize.sequencing import pad_services
 from polyslot.optimize.solver import SolveRecord, SolveStatus, solve_configured
 from polyslot.optimize.waiting_curves import curves_for
@@ -159,12 +163,18 @@ def optimize_weekday(
     *,
     days: DaySettings | None = None,
     seed: int = 0,
+    relax_throughput: bool = True,
 ) -> tuple[WeekdayResult, list[Slot]]:
     """Solve, calibrate and sequence one weekday (calibration starts from ``gamma0``).
 
     The MIP's waiting curves are the one model's per number of doctors on duty; calibration and
     sequencing evaluate the built weekday with the one model (``days``: how the run builds and
     evaluates its clinic days; ``seed``: the polyclinic's seed, paired with the verdict's days).
+
+    With ``on_infeasible = "relax"`` the smallest relaxation of demand coverage and the
+    utilisation ceiling is applied, and, when that is not enough and ``relax_throughput``,
+    of the throughput floor (:data:`~polyslot.optimize.infeasibility.RELAX_STEPS`). The
+    trade-off frontier passes ``relax_throughput=False``: it lowers the floor itself.
 
     Raises
     ------
@@ -176,6 +186,7 @@ def optimize_weekday(
     curve = _curves(model, inp, days, seed)
     vts = inp.visit_types
 
+    steps = None if relax_throughput else RELAX_STEPS[0]
     relax: dict[str, float] = {}
     fallback: dict[tuple[int, int], int] = {}
     notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
@@ -190,7 +201,7 @@ def optimize_weekday(
         am = build_allocation(inp, config, curve, gamma, relax=relax)
         rec = run(am.problem)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
-            found = smallest_relaxation(inp, config, curve)
+            found = smallest_relaxation(inp, config, curve, steps)
             if found is None:
                 raise explain_infeasibility(inp, config, curve)
             slacks, err = found
@@ -202,7 +213,7 @@ def optimize_weekday(
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
             # a feasible start easy to find, gives slots feasible for the least-relaxed model
-            found = smallest_relaxation(inp, config, curve)
+            found = smallest_relaxation(inp, config, curve, steps)
             if found is not None:
                 slacks, err = found
                 fallback.update(err.counts)

@@ -158,7 +158,9 @@ def _solve_point(
         sequencing_max_iter=min(5, config.sequencing_max_iter),
     )
     try:
-        res, slots = optimize_weekday(model, weekday, cfg, gamma0, days=days, seed=seed)
+        res, slots = optimize_weekday(
+            model, weekday, cfg, gamma0, days=days, seed=seed, relax_throughput=False
+        )
     except (InfeasibleError, SolverError):
         return None
     return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
@@ -341,7 +343,10 @@ def plan_weekdays(
     gamma = 1.0
     for d in sorted({s.weekday for s in model.sessions}):
         try:
-            res, day_slots = optimize_weekday(model, d, config, gamma, days=days, seed=seed)
+            # an overloaded weekday's throughput floor is the frontier's to lower
+            res, day_slots = optimize_weekday(
+                model, d, config, gamma, days=days, seed=seed, relax_throughput=d not in overloaded
+            )
         except InfeasibleError as exc:
             if d not in overloaded:
                 raise
