@@ -24,7 +24,11 @@ from polyslot.optimize.weekday_inputs import (
 )
 from polyslot.template import WEEKDAYS
 
-__all__ = ["AllocationModel", "build_allocation", "FRONTIER_BAND"]
+__all__ = ["AllocationModel", "build_allocation", "FRONTIER_BAND", "PENALTY"]
+
+#: Weight of a relaxed requirement's slack in the objective of the relaxed MIP, per unit of the
+#: elastic model's weight (a missed slot, a staff minute): far above any other term.
+PENALTY = 100.0
 
 
 THROUGHPUT_TOL = 1e-3  # requests per day the recommended template may serve below the current
@@ -77,9 +81,15 @@ class _Slacks:
     soft_families: tuple[str, ...] | None
     relax: dict[str, float]
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    penalised: frozenset[str] = frozenset()
 
     def __call__(self, name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
         family = name.split("_")[0]
+        if name in self.penalised:
+            # staff keeps its allowance as a bound (the overbooking cap); the rest is priced
+            ub = self.relax.get(name, 0.0) + 1.0 if family == "staff" else None
+            self.slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
+            return self.slack[name]
         if not self.elastic or (
             self.soft_families is not None and family not in self.soft_families
         ):
@@ -267,6 +277,19 @@ def _slack_weights(b: _Build) -> dict[str, float]:
     return weights
 
 
+def _penalty_weights(b: _Build) -> dict[str, float]:
+    """Weights of the penalised slacks (see :func:`build_allocation` ``penalise``)."""
+    inp, vn = b.inp, b.vn
+    weights = {}
+    for name in b.soft.slack:
+        if name.startswith("cover_"):
+            v = vn.index(name[len("cover_") :])
+            weights[name] = max(inp.mean_service[v], 1.0)
+        else:
+            weights[name] = 1.0
+    return weights
+
+
 def build_allocation(
     inp: WeekdayInputs,
     config: OptimizeConfig,
@@ -277,6 +300,7 @@ def build_allocation(
     soft_families: tuple[str, ...] | None = None,
     relax: dict[str, float] | None = None,
     max_floor: bool = False,
+    penalise: Mapping[str, float] | None = None,
 ) -> AllocationModel:
     """Build the allocation MIP (or its elastic version, whose objective is total slack).
 
@@ -303,6 +327,16 @@ def build_allocation(
         With ``elastic``: the throughput floor becomes a variable ``floor`` in [0, 1] and the
         objective maximises it (the largest share of today's throughput the staff allow,
         requirements outside ``soft_families`` held); ``terms["floor"]`` is that variable.
+    penalise : mapping of str to float, optional
+        Requirements (constraint names) relaxed by a slack variable that the objective charges
+        :data:`PENALTY` times its weight per unit (a missed slot of a visit type's coverage its
+        expected consultation, a staff minute 1, bounded by its allowance plus a minute): the
+        relaxed MIP of ``on_infeasible = "relax"`` for demand coverage and the utilisation
+        ceiling (the values are the smallest relaxation's allowances; a relaxed throughput floor
+        stays a hard allowance, ``relax``). The slack stays at the
+        smallest relaxation (the penalty dwarfs every other term) while nearly every template
+        is feasible, so the solver finds incumbents at once (with the allowances as hard bounds
+        the feasible set is a sliver and finding a first template took most of the solve).
     """
     wd = WEEKDAYS[inp.weekday]
     prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
@@ -318,7 +352,9 @@ def build_allocation(
     floor: float | pulp.LpVariable = config.throughput_floor
     if elastic and max_floor:
         floor = pulp.LpVariable("throughput_floor", lowBound=0, upBound=1)
-    b = _Build(prob, inp, config, tag, vn, x, _Slacks(elastic, soft_families, relax or {}), floor)
+    allowances = {**dict(relax or {}), **dict(penalise or {})}
+    soft = _Slacks(elastic, soft_families, allowances, penalised=frozenset(penalise or ()))
+    b = _Build(prob, inp, config, tag, vn, x, soft, floor)
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
     unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}
     wait = {h: pulp.LpVariable(f"wait_{tag[h]}", lowBound=0) for h in range(nb)}
@@ -353,11 +389,13 @@ def build_allocation(
         weights = _slack_weights(b)
         prob += pulp.lpSum(weights[n] * s for n, s in slack.items()) + 1e-6 * pulp.lpSum(x.values())
     else:
+        weights = _penalty_weights(b)
         prob += (
             config.w_wait * terms["wait"]
             + config.w_idle * terms["idle"]
             + config.w_overtime * terms["overtime"]
             + config.w_preference * terms["preference"]
             + config.w_unmet * terms["unmet"]
+            + pulp.lpSum(PENALTY * weights[n] * s for n, s in slack.items())
         )
     return AllocationModel(prob, x, wait, backlog, unused, mismatch, unmet, slack, terms)

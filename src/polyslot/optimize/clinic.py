@@ -197,8 +197,14 @@ def optimize_weekday(
         wall.append(rec.wall_clock_limit_hit)
         return rec
 
+    def relaxed(gamma: float) -> Any:
+        # the relaxed requirements as penalised slacks (see build_allocation's ``penalise``)
+        soft = {k: v for k, v in relax.items() if k.startswith(("cover_", "staff_"))}
+        hard = {k: v for k, v in relax.items() if k not in soft}
+        return build_allocation(inp, config, curve, gamma, relax=hard, penalise=soft)
+
     def solve_with(gamma: float) -> tuple[_Solution, float]:
-        am = build_allocation(inp, config, curve, gamma, relax=relax)
+        am = relaxed(gamma) if relax else build_allocation(inp, config, curve, gamma)
         rec = run(am.problem)
         if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
             found = smallest_relaxation(inp, config, curve, steps)
@@ -208,7 +214,7 @@ def optimize_weekday(
             relax.update({k: v + 1e-6 for k, v in slacks.items()})
             notes.append((tuple(err.conflicts), tuple(err.relaxation)))
             fallback.update(err.counts)
-            am = build_allocation(inp, config, curve, gamma, relax=relax)
+            am = relaxed(gamma)
             rec = run(am.problem)
         if rec.status is SolveStatus.NOT_SOLVED and not fallback:
             # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
@@ -220,7 +226,7 @@ def optimize_weekday(
                 if slacks:
                     relax.update({k: v + 1e-6 for k, v in slacks.items()})
                     notes.append((tuple(err.conflicts), tuple(err.relaxation)))
-                    am = build_allocation(inp, config, curve, gamma, relax=relax)
+                    am = relaxed(gamma)
         if rec.status is SolveStatus.NOT_SOLVED and fallback:
             # no incumbent within the time limit: fix the slots to the elastic solution's
             # (feasible for the relaxed model) and solve the remaining LP
@@ -240,6 +246,10 @@ def optimize_weekday(
             k: float(sum(rec.values.get(t.name, 0.0) * c for t, c in e.items()) + e.constant)
             for k, e in am.terms.items()
         }
+        for name, var in am.slack.items():  # the relaxation used (the smallest, up to 1e-6)
+            used = float(rec.values.get(var.name, 0.0))
+            if used > relax.get(name, 0.0) + 1e-6:
+                relax[name] = used
         return (rec, counts, terms), terms["wait"]
 
     def modelled(sol: _Solution) -> float:
