@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from polyslot.cli import app
 from polyslot.data import ingest
 from polyslot.data.mapping import parse_mapping
-from polyslot.data.mapping_toml import draft_source
+from polyslot.data.mapping.draft_toml import draft_source
 
 sys.path.insert(0, str(Path(__file__).parent))
 from foreign_exports import KINDS, build  # noqa: E402

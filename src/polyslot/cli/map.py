@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Draft a mapping.toml for SOURCE: every guess is marked REVIEW; edit, then
         `polyslot run --data SOURCE --mapping mapping.toml`."""
-        from polyslot.data.mapping_toml import draft_source
+        from polyslot.data.mapping.draft_toml import draft_source
         from polyslot.data.schema import TABLE_NAMES
         from polyslot.errors import InputError
 

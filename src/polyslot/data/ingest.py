@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
+from polyslot.data.completion.roster import infer_roster
+from polyslot.data.completion.template_check import check_template_visit_types
 from polyslot.data.guard import DEFAULT_MAX_QUARANTINE_SHARE, guard_message
-from polyslot.data.infer_roster import infer_roster
 from polyslot.data.mapping import Mapping, as_mapping
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
@@ -28,6 +29,7 @@ from polyslot.data.readers import (
     is_duckdb_file,
     open_source,
 )
+from polyslot.data.rules.validate import field_name
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
 from polyslot.data.store.files import (
@@ -37,8 +39,6 @@ from polyslot.data.store.files import (
     create_store,
     table_names,
 )
-from polyslot.data.template_check import check_template_visit_types
-from polyslot.data.validate import field_name
 from polyslot.errors import DataError, QuarantineError
 
 __all__ = [
@@ -321,7 +321,7 @@ def complete_store(con: Connection, sources: dict[str, str]) -> dict:
     """Cross-table checks and inferred tables of a store whose tables are loaded.
 
     A template visit type absent from the attendances stops ingest (one line); a missing
-    roster is inferred from consultation activity (:mod:`polyslot.data.infer_roster`).
+    roster is inferred from consultation activity (:mod:`polyslot.data.completion.roster`).
     ``sources`` maps the tables loaded to where they came from (named in messages). Returns
     what was inferred, for ``data_quality.json``.
     """

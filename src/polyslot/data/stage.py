@@ -22,13 +22,13 @@ import pandas as pd
 import pyarrow as pa
 
 from polyslot.data.dedupe import chunk_key_hashes, move_duplicates, shared_hashes
-from polyslot.data.mapping_apply import EXCLUDED
+from polyslot.data.mapping.apply import EXCLUDED
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
+from polyslot.data.rules.validate import ChunkResult, field_name, validate_chunk
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
 from polyslot.data.store.files import Connection
 from polyslot.data.stream import StreamingInsert
-from polyslot.data.validate import ChunkResult, field_name, validate_chunk
 
 __all__ = ["Progress", "TableCounts", "load_table"]
 

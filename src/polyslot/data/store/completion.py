@@ -2,9 +2,9 @@
 
 Both engines end ingestion with :func:`polyslot.data.ingest.complete_store` on the open
 connection: the template's visit types are checked against the history
-(:mod:`polyslot.data.template_check`) and, when no roster was supplied, one is inferred from
-consultation activity (:mod:`polyslot.data.infer_roster`). Their SQL lives here; those modules
-keep the rules.
+(:mod:`polyslot.data.completion.template_check`) and, when no roster was supplied, one is
+inferred from consultation activity (:mod:`polyslot.data.completion.roster`). Their SQL lives
+here; those modules keep the rules.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from polyslot.data.coerce import BAD_COLUMNS, coerce_frame, to_text
-from polyslot.data.rules import Failure, evaluate
+from polyslot.data.rules.checks import Failure, evaluate
+from polyslot.data.rules.coerce import BAD_COLUMNS, coerce_frame, to_text
 from polyslot.data.schema import REASONS, TableSpec
 
 __all__ = ["ChunkResult", "validate_chunk", "quarantine_text", "field_name"]

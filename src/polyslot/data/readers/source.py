@@ -17,12 +17,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 
-from polyslot.data.arrow_chunks import batch_to_pandas, parquet_chunks
-from polyslot.data.csvfile import csv_header
-from polyslot.data.excel import EXCEL_SUFFIXES, excel_header, iter_excel
-from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
-from polyslot.data.mapping import TableMapping
-from polyslot.data.mapping_apply import apply_mapping
+from polyslot.data.mapping.apply import apply_mapping
+from polyslot.data.mapping.parse import TableMapping
+from polyslot.data.readers.arrow_chunks import batch_to_pandas, parquet_chunks
+from polyslot.data.readers.csvfile import csv_header
+from polyslot.data.readers.excel import EXCEL_SUFFIXES, excel_header, iter_excel
+from polyslot.data.readers.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
 from polyslot.data.schema import TableSpec
 from polyslot.data.store.files import STORE_FILE
 from polyslot.errors import DataError, SchemaError

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from polyslot.data.coerce import BAD_COLUMNS, STRING_DTYPE, unparseable_rows
+from polyslot.data.rules.coerce import BAD_COLUMNS, STRING_DTYPE, unparseable_rows
 from polyslot.data.schema import (
     DURATION_TOLERANCE_MINUTES,
     MAX_CONSULT_MINUTES,

@@ -1,6 +1,6 @@
 """Profile a raw source's columns: what kind of values each holds, samples, vocabulary.
 
-Used by ``polyslot map`` (:mod:`polyslot.data.mapping_draft`) to guess a mapping. Values are
+Used by ``polyslot map`` (:mod:`polyslot.data.mapping.draft`) to guess a mapping. Values are
 classified on the first rows only (:data:`PROFILE_ROWS`): ``datetime`` (a date and a clock
 time), ``date`` (a date only), ``time`` (a clock time only), ``number``, ``text`` or ``empty``.
 For slashed or dotted dates the day/month order is judged from the values seen (a first field

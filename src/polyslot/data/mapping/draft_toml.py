@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from polyslot.atomic import atomic_path
-from polyslot.data.mapping import TableMapping, parse_mapping
-from polyslot.data.mapping_draft import Draft, draft_mapping
-from polyslot.data.profile import PROFILE_ROWS, ColumnProfile, profile_frame
+from polyslot.data.mapping.draft import Draft, draft_mapping
+from polyslot.data.mapping.parse import TableMapping, parse_mapping
+from polyslot.data.mapping.profile import PROFILE_ROWS, ColumnProfile, profile_frame
 from polyslot.data.readers import TableSource, open_raw
 from polyslot.data.schema import get_spec
 from polyslot.errors import DataError

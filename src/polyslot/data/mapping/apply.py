@@ -9,7 +9,7 @@ then ISO 8601), each clock column as ``H:MM[:SS]``, and the two are added; the t
 (building the text of every row and parsing it again cost about twice as much). Rows whose
 value is listed under ``exclude`` are flagged in the boolean column :data:`EXCLUDED`; the
 caller counts and drops them (read, never validated or quarantined). The other timestamp
-columns are parsed by the coercion (:func:`polyslot.data.coerce.coerce_frame`), which tries
+columns are parsed by the coercion (:func:`polyslot.data.rules.coerce.coerce_frame`), which tries
 ``timestamp_formats`` before ISO 8601.
 """
 
@@ -23,10 +23,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from polyslot.data.coerce import is_text_categorical, to_text
-from polyslot.data.mapping import EXCLUDE, ID_SEPARATOR, ColumnRule, TableMapping, ValueRule
-from polyslot.data.timeformats import parse_iso, strptime_checked
-from polyslot.data.validate import UNPARSED
+from polyslot.data.mapping.parse import EXCLUDE, ID_SEPARATOR, ColumnRule, TableMapping, ValueRule
+from polyslot.data.rules.coerce import is_text_categorical, to_text
+from polyslot.data.rules.timeformats import parse_iso, strptime_checked
+from polyslot.data.rules.validate import UNPARSED
 
 __all__ = ["EXCLUDED", "apply_mapping"]
 

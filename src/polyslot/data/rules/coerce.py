@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from polyslot.data.rules.timeformats import parse_formats, parse_iso
 from polyslot.data.schema import STATUSES, TableSpec
-from polyslot.data.timeformats import parse_formats, parse_iso
 
 __all__ = [
     "coerce_frame",

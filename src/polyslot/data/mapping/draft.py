@@ -1,7 +1,7 @@
 """Guess a mapping from a profiled source (``polyslot map``); rendered by ``mapping_toml``.
 
 Each contract column is guessed from the source column names (word patterns, in order of
-preference) and the kind of values (:mod:`polyslot.data.profile`): timestamps take datetime
+preference) and the kind of values (:mod:`polyslot.data.mapping.profile`): timestamps take datetime
 columns, or a date column paired with a clock-time column (same name stem; a clock-time column
 without a date of its own is paired with the appointment's date column); ids take id-like
 columns; ``status`` and ``visit_type`` take small vocabularies. Status values are grouped by
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from polyslot.data.profile import ColumnProfile
+from polyslot.data.mapping.profile import ColumnProfile
 from polyslot.data.schema import TableSpec
 
 __all__ = ["Guess", "Draft", "draft_mapping", "STATUS_WORDS"]

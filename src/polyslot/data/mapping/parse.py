@@ -17,7 +17,7 @@ A ``mapping.toml`` has one optional section per table (``attendances``, ``roster
 
 :func:`load_mapping` parses and validates the file into a frozen :class:`Mapping`; every
 problem is one :class:`~polyslot.errors.MappingError` naming the file, the key and what is
-allowed. :mod:`polyslot.data.mapping_apply` applies a :class:`TableMapping` to raw chunks.
+allowed. :mod:`polyslot.data.mapping.apply` applies a :class:`TableMapping` to raw chunks.
 """
 
 from __future__ import annotations
