@@ -5,7 +5,8 @@ Outputs in ``out_dir`` (each written atomically):
 - ``polyslot.duckdb`` — accepted rows per table, ``quarantine`` and ``reconciliation``;
 - ``quarantine.csv`` — every rejected row (``patient_id`` never included);
 - ``data_quality.json`` — counts read / accepted / quarantined per table, per polyclinic and
-  per reason code.
+  per reason code; where each contract column came from (``fields``) and which are unknown for
+  every row (``unknown_fields``, also the store's ``table_fields`` table).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from polyslot.data.store.files import (
     connect,
     create_store,
     table_names,
+    write_table_fields,
 )
 from polyslot.errors import DataError, QuarantineError
 
@@ -93,6 +95,8 @@ class IngestSummary:
                     "quarantined": t.quarantined,
                     "excluded": t.excluded,
                     "reasons": t.reasons,
+                    "fields": {f.field: f.provenance for f in t.fields},
+                    "unknown_fields": t.unknown_fields,
                     "polyclinics": {
                         str(r.polyclinic_id): {
                             "read": int(r.read),
@@ -111,8 +115,13 @@ class IngestSummary:
 
 
 def finish_store(con: Connection, counts: dict[str, TableCounts], out: Path) -> None:
-    """Add the ``reconciliation`` table to a store whose data tables and ``quarantine`` are
-    written, and write ``out/quarantine.csv`` (both engines end their store with this)."""
+    """Add the ``reconciliation`` and ``table_fields`` tables to a store whose data tables and
+    ``quarantine`` are written, and write ``out/quarantine.csv`` (both engines end their store
+    with this)."""
+    write_table_fields(
+        con,
+        [(name, f.field, f.provenance, f.source) for name, c in counts.items() for f in c.fields],
+    )
     recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
     con.register("_recon", recon)
     con.execute(

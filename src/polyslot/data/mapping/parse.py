@@ -1,7 +1,8 @@
 """The mapping file: how a foreign export's columns and values become the data contract.
 
 A ``mapping.toml`` has one optional section per table (``attendances``, ``roster``,
-``slot_template``, ``demand_forecast``, ``no_show_predictions``)::
+``slot_template``, ``demand_forecast``, ``no_show_predictions``) and an optional
+``[facility]``::
 
     encoding = "latin-1"                     # optional, CSV only (default UTF-8, BOM or not)
     [attendances]
@@ -11,318 +12,145 @@ A ``mapping.toml`` has one optional section per table (``attendances``, ``roster
     attendance_id = "appointment_id"         # contract column = source column
     appointment_ts = ["appt_date", "appt_time"]   # [date column, clock-time column]
     doctor_id = { value = "Dr A" }           # a constant ("" = empty)
+    consultation_duration_minutes = { column = "ServTime", unit = "seconds" }
     [attendances.values.status]              # contract value = source values
     attended = ["attended", "seen"]
     exclude = ["unknown", "scheduled"]       # rows read but not used (counted as excluded)
+    [[attendances.when]]                     # a rule on another source column
+    column = "appointment_type"
+    values = ["walk-in"]
+    set = { status = "walk_in" }
+    [facility]                               # doctors and opening hours, without a roster
+    file = "POLYCLINIC_MASTER.csv"           # relative to this file
+    [facility.columns]
+    polyclinic_id = "polyclinic_id"
+    doctors = "total_doctors"
+    opening_hours = "operating_hours"
 
-:func:`load_mapping` parses and validates the file into a frozen :class:`Mapping`; every
-problem is one :class:`~polyslot.errors.MappingError` naming the file, the key and what is
-allowed. :mod:`polyslot.data.mapping.apply` applies a :class:`TableMapping` to raw chunks.
+:func:`load_mapping` parses and validates the file into a frozen
+:class:`~polyslot.data.mapping.model.Mapping`; every problem is one
+:class:`~polyslot.errors.MappingError` naming the file, the key and what is allowed. The rules
+of a table section are parsed by :mod:`polyslot.data.mapping.parse_rules`.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from polyslot.data.schema import STATUSES, TABLE_NAMES, TableSpec, get_spec
+from polyslot.data.mapping.model import (
+    EXCLUDE,
+    ID_SCOPES,
+    ID_SEPARATOR,
+    SOURCE_KEYS,
+    ColumnRule,
+    FacilityMapping,
+    Mapping,
+    TableMapping,
+    ValueRule,
+    WhenRule,
+)
+from polyslot.data.mapping.parse_rules import (
+    check_keys,
+    column_rule,
+    err,
+    text,
+    value_rule,
+    when_rules,
+)
+from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.errors import MappingError
 
 __all__ = [
     "ColumnRule",
     "ValueRule",
+    "WhenRule",
     "TableMapping",
+    "FacilityMapping",
     "Mapping",
     "EXCLUDE",
     "ID_SCOPES",
+    "ID_SEPARATOR",
     "SOURCE_KEYS",
+    "FACILITY",
     "load_mapping",
     "parse_mapping",
     "as_mapping",
 ]
 
-#: Group name of the source values whose rows are read but not used.
-EXCLUDE = "exclude"
-ID_SCOPES = ("network", "polyclinic")
-#: Keys describing how to read the source (top level or per table).
-SOURCE_KEYS = ("encoding", "sheet", "delimiter")
-_TABLE_KEYS = ("id_scope", "timestamp_formats", "columns", "values", *SOURCE_KEYS)
-#: Separator between polyclinic and source id when ``id_scope = "polyclinic"``.
-ID_SEPARATOR = ":"
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """Where one contract column comes from: a source column, a date + clock pair, or a constant.
-
-    Attributes
-    ----------
-    target : str
-        Contract column.
-    source : str or None
-        Source column (plain rename).
-    pair : tuple of (str, str) or None
-        ``(date column, clock-time column)`` combined into one timestamp.
-    constant : str or None
-        Constant text ("" leaves the column empty).
-    """
-
-    target: str
-    source: str | None = None
-    pair: tuple[str, str] | None = None
-    constant: str | None = None
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        """Source columns the rule reads."""
-        if self.source is not None:
-            return (self.source,)
-        return self.pair or ()
-
-
-@dataclass(frozen=True)
-class ValueRule:
-    """Recoding of one column: contract value = source values (trimmed, case-insensitive).
-
-    Attributes
-    ----------
-    column : str
-        Contract column recoded.
-    groups : tuple of (str, tuple of str)
-        ``(contract value, normalised source values)``; the group ``exclude`` marks rows as
-        excluded.
-    """
-
-    column: str
-    groups: tuple[tuple[str, tuple[str, ...]], ...]
-
-    def lookup(self) -> dict[str, str]:
-        """Normalised source value -> contract value (or ``exclude``)."""
-        return {v: target for target, values in self.groups for v in values}
-
-    @property
-    def excludes(self) -> bool:
-        """Whether some values exclude their rows."""
-        return any(t == EXCLUDE and v for t, v in self.groups)
-
-
-@dataclass(frozen=True)
-class TableMapping:
-    """The mapping of one table (see the module docstring for the keys)."""
-
-    table: str
-    path: str = "<mapping>"
-    id_scope: str = "network"
-    timestamp_formats: tuple[str, ...] = ()
-    columns: tuple[ColumnRule, ...] = ()
-    values: tuple[ValueRule, ...] = ()
-    encoding: str | None = None
-    sheet: str | None = None
-    delimiter: str | None = None
-
-    @property
-    def spec(self) -> TableSpec:
-        """The table's contract."""
-        return get_spec(self.table)
-
-    @property
-    def is_identity(self) -> bool:
-        """Whether the mapping changes nothing in the rows."""
-        return (
-            not self.columns
-            and not self.values
-            and not self.timestamp_formats
-            and self.id_scope == "network"
-        )
-
-    def sources_used(self) -> tuple[str, ...]:
-        """Every source column a column rule reads."""
-        return tuple(s for r in self.columns for s in r.sources)
-
-    def output_columns(self, source_columns: tuple[str, ...]) -> tuple[str, ...]:
-        """Columns of the mapped rows: mapped contract columns, then the other source columns.
-
-        A source column read by a rule is dropped; one whose name is a mapped contract column
-        (but which is not its source) is kept as ``source_<name>``.
-        """
-        targets = [r.target for r in self.columns]
-        used = set(self.sources_used())
-        rest = []
-        for c in source_columns:
-            if c in used:
-                continue
-            rest.append(f"source_{c}" if c in targets else c)
-        return (*targets, *rest)
-
-    def check_source(self, source_label: str, source_columns: tuple[str, ...]) -> None:
-        """Raise :class:`MappingError` if a rule names a column the source does not have."""
-        have = set(source_columns)
-        for r in self.columns:
-            for s in r.sources:
-                if s not in have:
-                    raise MappingError(
-                        f"source column {s!r} not found in {source_label}; columns available: "
-                        f"{', '.join(source_columns) or 'none'}",
-                        source=self.path,
-                        field=f"{self.table}.columns.{r.target}",
-                        value=s,
-                    )
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """A validated mapping file: one :class:`TableMapping` per table it mentions."""
-
-    path: str
-    tables: tuple[TableMapping, ...] = ()
-    encoding: str | None = None
-    sheet: str | None = None
-    delimiter: str | None = None
-
-    def get(self, table: str) -> TableMapping | None:
-        """The mapping of ``table`` (None when the file has no such section)."""
-        return next((t for t in self.tables if t.table == table), None)
-
-    def for_table(self, table: str) -> TableMapping:
-        """The mapping of ``table``; an identity mapping (with the file's source keys) if absent."""
-        found = self.get(table)
-        if found is not None:
-            return found
-        return TableMapping(
-            table, self.path, encoding=self.encoding, sheet=self.sheet, delimiter=self.delimiter
-        )
-
-
-def _err(path: str, key: str, message: str, value: object = None) -> MappingError:
-    return MappingError(message, source=path, field=key, value=value)
-
-
-def _text(path: str, key: str, value: object) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _err(path, key, f"must be a text, got {value!r}", value)
-    return str(value)
-
-
-def _unknown(path: str, key: str, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    for k in data:
-        if k not in allowed:
-            raise _err(
-                path,
-                f"{key}{k}",
-                f"unknown key; expected one of {', '.join(allowed)}",
-                k,
-            )
-
-
-def _column_rule(path: str, table: str, spec: TableSpec, target: str, raw: Any) -> ColumnRule:
-    key = f"{table}.columns.{target}"
-    if target not in spec.column_names:
-        raise _err(
-            path,
-            key,
-            f"unknown contract column of table {table!r}; expected one of "
-            f"{', '.join(spec.column_names)}",
-            target,
-        )
-    if isinstance(raw, str):
-        return ColumnRule(target, source=raw)
-    if isinstance(raw, list):
-        if len(raw) != 2 or not all(isinstance(v, str) for v in raw):
-            raise _err(path, key, "must be [date column, clock-time column]", raw)
-        if spec.column(target).kind != "timestamp":
-            raise _err(path, key, "a [date, clock-time] pair needs a timestamp column", raw)
-        return ColumnRule(target, pair=(raw[0], raw[1]))
-    if isinstance(raw, dict):
-        if set(raw) != {"value"}:
-            raise _err(path, key, 'a constant is written { value = "..." }', raw)
-        return ColumnRule(target, constant=_text(path, f"{key}.value", raw["value"]))
-    raise _err(
-        path,
-        key,
-        "must be a source column, [date column, clock-time column] or { value = ... }",
-        raw,
+#: The section naming the facility table.
+FACILITY = "facility"
+_TABLE_KEYS = ("id_scope", "timestamp_formats", "columns", "values", "when", *SOURCE_KEYS)
+_FACILITY_KEYS = ("file", "columns", *SOURCE_KEYS)
+_FACILITY_COLUMNS = ("polyclinic_id", "doctors", "opening_hours")
+_WEEKDAY_KEYS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("mon", "monday"),
+            ("tue", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        ]
     )
-
-
-def _value_rule(path: str, table: str, spec: TableSpec, column: str, raw: Any) -> ValueRule:
-    key = f"{table}.values.{column}"
-    strings = [c.name for c in spec.columns if c.kind == "string"]
-    if column not in strings:
-        raise _err(
-            path, key, f"only text columns can be recoded; expected one of {', '.join(strings)}"
-        )
-    if not isinstance(raw, dict):
-        raise _err(path, key, "must be a table: contract value = [source values]", raw)
-    groups = []
-    seen: dict[str, str] = {}
-    for target, values in raw.items():
-        gkey = f"{key}.{target}"
-        if column == "status" and target not in (*STATUSES, EXCLUDE):
-            raise _err(
-                path, gkey, f"unknown status; expected one of {', '.join((*STATUSES, EXCLUDE))}"
-            )
-        if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, list):
-            raise _err(path, gkey, "must be a list of source values", values)
-        norm = tuple(_text(path, gkey, v).strip().lower() for v in values)
-        for v in norm:
-            if v in seen and seen[v] != target:
-                raise _err(path, gkey, f"source value {v!r} is also listed under {seen[v]!r}", v)
-            seen[v] = target
-        groups.append((str(target), norm))
-    return ValueRule(column, tuple(groups))
+    for name in names
+}
 
 
 def _source_keys(path: str, prefix: str, data: dict[str, Any]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for k in SOURCE_KEYS:
         v = data.get(k)
-        out[k] = None if v is None else _text(path, f"{prefix}{k}", v)
+        out[k] = None if v is None else text(path, f"{prefix}{k}", v)
     if out["encoding"] is not None:
-        import codecs
-
         try:
             codecs.lookup(out["encoding"])
         except LookupError:
-            raise _err(
+            raise err(
                 path, f"{prefix}encoding", "unknown encoding (e.g. utf-8, latin-1, cp1252)"
             ) from None
     if out["delimiter"] is not None and len(out["delimiter"]) != 1:
-        raise _err(path, f"{prefix}delimiter", "must be one character", out["delimiter"])
+        raise err(path, f"{prefix}delimiter", "must be one character", out["delimiter"])
     return out
 
 
-def _table(path: str, table: str, data: Any, defaults: dict[str, str | None]) -> TableMapping:
-    if not isinstance(data, dict):
-        raise _err(path, table, "must be a table ([" + table + "])", data)
-    _unknown(path, f"{table}.", data, _TABLE_KEYS)
-    spec = get_spec(table)
-    scope = data.get("id_scope", "network")
-    if scope not in ID_SCOPES:
-        raise _err(path, f"{table}.id_scope", f"expected one of {', '.join(ID_SCOPES)}", scope)
-    if scope != "network" and not {"attendance_id", "polyclinic_id"} <= set(spec.column_names):
-        raise _err(
-            path, f"{table}.id_scope", "only a table with attendance_id and polyclinic_id", scope
-        )
+def _formats(path: str, table: str, data: dict[str, Any]) -> tuple[str, ...]:
     formats = data.get("timestamp_formats", [])
     if isinstance(formats, str):
         formats = [formats]
     if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
-        raise _err(
+        raise err(
             path,
             f"{table}.timestamp_formats",
             'must be a list of strftime formats, e.g. ["%d/%m/%Y %H:%M"]',
             formats,
         )
+    return tuple(formats)
+
+
+def _table(path: str, table: str, data: Any, defaults: dict[str, str | None]) -> TableMapping:
+    if not isinstance(data, dict):
+        raise err(path, table, "must be a table ([" + table + "])", data)
+    check_keys(path, f"{table}.", data, _TABLE_KEYS)
+    spec = get_spec(table)
+    scope = data.get("id_scope", "network")
+    if scope not in ID_SCOPES:
+        raise err(path, f"{table}.id_scope", f"expected one of {', '.join(ID_SCOPES)}", scope)
+    if scope != "network" and not {"attendance_id", "polyclinic_id"} <= set(spec.column_names):
+        raise err(
+            path, f"{table}.id_scope", "only a table with attendance_id and polyclinic_id", scope
+        )
     columns = data.get("columns", {})
     values = data.get("values", {})
     for name, v in (("columns", columns), ("values", values)):
         if not isinstance(v, dict):
-            raise _err(path, f"{table}.{name}", "must be a table", v)
+            raise err(path, f"{table}.{name}", "must be a table", v)
     keys = {
         k: v if v is not None else defaults[k]
         for k, v in _source_keys(path, f"{table}.", data).items()
@@ -331,19 +159,80 @@ def _table(path: str, table: str, data: Any, defaults: dict[str, str | None]) ->
         table=table,
         path=path,
         id_scope=scope,
-        timestamp_formats=tuple(formats),
-        columns=tuple(_column_rule(path, table, spec, t, r) for t, r in columns.items()),
-        values=tuple(_value_rule(path, table, spec, c, r) for c, r in values.items()),
+        timestamp_formats=_formats(path, table, data),
+        columns=tuple(column_rule(path, table, spec, t, r) for t, r in columns.items()),
+        values=tuple(value_rule(path, table, spec, c, r) for c, r in values.items()),
+        when=when_rules(path, table, spec, data.get("when", [])),
+        **keys,
+    )
+
+
+def _weekday_columns(path: str, key: str, raw: dict[str, Any]) -> tuple[tuple[int, str], ...]:
+    out: dict[int, str] = {}
+    for day, column in raw.items():
+        wd = _WEEKDAY_KEYS.get(str(day).strip().lower())
+        if wd is None:
+            raise err(path, f"{key}.{day}", "unknown weekday; expected Mon, Tue, ..., Sun", day)
+        if not isinstance(column, str) or not column:
+            raise err(path, f"{key}.{day}", "must be a source column name", column)
+        out[wd] = column
+    if not out:
+        raise err(path, key, 'must name a column, or one column per weekday { Mon = "..." }')
+    return tuple(sorted(out.items()))
+
+
+def _facility(path: str, data: Any, defaults: dict[str, str | None]) -> FacilityMapping:
+    if not isinstance(data, dict):
+        raise err(path, FACILITY, "must be a table ([facility])", data)
+    check_keys(path, f"{FACILITY}.", data, _FACILITY_KEYS)
+    file = data.get("file")
+    if not isinstance(file, str) or not file:
+        raise err(path, f"{FACILITY}.file", "must name the facility table (CSV, Excel, Parquet)")
+    base = Path(path).parent if path != "<mapping>" else Path(".")
+    resolved = Path(file) if Path(file).is_absolute() else base / file
+    cols = data.get("columns")
+    if not isinstance(cols, dict):
+        raise err(path, f"{FACILITY}.columns", "must be a table naming polyclinic_id, doctors, ...")
+    check_keys(path, f"{FACILITY}.columns.", cols, _FACILITY_COLUMNS)
+    names: dict[str, str | None] = {}
+    for k in ("polyclinic_id", "doctors"):
+        v = cols.get(k)
+        if v is not None and (not isinstance(v, str) or not v):
+            raise err(path, f"{FACILITY}.columns.{k}", "must be a source column name", v)
+        names[k] = v
+    if names["polyclinic_id"] is None:
+        raise err(path, f"{FACILITY}.columns.polyclinic_id", "missing; name the polyclinic column")
+    hours = cols.get("opening_hours")
+    weekday: tuple[tuple[int, str], ...] = ()
+    if isinstance(hours, dict):
+        weekday, hours = _weekday_columns(path, f"{FACILITY}.columns.opening_hours", hours), None
+    elif hours is not None and (not isinstance(hours, str) or not hours):
+        raise err(path, f"{FACILITY}.columns.opening_hours", "must be a source column name", hours)
+    if names["doctors"] is None and hours is None and not weekday:
+        raise err(path, f"{FACILITY}.columns", "name doctors, opening_hours or both")
+    keys = {
+        k: v if v is not None else defaults[k]
+        for k, v in _source_keys(path, f"{FACILITY}.", data).items()
+    }
+    return FacilityMapping(
+        path=path,
+        file=str(resolved),
+        polyclinic_id=str(names["polyclinic_id"]),
+        doctors=names["doctors"],
+        opening_hours=hours,
+        weekday_hours=weekday,
         **keys,
     )
 
 
 def parse_mapping(data: dict[str, Any], path: str = "<mapping>") -> Mapping:
-    """Validate parsed TOML ``data`` into a :class:`Mapping` (``path`` names it in errors)."""
-    _unknown(path, "", data, (*TABLE_NAMES, *SOURCE_KEYS))
+    """Validate parsed TOML ``data`` into a :class:`Mapping` (``path`` names it in errors; a
+    relative facility ``file`` is found in its folder)."""
+    check_keys(path, "", data, (*TABLE_NAMES, FACILITY, *SOURCE_KEYS))
     defaults = _source_keys(path, "", data)
     tables = tuple(_table(path, t, data[t], defaults) for t in TABLE_NAMES if t in data)
-    return Mapping(path=path, tables=tables, **defaults)
+    facility = _facility(path, data[FACILITY], defaults) if FACILITY in data else None
+    return Mapping(path=path, tables=tables, facility=facility, **defaults)
 
 
 def load_mapping(path: str | os.PathLike[str]) -> Mapping:

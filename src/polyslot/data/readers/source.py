@@ -18,7 +18,8 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 
 from polyslot.data.mapping.apply import apply_mapping
-from polyslot.data.mapping.parse import TableMapping
+from polyslot.data.mapping.fields import FieldSource, field_sources, unknown_fields
+from polyslot.data.mapping.model import TableMapping
 from polyslot.data.readers.arrow_chunks import batch_to_pandas, parquet_chunks
 from polyslot.data.readers.csvfile import csv_header
 from polyslot.data.readers.excel import EXCEL_SUFFIXES, excel_header, iter_excel
@@ -64,6 +65,9 @@ class TableSource:
     mapping : TableMapping or None
         Applied to every chunk; ``columns`` are then the mapped columns and ``raw_columns``
         the source's own.
+    fields : tuple of FieldSource
+        Where each contract column comes from (set by :func:`open_source`; empty for a raw
+        source).
     """
 
     kind: str
@@ -77,6 +81,12 @@ class TableSource:
     sheet: str | None = None
     mapping: TableMapping | None = None
     raw_columns: tuple[str, ...] = ()
+    fields: tuple[FieldSource, ...] = ()
+
+    @property
+    def unknown_fields(self) -> frozenset[str]:
+        """Contract columns unknown for every row (not in the source, not mapped)."""
+        return unknown_fields(self.fields)
 
     @property
     def label(self) -> str:
@@ -112,9 +122,13 @@ class TableSource:
 
     def iter_batches(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """Yield the rows as raw pandas chunks of at most about ``batch_rows`` rows."""
+        done = 0
         try:
             for chunk in self._iter(batch_rows):
-                yield chunk if self.mapping is None else apply_mapping(self.mapping, chunk)
+                if self.mapping is not None:
+                    chunk = apply_mapping(self.mapping, chunk, first_row=done + 1)
+                done += len(chunk)
+                yield chunk
         except (OSError, pa.ArrowException, ValueError) as exc:
             if isinstance(exc, DataError):
                 raise
@@ -257,7 +271,8 @@ def open_source(
     if mapping is not None and not mapping.is_identity:
         mapping.check_source(src.label, src.columns)
         src = replace(src, columns=mapping.output_columns(src.columns), raw_columns=src.columns)
-    src = replace(src, mapping=mapping)
+    fields = field_sources(spec, mapping, src.raw_columns or src.columns)
+    src = replace(src, mapping=mapping, fields=fields)
     src.check_columns(spec)
     return src
 
