@@ -22,6 +22,7 @@ from polyslot.data.completion.roster import infer_roster
 from polyslot.data.completion.template_check import check_template_visit_types
 from polyslot.data.guard import DEFAULT_MAX_QUARANTINE_SHARE, guard_message
 from polyslot.data.mapping import Mapping, as_mapping
+from polyslot.data.mapping.facility import read_facility
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
@@ -33,6 +34,7 @@ from polyslot.data.readers import (
 from polyslot.data.rules.validate import field_name
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.store.completion import write_facility
 from polyslot.data.store.files import (
     STORE_FILE,
     Connection,
@@ -261,6 +263,7 @@ def ingest(
         The quarantine guard stopped (see ``max_quarantine_share``).
     """
     mapping = as_mapping(mapping)
+    facility = read_facility(mapping.facility) if mapping and mapping.facility else None
     sources = resolve_sources(
         source,
         table=table,
@@ -312,6 +315,8 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
+            if facility is not None:
+                write_facility(con, facility.frame(), facility.hours_frame())
             inferred = complete_store(con, {n: src.path for n, src in sources.items()})
             finish_store(con, counts, out)
             con.execute("CHECKPOINT")
@@ -320,6 +325,13 @@ def ingest(
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
+    if facility is not None:
+        inferred["facility"] = {
+            "source": facility.source,
+            "polyclinics": len(facility.polyclinics),
+            "with_doctors": len(facility.doctors),
+            "with_opening_hours": len(facility.hours),
+        }
     summary = summarise(out, counts, inferred)
     if stops:
         raise QuarantineError(stops[0])

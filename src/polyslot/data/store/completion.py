@@ -16,13 +16,18 @@ from polyslot.template import ANY_VISIT_TYPE
 
 __all__ = [
     "ACTIVITY",
+    "FACILITY_TABLES",
     "activity_minutes",
     "half_day_activity",
+    "write_facility",
+    "facility_limits",
     "write_inferred_roster",
     "unknown_template_visit_types",
     "known_visit_types",
 ]
 
+#: The store tables of a facility table (one row per polyclinic; one per open interval).
+FACILITY_TABLES = ("facility", "facility_hours")
 #: The time of an attendance's activity: its appointment, else consultation start, else arrival.
 ACTIVITY = "coalesce(appointment_ts, consult_start_ts, arrival_ts)"
 
@@ -94,6 +99,55 @@ def half_day_activity(con: Connection, splits: pd.DataFrame, overlap_grace: int)
         ).df()
     finally:
         con.unregister("_roster_splits")
+
+
+def write_facility(con: Connection, facility: pd.DataFrame, hours: pd.DataFrame) -> None:
+    """Create ``facility`` (``polyclinic_id``, ``doctors``, ``opening_hours`` as written) and
+    ``facility_hours`` (``polyclinic_id``, ``weekday`` 0 = Mon, ``start_time``, ``end_time``)."""
+    con.register("_facility", facility)
+    con.register("_facility_hours", hours)
+    try:
+        con.execute(
+            "CREATE TABLE facility AS SELECT CAST(polyclinic_id AS VARCHAR) AS polyclinic_id, "
+            "CAST(doctors AS INTEGER) AS doctors, CAST(opening_hours AS VARCHAR) AS opening_hours "
+            "FROM _facility ORDER BY polyclinic_id"
+        )
+        con.execute(
+            "CREATE TABLE facility_hours AS SELECT CAST(polyclinic_id AS VARCHAR) AS "
+            "polyclinic_id, CAST(weekday AS INTEGER) AS weekday, CAST(start_time AS VARCHAR) AS "
+            "start_time, CAST(end_time AS VARCHAR) AS end_time FROM _facility_hours "
+            "ORDER BY polyclinic_id, weekday, start_time"
+        )
+    finally:
+        con.unregister("_facility")
+        con.unregister("_facility_hours")
+
+
+def facility_limits(con: Connection) -> tuple[dict[str, int], pd.DataFrame]:
+    """The facility's doctors at most per polyclinic, and its open intervals (``pc``, ``wd``,
+    ``s``, ``e`` in minutes after midnight); empty when the store has no facility table."""
+    names = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if not set(FACILITY_TABLES) <= names:
+        return {}, pd.DataFrame(columns=["pc", "wd", "s", "e"])
+    doctors = dict(
+        con.execute(
+            "SELECT polyclinic_id, doctors FROM facility WHERE doctors IS NOT NULL"
+        ).fetchall()
+    )
+    hours = con.execute(
+        f"SELECT polyclinic_id AS pc, weekday AS wd, {_clock('start_time')} AS s, "
+        f"{_clock('end_time')} AS e FROM facility_hours ORDER BY ALL"
+    ).df()
+    return {str(k): int(v) for k, v in doctors.items()}, hours
+
+
+def _clock(col: str) -> str:
+    return (
+        f"(CAST(split_part({col}, ':', 1) AS INTEGER) * 60 "
+        f"+ CAST(split_part({col}, ':', 2) AS INTEGER))"
+    )
 
 
 def write_inferred_roster(
