@@ -107,6 +107,11 @@ class TableSource:
                     if self.mapping is not None
                     else "; map it with --mapping (polyslot map drafts one)"
                 )
+                if spec.column(col).nullable and self.mapping is None:
+                    hint += (
+                        "; an export without it needs a mapping that leaves it out (unknown "
+                        "for every row)"
+                    )
                 raise SchemaError(
                     f"missing required column of table {spec.name!r}; expected columns "
                     f"{expected}; found {', '.join(self.columns) or 'none'}{hint}",

@@ -4,9 +4,9 @@ polyclinic's history, patients' visit sequences and the daily aggregates of what
 Estimation keeps its aggregate SQL (:mod:`polyslot.estimate.aggregates`, the definition DuckDB
 and Spark share) and reaches the store through :func:`~polyslot.data.store.files.open_store`.
 
-The time split: the most recent days (by ``COALESCE(appointment_ts, arrival_ts, booking_ts)``
-for attendances and ``date`` for the roster) are removed from the training store, so
-estimation never sees the period the templates are replayed on.
+The time split: the most recent days (by :data:`EVENT_DATE` for attendances and ``date`` for
+the roster) are removed from the training store, so estimation never sees the period the
+templates are replayed on.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ __all__ = [
     "history_aggregates",
 ]
 
-#: The date of an attendance row (the event that happened first of appointment, arrival, booking).
-EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+#: The date of an attendance row: of its appointment, else arrival, else consultation start (an
+#: export without appointment and arrival times, such as a consultation log), else booking.
+EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, consult_start_ts, booking_ts) AS DATE)"
 
 
 def first_date(store: str | os.PathLike[str]) -> dt.date | None:
@@ -198,12 +199,13 @@ SELECT polyclinic_id AS pid, CAST(consult_start_ts AS DATE) AS d,
        count(*) AS seen,
        sum(date_diff('second', arrival_ts, consult_start_ts)) / 60.0 AS wait_sum,
        quantile_cont(date_diff('second', arrival_ts, consult_start_ts) / 60.0, 0.9) AS wait_p90,
+       count(arrival_ts) AS with_arrival,
        sum(consultation_duration_minutes) AS busy,
        max(hour(consult_end_ts) * 60 + minute(consult_end_ts) + second(consult_end_ts) / 60.0)
            AS last_end
 FROM attendances
 WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
-  AND arrival_ts IS NOT NULL AND consult_start_ts >= arrival_ts {where}
+  AND (arrival_ts IS NULL OR consult_start_ts >= arrival_ts) {where}
 GROUP BY 1, 2
 """
 _CANCEL = """
@@ -221,12 +223,13 @@ def history_aggregates(
     """What history shows, for :mod:`polyslot.analysis.observed` (days before ``before``).
 
     Returns three frames: per polyclinic and day, the patients seen (``seen``), the sum and
-    90th percentile of their waits (minutes), consultation minutes (``busy``) and the last
-    consultation end (minute of the day); per polyclinic and visit type, ``cancelled`` and
+    90th percentile of their waits (minutes; empty when the export has no arrival times),
+    consultation minutes (``busy``) and the last consultation end (minute of the day); per polyclinic and visit type, ``cancelled`` and
     ``booked`` bookings; and the roster (empty with its columns when the store has none).
     """
     where_a = (
-        f"AND CAST(coalesce(appointment_ts, arrival_ts) AS DATE) < DATE '{before}'"
+        f"AND CAST(coalesce(appointment_ts, arrival_ts, consult_start_ts) AS DATE) "
+        f"< DATE '{before}'"
         if before
         else ""
     )
