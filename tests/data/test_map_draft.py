@@ -66,7 +66,9 @@ def test_draft_lists_samples_unplaced_and_missing(tmp_path):
     assert 'attendance_id = "Ref"' in text and 'appointment_ts = "When"' in text
     assert 'attended = ["seen"]' in text and 'no_show = ["missed"]' in text
     assert "# 'gone home' (1 rows): not placed" in text
-    assert '# polyclinic_id = "<source column>"   # REVIEW: no source column found' in text
+    # no polyclinic column: the whole export is one polyclinic, named after the file
+    assert 'polyclinic_id = { value = "odd" }   # REVIEW: no polyclinic column' in text
+    assert '# visit_type = "<source column>"   # REVIEW: no source column found' in text
     assert "timestamp_formats" not in text  # ISO 8601 needs none
     res = runner.invoke(app, ["map", str(src)])  # printed when --out is not given
     assert res.exit_code == 0 and "[attendances.columns]" in res.output

@@ -223,9 +223,11 @@ def history_aggregates(
     """What history shows, for :mod:`polyslot.analysis.observed` (days before ``before``).
 
     Returns three frames: per polyclinic and day, the patients seen (``seen``), the sum and
-    90th percentile of their waits (minutes; empty when the export has no arrival times),
-    consultation minutes (``busy``) and the last consultation end (minute of the day); per polyclinic and visit type, ``cancelled`` and
-    ``booked`` bookings; and the roster (empty with its columns when the store has none).
+    90th percentile of their waits (minutes; empty when the export has no arrival times) and
+    how many of them have an arrival time (``with_arrival``), consultation minutes (``busy``)
+    and the last consultation end (minute of the day); per polyclinic and visit type,
+    ``cancelled`` and ``booked`` bookings; and the roster (empty with its columns when the
+    store has none).
     """
     where_a = (
         f"AND CAST(coalesce(appointment_ts, arrival_ts, consult_start_ts) AS DATE) "
