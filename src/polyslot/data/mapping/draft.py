@@ -277,9 +277,10 @@ def draft_mapping(
     first = [n for n in ("polyclinic_id", "patient_id") if n in spec.column_names]
     order = first + [c.name for c in spec.columns if c.kind != "timestamp" and c.name not in first]
     main_date = None
-    deferred = []
+    deferred: list[str] = []
     for target in [*order, *timestamps]:
         col = spec.column(target)
+        g: Guess | None
         if target == "attendance_id" and spec.name == "attendances":
             clinic = next((g.source for g in d.guesses if g.target == "polyclinic_id"), None)
             g, per_clinic = _row_id(profiles, used, clinic, unique)
@@ -298,11 +299,11 @@ def draft_mapping(
             continue
         _place(d, g, used)
     for target in deferred:  # constants, once the columns found say what the export is
-        g = _fallback(target, d, source_name)
-        if g is None:
+        fallback = _fallback(target, d, source_name)
+        if fallback is None:
             d.missing.append(target)
         else:
-            _place(d, g, used)
+            _place(d, fallback, used)
     d.guesses.sort(key=lambda g: spec.column_names.index(g.target))
     placed = {g.target for g in d.guesses}
     if "consult_end_ts" in d.missing and {"consult_start_ts", "consultation_duration_minutes"} <= (
