@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 from polyslot.data.mapping.model import (
     EXCLUDE,
     ID_SEPARATOR,
-    UNITS,
     ColumnRule,
     TableMapping,
     ValueRule,
@@ -220,17 +219,25 @@ def _row_numbers(first_row: int, index: pd.Index) -> pd.Series:
     return _series(pc.cast(rows, pa.large_string()), index)
 
 
+def _minutes(values: pd.Series, unit: str) -> pd.Series:
+    """Durations in ``unit`` (one of :data:`UNITS`) as minutes."""
+    if unit == "seconds":
+        return values / 60.0
+    if unit == "hours":
+        return values * 60.0
+    return values
+
+
 def _duration(s: pd.Series, unit: str) -> tuple[pd.Series, pd.Series | None]:
     """``s`` (a duration in ``unit``) in minutes, and the text of the values that are not
     numbers (or None): they stay unparseable for validation, quoted as in the source."""
-    factor = UNITS[unit]
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("float64") * factor, None
+        return _minutes(s.astype("float64"), unit), None
     text = pc.utf8_trim_whitespace(_arrow_text(s))
     nums = pd.to_numeric(
         pd.Series(text.to_numpy(zero_copy_only=False), index=s.index), errors="coerce"
     )
-    out = nums.astype("float64") * factor
+    out = _minutes(nums.astype("float64"), unit)
     failed = nums.isna().to_numpy() & ~pc.is_null(text).to_numpy(zero_copy_only=False)
     if not failed.any():
         return out, None

@@ -37,8 +37,9 @@ ID_SCOPES = ("network", "polyclinic")
 SOURCE_KEYS = ("encoding", "sheet", "delimiter")
 #: Separator between polyclinic and source id when ``id_scope = "polyclinic"``.
 ID_SEPARATOR = ":"
-#: Duration units a ``{ column = ..., unit = ... }`` rule converts from, as minutes per unit.
-UNITS: dict[str, float] = {"seconds": 1 / 60, "minutes": 1.0, "hours": 60.0}
+#: Duration units a ``{ column = ..., unit = ... }`` rule converts from, and how to minutes
+#: (divided, not multiplied by a rounded factor: 834 seconds are exactly the double of 13.9).
+UNITS: dict[str, str] = {"seconds": "divided by 60", "minutes": "as is", "hours": "times 60"}
 #: Where a contract column's values come from (the store's ``table_fields.provenance``).
 PROVENANCES: dict[str, str] = {
     "source": "a source column (renamed, or under its own name; converted when a unit is given)",
