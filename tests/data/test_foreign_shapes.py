@@ -156,7 +156,9 @@ def test_national_facility_limits_the_periods(shape):
     r = roster[roster["polyclinic_id"] == sh.ids["PC02"]]
     assert set(r["start_time"]) == {"08:30", "13:00"} and r["end_time"].max() <= "17:00"
     # every polyclinic's periods lie within its opening hours
-    spans = hours.groupby("polyclinic_id").agg(first=("start_time", "min"), last=("end_time", "max"))
+    spans = hours.groupby("polyclinic_id").agg(
+        first=("start_time", "min"), last=("end_time", "max")
+    )
     joined = roster.join(spans, on="polyclinic_id")
     assert (joined["start_time"] >= joined["first"]).all()
     assert (joined["end_time"] <= joined["last"]).all()
@@ -188,7 +190,7 @@ def test_national_without_when_rule_reads_walk_ins_as_booked(tmp_path):
     attended booking at its registration time (so the rule is what reads them right)."""
     sh = fs.build(tmp_path, "national")
     text = sh.mapping.read_text().split("[[attendances.when]]")[0]
-    text += sh.mapping.read_text().split("set = { status = \"walk_in\" }\n")[1]
+    text += sh.mapping.read_text().split('set = { status = "walk_in" }\n')[1]
     (tmp_path / "no_when.toml").write_text(text, encoding="utf-8")
     ingest(sh.source, tmp_path / "store", mapping=tmp_path / "no_when.toml")
     stored = _stored(tmp_path / "store")
@@ -212,8 +214,15 @@ def test_cli_map_then_ingest_the_national_table(tmp_path):
     rule_body = ("column =", "values =", "set =")  # the when rule's lines: REVIEW on its header
     assert all("# REVIEW:" in ln for ln in keys if not ln.startswith(rule_body))
     res = runner.invoke(
-        app, ["ingest", str(sh.source), "--mapping", str(tmp_path / "m.toml"), "--out",
-              str(tmp_path / "store")]
+        app,
+        [
+            "ingest",
+            str(sh.source),
+            "--mapping",
+            str(tmp_path / "m.toml"),
+            "--out",
+            str(tmp_path / "store"),
+        ],
     )
     assert res.exit_code == 0, res.output
     dq = json.loads((tmp_path / "store" / "data_quality.json").read_text())
