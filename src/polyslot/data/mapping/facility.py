@@ -48,17 +48,20 @@ class Facility:
         polyclinic with empty hours is absent).
     text : dict of str to str
         The opening hours as written, per polyclinic.
+    listed : tuple of str
+        Every polyclinic the table lists, in its order.
     """
 
     source: str
     doctors: dict[str, int] = field(default_factory=dict)
     hours: dict[str, dict[int, tuple[Interval, ...]]] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)
+    listed: tuple[str, ...] = ()
 
     @property
     def polyclinics(self) -> list[str]:
-        """Every polyclinic the table describes, sorted."""
-        return sorted(set(self.doctors) | set(self.hours) | set(self.text))
+        """Every polyclinic the table lists, sorted."""
+        return sorted(set(self.listed) | set(self.doctors) | set(self.hours) | set(self.text))
 
     def frame(self) -> pd.DataFrame:
         """One row per polyclinic: ``polyclinic_id``, ``doctors`` (may be empty),
@@ -121,7 +124,7 @@ def _doctors(fm: FacilityMapping, value: str, row: int) -> int:
         number = -1.0
     if number < 0 or number != int(number):
         raise DataError(
-            f"row {row}: not a number of doctors; expected a whole number >= 0",
+            f"row {row}: {value!r} is not a number of doctors; expected a whole number >= 0",
             source=fm.file,
             field=fm.doctors,
             value=value,
@@ -147,7 +150,7 @@ def _hours(
         return out
     except HoursError as exc:
         raise DataError(
-            f"row {i + 1}: cannot read the opening hours ({exc}); expected e.g. "
+            f"row {i + 1}: cannot read the opening hours {value!r} ({exc}); expected e.g. "
             "'Mon-Fri 8am-5pm, Sat 8am-12pm' or '08:00-12:00,13:00-17:00'",
             source=fm.file,
             field=column,
@@ -176,17 +179,20 @@ def read_facility(fm: FacilityMapping) -> Facility:
     cells = {c: _cells(frame, c) for c in hour_columns}
     text_cells = cells[fm.opening_hours] if fm.opening_hours else [None] * len(frame)
     seen: set[str] = set()
+    seen_order: list[str] = []
     for i, pc in enumerate(ids):
         if pc is None:
             continue
         if pc in seen:
             raise DataError(
-                f"row {i + 1}: polyclinic listed twice; expected one row per polyclinic",
+                f"row {i + 1}: polyclinic {pc!r} listed twice; expected one row per "
+                "polyclinic",
                 source=fm.file,
                 field=fm.polyclinic_id,
                 value=pc,
             )
         seen.add(pc)
+        seen_order.append(pc)
         if doctor_cells[i] is not None:
             doctors[pc] = _doctors(fm, str(doctor_cells[i]), i + 1)
         found = _hours(fm, cells, i)
@@ -200,4 +206,4 @@ def read_facility(fm: FacilityMapping) -> Facility:
                 + ",".join(f"{format_minute(s)}-{format_minute(e)}" for s, e in iv)
                 for wd, iv in sorted(found.items())
             )
-    return Facility(fm.file, doctors, hours, text)
+    return Facility(fm.file, doctors, hours, text, tuple(seen_order))
