@@ -185,8 +185,7 @@ def read_facility(fm: FacilityMapping) -> Facility:
             continue
         if pc in seen:
             raise DataError(
-                f"row {i + 1}: polyclinic {pc!r} listed twice; expected one row per "
-                "polyclinic",
+                f"row {i + 1}: polyclinic {pc!r} listed twice; expected one row per polyclinic",
                 source=fm.file,
                 field=fm.polyclinic_id,
                 value=pc,
