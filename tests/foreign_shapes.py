@@ -154,7 +154,8 @@ class Shape:
         ``polyclinic_id`` as the export writes it).
     roster : DataFrame
         The generator's roster of the exported polyclinics (``polyclinic_id`` as exported;
-        for the consultation log, one doctor on every date and half-day the physician worked).
+        for the consultation log, one doctor in every session of the dates the physician
+        worked).
     ids : dict of str to str
         Generator polyclinic id -> exported polyclinic id.
     facility : Path or None
@@ -279,18 +280,11 @@ def _consultation_log(folder: Path, net: SyntheticNetwork) -> Shape:
     )
     source = folder / "consultation_log.csv"
     frame.to_csv(source, index=False)
-    start = log["consult_start_ts"]
-    worked = pd.DataFrame({"date": start.dt.normalize(), "am": start.dt.hour < 12})
-    worked = worked.drop_duplicates()
-    roster = pd.DataFrame(
-        {
-            "polyclinic_id": LOG_POLYCLINIC,
-            "date": worked["date"].to_numpy(),
-            "start_time": np.where(worked["am"], "08:00", "13:00"),
-            "end_time": np.where(worked["am"], "12:00", "17:00"),
-            "doctors": 1,
-        }
-    )
+    # the truth: one doctor in every session of the generator's roster on the dates the
+    # physician worked (D01 is on duty in every session of the polyclinic)
+    worked = set(log["consult_start_ts"].dt.normalize())
+    r = net.roster[net.roster["polyclinic_id"] == LOG_POLYCLINIC]
+    roster = r[pd.to_datetime(r["date"]).isin(worked)].assign(doctors=1)
     truth = log.reset_index(drop=True)
     return Shape(
         "consultation_log",

@@ -293,3 +293,29 @@ def test_roster_pooled_over_dates_capped_and_limited(tmp_path):
         "dates": 3,
     }
     assert dq["facility"]["outside_opening_hours"] == []
+
+
+def test_a_queue_shows_a_doctor_absent(tmp_path):
+    """Three Mondays with 3 doctors busy at 09:00; on the 10th only 2 consultations run and a
+    patient who arrived at 09:05 is called at 09:30, when both were still running: 2 doctors
+    that day (the pooled peak says 3)."""
+    rows = []
+    for day, n in (("2025-03-03", 3), ("2025-03-10", 2), ("2025-03-17", 3)):
+        rows += [(day, "09:00", "09:30")] * n
+    frame = _consultations([*rows, ("2025-03-10", "09:30", "09:40")])
+    frame.loc[len(frame) - 1, "arrival_ts"] = pd.Timestamp("2025-03-10 09:05")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    frame.to_parquet(folder / "attendances.parquet")
+    s = ingest(folder, tmp_path / "store")
+    with duckdb.connect(str(tmp_path / "store" / "polyslot.duckdb"), read_only=True) as con:
+        got = con.execute("SELECT CAST(date AS VARCHAR), doctors FROM roster ORDER BY 1").fetchall()
+    assert got == [("2025-03-03", 3), ("2025-03-10", 2), ("2025-03-17", 3)]
+    assert s.inferred["roster"]["sessions"]["A"]["Mon-AM"]["doctors"] == 2.67  # (3 + 2 + 3) / 3
+    # the same without the arrival: no queue is seen, the pooled peak stands
+    frame.loc[len(frame) - 1, "arrival_ts"] = pd.Timestamp("2025-03-10 09:30")
+    frame.to_parquet(folder / "attendances.parquet")
+    ingest(folder, tmp_path / "store2")
+    with duckdb.connect(str(tmp_path / "store2" / "polyslot.duckdb"), read_only=True) as con:
+        got = con.execute("SELECT doctors FROM roster ORDER BY date").fetchall()
+    assert got == [(3,), (3,), (3,)]

@@ -126,10 +126,10 @@ def test_doctors_per_session_within_half_a_doctor(shape):
     sh, summary, store = shape
     err = fs.session_errors(sh, store)
     assert len(err) >= 11  # every weekday x session of the truth has a match
-    # measured (4 polyclinics x 182 days, seed 22): national 0.46 / 0.25 (max / mean),
+    # measured (4 polyclinics x 182 days, seed 22): national 0.29 / 0.04 (max / mean),
     # consultation log 0 / 0, no booking time 0.08 / 0.00 (doctor ids)
     assert err["error"].abs().max() < 0.5
-    assert err["error"].abs().mean() < 0.3
+    assert err["error"].abs().mean() < 0.1
     roster = summary.inferred["roster"]
     methods = set(roster["polyclinics"].values())
     expected = {

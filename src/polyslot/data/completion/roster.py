@@ -15,7 +15,12 @@ Doctors on duty per polyclinic, date and half-day (morning / afternoon):
     (``consult_start_ts`` to ``consult_end_ts``, overlaps shorter than ``OVERLAP_GRACE`` = 2
     minutes ignored) *over all dates of that weekday and half-day*: the largest peak reached on
     at least ``PEAK_DATES`` = 2 of them (on one date doctors are often idle at the same time,
-    so a single date's peak undercounts them); a date whose own peak is higher keeps it;
+    so a single date's peak undercounts them); a date whose own peak is higher keeps it. A
+    date with a queue (a patient who arrived after the half-day's first consultation and was
+    called ``QUEUE_WAIT`` = 5 minutes or more later) takes the consultations running when that
+    patient was called instead (every doctor present was busy then; at most the pooled peak,
+    at least the date's own peak): this sees a doctor absent that day, which the pooled peak
+    cannot;
   - ``concurrent_consultations_and_facility``: the same, capped by the facility's doctors on
     duty at most;
 
@@ -44,6 +49,7 @@ import pandas as pd
 
 from polyslot.data.store.completion import (
     activity_minutes,
+    busy_when_called,
     facility_limits,
     half_day_activity,
     write_inferred_roster,
@@ -56,6 +62,7 @@ __all__ = [
     "RULE",
     "OVERLAP_GRACE",
     "PEAK_DATES",
+    "QUEUE_WAIT",
     "infer_roster",
     "pooled_peak",
 ]
@@ -66,17 +73,20 @@ INFERRED_COLUMN = "inferred_from"
 METHODS: dict[str, str] = {
     "doctor_id": "distinct doctor ids per date and half-day",
     "concurrent_consultations": "the most consultations running at once over all dates of "
-    "that weekday and half-day (the largest peak reached on at least 2 dates; a date with a "
-    "higher peak keeps it)",
+    "that weekday and half-day (the largest peak reached on at least 2 dates); on a date with "
+    "a queue, the consultations running when a waiting patient was called",
     "concurrent_consultations_and_facility": "the most consultations running at once over all "
-    "dates of that weekday and half-day, capped by the facility table's doctors; periods "
-    "limited to its opening hours",
+    "dates of that weekday and half-day (on a date with a queue, those running when a waiting "
+    "patient was called), capped by the facility table's doctors; periods limited to its "
+    "opening hours",
 }
 RULE = (
     "doctors per date and half-day = distinct doctor_id, or, without doctor ids, the most "
     "consultations overlapping by 2 minutes or more over all dates of that weekday and "
-    "half-day (the largest peak reached on at least 2 dates; capped by the facility table's "
-    "doctors when there is one), at least 1 on a half-day with activity; period = 20th "
+    "half-day (the largest peak reached on at least 2 dates; on a date with a queue, the "
+    "consultations running when a patient who waited 5 minutes or more was called; capped by "
+    "the facility table's doctors when there is one), at least 1 on a half-day with activity; "
+    "period = 20th "
     "percentile of the first appointment to 80th percentile of the last appointment + modal "
     "slot gap, per weekday and half-day (15-minute steps; within the facility's opening hours)"
 )
@@ -86,6 +96,9 @@ OVERLAP_GRACE = 2
 #: The pooled peak of a weekday x half-day is the largest reached on at least this many dates
 #: (one odd date does not set it).
 PEAK_DATES = 2
+#: A patient called this many minutes or more after arriving waited in a queue: every doctor
+#: present was busy when they were called.
+QUEUE_WAIT = 5
 #: A period starts at the first appointment time of this share of the dates (and ends at the
 #: last one of 1 - this share): an unbooked first or last slot on some days does not move it.
 EDGE_SHARE = 0.2
@@ -195,7 +208,9 @@ def infer_roster(con: Connection, table: str = "roster") -> dict[str, Any] | Non
     gap = _slot_gap(act)
     splits = _splits(act, hours)
     split_of = {(str(r.pc), int(r.wd)): int(r.split) for r in splits.itertuples()}
-    per_half = half_day_activity(con, splits, OVERLAP_GRACE)
+    per_half = half_day_activity(con, splits, OVERLAP_GRACE).merge(
+        busy_when_called(con, splits, QUEUE_WAIT), on=["pc", "d", "half"], how="left"
+    )
     has_ids = per_half.groupby("pc")["nid"].max() > 0
     with_hours = set(hours["pc"].astype(str))
     described = set(cap) | with_hours
@@ -217,7 +232,10 @@ def infer_roster(con: Connection, table: str = "roster") -> dict[str, Any] | Non
             if pc in described:
                 method = "concurrent_consultations_and_facility"
             nc = g["nc"].astype(int).to_numpy()
-            doctors = np.maximum(nc, pooled_peak(nc))
+            pooled = pooled_peak(nc)
+            busy = g["busy"].to_numpy(dtype=float)
+            queued = np.minimum(pooled, np.nan_to_num(busy, nan=pooled)).astype(int)
+            doctors = np.maximum(nc, queued)
             if pc in cap:
                 doctors = np.minimum(doctors, cap[pc])
         doctors = np.maximum(doctors, 1)

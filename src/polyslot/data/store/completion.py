@@ -19,6 +19,7 @@ __all__ = [
     "FACILITY_TABLES",
     "activity_minutes",
     "half_day_activity",
+    "busy_when_called",
     "write_facility",
     "facility_limits",
     "write_inferred_roster",
@@ -95,6 +96,45 @@ def half_day_activity(con: Connection, splits: pd.DataFrame, overlap_grace: int)
                     FROM h GROUP BY pc, d, half)
             SELECT day.*, coalesce(conc.nc, 0) AS nc
             FROM day LEFT JOIN conc USING (pc, d, half) ORDER BY pc, d, half
+            """
+        ).df()
+    finally:
+        con.unregister("_roster_splits")
+
+
+def busy_when_called(con: Connection, splits: pd.DataFrame, wait_minutes: int) -> pd.DataFrame:
+    """Per polyclinic, date and half-day with a queue: the most consultations running when a
+    waiting patient was called.
+
+    A patient *waited* when they arrived after the half-day's first consultation had started
+    and were called ``wait_minutes`` or more after arriving; at the moment they were called,
+    every doctor present was busy (or had just finished: a consultation ending at that very
+    moment counts). Columns ``pc``, ``d``, ``half`` (as :func:`half_day_activity`) and
+    ``busy``; half-days without such a patient (or without arrival times) are absent.
+    """
+    con.register("_roster_splits", splits)
+    try:
+        return con.execute(
+            f"""
+            WITH s AS (
+                SELECT polyclinic_id AS pc, CAST({ACTIVITY} AS DATE) AS d,
+                       isodow(CAST({ACTIVITY} AS DATE)) - 1 AS wd, {_minute(ACTIVITY)} AS m,
+                       consult_start_ts AS st, consult_end_ts AS en, arrival_ts AS ar
+                FROM attendances
+                WHERE consult_start_ts IS NOT NULL AND consult_end_ts IS NOT NULL
+                  AND status <> 'cancelled'),
+            h AS (SELECT s.*, CASE WHEN s.m < sp.split THEN 0 ELSE 1 END AS half
+                  FROM s JOIN _roster_splits sp ON sp.pc = s.pc AND sp.wd = s.wd),
+            f AS (SELECT pc, d, half, min(st) AS first_start FROM h GROUP BY ALL),
+            called AS (
+                SELECT DISTINCT h.pc, h.d, h.half, h.st AS t FROM h JOIN f USING (pc, d, half)
+                WHERE h.ar IS NOT NULL AND h.ar >= f.first_start
+                  AND h.st >= h.ar + INTERVAL {int(wait_minutes)} MINUTE),
+            busy AS (
+                SELECT c.pc, c.d, c.half, c.t, count(*) AS n
+                FROM called c JOIN s ON s.pc = c.pc AND s.d = c.d AND s.st < c.t AND s.en >= c.t
+                GROUP BY ALL)
+            SELECT pc, d, half, max(n) AS busy FROM busy GROUP BY ALL ORDER BY ALL
             """
         ).df()
     finally:
