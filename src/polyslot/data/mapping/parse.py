@@ -189,7 +189,7 @@ def _facility(path: str, data: Any, defaults: dict[str, str | None]) -> Facility
     if not isinstance(file, str) or not file:
         raise err(path, f"{FACILITY}.file", "must name the facility table (CSV, Excel, Parquet)")
     base = Path(path).parent if path != "<mapping>" else Path(".")
-    resolved = Path(file) if Path(file).is_absolute() else base / file
+    resolved = Path(os.path.abspath(file if Path(file).is_absolute() else base / file))
     cols = data.get("columns")
     if not isinstance(cols, dict):
         raise err(path, f"{FACILITY}.columns", "must be a table naming polyclinic_id, doctors, ...")
