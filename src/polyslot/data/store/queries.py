@@ -39,19 +39,31 @@ __all__ = [
 #: The date of an attendance row: of its appointment, else arrival, else consultation start (an
 #: export without appointment and arrival times, such as a consultation log), else booking.
 EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, consult_start_ts, booking_ts) AS DATE)"
+_EVENT_DATE_NO_CONSULT = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+
+
+def _event_date(con: duckdb.DuckDBPyConnection, schema: str = "") -> str:
+    """:data:`EVENT_DATE`, without ``consult_start_ts`` when the attendances lack that column
+    (a store built by hand, or by an older polyslot)."""
+    where = f" AND table_catalog = '{schema}'" if schema else ""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'attendances' "
+        f"AND column_name = 'consult_start_ts'{where}"
+    ).fetchall()[0][0]
+    return EVENT_DATE if found else _EVENT_DATE_NO_CONSULT
 
 
 def first_date(store: str | os.PathLike[str]) -> dt.date | None:
     """The first date with attendances in the store (None when it has none)."""
     with connect(store) as con:
-        row = con.execute(f"SELECT min({EVENT_DATE}) FROM attendances").fetchall()[0]
+        row = con.execute(f"SELECT min({_event_date(con)}) FROM attendances").fetchall()[0]
     return row[0]
 
 
 def last_date(store: str | os.PathLike[str]) -> dt.date:
     """The last date with attendances in the store."""
     with connect(store) as con:
-        row = con.execute(f"SELECT max({EVENT_DATE}) FROM attendances").fetchall()[0]
+        row = con.execute(f"SELECT max({_event_date(con)}) FROM attendances").fetchall()[0]
     if row[0] is None:
         raise DataError("no attendances in the store", source=str(store), field="attendances")
     return row[0]
@@ -83,7 +95,7 @@ def write_training_store(
                 continue
             where = ""
             if t == "attendances":
-                where = f" WHERE {EVENT_DATE} < DATE '{cutoff.isoformat()}'"
+                where = f" WHERE {_event_date(con, 'src')} < DATE '{cutoff.isoformat()}'"
             elif t == "roster":
                 where = f" WHERE CAST(date AS DATE) < DATE '{cutoff.isoformat()}'"
             con.execute(f'CREATE TABLE "{t}" AS SELECT * FROM src."{t}"{where}')
@@ -97,7 +109,8 @@ def holdout_frames(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attendances and roster rows on or after ``cutoff`` (for historical replay)."""
     with connect(store) as con:
-        att = con.execute(f"SELECT * FROM attendances WHERE {EVENT_DATE} >= ?", [cutoff]).df()
+        event = _event_date(con)
+        att = con.execute(f"SELECT * FROM attendances WHERE {event} >= ?", [cutoff]).df()
         ros = con.execute("SELECT * FROM roster WHERE CAST(date AS DATE) >= ?", [cutoff]).df()
     return att, ros
 
