@@ -38,13 +38,27 @@ REVIEW = {
 }
 
 
-@pytest.fixture(scope="module", params=fs.SHAPES)
-def shape(request, tmp_path_factory):
-    """A shape written and ingested with its hand-written mapping."""
-    folder = tmp_path_factory.mktemp(request.param)
-    sh = fs.build(folder, request.param)
-    summary = ingest(sh.source, folder / "store", mapping=sh.mapping)
-    return sh, summary, folder / "store"
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    """``ingested(name)``: the shape written and ingested with its hand-written mapping (once
+    per module)."""
+    done: dict[str, tuple] = {}
+
+    def get(name: str) -> tuple:
+        if name not in done:
+            folder = tmp_path_factory.mktemp(name)
+            sh = fs.build(folder, name)
+            summary = ingest(sh.source, folder / "store", mapping=sh.mapping)
+            done[name] = (sh, summary, folder / "store")
+        return done[name]
+
+    return get
+
+
+@pytest.fixture(params=fs.SHAPES)
+def shape(request, ingested):
+    """Each shape, ingested with its hand-written mapping."""
+    return ingested(request.param)
 
 
 def _stored(store: Path) -> pd.DataFrame:
@@ -141,10 +155,8 @@ def test_doctors_per_session_within_half_a_doctor(shape):
     assert set(roster["methods"]) == methods
 
 
-def test_national_facility_limits_the_periods(shape):
-    sh, summary, store = shape
-    if sh.name != "national":
-        pytest.skip("only the national table has a facility table")
+def test_national_facility_limits_the_periods(ingested):
+    sh, summary, store = ingested("national")
     fac = summary.inferred["roster"]["facility"]
     assert fac["polyclinics"] == sorted(sh.ids.values()) and fac["not_in_facility"] == []
     assert fac["outside_opening_hours"] == []
