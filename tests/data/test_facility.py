@@ -319,3 +319,20 @@ def test_a_queue_shows_a_doctor_absent(tmp_path):
     with duckdb.connect(str(tmp_path / "store2" / "polyslot.duckdb"), read_only=True) as con:
         got = con.execute("SELECT doctors FROM roster ORDER BY date").fetchall()
     assert got == [(3,), (3,), (3,)]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_read_facility_parquet_and_excel(tmp_path, suffix):
+    frame = pd.DataFrame(
+        {"polyclinic_id": [1001, 1002], "total_doctors": [8, 5], "hours": ["24/7", "Sat 9-12"]}
+    )
+    path = tmp_path / f"master.{suffix}"
+    frame.to_parquet(path) if suffix == "parquet" else frame.to_excel(path, index=False)
+    m = tmp_path / "m.toml"
+    m.write_text(
+        f'[facility]\nfile = "master.{suffix}"\n[facility.columns]\n'
+        'polyclinic_id = "polyclinic_id"\ndoctors = "total_doctors"\nopening_hours = "hours"\n'
+    )
+    fac = read_facility(load_mapping(m).facility)
+    assert fac.doctors == {"1001": 8, "1002": 5}  # integer ids read as the attendances' text
+    assert fac.hours["1002"] == {5: ((540, 720),)} and len(fac.hours["1001"]) == 7

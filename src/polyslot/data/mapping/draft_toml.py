@@ -129,9 +129,9 @@ def _values_lines(draft: Draft) -> list[str]:
     for w in draft.when:
         out += [
             f"[[{draft.table}.when]]   # REVIEW: {w.why}",
-            f"column = {_s(w.column)}",
-            f"values = [{', '.join(_s(v) for v in w.values)}]",
-            'set = { status = "walk_in" }',
+            f"column = {_s(w.column)}   # REVIEW: the column flagging walk-ins",
+            f"values = [{', '.join(_s(v) for v in w.values)}]   # REVIEW: its walk-in values",
+            'set = { status = "walk_in" }   # REVIEW: their appointment time is cleared',
         ]
     return out
 
