@@ -111,8 +111,8 @@ def _cpu() -> float:
 def validate_only(path: Path, batch_rows: int) -> tuple[int, float, float]:
     """Read + coerce + check every chunk without storing: (rows, wall s, CPU s)."""
     from polyslot.data.readers import open_source
+    from polyslot.data.rules.validate import validate_chunk
     from polyslot.data.schema import get_spec
-    from polyslot.data.validate import validate_chunk
 
     spec = get_spec("attendances")
     src = open_source(path, spec)

@@ -8,8 +8,8 @@ import pytest
 from test_data_reasons import ATTENDANCE_CASES, good_row
 
 from polyslot.data import ingest
-from polyslot.data.coerce import _normalise_status
 from polyslot.data.readers import open_source
+from polyslot.data.rules.coerce import _normalise_status
 from polyslot.data.schema import get_spec
 from polyslot.data.stage import load_table
 
@@ -178,7 +178,7 @@ def test_parquet_dictionary_columns_give_the_same_store(tmp_path, monkeypatch):
     outputs = []
     for dictionary in (True, False):
         if not dictionary:
-            monkeypatch.setattr("polyslot.data.arrow_chunks._few_values", lambda pf: [])
+            monkeypatch.setattr("polyslot.data.readers.arrow_chunks._few_values", lambda pf: [])
         out = tmp_path / f"out{dictionary}"
         summary = ingest(src, out, batch_rows=150, max_quarantine_share=None)
         with duckdb.connect(str(summary.store_path), read_only=True) as con:

@@ -158,7 +158,13 @@ def test_ingest_outputs(tmp_path):
     s = ingest(src, out, batch_rows=1000, max_quarantine_share=None)
     assert set(s.tables) == {"attendances", "roster"}
     store = Store(out)
-    assert set(store.tables()) == {"attendances", "roster", "quarantine", "reconciliation"}
+    assert set(store.tables()) == {
+        "attendances",
+        "roster",
+        "quarantine",
+        "reconciliation",
+        "table_fields",
+    }
     assert store.has("attendances") and not store.has("demand_forecast")
     att = store.table("attendances")
     assert att["source_row"].tolist() == [1, 2, 4, 6]
@@ -195,6 +201,10 @@ def test_ingest_outputs(tmp_path):
     assert (a["read"], a["accepted"], a["quarantined"]) == (6, 4, 2)
     assert a["reasons"] == {"unknown_status": 1, "duplicate_attendance_id": 1}
     assert a["polyclinics"]["P2"] == {"read": 3, "accepted": 1, "quarantined": 2, "excluded": 0}
+    # every contract column of a polyslot-shaped table comes from its own source column
+    assert a["unknown_fields"] == [] and set(a["fields"].values()) == {"source"}
+    fields = store.table("table_fields")
+    assert len(fields) == 12 + 5 and set(fields["table_name"]) == {"attendances", "roster"}
     rec = store.table("reconciliation")
     assert (rec["read"] == rec["accepted"] + rec["quarantined"]).all()
     # the store can be ingested again (as a DuckDB source) with the same result

@@ -280,8 +280,8 @@ def test_fast_evaluation_agrees_with_pandera_validate():
     """rules.evaluate flags exactly the rows pandera's own lazy validation rejects."""
     import pandera.pandas as pa
 
-    from polyslot.data.coerce import coerce_frame
-    from polyslot.data.rules import build_schema, evaluate
+    from polyslot.data.rules.checks import build_schema, evaluate
+    from polyslot.data.rules.coerce import coerce_frame
 
     rows = [good_row(0)] + [good_row(i + 1, **c) for i, c in enumerate(ATTENDANCE_CASES.values())]
     typed = coerce_frame(get_spec("attendances"), pd.DataFrame(rows).astype("string[pyarrow]"))

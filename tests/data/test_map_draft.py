@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from polyslot.cli import app
 from polyslot.data import ingest
 from polyslot.data.mapping import parse_mapping
-from polyslot.data.mapping_toml import draft_source
+from polyslot.data.mapping.draft_toml import draft_source
 
 sys.path.insert(0, str(Path(__file__).parent))
 from foreign_exports import KINDS, build  # noqa: E402
@@ -66,7 +66,9 @@ def test_draft_lists_samples_unplaced_and_missing(tmp_path):
     assert 'attendance_id = "Ref"' in text and 'appointment_ts = "When"' in text
     assert 'attended = ["seen"]' in text and 'no_show = ["missed"]' in text
     assert "# 'gone home' (1 rows): not placed" in text
-    assert '# polyclinic_id = "<source column>"   # REVIEW: no source column found' in text
+    # no polyclinic column: the whole export is one polyclinic, named after the file
+    assert 'polyclinic_id = { value = "odd" }   # REVIEW: no polyclinic column' in text
+    assert '# visit_type = "<source column>"   # REVIEW: no source column found' in text
     assert "timestamp_formats" not in text  # ISO 8601 needs none
     res = runner.invoke(app, ["map", str(src)])  # printed when --out is not given
     assert res.exit_code == 0 and "[attendances.columns]" in res.output
@@ -117,3 +119,68 @@ def test_draft_of_a_roster_reads_it(tmp_path):
         "quarantined": 1,
         "excluded": 0,
     }
+
+
+def test_draft_facility_alone_and_beside_an_export(tmp_path):
+    master = tmp_path / "clinics.csv"
+    master.write_text(
+        "Clinic Code,Name,Doctors,Opening Hours\nA,North,3,Mon-Fri 8am-5pm\nB,South,2,Daily 9-5\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sub").mkdir()
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["map", str(master), "--table", "facility", "--out", str(tmp_path / "sub" / "f.toml")]
+    )
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "sub" / "f.toml").read_text()
+    assert 'file = "../clinics.csv"' in text
+    assert 'polyclinic_id = "Clinic Code"' in text and 'doctors = "Doctors"' in text
+    assert 'opening_hours = "Opening Hours"' in text
+    fac = parse_mapping(tomllib.loads(text), str(tmp_path / "sub" / "f.toml")).facility
+    assert fac is not None and Path(fac.file).resolve() == master.resolve()
+    # a roster beside an export (many rows per polyclinic) is not a facility table
+    pd.DataFrame({"clinic": ["A", "A"], "date": ["2025-03-03"] * 2, "doctors": [2, 1]}).to_csv(
+        tmp_path / "roster.csv", index=False
+    )
+    export = tmp_path / "visits.csv"
+    pd.DataFrame({"visit_id": ["1", "2"], "clinic": ["A", "B"], "status": ["seen", "seen"]}).to_csv(
+        export, index=False
+    )
+    res = draft_source(export, out=tmp_path / "m.toml")
+    assert res.facility is not None and res.facility.file == master
+    assert 'file = "clinics.csv"' in res.text
+    # ids that never meet the export's are not offered
+    pd.DataFrame({"visit_id": ["1"], "clinic": ["Z"], "status": ["seen"]}).to_csv(
+        export, index=False
+    )
+    assert draft_source(export).facility is None
+    res = runner.invoke(app, ["map", str(export), "--table", "facility"])
+    assert res.exit_code == 2 and "does not look like a facility table" in res.output
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "line"),
+    [
+        ("ServTime", ["834", "600", "1200"], '{ column = "ServTime", unit = "seconds" }'),
+        ("duration_secs", ["50", "60", "70"], '{ column = "duration_secs", unit = "seconds" }'),
+        ("Duration", ["0.25", "0.5", "0.2"], '{ column = "Duration", unit = "hours" }'),
+        ("Duration", ["12", "15", "9"], '"Duration"'),
+    ],
+)
+def test_draft_duration_units(tmp_path, name, values, line):
+    src = tmp_path / "d.csv"
+    pd.DataFrame({"id": ["1", "2", "3"], name: values}).to_csv(src, index=False)
+    assert f"consultation_duration_minutes = {line}" in draft_source(src).text
+
+
+def test_draft_visit_counter_needs_a_visit_name(tmp_path):
+    src = tmp_path / "c.csv"
+    frame = pd.DataFrame({"id": [str(i) for i in range(6)], "Visits": [1, 2, 3, 1, 4, 1]})
+    frame.assign(Room=[1, 2, 3, 1, 4, 1]).to_csv(src, index=False)
+    text = draft_source(src).text
+    assert 'visit_type = "Visits"' in text and 'first_visit = ["1"]' in text
+    frame.rename(columns={"Visits": "Room"}).to_csv(src, index=False)
+    text = draft_source(src).text
+    assert '# visit_type = "<source column>"   # REVIEW: no source column found' in text
+    assert "first_visit" not in text

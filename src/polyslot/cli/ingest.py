@@ -21,6 +21,11 @@ def print_quality_lines(quality_json: Path) -> None:
             f"ingest {name}: read {t['read']:,} = accepted {t['accepted']:,} + quarantined "
             f"{t['quarantined']:,} + excluded {t.get('excluded', 0):,}"
         )
+        if t.get("unknown_fields"):
+            console.print(
+                f"ingest {name}: not in the export (unknown for every row): "
+                f"{', '.join(t['unknown_fields'])}"
+            )
 
 
 def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, imported lazily
@@ -46,6 +51,10 @@ def print_reconciliation(summary) -> None:  # noqa: ANN001 - IngestSummary, impo
             console.print(f"{name}: quarantined {t.quarantined:,} ({reasons})")
         if t.excluded:
             console.print(f"{name}: excluded {t.excluded:,} (values listed under exclude)")
+        if t.unknown_fields:
+            console.print(
+                f"{name}: not in the export (unknown for every row): {', '.join(t.unknown_fields)}"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -19,19 +19,22 @@ def register(app: typer.Typer) -> None:
             ..., help="The raw export: CSV, Excel, Parquet, DuckDB or FHIR NDJSON."
         ),
         table: str = typer.Option(
-            "attendances", "--table", help="Contract table the export holds."
+            "attendances",
+            "--table",
+            help="Contract table the export holds, or 'facility' (a table of the polyclinics' "
+            "doctors and opening hours, drafted as the [facility] section).",
         ),
         out: Path = typer.Option(None, "--out", help="Write the draft here (default: print it)."),
     ) -> None:
         """Draft a mapping.toml for SOURCE: every guess is marked REVIEW; edit, then
         `polyslot run --data SOURCE --mapping mapping.toml`."""
-        from polyslot.data.mapping_toml import draft_source
+        from polyslot.data.mapping.draft_toml import draft_source
         from polyslot.data.schema import TABLE_NAMES
         from polyslot.errors import InputError
 
-        if table not in TABLE_NAMES:
+        if table not in (*TABLE_NAMES, "facility"):
             raise InputError(
-                f"unknown table; expected one of {', '.join(TABLE_NAMES)}",
+                f"unknown table; expected one of {', '.join(TABLE_NAMES)} or facility",
                 field="--table",
                 value=table,
             )
@@ -40,10 +43,15 @@ def register(app: typer.Typer) -> None:
             print(res.text, end="")
             return
         d = res.draft
+        if table == "facility":
+            console.print(f"drafted {out}: the [facility] section; add it to the mapping file")
+            return
         console.print(
             f"drafted {out}: {len(d.guesses)} columns guessed (marked REVIEW), "
             f"{len(d.missing)} not found, {len(d.unplaced)} source columns not placed"
         )
+        if res.facility is not None:
+            console.print(f"facility table offered: {res.facility.file} (marked REVIEW)")
         if table == "attendances":
             console.print(f"next: edit it, then `polyslot run --data {source} --mapping {out}`")
         else:

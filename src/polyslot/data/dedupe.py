@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from polyslot.data.rules.validate import field_name
 from polyslot.data.schema import TableSpec
 from polyslot.data.store.files import Connection
-from polyslot.data.validate import field_name
 
 __all__ = ["chunk_key_hashes", "move_duplicates", "shared_hashes"]
 

@@ -5,7 +5,8 @@ Outputs in ``out_dir`` (each written atomically):
 - ``polyslot.duckdb`` — accepted rows per table, ``quarantine`` and ``reconciliation``;
 - ``quarantine.csv`` — every rejected row (``patient_id`` never included);
 - ``data_quality.json`` — counts read / accepted / quarantined per table, per polyclinic and
-  per reason code.
+  per reason code; where each contract column came from (``fields``) and which are unknown for
+  every row (``unknown_fields``, also the store's ``table_fields`` table).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from polyslot.atomic import atomic_path, write_json
+from polyslot.data.completion.roster import infer_roster
+from polyslot.data.completion.template_check import check_template_visit_types
 from polyslot.data.guard import DEFAULT_MAX_QUARANTINE_SHARE, guard_message
-from polyslot.data.infer_roster import infer_roster
 from polyslot.data.mapping import Mapping, as_mapping
+from polyslot.data.mapping.facility import read_facility
 from polyslot.data.quarantine import append_quarantine_records, create_quarantine_table
 from polyslot.data.readers import (
     DEFAULT_BATCH_ROWS,
@@ -28,17 +31,18 @@ from polyslot.data.readers import (
     is_duckdb_file,
     open_source,
 )
+from polyslot.data.rules.validate import field_name
 from polyslot.data.schema import TABLE_NAMES, get_spec
 from polyslot.data.stage import Progress, TableCounts, load_table
+from polyslot.data.store.completion import write_facility
 from polyslot.data.store.files import (
     STORE_FILE,
     Connection,
     connect,
     create_store,
     table_names,
+    write_table_fields,
 )
-from polyslot.data.template_check import check_template_visit_types
-from polyslot.data.validate import field_name
 from polyslot.errors import DataError, QuarantineError
 
 __all__ = [
@@ -93,6 +97,8 @@ class IngestSummary:
                     "quarantined": t.quarantined,
                     "excluded": t.excluded,
                     "reasons": t.reasons,
+                    "fields": {f.field: f.provenance for f in t.fields},
+                    "unknown_fields": t.unknown_fields,
                     "polyclinics": {
                         str(r.polyclinic_id): {
                             "read": int(r.read),
@@ -111,8 +117,13 @@ class IngestSummary:
 
 
 def finish_store(con: Connection, counts: dict[str, TableCounts], out: Path) -> None:
-    """Add the ``reconciliation`` table to a store whose data tables and ``quarantine`` are
-    written, and write ``out/quarantine.csv`` (both engines end their store with this)."""
+    """Add the ``reconciliation`` and ``table_fields`` tables to a store whose data tables and
+    ``quarantine`` are written, and write ``out/quarantine.csv`` (both engines end their store
+    with this)."""
+    write_table_fields(
+        con,
+        [(name, f.field, f.provenance, f.source) for name, c in counts.items() for f in c.fields],
+    )
     recon = pd.concat([c.reconciliation for c in counts.values()], ignore_index=True)
     con.register("_recon", recon)
     con.execute(
@@ -252,6 +263,7 @@ def ingest(
         The quarantine guard stopped (see ``max_quarantine_share``).
     """
     mapping = as_mapping(mapping)
+    facility = read_facility(mapping.facility) if mapping and mapping.facility else None
     sources = resolve_sources(
         source,
         table=table,
@@ -303,6 +315,8 @@ def ingest(
                     tuple(field_name(c) for c in src.columns if c != "source_row"),
                 )
                 con.execute(f'DROP TABLE "_q_{name}"')
+            if facility is not None:
+                write_facility(con, facility.frame(), facility.hours_frame())
             inferred = complete_store(con, {n: src.path for n, src in sources.items()})
             finish_store(con, counts, out)
             con.execute("CHECKPOINT")
@@ -311,6 +325,13 @@ def ingest(
             Path(f"{tmp}.wal").unlink(missing_ok=True)  # a failed store leaves nothing behind
             raise
         con.close()
+    if facility is not None:
+        inferred["facility"] = {
+            "source": facility.source,
+            "polyclinics": len(facility.polyclinics),
+            "with_doctors": len(facility.doctors),
+            "with_opening_hours": len(facility.hours),
+        }
     summary = summarise(out, counts, inferred)
     if stops:
         raise QuarantineError(stops[0])
@@ -321,7 +342,7 @@ def complete_store(con: Connection, sources: dict[str, str]) -> dict:
     """Cross-table checks and inferred tables of a store whose tables are loaded.
 
     A template visit type absent from the attendances stops ingest (one line); a missing
-    roster is inferred from consultation activity (:mod:`polyslot.data.infer_roster`).
+    roster is inferred from consultation activity (:mod:`polyslot.data.completion.roster`).
     ``sources`` maps the tables loaded to where they came from (named in messages). Returns
     what was inferred, for ``data_quality.json``.
     """

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pandas as pd
 
-from polyslot.data.coerce import is_text_categorical, to_text
+from polyslot.data.rules.coerce import is_text_categorical, to_text
 from polyslot.data.schema import MISSING_POLYCLINIC
 from polyslot.data.store.files import Connection
 

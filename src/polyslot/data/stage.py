@@ -22,13 +22,14 @@ import pandas as pd
 import pyarrow as pa
 
 from polyslot.data.dedupe import chunk_key_hashes, move_duplicates, shared_hashes
-from polyslot.data.mapping_apply import EXCLUDED
+from polyslot.data.mapping.apply import EXCLUDED
+from polyslot.data.mapping.fields import FieldSource, derived_fields
 from polyslot.data.quarantine import ALL_POLYCLINICS, count_read, reconciliation_frame
 from polyslot.data.readers import DEFAULT_BATCH_ROWS, TableSource
+from polyslot.data.rules.validate import ChunkResult, field_name, validate_chunk
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, TableSpec
 from polyslot.data.store.files import Connection
 from polyslot.data.stream import StreamingInsert
-from polyslot.data.validate import ChunkResult, field_name, validate_chunk
 
 __all__ = ["Progress", "TableCounts", "load_table"]
 
@@ -48,6 +49,12 @@ class TableCounts:
     reconciliation: pd.DataFrame
     reasons: dict[str, int]
     excluded: int = 0
+    fields: tuple[FieldSource, ...] = ()
+
+    @property
+    def unknown_fields(self) -> list[str]:
+        """Contract columns unknown for every row, in contract order."""
+        return [f.field for f in self.fields if f.provenance == "unknown"]
 
 
 #: Store columns written without compression (besides every timestamp column): nearly unique
@@ -209,6 +216,7 @@ def load_table(
     read: Counter = Counter()
     excluded: Counter = Counter()
     formats = source.mapping.timestamp_formats if source.mapping is not None else ()
+    unknown, derived = source.unknown_fields, derived_fields(source.fields)
     done = 0
     hashes: list[np.ndarray] = []
     select: str | None = None
@@ -227,7 +235,13 @@ def load_table(
                 if EXCLUDED in raw.columns:
                     raw, rows = _drop_excluded(raw, excluded, done)
                 res = validate_chunk(
-                    spec, raw, first_row=done + 1, source_rows=rows, timestamp_formats=formats
+                    spec,
+                    raw,
+                    first_row=done + 1,
+                    source_rows=rows,
+                    timestamp_formats=formats,
+                    unknown=unknown,
+                    derived=derived,
                 )
                 done += n_raw
                 chunk, chunk_hashes = _stage_chunk(con, spec, staging, res)
@@ -272,4 +286,5 @@ def load_table(
         reconciliation=recon,
         reasons=reasons,
         excluded=int(recon["excluded"].sum()),
+        fields=source.fields,
     )

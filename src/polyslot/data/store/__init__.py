@@ -18,6 +18,7 @@ from polyslot.data.store.completion import (
 from polyslot.data.store.files import (
     MEMORY_LIMIT,
     STORE_FILE,
+    TABLE_FIELDS,
     TRAINING_FILE,
     Connection,
     connect,
@@ -27,6 +28,8 @@ from polyslot.data.store.files import (
     store_path,
     table_columns,
     table_names,
+    unknown_fields,
+    write_table_fields,
 )
 from polyslot.data.store.queries import (
     EVENT_DATE,
@@ -45,6 +48,7 @@ __all__ = [
     "EVENT_DATE",
     "MEMORY_LIMIT",
     "STORE_FILE",
+    "TABLE_FIELDS",
     "TRAINING_FILE",
     "Connection",
     "Store",
@@ -65,8 +69,10 @@ __all__ = [
     "store_path",
     "table_columns",
     "table_names",
+    "unknown_fields",
     "unknown_template_visit_types",
     "visit_sequences",
     "write_inferred_roster",
+    "write_table_fields",
     "write_training_store",
 ]

@@ -2,9 +2,9 @@
 
 Both engines end ingestion with :func:`polyslot.data.ingest.complete_store` on the open
 connection: the template's visit types are checked against the history
-(:mod:`polyslot.data.template_check`) and, when no roster was supplied, one is inferred from
-consultation activity (:mod:`polyslot.data.infer_roster`). Their SQL lives here; those modules
-keep the rules.
+(:mod:`polyslot.data.completion.template_check`) and, when no roster was supplied, one is
+inferred from consultation activity (:mod:`polyslot.data.completion.roster`). Their SQL lives
+here; those modules keep the rules.
 """
 
 from __future__ import annotations
@@ -16,13 +16,19 @@ from polyslot.template import ANY_VISIT_TYPE
 
 __all__ = [
     "ACTIVITY",
+    "FACILITY_TABLES",
     "activity_minutes",
     "half_day_activity",
+    "busy_when_called",
+    "write_facility",
+    "facility_limits",
     "write_inferred_roster",
     "unknown_template_visit_types",
     "known_visit_types",
 ]
 
+#: The store tables of a facility table (one row per polyclinic; one per open interval).
+FACILITY_TABLES = ("facility", "facility_hours")
 #: The time of an attendance's activity: its appointment, else consultation start, else arrival.
 ACTIVITY = "coalesce(appointment_ts, consult_start_ts, arrival_ts)"
 
@@ -94,6 +100,94 @@ def half_day_activity(con: Connection, splits: pd.DataFrame, overlap_grace: int)
         ).df()
     finally:
         con.unregister("_roster_splits")
+
+
+def busy_when_called(con: Connection, splits: pd.DataFrame, wait_minutes: int) -> pd.DataFrame:
+    """Per polyclinic, date and half-day with a queue: the most consultations running when a
+    waiting patient was called.
+
+    A patient *waited* when they arrived after the half-day's first consultation had started
+    and were called ``wait_minutes`` or more after arriving; at the moment they were called,
+    every doctor present was busy (or had just finished: a consultation ending at that very
+    moment counts). Columns ``pc``, ``d``, ``half`` (as :func:`half_day_activity`) and
+    ``busy``; half-days without such a patient (or without arrival times) are absent.
+    """
+    con.register("_roster_splits", splits)
+    try:
+        return con.execute(
+            f"""
+            WITH s AS (
+                SELECT polyclinic_id AS pc, CAST({ACTIVITY} AS DATE) AS d,
+                       isodow(CAST({ACTIVITY} AS DATE)) - 1 AS wd, {_minute(ACTIVITY)} AS m,
+                       consult_start_ts AS st, consult_end_ts AS en, arrival_ts AS ar
+                FROM attendances
+                WHERE consult_start_ts IS NOT NULL AND consult_end_ts IS NOT NULL
+                  AND status <> 'cancelled'),
+            h AS (SELECT s.*, CASE WHEN s.m < sp.split THEN 0 ELSE 1 END AS half
+                  FROM s JOIN _roster_splits sp ON sp.pc = s.pc AND sp.wd = s.wd),
+            f AS (SELECT pc, d, half, min(st) AS first_start FROM h GROUP BY ALL),
+            called AS (
+                SELECT DISTINCT h.pc, h.d, h.half, h.st AS t FROM h JOIN f USING (pc, d, half)
+                WHERE h.ar IS NOT NULL AND h.ar >= f.first_start
+                  AND h.st >= h.ar + INTERVAL {int(wait_minutes)} MINUTE),
+            busy AS (
+                SELECT c.pc, c.d, c.half, c.t, count(*) AS n
+                FROM called c JOIN s ON s.pc = c.pc AND s.d = c.d AND s.st < c.t AND s.en >= c.t
+                GROUP BY ALL)
+            SELECT pc, d, half, max(n) AS busy FROM busy GROUP BY ALL ORDER BY ALL
+            """
+        ).df()
+    finally:
+        con.unregister("_roster_splits")
+
+
+def write_facility(con: Connection, facility: pd.DataFrame, hours: pd.DataFrame) -> None:
+    """Create ``facility`` (``polyclinic_id``, ``doctors``, ``opening_hours`` as written) and
+    ``facility_hours`` (``polyclinic_id``, ``weekday`` 0 = Mon, ``start_time``, ``end_time``)."""
+    con.register("_facility", facility)
+    con.register("_facility_hours", hours)
+    try:
+        con.execute(
+            "CREATE TABLE facility AS SELECT CAST(polyclinic_id AS VARCHAR) AS polyclinic_id, "
+            "CAST(doctors AS INTEGER) AS doctors, CAST(opening_hours AS VARCHAR) AS opening_hours "
+            "FROM _facility ORDER BY polyclinic_id"
+        )
+        con.execute(
+            "CREATE TABLE facility_hours AS SELECT CAST(polyclinic_id AS VARCHAR) AS "
+            "polyclinic_id, CAST(weekday AS INTEGER) AS weekday, CAST(start_time AS VARCHAR) AS "
+            "start_time, CAST(end_time AS VARCHAR) AS end_time FROM _facility_hours "
+            "ORDER BY polyclinic_id, weekday, start_time"
+        )
+    finally:
+        con.unregister("_facility")
+        con.unregister("_facility_hours")
+
+
+def facility_limits(con: Connection) -> tuple[dict[str, int], pd.DataFrame]:
+    """The facility's doctors at most per polyclinic, and its open intervals (``pc``, ``wd``,
+    ``s``, ``e`` in minutes after midnight); empty when the store has no facility table."""
+    names = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    if not set(FACILITY_TABLES) <= names:
+        return {}, pd.DataFrame(columns=["pc", "wd", "s", "e"])
+    doctors = dict(
+        con.execute(
+            "SELECT polyclinic_id, doctors FROM facility WHERE doctors IS NOT NULL"
+        ).fetchall()
+    )
+    hours = con.execute(
+        f"SELECT polyclinic_id AS pc, weekday AS wd, {_clock('start_time')} AS s, "
+        f"{_clock('end_time')} AS e FROM facility_hours ORDER BY ALL"
+    ).df()
+    return {str(k): int(v) for k, v in doctors.items()}, hours
+
+
+def _clock(col: str) -> str:
+    return (
+        f"(CAST(split_part({col}, ':', 1) AS INTEGER) * 60 "
+        f"+ CAST(split_part({col}, ':', 2) AS INTEGER))"
+    )
 
 
 def write_inferred_roster(

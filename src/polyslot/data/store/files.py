@@ -26,6 +26,9 @@ __all__ = [
     "has_table",
     "table_columns",
     "table_names",
+    "TABLE_FIELDS",
+    "write_table_fields",
+    "unknown_fields",
 ]
 
 #: File name of the store inside its folder.
@@ -38,6 +41,8 @@ MEMORY_LIMIT = "1500MB"
 Connection = duckdb.DuckDBPyConnection
 
 _OPTIONAL_TABLES = ("slot_template", "demand_forecast", "no_show_predictions")
+#: The store table saying where each contract column of each table came from.
+TABLE_FIELDS = "table_fields"
 
 
 def store_path(store: str | os.PathLike[str]) -> Path:
@@ -128,3 +133,28 @@ def table_columns(con: Connection, name: str) -> list[str]:
         [name],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def write_table_fields(con: Connection, rows: list[tuple[str, str, str, str]]) -> None:
+    """Create the ``table_fields`` table: ``(table_name, field, provenance, source)`` per
+    contract column of each table ingested (provenance: source, pair, constant, row_number,
+    derived or unknown; see :data:`polyslot.data.mapping.model.PROVENANCES`)."""
+    con.execute(
+        f"CREATE TABLE {TABLE_FIELDS} (table_name VARCHAR, field VARCHAR, provenance VARCHAR, "
+        "source VARCHAR)"
+    )
+    if rows:
+        con.executemany(f"INSERT INTO {TABLE_FIELDS} VALUES (?, ?, ?, ?)", rows)
+
+
+def unknown_fields(con: Connection, table: str = "attendances") -> list[str]:
+    """The contract columns of ``table`` unknown for every row (the export has none of them),
+    in contract order; empty for a store written before ``table_fields`` existed."""
+    if not has_table(con, TABLE_FIELDS):
+        return []
+    rows = con.execute(
+        f"SELECT field FROM {TABLE_FIELDS} WHERE table_name = ? AND provenance = 'unknown'",
+        [table],
+    ).fetchall()
+    found = {r[0] for r in rows}
+    return [c for c in get_spec(table).column_names if c in found]

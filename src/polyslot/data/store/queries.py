@@ -4,9 +4,9 @@ polyclinic's history, patients' visit sequences and the daily aggregates of what
 Estimation keeps its aggregate SQL (:mod:`polyslot.estimate.aggregates`, the definition DuckDB
 and Spark share) and reaches the store through :func:`~polyslot.data.store.files.open_store`.
 
-The time split: the most recent days (by ``COALESCE(appointment_ts, arrival_ts, booking_ts)``
-for attendances and ``date`` for the roster) are removed from the training store, so
-estimation never sees the period the templates are replayed on.
+The time split: the most recent days (by :data:`EVENT_DATE` for attendances and ``date`` for
+the roster) are removed from the training store, so estimation never sees the period the
+templates are replayed on.
 """
 
 from __future__ import annotations
@@ -36,21 +36,34 @@ __all__ = [
     "history_aggregates",
 ]
 
-#: The date of an attendance row (the event that happened first of appointment, arrival, booking).
-EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+#: The date of an attendance row: of its appointment, else arrival, else consultation start (an
+#: export without appointment and arrival times, such as a consultation log), else booking.
+EVENT_DATE = "CAST(COALESCE(appointment_ts, arrival_ts, consult_start_ts, booking_ts) AS DATE)"
+_EVENT_DATE_NO_CONSULT = "CAST(COALESCE(appointment_ts, arrival_ts, booking_ts) AS DATE)"
+
+
+def _event_date(con: duckdb.DuckDBPyConnection, schema: str = "") -> str:
+    """:data:`EVENT_DATE`, without ``consult_start_ts`` when the attendances lack that column
+    (a store built by hand, or by an older polyslot)."""
+    where = f" AND table_catalog = '{schema}'" if schema else ""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'attendances' "
+        f"AND column_name = 'consult_start_ts'{where}"
+    ).fetchall()[0][0]
+    return EVENT_DATE if found else _EVENT_DATE_NO_CONSULT
 
 
 def first_date(store: str | os.PathLike[str]) -> dt.date | None:
     """The first date with attendances in the store (None when it has none)."""
     with connect(store) as con:
-        row = con.execute(f"SELECT min({EVENT_DATE}) FROM attendances").fetchall()[0]
+        row = con.execute(f"SELECT min({_event_date(con)}) FROM attendances").fetchall()[0]
     return row[0]
 
 
 def last_date(store: str | os.PathLike[str]) -> dt.date:
     """The last date with attendances in the store."""
     with connect(store) as con:
-        row = con.execute(f"SELECT max({EVENT_DATE}) FROM attendances").fetchall()[0]
+        row = con.execute(f"SELECT max({_event_date(con)}) FROM attendances").fetchall()[0]
     if row[0] is None:
         raise DataError("no attendances in the store", source=str(store), field="attendances")
     return row[0]
@@ -82,7 +95,7 @@ def write_training_store(
                 continue
             where = ""
             if t == "attendances":
-                where = f" WHERE {EVENT_DATE} < DATE '{cutoff.isoformat()}'"
+                where = f" WHERE {_event_date(con, 'src')} < DATE '{cutoff.isoformat()}'"
             elif t == "roster":
                 where = f" WHERE CAST(date AS DATE) < DATE '{cutoff.isoformat()}'"
             con.execute(f'CREATE TABLE "{t}" AS SELECT * FROM src."{t}"{where}')
@@ -96,7 +109,8 @@ def holdout_frames(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Attendances and roster rows on or after ``cutoff`` (for historical replay)."""
     with connect(store) as con:
-        att = con.execute(f"SELECT * FROM attendances WHERE {EVENT_DATE} >= ?", [cutoff]).df()
+        event = _event_date(con)
+        att = con.execute(f"SELECT * FROM attendances WHERE {event} >= ?", [cutoff]).df()
         ros = con.execute("SELECT * FROM roster WHERE CAST(date AS DATE) >= ?", [cutoff]).df()
     return att, ros
 
@@ -198,12 +212,13 @@ SELECT polyclinic_id AS pid, CAST(consult_start_ts AS DATE) AS d,
        count(*) AS seen,
        sum(date_diff('second', arrival_ts, consult_start_ts)) / 60.0 AS wait_sum,
        quantile_cont(date_diff('second', arrival_ts, consult_start_ts) / 60.0, 0.9) AS wait_p90,
+       count(arrival_ts) AS with_arrival,
        sum(consultation_duration_minutes) AS busy,
        max(hour(consult_end_ts) * 60 + minute(consult_end_ts) + second(consult_end_ts) / 60.0)
            AS last_end
 FROM attendances
 WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
-  AND arrival_ts IS NOT NULL AND consult_start_ts >= arrival_ts {where}
+  AND (arrival_ts IS NULL OR consult_start_ts >= arrival_ts) {where}
 GROUP BY 1, 2
 """
 _CANCEL = """
@@ -221,12 +236,15 @@ def history_aggregates(
     """What history shows, for :mod:`polyslot.analysis.observed` (days before ``before``).
 
     Returns three frames: per polyclinic and day, the patients seen (``seen``), the sum and
-    90th percentile of their waits (minutes), consultation minutes (``busy``) and the last
-    consultation end (minute of the day); per polyclinic and visit type, ``cancelled`` and
-    ``booked`` bookings; and the roster (empty with its columns when the store has none).
+    90th percentile of their waits (minutes; empty when the export has no arrival times) and
+    how many of them have an arrival time (``with_arrival``), consultation minutes (``busy``)
+    and the last consultation end (minute of the day); per polyclinic and visit type,
+    ``cancelled`` and ``booked`` bookings; and the roster (empty with its columns when the
+    store has none).
     """
     where_a = (
-        f"AND CAST(coalesce(appointment_ts, arrival_ts) AS DATE) < DATE '{before}'"
+        f"AND CAST(coalesce(appointment_ts, arrival_ts, consult_start_ts) AS DATE) "
+        f"< DATE '{before}'"
         if before
         else ""
     )

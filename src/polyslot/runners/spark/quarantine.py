@@ -17,9 +17,9 @@ from polyslot.data.quarantine import (
     QUARANTINE_COLUMNS,
     reconciliation_frame,
 )
+from polyslot.data.rules.validate import field_name
 from polyslot.data.schema import MISSING_POLYCLINIC, REASONS, get_spec
 from polyslot.data.stage import TableCounts
-from polyslot.data.validate import field_name
 from polyslot.runners.spark.validate import Q_PREFIX
 
 __all__ = ["split_staged"]

@@ -1,7 +1,7 @@
 """Validation in Spark with the local engine's own rules: ``validate_chunk`` per Arrow batch.
 
 One rule set, two engines: every partition of a raw table is validated by
-:func:`polyslot.data.validate.validate_chunk` inside ``mapInPandas``; the staged result (typed
+:func:`polyslot.data.rules.validate.validate_chunk` inside ``mapInPandas``; the staged result (typed
 columns, keep flag, reason, detail and the original fields as text) is written once to Parquet.
 Source row numbers follow the local engine (1-based, files in name order, rows in file order)
 and are computed from ``input_file_name()`` and ``monotonically_increasing_id()`` without a
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.data.coerce import to_text
+from polyslot.data.rules.coerce import to_text
+from polyslot.data.rules.validate import field_name, validate_chunk
 from polyslot.data.schema import TableSpec, get_spec
-from polyslot.data.validate import field_name, validate_chunk
 
 __all__ = ["RowOffsets", "row_offsets", "staged_schema", "stage_table", "Q_PREFIX"]
 

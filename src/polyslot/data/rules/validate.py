@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from polyslot.data.coerce import BAD_COLUMNS, coerce_frame, to_text
-from polyslot.data.rules import Failure, evaluate
+from polyslot.data.rules.checks import Failure, evaluate
+from polyslot.data.rules.coerce import BAD_COLUMNS, coerce_frame, to_text
 from polyslot.data.schema import REASONS, TableSpec
 
 __all__ = ["ChunkResult", "validate_chunk", "quarantine_text", "field_name"]
@@ -90,6 +90,8 @@ def validate_chunk(
     *,
     source_rows: np.ndarray | None = None,
     timestamp_formats: tuple[str, ...] = (),
+    unknown: frozenset[str] = frozenset(),
+    derived: frozenset[str] = frozenset(),
 ) -> ChunkResult:
     """Validate one raw chunk of table ``spec``.
 
@@ -108,6 +110,11 @@ def validate_chunk(
         The rows' source row numbers when they are not consecutive (excluded rows removed).
     timestamp_formats : tuple of str
         strftime formats tried before ISO 8601 (from a mapping).
+    unknown : frozenset of str
+        Contract columns unknown for every row (no rule requires them).
+    derived : frozenset of str
+        Contract columns computed from others before the rules run (``consult_end_ts`` =
+        ``consult_start_ts`` + ``consultation_duration_minutes``).
 
     Returns
     -------
@@ -120,7 +127,9 @@ def validate_chunk(
     if unparsed:  # texts of a mapping's date + clock pairs that could not be parsed
         raw = raw.drop(columns=[UNPARSED + c for c in unparsed])
     typed = coerce_frame(spec, raw, timestamp_formats, unparsed)
-    failures = evaluate(spec.name, typed)
+    if "consult_end_ts" in derived:
+        typed["consult_end_ts"] = _derived_end(typed)
+    failures = evaluate(spec.name, typed, unknown)
     n = len(raw)
     if source_rows is None:
         source_row = np.arange(first_row, first_row + n, dtype="int64")
@@ -180,6 +189,14 @@ def validate_chunk(
     typed["__keep"] = keep
     typed.attrs = {}
     return ChunkResult(typed=typed, quarantine=q)
+
+
+def _derived_end(df: pd.DataFrame) -> pd.Series:
+    """``consult_start_ts`` + ``consultation_duration_minutes`` (to the millisecond; empty
+    where either is)."""
+    start = df["consult_start_ts"].astype("datetime64[ns]")
+    minutes = pd.to_timedelta(df["consultation_duration_minutes"].to_numpy(), unit="m")
+    return (start + minutes).dt.round("ms")
 
 
 def _derive_duration(df: pd.DataFrame) -> pd.DataFrame:

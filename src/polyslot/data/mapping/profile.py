@@ -1,6 +1,6 @@
 """Profile a raw source's columns: what kind of values each holds, samples, vocabulary.
 
-Used by ``polyslot map`` (:mod:`polyslot.data.mapping_draft`) to guess a mapping. Values are
+Used by ``polyslot map`` (:mod:`polyslot.data.mapping.draft`) to guess a mapping. Values are
 classified on the first rows only (:data:`PROFILE_ROWS`): ``datetime`` (a date and a clock
 time), ``date`` (a date only), ``time`` (a clock time only), ``number``, ``text`` or ``empty``.
 For slashed or dotted dates the day/month order is judged from the values seen (a first field
@@ -46,6 +46,14 @@ class ColumnProfile:
         Whether the day/month order of a slashed date was decided by a value above 12.
     seconds : bool
         Whether clock times carry seconds.
+    rows : int
+        Rows profiled (empty values included).
+    numbers : tuple of float or None
+        ``(min, median, max)`` of a ``number`` column.
+    whole : bool
+        Whether every value of a ``number`` column is a whole number.
+    ones : int
+        Values equal to 1 in a ``number`` column (a visit counter's first visits).
     """
 
     name: str
@@ -57,6 +65,15 @@ class ColumnProfile:
     date_format: str | None = None
     day_first_certain: bool = True
     seconds: bool = False
+    rows: int = 0
+    numbers: tuple[float, float, float] | None = None
+    whole: bool = False
+    ones: int = 0
+
+    @property
+    def unique(self) -> bool:
+        """Whether every profiled row holds a value and no value repeats."""
+        return self.rows > 0 and self.filled == self.rows == self.distinct
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -129,6 +146,13 @@ def profile_frame(df: pd.DataFrame) -> list[ColumnProfile]:
             midnight = (s.dropna().dt.normalize() == s.dropna()).all()
             kind, fmt = ("date" if midnight else "datetime"), None
         vocab = tuple((str(k), int(n)) for k, n in counts.items()) if len(counts) <= 30 else ()
+        numbers, whole, ones = None, False, 0
+        if kind == "number":
+            nums = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").dropna()
+            if len(nums):
+                numbers = (float(nums.min()), float(nums.median()), float(nums.max()))
+                whole = bool((nums == nums.round()).all())
+                ones = int((nums == 1).sum())
         out.append(
             ColumnProfile(
                 name=str(col),
@@ -140,6 +164,10 @@ def profile_frame(df: pd.DataFrame) -> list[ColumnProfile]:
                 date_format=fmt,
                 day_first_certain=certain,
                 seconds=secs,
+                rows=int(len(s)),
+                numbers=numbers,
+                whole=whole,
+                ones=ones,
             )
         )
     return out

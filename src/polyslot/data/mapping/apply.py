@@ -1,16 +1,19 @@
 """Apply a :class:`~polyslot.data.mapping.TableMapping` to one raw chunk, before validation.
 
-Everything runs on Arrow arrays (C++ kernels, no per-row Python): renaming, constants,
-recoding values through the dictionary of distinct values, prefixing per-polyclinic ids, and
-date + clock pairs: the date column is parsed once (the date parts of ``timestamp_formats``,
-then ISO 8601), each clock column as ``H:MM[:SS]``, and the two are added; the text
-``"<date> <time>"`` of a pair that cannot be parsed goes into the hidden column
-``__unparsed_<column>`` so that validation reports it as unparseable with its source text
-(building the text of every row and parsing it again cost about twice as much). Rows whose
-value is listed under ``exclude`` are flagged in the boolean column :data:`EXCLUDED`; the
-caller counts and drops them (read, never validated or quarantined). The other timestamp
-columns are parsed by the coercion (:func:`polyslot.data.coerce.coerce_frame`), which tries
-``timestamp_formats`` before ISO 8601.
+Everything runs on Arrow arrays (C++ kernels, no per-row Python): renaming, constants, row
+numbers, durations converted to minutes, recoding values through the dictionary of distinct
+values (a ``default`` for the values not listed), ``when`` rules on other source columns
+(applied after the recoding; a row set to ``walk_in`` loses its appointment time), prefixing
+per-polyclinic ids, and date + clock pairs: the date column is parsed once (the date parts of
+``timestamp_formats``, then ISO 8601), each clock column as ``H:MM[:SS]``, and the two are
+added; the text ``"<date> <time>"`` of a pair that cannot be parsed goes into the hidden
+column ``__unparsed_<column>`` so that validation reports it as unparseable with its source
+text (building the text of every row and parsing it again cost about twice as much); a
+duration that is not a number is kept the same way. Rows whose value is listed under
+``exclude`` are flagged in the boolean column :data:`EXCLUDED`; the caller counts and drops
+them (read, never validated or quarantined). The other timestamp columns are parsed by the
+coercion (:func:`polyslot.data.rules.coerce.coerce_frame`), which tries ``timestamp_formats``
+before ISO 8601.
 """
 
 from __future__ import annotations
@@ -23,10 +26,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from polyslot.data.coerce import is_text_categorical, to_text
-from polyslot.data.mapping import EXCLUDE, ID_SEPARATOR, ColumnRule, TableMapping, ValueRule
-from polyslot.data.timeformats import parse_iso, strptime_checked
-from polyslot.data.validate import UNPARSED
+from polyslot.data.mapping.model import (
+    EXCLUDE,
+    ID_SEPARATOR,
+    ColumnRule,
+    TableMapping,
+    ValueRule,
+    WhenRule,
+)
+from polyslot.data.rules.coerce import is_text_categorical, to_text
+from polyslot.data.rules.timeformats import parse_iso, strptime_checked
+from polyslot.data.rules.validate import UNPARSED
 
 __all__ = ["EXCLUDED", "apply_mapping"]
 
@@ -169,7 +179,8 @@ def _constant(value: str, index: pd.Index) -> pd.Series:
 def _recode(s: pd.Series, rule: ValueRule) -> tuple[pd.Series, np.ndarray | None]:
     """Recode ``s`` by ``rule`` through its distinct values; rows to exclude (or None).
 
-    Values not listed are kept as they are (validation judges them).
+    Values not listed become the rule's ``default``, or are kept as they are (validation
+    judges them); a missing value stays missing.
     """
     lookup = rule.lookup()
     if is_text_categorical(s):
@@ -181,7 +192,11 @@ def _recode(s: pd.Series, rule: ValueRule) -> tuple[pd.Series, np.ndarray | None
         enc = pc.dictionary_encode(_arrow_text(s))
         indices, dictionary = enc.indices, enc.dictionary
     names = dictionary.to_pylist()
-    mapped = [lookup.get(str(v).strip().lower(), v) for v in names]
+    fallback = rule.default
+    mapped = [
+        lookup.get(str(v).strip().lower(), v if fallback is None or v is None else fallback)
+        for v in names
+    ]
     out_dict = pa.array([None if m == EXCLUDE else m for m in mapped], pa.large_string())
     out = _series(pc.take(out_dict, indices), s.index)
     drop = [i for i, m in enumerate(mapped) if m == EXCLUDE]
@@ -198,8 +213,93 @@ def _scoped_ids(ids: pd.Series, clinics: pd.Series) -> pd.Series:
     return _series(pc.if_else(pc.is_null(joined), a, joined), ids.index)
 
 
-def apply_mapping(mapping: TableMapping, raw: pd.DataFrame) -> pd.DataFrame:
+def _row_numbers(first_row: int, index: pd.Index) -> pd.Series:
+    """The 1-based source row numbers of a chunk starting at ``first_row``, as text."""
+    rows = pa.array(np.arange(first_row, first_row + len(index), dtype=np.int64))
+    return _series(pc.cast(rows, pa.large_string()), index)
+
+
+def _minutes(values: pd.Series, unit: str) -> pd.Series:
+    """Durations in ``unit`` (one of :data:`UNITS`) as minutes."""
+    if unit == "seconds":
+        return values / 60.0
+    if unit == "hours":
+        return values * 60.0
+    return values
+
+
+def _duration(s: pd.Series, unit: str) -> tuple[pd.Series, pd.Series | None]:
+    """``s`` (a duration in ``unit``) in minutes, and the text of the values that are not
+    numbers (or None): they stay unparseable for validation, quoted as in the source."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return _minutes(s.astype("float64"), unit), None
+    text = pc.utf8_trim_whitespace(_arrow_text(s))
+    nums = pd.to_numeric(
+        pd.Series(text.to_numpy(zero_copy_only=False), index=s.index), errors="coerce"
+    )
+    out = _minutes(nums.astype("float64"), unit)
+    failed = nums.isna().to_numpy() & ~pc.is_null(text).to_numpy(zero_copy_only=False)
+    if not failed.any():
+        return out, None
+    bad = np.full(len(s), None, dtype=object)
+    bad[failed] = text.to_numpy(zero_copy_only=False)[failed]
+    return out, pd.Series(bad, index=s.index, dtype=object).astype("string[pyarrow]")
+
+
+def _column(
+    raw: pd.DataFrame, rule: ColumnRule, mapping: TableMapping, first_row: int, dates: dict
+) -> tuple[pd.Series, pd.Series | None]:
+    """One contract column from its rule, and the unparseable source texts (or None)."""
+    if rule.row_number:
+        return _row_numbers(first_row, raw.index), None
+    if rule.source is not None and rule.unit is not None:
+        return _duration(raw[rule.source], rule.unit)
+    if rule.source is not None:
+        return raw[rule.source], None
+    if rule.pair is not None:
+        return _combine(raw, rule, mapping.timestamp_formats, dates)
+    return _constant(rule.constant or "", raw.index), None
+
+
+def _when(
+    raw: pd.DataFrame, rule: WhenRule, cols: dict[str, pd.Series], unparsed: dict[str, pd.Series]
+) -> None:
+    """Apply one ``when`` rule to the mapped columns ``cols`` (in place)."""
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(_arrow_text(raw[rule.column])))
+    hit = pc.is_in(norm, pa.array(rule.values, pa.large_string()))
+    mask = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    if not mask.any():
+        return
+    targets = dict(rule.set)
+    if targets.get("status") == "walk_in" and "appointment_ts" not in targets:
+        targets["appointment_ts"] = ""  # a walk-in has no appointment time
+    for target, value in targets.items():
+        if target not in cols:
+            if value == "":
+                continue
+            cols[target] = _constant("", raw.index)
+        cur = cols[target]
+        if value == "":
+            cols[target] = cur.mask(mask)
+        else:
+            out = pc.if_else(pa.array(mask), pa.scalar(value, pa.large_string()), _arrow_text(cur))
+            cols[target] = _series(out, raw.index)
+        hidden = UNPARSED + target
+        if hidden in unparsed:  # a cleared or replaced value is no longer unparseable
+            unparsed[hidden] = unparsed[hidden].mask(mask)
+
+
+def apply_mapping(mapping: TableMapping, raw: pd.DataFrame, first_row: int = 1) -> pd.DataFrame:
     """The chunk ``raw`` with ``mapping`` applied (columns renamed, combined, recoded).
+
+    Parameters
+    ----------
+    mapping : TableMapping
+        The table's mapping.
+    raw : DataFrame
+        One chunk as read.
+    first_row : int
+        Source row number (1-based) of the chunk's first row (for ``{ row_number = true }``).
 
     Returns
     -------
@@ -213,14 +313,9 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame) -> pd.DataFrame:
     dates: dict[str, tuple] = {}
     unparsed: dict[str, pd.Series] = {}
     for rule in mapping.columns:
-        if rule.source is not None:
-            cols[rule.target] = raw[rule.source]
-        elif rule.pair is not None:
-            cols[rule.target], text = _combine(raw, rule, mapping.timestamp_formats, dates)
-            if text is not None:
-                unparsed[UNPARSED + rule.target] = text
-        else:
-            cols[rule.target] = _constant(rule.constant or "", raw.index)
+        cols[rule.target], text = _column(raw, rule, mapping, first_row, dates)
+        if text is not None:
+            unparsed[UNPARSED + rule.target] = text
     used = set(mapping.sources_used())
     for c in raw.columns:
         if c not in used:
@@ -232,6 +327,8 @@ def apply_mapping(mapping: TableMapping, raw: pd.DataFrame) -> pd.DataFrame:
         cols[vr.column], drop = _recode(cols[vr.column], vr)
         if drop is not None:
             excluded = drop if excluded is None else (excluded | drop)
+    for wr in mapping.when:
+        _when(raw, wr, cols, unparsed)
     if mapping.id_scope == "polyclinic" and "attendance_id" in cols and "polyclinic_id" in cols:
         cols["attendance_id"] = _scoped_ids(cols["attendance_id"], cols["polyclinic_id"])
     out = pd.DataFrame({**cols, **unparsed}, index=raw.index, copy=False)

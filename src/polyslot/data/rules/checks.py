@@ -4,6 +4,12 @@ Column rules are pandera column checks; rules that relate several columns are da
 pandera checks returning one boolean per row. Every check is named after the quarantine reason
 code it produces (see :data:`polyslot.data.schema.REASONS`); a null in a non-nullable column is
 reported by pandera as ``not_nullable`` and filed as ``missing_required_field``.
+
+A column *unknown for every row* (a nullable column the export does not have, see
+:mod:`polyslot.data.mapping.fields`) is never required by a rule: without ``booking_ts`` a
+booked row needs no booking time, without ``appointment_ts`` no appointment time, without
+``arrival_ts`` an attended row needs no arrival, and so on. The schemas are built per set of
+unknown columns (:func:`build_schema`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from polyslot.data.coerce import BAD_COLUMNS, STRING_DTYPE, unparseable_rows
+from polyslot.data.rules.coerce import BAD_COLUMNS, STRING_DTYPE, unparseable_rows
 from polyslot.data.schema import (
     DURATION_TOLERANCE_MINUTES,
     MAX_CONSULT_MINUTES,
@@ -25,7 +31,10 @@ from polyslot.data.schema import (
     get_spec,
 )
 
-__all__ = ["CrossRule", "CROSS_RULES", "Failure", "build_schema", "evaluate"]
+__all__ = ["CrossRule", "CROSS_RULES", "Failure", "build_schema", "cross_rules", "evaluate"]
+
+#: No column unknown for every row.
+_ALL_KNOWN: frozenset[str] = frozenset()
 
 _DTYPES = {
     "string": STRING_DTYPE,
@@ -68,22 +77,39 @@ def _is(s: pd.Series, value: str) -> np.ndarray:
     return (s == value).to_numpy(dtype=bool, na_value=False)
 
 
-def _status_consistent(df: pd.DataFrame) -> pd.Series:
-    # numpy booleans: every status test appears un-negated, so a null status (False here)
-    # fails no clause, as with pandas' nullable booleans and fillna(False)
-    st = df["status"]
-    attended, no_show, cancelled, walk_in = (_is(st, s) for s in STATUSES)
-    arrived = _present(df["arrival_ts"])
-    start, end = _present(df["consult_start_ts"]), _present(df["consult_end_ts"])
-    any_consult, seen = start | end, start & end
-    bad = (
-        ((attended | walk_in) & ~(arrived & seen))
-        | (walk_in & _present(df["appointment_ts"]))
-        | (no_show & (arrived | any_consult))
-        | (cancelled & any_consult)
-        | (~any_consult & _present(df["consultation_duration_minutes"]))
-    )
-    return pd.Series(~bad, index=df.index)
+def _status_consistent(unknown: frozenset[str]) -> Callable[[pd.DataFrame], pd.Series]:
+    """The status rule; a requirement on a column unknown for every row is dropped."""
+
+    def known(col: str, df: pd.DataFrame) -> np.ndarray:
+        """Where ``col`` is present, or everywhere when the column is unknown."""
+        if col in unknown:
+            return np.ones(len(df), dtype=bool)
+        return _present(df[col])
+
+    def fn(df: pd.DataFrame) -> pd.Series:
+        # numpy booleans: every status test appears un-negated, so a null status (False here)
+        # fails no clause, as with pandas' nullable booleans and fillna(False)
+        st = df["status"]
+        attended, no_show, cancelled, walk_in = (_is(st, s) for s in STATUSES)
+        arrived = _present(df["arrival_ts"])
+        start, end = _present(df["consult_start_ts"]), _present(df["consult_end_ts"])
+        any_consult = start | end
+        seen = known("consult_start_ts", df) & known("consult_end_ts", df)
+        bad = (
+            ((attended | walk_in) & ~(known("arrival_ts", df) & seen))
+            | (walk_in & _present(df["appointment_ts"]))
+            | (no_show & (arrived | any_consult))
+            | (cancelled & any_consult)
+        )
+        if not {"consult_start_ts", "consult_end_ts"} <= unknown:
+            bad |= ~any_consult & _present(df["consultation_duration_minutes"])
+        return pd.Series(~bad, index=df.index)
+
+    return fn
+
+
+def _always(df: pd.DataFrame) -> pd.Series:
+    return pd.Series(True, index=df.index)
 
 
 def _booking_missing(df: pd.DataFrame) -> pd.Series:
@@ -143,9 +169,31 @@ def _interval_ordered(df: pd.DataFrame) -> pd.Series:
     return ~bad.fillna(False).astype(bool)
 
 
-CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
-    "attendances": (
-        CrossRule("missing_required_field", ("status", "booking_ts"), _booking_missing),
+def _quoted(columns: tuple[str, ...], unknown: frozenset[str]) -> tuple[str, ...]:
+    """The columns a detail quotes: those unknown for every row say nothing."""
+    return tuple(c for c in columns if c not in unknown) or columns[:1]
+
+
+@functools.cache
+def cross_rules(table: str, unknown: frozenset[str] = _ALL_KNOWN) -> tuple[CrossRule, ...]:
+    """The rules relating several columns of ``table``, in quarantine-priority order, given
+    the columns ``unknown`` for every row."""
+    if table == "roster":
+        return (CrossRule("end_before_start", ("start_time", "end_time"), _time_ordered),)
+    if table == "demand_forecast":
+        return (
+            CrossRule(
+                "inconsistent_interval", ("lower", "expected_requests", "upper"), _interval_ordered
+            ),
+        )
+    if table != "attendances":
+        return ()
+    rules = (
+        CrossRule(
+            "missing_required_field",
+            ("status", "booking_ts"),
+            _always if "booking_ts" in unknown else _booking_missing,
+        ),
         CrossRule(
             "end_before_start",
             ("consult_start_ts", "consult_end_ts"),
@@ -156,11 +204,15 @@ CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
             ("consult_start_ts", "consult_end_ts", "consultation_duration_minutes"),
             _duration_matches,
         ),
-        CrossRule("missing_appointment", ("status", "appointment_ts"), _appointment_missing),
+        CrossRule(
+            "missing_appointment",
+            ("status", "appointment_ts"),
+            _always if "appointment_ts" in unknown else _appointment_missing,
+        ),
         CrossRule(
             "inconsistent_status",
             ("status", "appointment_ts", "arrival_ts", "consult_start_ts", "consult_end_ts"),
-            _status_consistent,
+            _status_consistent(unknown),
         ),
         CrossRule(
             "arrival_before_booking",
@@ -177,13 +229,13 @@ CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
             ("arrival_ts", "consult_start_ts"),
             _not_before("consult_start_ts", "arrival_ts"),
         ),
-    ),
-    "roster": (CrossRule("end_before_start", ("start_time", "end_time"), _time_ordered),),
-    "demand_forecast": (
-        CrossRule(
-            "inconsistent_interval", ("lower", "expected_requests", "upper"), _interval_ordered
-        ),
-    ),
+    )
+    return tuple(CrossRule(r.reason, _quoted(r.columns, unknown), r.fn) for r in rules)
+
+
+#: The rules relating several columns of each table when every column is known.
+CROSS_RULES: dict[str, tuple[CrossRule, ...]] = {
+    t: cross_rules(t) for t in ("attendances", "roster", "demand_forecast")
 }
 
 #: Column checks: (column, reason, vectorised predicate on the non-null values).
@@ -212,8 +264,9 @@ _COLUMN_CHECKS: dict[str, tuple[tuple[str, str, Callable[[pd.Series], pd.Series]
 
 
 @functools.cache
-def build_schema(table: str) -> pa.DataFrameSchema:
-    """The pandera schema of standard table ``table`` (applied to a coerced chunk)."""
+def build_schema(table: str, unknown: frozenset[str] = _ALL_KNOWN) -> pa.DataFrameSchema:
+    """The pandera schema of standard table ``table`` (applied to a coerced chunk), given the
+    columns ``unknown`` for every row."""
     spec: TableSpec = get_spec(table)
     checks: dict[str, list[pa.Check]] = {c.name: [] for c in spec.columns}
     for col, reason, pred in _COLUMN_CHECKS.get(table, ()):
@@ -226,7 +279,7 @@ def build_schema(table: str) -> pa.DataFrameSchema:
         columns[note] = pa.Column(
             STRING_DTYPE, pa.Check(lambda s: s.isna(), name=reason), nullable=True
         )
-    frame_checks = [pa.Check(r.fn, name=r.reason) for r in CROSS_RULES.get(table, ())]
+    frame_checks = [pa.Check(r.fn, name=r.reason) for r in cross_rules(table, unknown)]
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=table)
 
 
@@ -254,7 +307,9 @@ def _failed(check: pa.Check, obj: pd.Series | pd.DataFrame) -> np.ndarray:
     return np.flatnonzero(fail)
 
 
-def evaluate(table: str, typed: pd.DataFrame) -> list[Failure]:
+def evaluate(
+    table: str, typed: pd.DataFrame, unknown: frozenset[str] = _ALL_KNOWN
+) -> list[Failure]:
     """Apply every check of :func:`build_schema` to a coerced chunk (positions must be 0..n-1).
 
     This runs the very same pandera ``Check`` objects and nullability rules as
@@ -264,7 +319,7 @@ def evaluate(table: str, typed: pd.DataFrame) -> list[Failure]:
     failing row, and reshaping dataframe-level failures), which cost about 8 s per million
     rows on the benchmark.
     """
-    schema = build_schema(table)
+    schema = build_schema(table, unknown)
     found: list[Failure] = []
     for name, col in schema.columns.items():
         s = typed[name]
@@ -283,7 +338,7 @@ def evaluate(table: str, typed: pd.DataFrame) -> list[Failure]:
             rows = _failed(check, s)
             if len(rows):
                 found.append(Failure(check.name, rows, (name,)))
-    rules = {r.reason: r for r in CROSS_RULES.get(table, ())}
+    rules = {r.reason: r for r in cross_rules(table, unknown)}
     for check in schema.checks:
         rows = _failed(check, typed)
         if len(rows):

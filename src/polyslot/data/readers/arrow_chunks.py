@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from polyslot.data.coerce import STRING_DTYPE
+from polyslot.data.rules.coerce import STRING_DTYPE
 
 __all__ = ["DICTIONARY_PAGE_BYTES", "batch_to_pandas", "parquet_chunks"]
 

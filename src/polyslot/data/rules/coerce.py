@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from polyslot.data.rules.timeformats import parse_formats, parse_iso
 from polyslot.data.schema import STATUSES, TableSpec
-from polyslot.data.timeformats import parse_formats, parse_iso
 
 __all__ = [
     "coerce_frame",
@@ -73,6 +73,16 @@ def _no_text(index: pd.Index) -> pd.Series:
         pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(len(index), pa.large_string())])),
         index=index,
     )
+
+
+def _empty(kind: str, index: pd.Index) -> pd.Series:
+    """An all-missing column of contract type ``kind`` (a timestamp is ``NaT``, not ``NaN``:
+    the rules compare it with other timestamps)."""
+    if kind in ("string", "time"):
+        return _no_text(index)
+    if kind in ("timestamp", "date"):
+        return pd.Series(np.full(len(index), np.datetime64("NaT"), "datetime64[ns]"), index=index)
+    return pd.Series(np.nan, index=index, dtype="float64")
 
 
 def _one_chunk(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -255,12 +265,8 @@ def coerce_frame(
     notes: dict[str, pd.Series] = {}
     unparseable: dict[str, bytes] = {}
     for col in spec.columns:
-        if col.name not in raw.columns:
-            out[col.name] = (
-                _no_text(raw.index)
-                if col.kind in ("string", "time")
-                else pd.Series(np.nan, index=raw.index, dtype="float64")
-            )
+        if col.name not in raw.columns:  # empty, typed as the contract says
+            out[col.name] = _empty(col.kind, raw.index)
             continue
         s = raw[col.name]
         if col.kind == "string" and is_text_categorical(s):

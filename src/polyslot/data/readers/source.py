@@ -17,12 +17,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 
-from polyslot.data.arrow_chunks import batch_to_pandas, parquet_chunks
-from polyslot.data.csvfile import csv_header
-from polyslot.data.excel import EXCEL_SUFFIXES, excel_header, iter_excel
-from polyslot.data.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
-from polyslot.data.mapping import TableMapping
-from polyslot.data.mapping_apply import apply_mapping
+from polyslot.data.mapping.apply import apply_mapping
+from polyslot.data.mapping.fields import FieldSource, field_sources, unknown_fields
+from polyslot.data.mapping.model import TableMapping
+from polyslot.data.readers.arrow_chunks import batch_to_pandas, parquet_chunks
+from polyslot.data.readers.csvfile import csv_header
+from polyslot.data.readers.excel import EXCEL_SUFFIXES, excel_header, iter_excel
+from polyslot.data.readers.fhir_ndjson import FHIR_COLUMNS, FHIR_STATUS, is_fhir_source, iter_fhir
 from polyslot.data.schema import TableSpec
 from polyslot.data.store.files import STORE_FILE
 from polyslot.errors import DataError, SchemaError
@@ -64,6 +65,9 @@ class TableSource:
     mapping : TableMapping or None
         Applied to every chunk; ``columns`` are then the mapped columns and ``raw_columns``
         the source's own.
+    fields : tuple of FieldSource
+        Where each contract column comes from (set by :func:`open_source`; empty for a raw
+        source).
     """
 
     kind: str
@@ -77,6 +81,12 @@ class TableSource:
     sheet: str | None = None
     mapping: TableMapping | None = None
     raw_columns: tuple[str, ...] = ()
+    fields: tuple[FieldSource, ...] = ()
+
+    @property
+    def unknown_fields(self) -> frozenset[str]:
+        """Contract columns unknown for every row (not in the source, not mapped)."""
+        return unknown_fields(self.fields)
 
     @property
     def label(self) -> str:
@@ -97,6 +107,11 @@ class TableSource:
                     if self.mapping is not None
                     else "; map it with --mapping (polyslot map drafts one)"
                 )
+                if spec.column(col).nullable and self.mapping is None:
+                    hint += (
+                        "; an export without it needs a mapping that leaves it out (unknown "
+                        "for every row)"
+                    )
                 raise SchemaError(
                     f"missing required column of table {spec.name!r}; expected columns "
                     f"{expected}; found {', '.join(self.columns) or 'none'}{hint}",
@@ -112,9 +127,13 @@ class TableSource:
 
     def iter_batches(self, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """Yield the rows as raw pandas chunks of at most about ``batch_rows`` rows."""
+        done = 0
         try:
             for chunk in self._iter(batch_rows):
-                yield chunk if self.mapping is None else apply_mapping(self.mapping, chunk)
+                if self.mapping is not None:
+                    chunk = apply_mapping(self.mapping, chunk, first_row=done + 1)
+                done += len(chunk)
+                yield chunk
         except (OSError, pa.ArrowException, ValueError) as exc:
             if isinstance(exc, DataError):
                 raise
@@ -257,7 +276,8 @@ def open_source(
     if mapping is not None and not mapping.is_identity:
         mapping.check_source(src.label, src.columns)
         src = replace(src, columns=mapping.output_columns(src.columns), raw_columns=src.columns)
-    src = replace(src, mapping=mapping)
+    fields = field_sources(spec, mapping, src.raw_columns or src.columns)
+    src = replace(src, mapping=mapping, fields=fields)
     src.check_columns(spec)
     return src
 

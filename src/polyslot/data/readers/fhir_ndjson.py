@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from polyslot.data.mapping import ValueRule
+from polyslot.data.mapping.model import ValueRule
 from polyslot.errors import DataError
 
 __all__ = ["FHIR_COLUMNS", "FHIR_STATUS", "fhir_files", "is_fhir_source", "iter_fhir"]
