@@ -127,13 +127,21 @@ def fidelity_report(
         for d in days
     }
     week = _compare(week_values({d: model_days[d] for d in days}), week_values(obs), tol)
-    return {
+    untimed = all(not math.isfinite(float(obs[d].get("wait_mean", math.nan))) for d in days)
+    out = {
         "within_tolerance": week["within_tolerance"],
         "gap": gap_text(week),
         "tolerance": tolerance,
         "week": {k: v for k, v in week.items() if k != "within_tolerance"},
         "weekdays": {WEEKDAYS[d]: _compare(model_days[d], obs[d], tol) for d in days},
     }
+    if untimed:  # checked what can be checked: patients, utilisation, overtime
+        out["not_compared"] = ["wait_mean", "wait_p90"]
+        out["note"] = (
+            "waits cannot be compared: the history has no arrival times (patients per day, "
+            "utilisation and overtime are)"
+        )
+    return out
 
 
 _LABEL = {
