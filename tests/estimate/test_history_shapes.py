@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _consult_log import MEANS, SESSIONS, consult_log, fabricated  # noqa: E402
 from _estimate_fixtures import write_store  # noqa: E402
 
-from polyslot.data.infer_roster import infer_roster  # noqa: E402
+from polyslot.data.completion.roster import infer_roster  # noqa: E402
 from polyslot.estimate import EstimateConfig, estimate_network  # noqa: E402
 from polyslot.estimate.current_template import EVEN_SOURCE  # noqa: E402
 from polyslot.estimate.history import history_sessions, unplanned_weekdays  # noqa: E402

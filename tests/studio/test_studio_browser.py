@@ -45,7 +45,12 @@ def _timeline_edit_and_undo(page, working, vt: str, after: float) -> None:
     page.click("#undo")
     _wait_version(page, version)
     assert _value(page, "#kpi-working-wait_mean") == after
-    assert page.eval_on_selector(f"#session-{sid} .bar", count) == bar  # the open tab reloads
+    # the open tab reloads (after the KPI panel: wait for it)
+    page.wait_for_function(
+        f"n => document.querySelectorAll('#session-{sid} .bar .slot').length == n",
+        arg=bar,
+        timeout=30_000,
+    )
     page.click("#tabbtn-timeline")  # closes the tab
 
 

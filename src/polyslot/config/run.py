@@ -217,6 +217,9 @@ class RunConfig:
     capacity: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.optimize, Mapping):  # built in code with a plain table
+            object.__setattr__(self, "optimize", _build(OptimizeConfig, self.optimize,
+                                                        "optimize.", None))
         _positive(self, "slot_minutes", "workers")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ConfigError("must be a whole number", field="seed", value=self.seed)

@@ -87,6 +87,8 @@ def build_summary(result: NetworkResult) -> dict[str, Any]:
             week[week["polyclinic_id"] == r.polyclinic_id], r.trust.get("headline_source")
         )
         entry.update(trust_keys(r.trust, entry))
+        # weekdays too sparse in the history to plan as regular weekdays, with the reason
+        entry["unplanned_weekdays"] = dict(r.model.meta.get("unplanned_weekdays") or {})
         clinics.append(entry)
     skipped = skipped_list(result)
     for item in skipped:

@@ -3,7 +3,8 @@
 * :func:`first_screen` — verdict per polyclinic, the skipped ones (with what to fix) and the
   low-confidence ones, before anything else;
 * :func:`clinic_trust` — a polyclinic's "model vs your history" table first, then its verdict,
-  whether evaluator / simulator / replay agree, and the trade-off frontier (overloaded weekdays).
+  the clinic model (queue and precision), whether the planning model, the simulator and the
+  replay agree, and the trade-off frontier (overloaded weekdays).
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def first_screen(summary: Mapping[str, Any]) -> list[str]:
         + ("none." if not low else ""),
     ]
     lines += [f"- {e['polyclinic_id']}: {e.get('reason')}" for e in low]
+    sparse = [
+        f"- {e['polyclinic_id']} {day}: {why}"
+        for e in summary["polyclinics"]
+        for day, why in (e.get("unplanned_weekdays") or {}).items()
+    ]
+    if sparse:
+        lines += ["", "**Weekdays not planned as regular weekdays (too few in the history):**"]
+        lines += sparse
     src = summary.get("network", {}).get("source")
     lines += [
         "",
@@ -115,6 +124,22 @@ def clinic_trust(trust: Mapping[str, Any]) -> list[str]:
         ]
     else:
         lines += ["No comparable history (no roster or no consultations recorded).", ""]
+    if fid.get("note"):
+        lines += [f"Note: {fid['note']}.", ""]
+    model = trust.get("model") or {}
+    if model:
+        precision = (
+            "exact (standard errors 0)"
+            if model.get("evaluator") == "exact"
+            else f"simulated with common random numbers, up to {model.get('replications')} "
+            f"days, the mean wait to {100 * float(model.get('relative_se') or 0):.1f}% "
+            "(largest relative standard error)"
+        )
+        lines += [
+            f"**The clinic model:** queue `{model.get('discipline')}` "
+            f"({model.get('evidence')}); every KPI {precision}.",
+            "",
+        ]
     lines += [
         f"**Verdict: {trust.get('verdict')}** ({trust.get('confidence')} confidence). "
         f"{trust.get('reason', '')}",
@@ -134,8 +159,8 @@ def clinic_trust(trust: Mapping[str, Any]) -> list[str]:
         ]
     elif agree:
         lines += [
-            "Evaluator, simulator and replay agree on today's state within the fidelity "
-            "tolerances.",
+            "The planning model, the SimPy simulator (the same clinic days) and the replay "
+            "agree on today's state within the fidelity tolerances.",
             "",
         ]
     for day, f in (trust.get("frontier") or {}).get("weekdays", {}).items():
