@@ -82,9 +82,14 @@ class _Slacks:
     relax: dict[str, float]
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
     penalised: frozenset[str] = frozenset()
+    penalised_families: tuple[str, ...] = ()
 
     def __call__(self, name: str, cap: float | None = None) -> pulp.LpAffineExpression | float:
         family = name.split("_")[0]
+        if family in self.penalised_families and name.startswith(family + "_"):
+            ub = cap if family == "staff" else None  # staff up to the overbooking cap
+            self.slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0, upBound=ub)
+            return self.slack[name]
         if name in self.penalised:
             # staff keeps its allowance as a bound (the overbooking cap); the rest is priced
             ub = self.relax.get(name, 0.0) + 1.0 if family == "staff" else None
@@ -210,11 +215,16 @@ def _demand_rows(
         prob += total[v] >= need - soft(f"cover_{vn[v]}"), f"cover_{vn[v]}"
         mean, var = inp.demand_mean[v], inp.demand_var[v]
         sd = math.sqrt(max(var, 0.0))
-        top = max(need, int(math.ceil(mean + 6 * sd))) + 2
-        for s_pt in range(max(0, int(mean - 4 * sd) - 1), top):
+        # tangents of the convex E[(D - s)^+] at the whole numbers where it bends (within
+        # 3.5 SD of the mean, and at the coverage); below, the asymptote mean - s is tight
+        # to 1e-3 SD, above, zero (the variable's bound) to 1e-4 SD
+        points = set(range(max(0, int(mean - 3.5 * sd) - 1), int(math.ceil(mean + 3.5 * sd)) + 2))
+        points |= {max(0, need - 1), need}
+        for s_pt in sorted(points):
             g = expected_unmet(mean, var, s_pt)
             g1 = expected_unmet(mean, var, s_pt + 1) - g
             prob += unmet[v] >= g + g1 * (total[v] - s_pt), f"unmet_{vn[v]}_s{s_pt}"
+        prob += unmet[v] >= mean - total[v], f"unmet_{vn[v]}_asymptote"
     thr = current_throughput(inp) * fl
     prob += (
         pulp.lpSum(inp.demand_mean[v] - unmet[v] for v in range(nv))
@@ -301,6 +311,7 @@ def build_allocation(
     relax: dict[str, float] | None = None,
     max_floor: bool = False,
     penalise: Mapping[str, float] | None = None,
+    penalise_families: tuple[str, ...] = (),
 ) -> AllocationModel:
     """Build the allocation MIP (or its elastic version, whose objective is total slack).
 
@@ -337,6 +348,10 @@ def build_allocation(
         smallest relaxation (the penalty dwarfs every other term) while nearly every template
         is feasible, so the solver finds incumbents at once (with the allowances as hard bounds
         the feasible set is a sliver and finding a first template took most of the solve).
+    penalise_families : tuple of str
+        Every requirement of these families (e.g. ``("cover", "staff")``) priced the same way
+        (staff up to the overbooking cap): one solve finds a template and its relaxation, for
+        the points of the trade-off frontier, whose relaxation is not reported.
     """
     wd = WEEKDAYS[inp.weekday]
     prob = pulp.LpProblem(f"alloc_{wd}" + ("_elastic" if elastic else ""), pulp.LpMinimize)
@@ -353,7 +368,13 @@ def build_allocation(
     if elastic and max_floor:
         floor = pulp.LpVariable("throughput_floor", lowBound=0, upBound=1)
     allowances = {**dict(relax or {}), **dict(penalise or {})}
-    soft = _Slacks(elastic, soft_families, allowances, penalised=frozenset(penalise or ()))
+    soft = _Slacks(
+        elastic,
+        soft_families,
+        allowances,
+        penalised=frozenset(penalise or ()),
+        penalised_families=tuple(penalise_families),
+    )
     b = _Build(prob, inp, config, tag, vn, x, soft, floor)
     backlog = {h: pulp.LpVariable(f"backlog_{tag[h]}", lowBound=0) for h in range(nb)}
     unused = {h: pulp.LpVariable(f"unused_{tag[h]}", lowBound=0) for h in range(nb)}

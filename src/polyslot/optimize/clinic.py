@@ -155,6 +155,107 @@ def planning_precision(days: DaySettings) -> DaySettings:
     )
 
 
+class _WeekdaySolver:
+    """The allocation MIP of one weekday solved at a calibration factor, with the
+    ``on_infeasible = "relax"`` path (see :func:`optimize_weekday`)."""
+
+    def __init__(
+        self,
+        inp: WeekdayInputs,
+        config: OptimizeConfig,
+        curve: Curves,
+        weekday: int,
+        steps: tuple[str, ...] | None,
+        explain: bool,
+    ) -> None:
+        self.inp, self.config, self.curve, self.weekday = inp, config, curve, weekday
+        self.steps, self.explain = steps, explain
+        self.relax: dict[str, float] = {}
+        self.fallback: dict[tuple[int, int], int] = {}
+        self.notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        self.wall: list[bool] = []  # a solve stopped by the wall clock
+        self.priced = False  # explain=False: coverage and the ceiling are priced
+
+    def run(self, problem: Any) -> SolveRecord:
+        rec = solve_configured(problem, self.config)
+        self.wall.append(rec.wall_clock_limit_hit)
+        return rec
+
+    def build(self, gamma: float) -> Any:
+        """The MIP at ``gamma``: the plain one, or with the relaxed requirements priced (see
+        :func:`build_allocation`'s ``penalise``)."""
+        inp, config, curve = self.inp, self.config, self.curve
+        if self.priced:
+            return build_allocation(
+                inp, config, curve, gamma, penalise_families=("cover", "staff")
+            )
+        if not self.relax:
+            return build_allocation(inp, config, curve, gamma)
+        soft = {k: v for k, v in self.relax.items() if k.startswith(("cover_", "staff_"))}
+        hard = {k: v for k, v in self.relax.items() if k not in soft}
+        return build_allocation(inp, config, curve, gamma, relax=hard, penalise=soft)
+
+    def _learn(self, found: tuple[dict[str, float], Any]) -> None:
+        slacks, err = found
+        self.fallback.update(err.counts)
+        if slacks:
+            self.relax.update({k: v + 1e-6 for k, v in slacks.items()})
+            self.notes.append((tuple(err.conflicts), tuple(err.relaxation)))
+
+    def first_relaxation(self, gamma: float) -> tuple[Any, SolveRecord]:
+        """The relaxed MIP after the plain one proved infeasible."""
+        if not self.explain:
+            self.priced = True
+        else:
+            found = smallest_relaxation(self.inp, self.config, self.curve, self.steps)
+            if found is None:
+                raise explain_infeasibility(self.inp, self.config, self.curve)
+            self._learn(found)
+        am = self.build(gamma)
+        return am, self.run(am.problem)
+
+    def solve_with(self, gamma: float) -> tuple[_Solution, float]:
+        """Solve at ``gamma``: the solution and the MIP's predicted waiting."""
+        inp, config = self.inp, self.config
+        am = self.build(gamma)
+        rec = self.run(am.problem)
+        fresh = not (self.relax or self.priced)
+        if rec.status is SolveStatus.INFEASIBLE and fresh and config.on_infeasible == "relax":
+            am, rec = self.first_relaxation(gamma)
+        if rec.status is SolveStatus.NOT_SOLVED and not self.fallback:
+            # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
+            # a feasible start easy to find, gives slots feasible for the least-relaxed model
+            found = smallest_relaxation(inp, config, self.curve, self.steps)
+            if found is not None:
+                self._learn(found)
+                am = self.build(gamma)
+        if rec.status is SolveStatus.NOT_SOLVED and self.fallback:
+            # no incumbent within the time limit: fix the slots to the elastic solution's
+            # (feasible for the relaxed model) and solve the remaining LP
+            for hv, var in am.x.items():
+                var.lowBound = var.upBound = self.fallback.get(hv, 0)
+            rec = self.run(am.problem)
+            rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
+        if rec.status is SolveStatus.NOT_SOLVED:
+            raise SolverError(
+                f"{WEEKDAYS[self.weekday]}: no solution within the time limit "
+                f"({config.time_limit} s); raise time_limit"
+            )
+        if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            raise explain_infeasibility(inp, config, self.curve)
+        counts = {(h, v): int(round(rec.values.get(var.name, 0.0))) for (h, v), var in am.x.items()}
+        terms = {
+            k: float(sum(rec.values.get(t.name, 0.0) * c for t, c in e.items()) + e.constant)
+            for k, e in am.terms.items()
+        }
+        if self.explain:
+            for name, var in am.slack.items():  # the relaxation used (the smallest, to 1e-6)
+                used = float(rec.values.get(var.name, 0.0))
+                if used > self.relax.get(name, 0.0) + 1e-6:
+                    self.relax[name] = used
+        return (rec, counts, terms), terms["wait"]
+
+
 def optimize_weekday(
     model: ClinicModel,
     weekday: int,
@@ -164,6 +265,7 @@ def optimize_weekday(
     days: DaySettings | None = None,
     seed: int = 0,
     relax_throughput: bool = True,
+    explain: bool = True,
 ) -> tuple[WeekdayResult, list[Slot]]:
     """Solve, calibrate and sequence one weekday (calibration starts from ``gamma0``).
 
@@ -174,7 +276,9 @@ def optimize_weekday(
     With ``on_infeasible = "relax"`` the smallest relaxation of demand coverage and the
     utilisation ceiling is applied, and, when that is not enough and ``relax_throughput``,
     of the throughput floor (:data:`~polyslot.optimize.infeasibility.RELAX_STEPS`). The
-    trade-off frontier passes ``relax_throughput=False``: it lowers the floor itself.
+    trade-off frontier passes ``relax_throughput=False``: it lowers the floor itself, and
+    ``explain=False``: a point's relaxation of coverage and the ceiling is found by the relaxed
+    MIP itself (one solve) and not reported.
 
     Raises
     ------
@@ -186,71 +290,9 @@ def optimize_weekday(
     curve = _curves(model, inp, days, seed)
     vts = inp.visit_types
 
-    steps = None if relax_throughput else RELAX_STEPS[0]
-    relax: dict[str, float] = {}
-    fallback: dict[tuple[int, int], int] = {}
-    notes: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    wall: list[bool] = []  # a solve stopped by the wall clock
-
-    def run(problem: Any) -> SolveRecord:
-        rec = solve_configured(problem, config)
-        wall.append(rec.wall_clock_limit_hit)
-        return rec
-
-    def relaxed(gamma: float) -> Any:
-        # the relaxed requirements as penalised slacks (see build_allocation's ``penalise``)
-        soft = {k: v for k, v in relax.items() if k.startswith(("cover_", "staff_"))}
-        hard = {k: v for k, v in relax.items() if k not in soft}
-        return build_allocation(inp, config, curve, gamma, relax=hard, penalise=soft)
-
-    def solve_with(gamma: float) -> tuple[_Solution, float]:
-        am = relaxed(gamma) if relax else build_allocation(inp, config, curve, gamma)
-        rec = run(am.problem)
-        if rec.status is SolveStatus.INFEASIBLE and not relax and config.on_infeasible == "relax":
-            found = smallest_relaxation(inp, config, curve, steps)
-            if found is None:
-                raise explain_infeasibility(inp, config, curve)
-            slacks, err = found
-            relax.update({k: v + 1e-6 for k, v in slacks.items()})
-            notes.append((tuple(err.conflicts), tuple(err.relaxation)))
-            fallback.update(err.counts)
-            am = relaxed(gamma)
-            rec = run(am.problem)
-        if rec.status is SolveStatus.NOT_SOLVED and not fallback:
-            # no incumbent in time (not proven infeasible): the elastic model, whose slack makes
-            # a feasible start easy to find, gives slots feasible for the least-relaxed model
-            found = smallest_relaxation(inp, config, curve, steps)
-            if found is not None:
-                slacks, err = found
-                fallback.update(err.counts)
-                if slacks:
-                    relax.update({k: v + 1e-6 for k, v in slacks.items()})
-                    notes.append((tuple(err.conflicts), tuple(err.relaxation)))
-                    am = relaxed(gamma)
-        if rec.status is SolveStatus.NOT_SOLVED and fallback:
-            # no incumbent within the time limit: fix the slots to the elastic solution's
-            # (feasible for the relaxed model) and solve the remaining LP
-            for hv, var in am.x.items():
-                var.lowBound = var.upBound = fallback.get(hv, 0)
-            rec = run(am.problem)
-            rec = dataclasses.replace(rec, status=SolveStatus.FEASIBLE, gap=None)
-        if rec.status is SolveStatus.NOT_SOLVED:
-            raise SolverError(
-                f"{WEEKDAYS[weekday]}: no solution within the time limit "
-                f"({config.time_limit} s); raise time_limit"
-            )
-        if rec.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            raise explain_infeasibility(inp, config, curve)
-        counts = {(h, v): int(round(rec.values.get(var.name, 0.0))) for (h, v), var in am.x.items()}
-        terms = {
-            k: float(sum(rec.values.get(t.name, 0.0) * c for t, c in e.items()) + e.constant)
-            for k, e in am.terms.items()
-        }
-        for name, var in am.slack.items():  # the relaxation used (the smallest, up to 1e-6)
-            used = float(rec.values.get(var.name, 0.0))
-            if used > relax.get(name, 0.0) + 1e-6:
-                relax[name] = used
-        return (rec, counts, terms), terms["wait"]
+    solver = _WeekdaySolver(
+        inp, config, curve, weekday, None if relax_throughput else RELAX_STEPS[0], explain
+    )
 
     def modelled(sol: _Solution) -> float:
         _, counts, _ = sol
@@ -260,8 +302,13 @@ def optimize_weekday(
         return day_totals(model, weekday, built, days, seed).total_wait
 
     (rec, counts, terms), rounds = calibrate(
-        solve_with, modelled, config.calibration_tolerance, config.max_calibration_rounds, gamma0
+        solver.solve_with,
+        modelled,
+        config.calibration_tolerance,
+        config.max_calibration_rounds,
+        gamma0,
     )
+    notes, wall = solver.notes, solver.wall
     slots = build_weekday_slots(model, inp, counts, config, sequence=True, days=days, seed=seed)
     kpi = day_totals(model, weekday, slots, days, seed)
     current_slots = [s for s in model.current_template.slots if s.weekday == weekday]

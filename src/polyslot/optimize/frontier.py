@@ -159,8 +159,9 @@ def _solve_point(
     )
     try:
         res, slots = optimize_weekday(
-            model, weekday, cfg, gamma0, days=days, seed=seed, relax_throughput=False
-        )
+            model, weekday, cfg, gamma0, days=days, seed=seed, relax_throughput=False,
+            explain=False,
+        )  # fmt: skip
     except (InfeasibleError, SolverError):
         return None
     return slots, res.wall_clock_limit_hit, res.calibration[-1].gamma
