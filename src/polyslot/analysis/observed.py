@@ -3,10 +3,10 @@
 From the store's ``attendances`` and ``roster`` (days before ``before`` when given):
 
 * ``wait_mean``: consultation start - arrival (minutes) of the patients seen (booked and
-  walk-in) with an arrival time, patient-weighted; ``wait_p90``: the 90th percentile of the
-  wait of a patient seen, pooled over the weekday's days (the smallest wait with at least 90%
-  of the waits at or below it: the model's definition); both NaN (not comparable) when the
-  history has no arrival times (a consultation log);
+  walk-in) with an arrival time, patient-weighted; ``wait_p90``: the 90th percentile of a day's
+  waits, averaged over the days (the model's ``wait_p90`` is the same per-day statistic averaged
+  over replications); both NaN (not comparable) when the history has no arrival times (a
+  consultation log);
 * ``utilization``: consultation minutes / rostered doctor-minutes;
 * ``patients_per_day``: patients seen per open day (summed over weekdays: per average week);
 * ``overtime``: minutes the last consultation ended after the last rostered end, per day;
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from polyslot.data.store import history_aggregates, history_wait_p90
+from polyslot.data.store import history_aggregates
 
 __all__ = ["OVERTIME_DAY_MINUTES", "ObservedHistory", "observed_history", "is_overloaded"]
 
@@ -110,8 +110,6 @@ def observed_history(
     merged = merged[merged["seen"] > 0]
     merged["weekday"] = [d.weekday() for d in merged["d"]]
     merged["overtime"] = np.maximum(0.0, merged["last_end"].astype(float) - merged["end"])
-    pooled = history_wait_p90(store, before)
-    p90 = {(str(r.pid), int(r.weekday)): float(r.wait_p90) for r in pooled.itertuples()}
     nan = float("nan")
     for (pid, wd), g in merged.groupby(["polyclinic_id", "weekday"], sort=True):
         seen = float(g["seen"].sum())
@@ -120,7 +118,7 @@ def observed_history(
             "days": int(len(g)),
             # waits need arrival times: NaN (not comparable) for a consultation log
             "wait_mean": float(g["wait_sum"].sum()) / timed if timed > 0 else nan,
-            "wait_p90": p90.get((str(pid), int(wd)), nan) if timed > 0 else nan,
+            "wait_p90": float(g["wait_p90"].mean()) if timed > 0 else nan,
             "utilization": float(g["busy"].sum()) / float(g["duty"].sum()),
             "patients_per_day": seen / len(g),
             "overtime": float(g["overtime"].mean()),

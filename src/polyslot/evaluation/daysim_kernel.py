@@ -69,6 +69,7 @@ KPI_NAMES = (
     "unseen",
     "no_shows",  # kept bookings whose patient did not come
     "booked",  # slots booked and kept
+    "wait_p90",  # the day's 90th-percentile wait (linear interpolation, as numpy's default)
 )
 N_KPI = len(KPI_NAMES)
 KPI_INDEX = {name: i for i, name in enumerate(KPI_NAMES)}
@@ -548,6 +549,11 @@ def _simulate_range(  # noqa: PLR0913, PLR0915, C901
         kpi[r, 11] = unseen
         kpi[r, 12] = noshow
         kpi[r, 13] = n - walk_seen - _count_walk_unseen(n, kind, t_start)
+        if seen > 0:
+            day_waits = np.sort(waits[:seen])
+            kpi[r, 14] = _quantile_sorted(day_waits, seen, 0.9)
+        else:
+            kpi[r, 14] = np.nan
         if r < keep_records:
             rec_n[r] = n
             for i in range(n):

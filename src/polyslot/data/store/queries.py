@@ -34,7 +34,6 @@ __all__ = [
     "polyclinic_history",
     "visit_sequences",
     "history_aggregates",
-    "history_wait_p90",
 ]
 
 #: The date of an attendance row: of its appointment, else arrival, else consultation start (an
@@ -222,17 +221,6 @@ WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
   AND (arrival_ts IS NULL OR consult_start_ts >= arrival_ts) {where}
 GROUP BY 1, 2
 """
-#: The history's 90th percentile of the wait per weekday: the smallest wait with at least 90% of
-#: the waits of that weekday at or below it (pooled over its days, as the model defines it).
-_WAIT_P90 = """
-SELECT polyclinic_id AS pid, CAST(isodow(consult_start_ts) - 1 AS INTEGER) AS weekday,
-       quantile_disc(date_diff('second', arrival_ts, consult_start_ts) / 60.0, 0.9) AS wait_p90,
-       count(*) AS n
-FROM attendances
-WHERE status IN ('attended', 'walk_in') AND consult_start_ts IS NOT NULL
-  AND arrival_ts IS NOT NULL AND consult_start_ts >= arrival_ts {where}
-GROUP BY 1, 2 ORDER BY 1, 2
-"""
 _CANCEL = """
 SELECT polyclinic_id AS pid, visit_type,
        count(*) FILTER (WHERE status = 'cancelled') AS cancelled, count(*) AS booked
@@ -240,22 +228,6 @@ FROM attendances
 WHERE status IN ('attended', 'no_show', 'cancelled') AND appointment_ts IS NOT NULL {where}
 GROUP BY 1, 2 ORDER BY 1, 2
 """
-
-
-def history_wait_p90(
-    store: str | os.PathLike[str], before: dt.date | None = None
-) -> pd.DataFrame:
-    """Per polyclinic and weekday the history's 90th-percentile wait, pooled over the days
-    before ``before`` (``pid``, ``weekday``, ``wait_p90``, ``n``; empty without arrival
-    times)."""
-    where_a = (
-        f"AND CAST(coalesce(appointment_ts, arrival_ts, consult_start_ts) AS DATE) "
-        f"< DATE '{before}'"
-        if before
-        else ""
-    )
-    with connect(store) as con:
-        return con.execute(_WAIT_P90.format(where=where_a)).df()
 
 
 def history_aggregates(
