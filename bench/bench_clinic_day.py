@@ -28,12 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.config import load_config
 from polyslot.day import ClinicDay, build_day
+from polyslot.evaluation import clinic_day
 from polyslot.evaluation.clinic_day import evaluate_clinic_day, paired_difference
 from polyslot.simulate.clinic_runs import simulate_clinic_day
 from polyslot.template import WEEKDAYS, SlotTemplate
@@ -75,15 +75,15 @@ def speed(model: ClinicModel) -> None:
         f"{len(day.sessions)} doctor sessions ({day.doctors_at_once} at once), "
         f"{sum(w.rate for w in day.walk_ins):.1f} walk-ins expected"
     )
-    saved = numba.get_num_threads()
-    for threads in sorted({1, saved}):
-        numba.set_num_threads(threads)
+    saved = clinic_day.THREADS
+    for threads in sorted({1, max(2, saved)}):
+        clinic_day.THREADS = threads
         wall, cpu, reps, rel = _timed(day)
         print(
             f"  {threads} thread(s): {reps} replications to {100 * rel:.2f}% relative SE of "
             f"the mean wait; median {wall:.1f} ms wall, {cpu:.1f} ms CPU"
         )
-    numba.set_num_threads(saved)
+    clinic_day.THREADS = saved
 
 
 def crn(model: ClinicModel, reps: int = 2048) -> None:

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +201,34 @@ def _pack(day: ClinicDay) -> _Packed:
 
 _DISCIPLINE_CODE = {Discipline.POOLED: 0, Discipline.PER_DOCTOR: 1, Discipline.DEDICATED: 2}
 
+#: Threads the batches of replications run in (the kernel releases the GIL); ``POLYSLOT_THREADS``
+#: overrides it (1: no thread at all).
+THREADS = max(1, int(os.environ.get("POLYSLOT_THREADS", min(2, os.cpu_count() or 1))))
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's thread pool (a forked child makes its own: threads do not survive a
+    fork, and no native threading layer is used, so forking is always safe)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=THREADS))
+    return _POOL[1]
+
+
+def run_batches(batch: Callable[[int, int], None], reps: int) -> None:
+    """``batch(lo, hi)`` for consecutive ranges of :data:`BATCH` replications, in threads.
+
+    Each range writes its own rows, and a replication depends only on its own random numbers,
+    so the results do not depend on the threads."""
+    ranges = [(lo, min(reps, lo + BATCH)) for lo in range(0, reps, BATCH)]
+    if THREADS <= 1 or len(ranges) <= 1:
+        for lo, hi in ranges:
+            batch(lo, hi)
+        return
+    for f in [_pool().submit(batch, lo, hi) for lo, hi in ranges]:
+        f.result()
+
 
 @dataclass
 class _Runs:
@@ -231,16 +261,19 @@ def _simulate(day: ClinicDay, p: _Packed, seed: int, rep0: int, reps: int, keep:
         kpi[:, k.KPI_INDEX["duty"]] = float((p.end - p.start).sum())
         kpi[:, k.KPI_INDEX["idle"]] = float((p.end - p.start).sum())
     else:
-        k.simulate_days(
-            np.uint64(seed), rep0, reps, _DISCIPLINE_CODE[day.discipline], lt,
-            float(day.slot_minutes), p.start, p.end,
-            p.slot_minute, p.slot_session, p.slot_vt, p.slot_book, p.slot_kept, p.slot_show,
-            p.svc_cdf, p.svc_len, p.off_val, p.off_cdf, p.off_len,
-            p.w_hour, p.w_rate, p.w_vt, mp,
-            kpi, hist, hour_wait, hour_count, keep,
-            rec["arrival"], rec["appointment"], rec["start"], rec["end"], rec["doctor"],
-            rec["visit_type"], rec["kind"], rec["n"],
-        )  # fmt: skip
+        def batch(lo: int, hi: int) -> None:
+            k.simulate_range(
+                np.uint64(seed), rep0, lo, hi, _DISCIPLINE_CODE[day.discipline], lt,
+                float(day.slot_minutes), p.start, p.end,
+                p.slot_minute, p.slot_session, p.slot_vt, p.slot_book, p.slot_kept, p.slot_show,
+                p.svc_cdf, p.svc_len, p.off_val, p.off_cdf, p.off_len,
+                p.w_hour, p.w_rate, p.w_vt, mp,
+                kpi, hist, hour_wait, hour_count, keep,
+                rec["arrival"], rec["appointment"], rec["start"], rec["end"], rec["doctor"],
+                rec["visit_type"], rec["kind"], rec["n"],
+            )  # fmt: skip
+
+        run_batches(batch, reps)
     return _Runs(kpi, hist, hour_wait, hour_count, rec if keep else None)
 
 

@@ -25,14 +25,12 @@ import math
 import numpy as np
 
 try:  # numba is a dependency; the pure-Python fallback only keeps the module importable
-    from numba import njit, prange
+    from numba import njit
 except ImportError:  # pragma: no cover
     def njit(*args, **kwargs):
         if args and callable(args[0]):
             return args[0]
         return lambda f: f
-
-    prange = range
 
 __all__ = [
     "STREAM_BOOK",
@@ -44,7 +42,7 @@ __all__ = [
     "uniform",
     "stream_base",
     "draw",
-    "simulate_days",
+    "simulate_range",
 ]
 
 #: Streams of the counter-based generator.
@@ -350,36 +348,8 @@ def _quantile_sorted(x, m, q):
     return x[lo] + (x[hi] - x[lo]) * (pos - lo)
 
 
-@njit(cache=True, parallel=True)
-def simulate_days(  # noqa: PLR0913
-    seed, rep0, reps, discipline, late_threshold, slot_minutes,
-    start, end,
-    slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
-    svc_cdf, svc_len, off_val, off_cdf, off_len,
-    w_hour, w_rate, w_vt, max_patients,
-    kpi, hist, hour_wait, hour_count, keep_records,
-    rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
-):
-    """Simulate replications ``rep0 .. rep0 + reps - 1`` of one clinic day, a batch of
-    :data:`HIST_BATCH` replications per thread (each replication depends only on its own
-    numbers, so the results do not depend on the threads)."""
-    nbatch = (reps + HIST_BATCH - 1) // HIST_BATCH
-    for b in prange(nbatch):
-        lo = b * HIST_BATCH
-        hi = min(reps, lo + HIST_BATCH)
-        _simulate_range(
-            seed, rep0, lo, hi, discipline, late_threshold, slot_minutes,
-            start, end,
-            slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
-            svc_cdf, svc_len, off_val, off_cdf, off_len,
-            w_hour, w_rate, w_vt, max_patients,
-            kpi, hist, hour_wait, hour_count, keep_records,
-            rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
-        )
-
-
-@njit(cache=True)
-def _simulate_range(  # noqa: PLR0913, PLR0915, C901
+@njit(cache=True, nogil=True)
+def simulate_range(  # noqa: PLR0913, PLR0915, C901
     seed, rep0, r_lo, r_hi, discipline, late_threshold, slot_minutes,
     start, end,
     slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
@@ -388,7 +358,9 @@ def _simulate_range(  # noqa: PLR0913, PLR0915, C901
     kpi, hist, hour_wait, hour_count, keep_records,
     rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
 ):
-    """Simulate replications ``rep0 + r_lo .. rep0 + r_hi - 1`` of one clinic day.
+    """Simulate replications ``rep0 + r_lo .. rep0 + r_hi - 1`` of one clinic day (rows
+    ``r_lo .. r_hi - 1`` of the outputs; the GIL is released, so disjoint ranges run in
+    threads, and each replication depends only on its own numbers).
 
     Fills ``kpi[r, :]`` (:data:`KPI_NAMES`), adds every seen patient's wait to
     ``hist[r // HIST_BATCH, :]`` (bins of :data:`HIST_BIN` minutes), their wait and count to ``hour_wait`` / ``hour_count``
