@@ -6,7 +6,9 @@ and a share ``c`` of the bookings is cancelled late. This module makes the rule 
 history under today's template:
 
 * ``c`` per visit type is the history's share of cancelled bookings;
-* for every weekday and visit type of today's template, the bookings a day of the last
+* for every weekday and visit type of today's template (a weekday whose slots are all
+  unreserved, as the evenly spaced template of a consultation log: the whole day, the visit
+  types' demand scaled by one factor), the bookings a day of the last
   ``window`` days (cancelled ones included, capped at the slots) are compared with what the rule
   gives with the demand model. Where the slots were full on nearly every day (at least
   ``FULL_DAYS`` of them) the requests themselves are censored: the demand is raised to
@@ -80,6 +82,57 @@ def _observed(
     return out
 
 
+def _calibrate_unreserved(
+    model: ClinicModel,
+    slots: Mapping[tuple[int, str], int],
+    observed: Mapping[tuple[int, str], list[int]],
+    demand: Mapping[tuple[int, str], DemandRate],
+    wd: int,
+    tolerance: float,
+) -> tuple[dict[tuple[int, str], DemandRate], dict] | None:
+    """A weekday whose slots are all unreserved (e.g. the evenly spaced template of a
+    consultation log): the whole day's bookings against ``E[min(sum_v D_v, n)]``; the visit
+    types' demand scaled by one factor."""
+    if any(wd2 == wd and vt != ANY_VISIT_TYPE for (wd2, vt) in slots):
+        return None  # reserved slots beside: no per-day count of what the unreserved take
+    n = slots.get((wd, ANY_VISIT_TYPE), 0)
+    rates = {k: r for k, r in demand.items() if k[0] == wd}
+    days = [observed[k] for k in observed if k[0] == wd]
+    if n <= 0 or not rates or not days:
+        return None
+    per_day = [sum(ys) for ys in zip(*days, strict=True)]
+    booked = sum(min(y, n) for y in per_day) / len(per_day)
+    full = sum(1 for y in per_day if y >= n) / len(per_day)
+    mean = sum(r.mean for r in rates.values())
+    var = sum(r.variance for r in rates.values())
+    model_booked = booked_per_day(mean, var, n)
+    if full >= FULL_DAYS:
+        target, applies = max(mean, n + FULL_SIGMAS * math.sqrt(var), n + 1.0), "demand"
+    elif abs(model_booked - booked) > max(tolerance, 0.02 * n):
+        target, applies = _solve_mean(booked, var, n), "booking"
+    else:
+        return None
+    factor = target / mean if mean > 0 else 1.0
+    moved = {
+        k: dataclasses.replace(r, mean=r.mean * factor, lower=r.lower * factor,
+                               upper=r.upper * factor)
+        for k, r in rates.items()
+    }  # fmt: skip
+    change = {
+        "weekday": WEEKDAYS[wd],
+        "visit_type": ANY_VISIT_TYPE,
+        "slots": n,
+        "observed": round(booked, 4),
+        "days": len(per_day),
+        "full_share": round(full, 4),
+        "model_before": round(model_booked, 4),
+        "mean_before": round(mean, 4),
+        "mean_after": round(target, 4),
+        "applies_to": applies,
+    }
+    return moved, change
+
+
 def calibrate_booking(
     model: ClinicModel,
     daily: pd.DataFrame,
@@ -151,6 +204,15 @@ def calibrate_booking(
                 "applies_to": applies,
             }
         )
+    for wd in sorted(unreserved):
+        found = _calibrate_unreserved(model, slots, observed, demand, wd, tolerance)
+        if found is not None:
+            rates_wd, change = found
+            changes.append(change)
+            if change["applies_to"] == "demand":
+                new_rates.update(rates_wd)
+            else:
+                booking_rates.extend(rates_wd.values())
     booking = BookingModel(
         cancellation={k: float(v) for k, v in cancellation.items() if k in model.visit_types},
         demand=tuple(booking_rates),

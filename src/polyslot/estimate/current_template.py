@@ -13,10 +13,12 @@ evenly spaced from the observed patients per session.
   gets the typical number of patients per session, spaced evenly over its span. Patients of a
   date are booked rows (attended, no-show, cancelled) counted by their appointment, arrival
   or consultation start time; a time belongs to the half-day (AM / PM by the session's start)
-  of the session that holds it, else of the nearest session. The typical count of a half-day
-  is the median over the dates with patients in it, shared among its sessions in proportion
-  to their lengths. The slots are unreserved (``any``) unless the polyclinic has one visit
-  type: which visit type came when was not a booking decision.
+  of the session that holds it, else of the nearest session. The count of a half-day is the
+  :data:`TEMPLATE_QUANTILE` (90th) percentile over the dates with patients in it (the slots
+  the clinic filled on nine days in ten; the booking model then learns how full they get),
+  shared among its sessions in proportion to their lengths. The slots are unreserved (``any``)
+  unless the polyclinic has one visit type: which visit type came when was not a booking
+  decision.
 
 Only supplied and grid weekdays give the demand forecaster a capacity (censored days): an
 evenly spaced template is the observed count itself, so a day reaching it says nothing.
@@ -42,6 +44,9 @@ __all__ = [
     "current_template",
     "even_slots",
 ]
+
+#: Percentile of the patients per half-day that an evenly spaced template offers.
+TEMPLATE_QUANTILE = 0.9
 
 #: An inferred weekday is a slot grid when at least this share of its recent bookings were
 #: made at a slot time of the inferred template.
@@ -134,7 +139,7 @@ def even_slots(
         mine = [s for s in sessions if _part(s) == part]
         if not mine or part not in per_day.index.get_level_values(0):
             continue
-        typical = int(math.floor(float(per_day.loc[part].median()) + 0.5))
+        typical = int(math.floor(float(per_day.loc[part].quantile(TEMPLATE_QUANTILE)) + 0.5))
         lengths = tuple(float(s.end_minute - s.start_minute) for s in mine)
         share = apportion(typical, lengths, tuple(s.session_id for s in mine))
         for s in mine:
