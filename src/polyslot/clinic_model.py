@@ -27,6 +27,7 @@ __all__ = [
     "DoctorSession",
     "BookingModel",
     "QueueModel",
+    "AbsenceModel",
     "ClinicModel",
 ]
 
@@ -206,6 +207,53 @@ class BookingModel:
         )
 
 
+@dataclass(frozen=True)
+class AbsenceModel:
+    """Doctors absent on the day, learned from the roster (:mod:`polyslot.estimate.absence`).
+
+    Parameters
+    ----------
+    rate : dict
+        Per weekday, the probability a planned doctor is absent for the whole day (absent
+        doctor-sessions / planned doctor-sessions of the roster, shrunk towards the polyclinic's
+        rate); a weekday not listed has none.
+    lost : float
+        Probability a booked patient of an absent doctor does not come (the slot was blocked
+        and the request lost); the others keep their appointment with a doctor on duty.
+    planned, absent : int
+        Doctor-sessions planned (the typical roster on each staffed date) and missing.
+    source : str
+        ``roster``, ``no_roster`` or ``config``.
+    evidence : str
+        What the roster shows, in words.
+    """
+
+    rate: dict[int, float] = field(default_factory=dict)
+    lost: float = 0.0
+    planned: int = 0
+    absent: int = 0
+    source: str = "no_roster"
+    evidence: str = "no day-to-day roster: every planned doctor assumed present"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "rate", {int(k): float(v) for k, v in sorted(self.rate.items(), key=lambda
+                                                                 kv: int(kv[0]))}
+        )
+        for k, v in self.rate.items():
+            if not 0.0 <= v < 1.0:
+                raise InputError("must be a probability in [0, 1)", field=f"absence.rate.{k}",
+                                 value=v)
+        if not 0.0 <= float(self.lost) <= 1.0:
+            raise InputError("must be a probability in [0, 1]", field="absence.lost",
+                             value=self.lost)
+        object.__setattr__(self, "lost", float(self.lost))
+
+    def on(self, weekday: int) -> float:
+        """The absence probability of ``weekday``."""
+        return self.rate.get(int(weekday), 0.0)
+
+
 #: Queue disciplines a history can show (see :mod:`polyslot.day.spec`).
 QUEUE_DISCIPLINES = ("pooled", "per_doctor", "dedicated")
 
@@ -283,6 +331,8 @@ class ClinicModel:
         Late cancellations and the history's calibration of the demand (how full slots get).
     queue : QueueModel
         The queue discipline the history shows.
+    absence : AbsenceModel
+        Whole-day doctor absences the roster shows.
     meta : dict
         Provenance: sources used (e.g. ``"no_show_source": "supplied_predictions"``), date
         range, counts, flags (pooled visit types, ...).
@@ -303,6 +353,7 @@ class ClinicModel:
     opening: dict[int, tuple[int, int]] = field(default_factory=dict)
     booking: BookingModel = field(default_factory=BookingModel)
     queue: QueueModel = field(default_factory=QueueModel)
+    absence: AbsenceModel = field(default_factory=AbsenceModel)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -414,6 +465,7 @@ class ClinicModel:
             opening={int(k): tuple(v) for k, v in data.get("opening", {}).items()},
             booking=BookingModel(**data.get("booking", {})),
             queue=QueueModel(**data.get("queue", {})),
+            absence=AbsenceModel(**data.get("absence", {})),
             meta=dict(data.get("meta", {})),
         )
 

@@ -189,3 +189,18 @@ def test_model_json_roundtrip_and_no_patient_ids(bare, tmp_path, network):
     text = "".join(p.read_text() for p in paths)
     some_ids = network.attendances["patient_id"].dropna().unique()[:200]
     assert not any(pid in text for pid in some_ids)
+
+
+def test_absence_rate_recovers_the_rosters_truth(bare, network):
+    """Each doctor is absent a whole day with the truth's probability: the estimated rate,
+    pooled over weekdays (about 1,500 planned doctor-sessions a polyclinic), is within two
+    binomial standard errors of it (plus the shrinkage's pull)."""
+    for pc, model in bare.models.items():
+        truth = network.truth["polyclinics"][pc]["absence_prob"]
+        a = model.absence
+        assert a.source == "roster" and a.planned > 1000
+        overall = a.absent / a.planned
+        se = (truth * (1 - truth) / a.planned) ** 0.5
+        assert abs(overall - truth) < 2.5 * se + 0.004, (pc, overall, truth)
+        assert all(abs(r - truth) < 0.03 for r in a.rate.values()), (pc, a.rate)
+        assert 0.0 <= a.lost <= 1.0 and "doctor-sessions" in a.evidence

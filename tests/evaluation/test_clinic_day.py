@@ -68,9 +68,9 @@ def test_one_doctor_agrees_with_the_exact_recursion() -> None:
     assert abs(exact.value("wait_p90_pooled") - pooled.mean) <= max(3 * pooled.se, 1)
 
 
-def _rich_day(discipline: str) -> ClinicDay:
+def _rich_day(discipline: str, absence: float = 0.0, lost: float = 0.0) -> ClinicDay:
     """Three doctors (one leaves early), two visit types with unpunctual patients, no-shows,
-    late cancellations, half-booked hours and walk-ins."""
+    late cancellations, half-booked hours and walk-ins (and absences when asked)."""
     a = _vt("a", [0, 0, 0, 0, 0.1, 0.2, 0.3, 0.2, 0.1, 0.05, 0.05], (-3, 0, 4, 20),
             (0.3, 0.5, 0.15, 0.05))  # fmt: skip
     b = _vt("b", [0] * 12 + [0.25, 0.5, 0.25])
@@ -83,14 +83,21 @@ def _rich_day(discipline: str) -> ClinicDay:
         "X", 0, 1, discipline,
         (DutySession("d0", 480, 600), DutySession("d1", 480, 600), DutySession("d2", 480, 560)),
         tuple(slots), (a, b), (WalkInStream(8, 4.0, "a"), WalkInStream(9, 3.0, "b")), 15.0,
+        absence=absence, absence_lost=lost,
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("discipline", ["pooled", "per_doctor", "dedicated"])
-def test_agrees_with_the_simpy_simulator_within_its_confidence_intervals(discipline) -> None:
+@pytest.mark.parametrize(
+    ("discipline", "absence", "lost"),
+    [("pooled", 0.0, 0.0), ("per_doctor", 0.0, 0.0), ("dedicated", 0.0, 0.0),
+     ("pooled", 0.3, 0.4), ("per_doctor", 0.3, 0.0)],
+)
+def test_agrees_with_the_simpy_simulator_within_its_confidence_intervals(
+    discipline, absence, lost
+) -> None:
     """The same ClinicDay in the compiled engine and in SimPy (independent sampling code and
     queue code): every KPI within three standard errors of the difference."""
-    day = _rich_day(discipline)
+    day = _rich_day(discipline, absence, lost)
     fast = evaluate_clinic_day(day, seed=11, replications=8192)
     sim = simulate_clinic_day(day, replications=600, seed=4)
     pairs = {
@@ -156,3 +163,37 @@ def test_the_stopping_rule_reaches_the_precision() -> None:
     assert m.replications % 64 == 0 and m.replications >= 128
     loose = evaluate_clinic_day(day, seed=2, rel_se=0.2)
     assert loose.replications == 128  # the first two batches suffice
+
+
+def test_absent_doctors_closed_form() -> None:
+    """Three doctors, each absent with probability a, the first session kept when nobody covers
+    its time: rostered minutes E = 120 (2(1-a) + (1 - a + a^3)) - 40 (1-a) for the d2 session
+    of 80 minutes... computed exactly by enumeration; patients of an absent doctor are lost with
+    probability l: E[booked] = 36 x 0.95 x (slots booked) x (1 - l P(absent, not kept))."""
+    a, lost = 0.3, 0.4
+    day = _rich_day("pooled", a, lost)
+    fast = evaluate_clinic_day(day, seed=5, replications=16384)
+    # enumerate the 8 absence patterns of d0, d1, d2 (the kept rule: a session nobody covers)
+    duty = 0.0
+    p_gone = [0.0, 0.0, 0.0]
+    for mask in range(8):
+        gone = [(mask >> i) & 1 == 1 for i in range(3)]
+        p = 1.0
+        for g in gone:
+            p *= a if g else 1 - a
+        present = [not g for g in gone]
+        for i in range(3):
+            if not present[i] and not any(present[o] for o in range(3)):
+                present[i] = True
+        duty += p * sum(m for m, on in zip((120, 120, 80), present, strict=True) if on)
+        for i in range(3):
+            p_gone[i] += p * (not present[i])
+    per = fast.per_rep["duty"]
+    assert per.mean() == pytest.approx(duty, abs=4 * per.std() / math.sqrt(per.size))
+    slots = day.slots
+    expected = sum(s.booked * s.kept * (1 - lost * p_gone[s.session]) for s in slots)
+    got = fast["booked"]
+    assert abs(got.mean - expected) < 4 * got.se, (got, expected)
+    # nobody absent: every rostered minute on duty
+    none = evaluate_clinic_day(_rich_day("pooled"), seed=5, replications=256)
+    assert set(none.per_rep["duty"].tolist()) == {320.0}

@@ -95,6 +95,11 @@ def model_block(
         "evaluator": "exact" if exact else "simulation",
         "relative_se": 0.0 if exact else round(max(rel, default=0.0), 6),
         "replications": max((m.replications for m in runs.values()), default=0),
+        "absence": {
+            "rate": {str(k): v for k, v in model.absence.rate.items()},
+            "lost": model.absence.lost,
+            "evidence": model.absence.evidence,
+        },
     }
 
 

@@ -7,7 +7,7 @@ reference simulator), so the planner sees one number for one template.
 """
 
 from polyslot.day.booking import hourly_fill, unmet_requests
-from polyslot.day.build import bucket_day, build_day, day_sessions, model_discipline
+from polyslot.day.build import bucket_day, build_day, day_sessions, doctor_of, model_discipline
 from polyslot.day.spec import (
     ClinicDay,
     DaySlot,
@@ -28,6 +28,7 @@ __all__ = [
     "bucket_day",
     "build_day",
     "day_sessions",
+    "doctor_of",
     "hourly_fill",
     "model_discipline",
     "parse_discipline",

@@ -12,6 +12,9 @@
   model's no-show rate of that visit type, weekday and hour.
 * **Patients.** Consultation PMFs and punctuality of the visit types; walk-in streams per hour.
 * **Queue.** The discipline the history shows (:attr:`ClinicModel.queue`), unless overridden.
+* **Absences.** The weekday's whole-day doctor absence rate and the share of an absent doctor's
+  booked patients who are lost (:attr:`ClinicModel.absence`); the sessions ``<Day>-<AM|PM>-Dkk``
+  of one ``Dkk`` are one doctor.
 
 What-if changes (no-shows, consultation times, demand, punctuality) are made on the ClinicModel
 (:func:`polyslot.analysis.perturb.perturb`) before the day is built, so they go through the same
@@ -20,6 +23,7 @@ rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from polyslot.clinic_model import ClinicModel
@@ -40,10 +44,20 @@ from polyslot.unreserved import with_unreserved
 __all__ = [
     "build_day",
     "bucket_day",
+    "doctor_of",
     "day_sessions",
     "model_discipline",
     "visit_type_specs",
 ]
+
+
+_DOCTOR = re.compile(r"-(D\d+)(?:-\d+)?$")
+
+
+def doctor_of(session_name: str) -> str:
+    """The doctor of a session named ``<Day>-<AM|PM>-Dkk[-hh]`` (``Dkk``), else the name."""
+    m = _DOCTOR.search(session_name)
+    return m.group(1) if m else session_name
 
 
 def model_discipline(model: ClinicModel, override: str | Discipline | None = None) -> Discipline:
@@ -71,12 +85,13 @@ def day_sessions(
     for sid, (lo, hi) in spans.items():
         if sid in known:
             # a slot before the rostered start opens the session at that slot
-            out.append(DutySession(sid, min(known[sid].start_minute, lo), known[sid].end_minute))
+            out.append(DutySession(sid, min(known[sid].start_minute, lo), known[sid].end_minute,
+                                   doctor_of(sid)))
         else:
-            out.append(DutySession(sid, lo, hi))
+            out.append(DutySession(sid, lo, hi, doctor_of(sid)))
     for sid, sess in known.items():
         if sid not in spans:
-            out.append(DutySession(sid, sess.start_minute, sess.end_minute))
+            out.append(DutySession(sid, sess.start_minute, sess.end_minute, doctor_of(sid)))
     return tuple(sorted(out, key=lambda s: (s.start, s.name)))
 
 
@@ -109,6 +124,7 @@ def build_day(
     label: str = "",
     punctual: bool = False,
     walk_in_visit_type: str | None = None,
+    absences: bool = True,
 ) -> ClinicDay:
     """The clinic day of ``template`` on ``weekday`` (see the module docstring).
 
@@ -127,6 +143,8 @@ def build_day(
         Every patient on time (the booking envelope's and sequencing's idealisation).
     walk_in_visit_type : str, optional
         Visit type of walk-ins whose type the model does not give (default: the model's first).
+    absences : bool
+        Doctors are absent as the roster shows (False: every planned doctor present).
     """
     if not 0 <= int(weekday) <= 6:
         raise InputError("must be 0..6", field="weekday", value=weekday)
@@ -180,6 +198,8 @@ def build_day(
         late_threshold=late_threshold,
         requests=requests,
         label=label,
+        absence=model.absence.on(weekday) if absences else 0.0,
+        absence_lost=model.absence.lost if absences else 0.0,
     )
 
 
@@ -190,11 +210,14 @@ def bucket_day(
     doctors: int,
     patients: int,
     slot_minutes: int = 1,
+    absence: float = 0.0,
+    absence_lost: float = 0.0,
 ) -> ClinicDay:
     """The clinic day behind one point of the optimizer's waiting curves: ``doctors`` doctors
     sharing one queue over one bucket, ``patients`` booked as one evenly staggered stream
     (patient ``j`` at ``floor(j x bucket / patients)``, dealt to the doctors in turn), every
-    slot booked, no-show ``no_show``, punctual, no walk-ins."""
+    slot booked, no-show ``no_show``, punctual, no walk-ins; each doctor absent with
+    probability ``absence`` (their patients lost with ``absence_lost``)."""
     pmf = tuple(float(p) for p in service_pmf)
     total = sum(pmf)
     pmf = tuple(p / total for p in pmf)
@@ -205,4 +228,5 @@ def bucket_day(
         DaySlot(j * bucket_minutes // patients, "mix", j % doctors, 1.0, 1.0, float(no_show))
         for j in range(patients)
     )
-    return ClinicDay("bucket", 0, int(slot_minutes), Discipline.POOLED, sessions, slots, (vt,))
+    return ClinicDay("bucket", 0, int(slot_minutes), Discipline.POOLED, sessions, slots, (vt,),
+                     absence=absence, absence_lost=absence_lost)

@@ -32,6 +32,13 @@ The semantics of a day, shared by both engines
   that they wait for their own booked patients still on the way and, in the pooled queue, run on
   while patients wait and no other doctor is on duty (per doctor: until their queue is empty).
   A consultation in progress is always finished; patients nobody can see are ``unseen``.
+* **Absences.** Each doctor (the sessions sharing a :attr:`DutySession.doctor`) is absent for
+  the whole day with probability ``absence``, independently; a session whose time nobody else
+  covers is kept (the clinic opens with at least one doctor). A booked patient of an absent
+  doctor's slot does not come with probability ``absence_lost`` (the slot was blocked in
+  advance and the request went elsewhere or was lost); otherwise they keep their appointment
+  with a doctor on duty: of the present sessions whose time covers the appointment (else of all
+  present sessions), the one of index ``j mod count`` for the slot of rank ``j``.
 """
 
 from __future__ import annotations
@@ -112,15 +119,21 @@ def _prob(value: float, name: str) -> float:
 
 @dataclass(frozen=True)
 class DutySession:
-    """One doctor's session on duty: a server from ``start`` to ``end`` (minutes)."""
+    """One doctor's session on duty: a server from ``start`` to ``end`` (minutes).
+
+    ``doctor`` names the doctor: sessions of one doctor are absent together (whole-day
+    absences); empty means the session is its own doctor.
+    """
 
     name: str
     start: float
     end: float
+    doctor: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", float(self.start))
         object.__setattr__(self, "end", float(self.end))
+        object.__setattr__(self, "doctor", str(self.doctor or self.name))
         if not (math.isfinite(self.start) and math.isfinite(self.end) and self.end > self.start):
             raise InputError(
                 "end must be after start", field=f"sessions[{self.name}]", value=(self.start,)
@@ -232,6 +245,10 @@ class ClinicDay:
         Expected requests a day (for the unmet demand of the day; empty when unknown).
     label : str
         Free label (e.g. ``"current"``).
+    absence : float
+        Probability a doctor is absent for the whole day (see the module docstring).
+    absence_lost : float
+        Probability a booked patient of an absent doctor does not come.
     """
 
     polyclinic_id: str
@@ -245,9 +262,13 @@ class ClinicDay:
     late_threshold: float | None = 15.0
     requests: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     label: str = ""
+    absence: float = 0.0
+    absence_lost: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "discipline", parse_discipline(self.discipline))
+        object.__setattr__(self, "absence", _prob(self.absence, "absence"))
+        object.__setattr__(self, "absence_lost", _prob(self.absence_lost, "absence_lost"))
         object.__setattr__(self, "sessions", tuple(self.sessions))
         object.__setattr__(
             self, "slots", tuple(sorted(self.slots, key=lambda s: (s.minute, s.session)))
@@ -303,12 +324,20 @@ class ClinicDay:
         return best
 
     @property
+    def doctors(self) -> tuple[str, ...]:
+        """The doctors of the day (sessions grouped by :attr:`DutySession.doctor`), in order of
+        their first session."""
+        return tuple(dict.fromkeys(s.doctor for s in self.sessions))
+
+    @property
     def exact_tractable(self) -> bool:
         """True when each doctor's queue is independent and served in appointment order, so the
-        exact single-doctor recursion gives the day exactly: no walk-ins, and either one doctor
-        at a time or per-doctor queues, with punctual patients (a late patient could otherwise
-        become a walk-in or be overtaken)."""
+        exact single-doctor recursion gives the day exactly: no walk-ins, no absences that move
+        patients between doctors, and either one doctor at a time or per-doctor queues, with
+        punctual patients (a late patient could otherwise become a walk-in or be overtaken)."""
         if any(w.rate > 0 for w in self.walk_ins):
+            return False
+        if self.absence > 0 and len(self.doctors) > 1:
             return False
         if not all(self.visit_type(s.visit_type).punctual for s in self.slots):
             return False
@@ -328,7 +357,9 @@ class ClinicDay:
             "discipline": self.discipline.value,
             "late_threshold": self.late_threshold,
             "label": self.label,
-            "sessions": [[s.name, s.start, s.end] for s in self.sessions],
+            "absence": self.absence,
+            "absence_lost": self.absence_lost,
+            "sessions": [[s.name, s.start, s.end, s.doctor] for s in self.sessions],
             "visit_types": [
                 {
                     "name": v.name,
@@ -357,7 +388,8 @@ class ClinicDay:
                 weekday=int(data["weekday"]),
                 slot_minutes=int(data["slot_minutes"]),
                 discipline=parse_discipline(data["discipline"]),
-                sessions=tuple(DutySession(str(n), a, b) for n, a, b in data["sessions"]),
+                sessions=tuple(DutySession(str(x[0]), x[1], x[2], *(str(d) for d in x[3:4]))
+                               for x in data["sessions"]),
                 slots=tuple(
                     DaySlot(int(m), str(v), int(s), b, k, p, bool(o))
                     for m, v, s, b, k, p, o in data["slots"]
@@ -368,6 +400,8 @@ class ClinicDay:
                 late_threshold=data.get("late_threshold"),
                 requests={k: (v[0], v[1]) for k, v in data.get("requests", {}).items()},
                 label=str(data.get("label", "")),
+                absence=data.get("absence", 0.0),
+                absence_lost=data.get("absence_lost", 0.0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):

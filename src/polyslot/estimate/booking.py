@@ -6,6 +6,9 @@ and a share ``c`` of the bookings is cancelled late. This module makes the rule 
 history under today's template:
 
 * ``c`` per visit type is the history's share of cancelled bookings;
+* the history's bookings a day are divided by ``1 - a l`` (``a`` the weekday's doctor absence
+  rate, ``l`` the share of an absent doctor's bookings lost, :mod:`polyslot.estimate.absence`):
+  the rule books a fully staffed day and the model's absences take their share off again;
 * for every weekday and visit type of today's template (a weekday whose slots are all
   unreserved, as the evenly spaced template of a consultation log: the whole day, the visit
   types' demand scaled by one factor), the bookings a day of the last
@@ -159,6 +162,11 @@ def calibrate_booking(
         slots[(s.weekday, s.visit_type)] = slots.get((s.weekday, s.visit_type), 0) + 1
     unreserved = {wd for (wd, vt) in slots if vt == ANY_VISIT_TYPE}
     observed = _observed(daily, open_days, model.polyclinic_id, window)
+    # absent doctors' lost bookings: the rule books a fully staffed day, the model's absences
+    # take their share off again
+    staffed = {
+        wd: 1.0 - model.absence.on(wd) * model.absence.lost for wd in {w for (w, _) in slots}
+    }
     demand = {(r.weekday, r.visit_type): r for r in model.demand}
     changes = []
     new_rates = dict(demand)
@@ -170,7 +178,7 @@ def calibrate_booking(
         rate = demand.get((wd, vt))
         if not ys or rate is None:
             continue
-        booked = sum(min(y, n) for y in ys) / len(ys)
+        booked = min(float(n), sum(min(y, n) for y in ys) / len(ys) / staffed[wd])
         full = sum(1 for y in ys if y >= n) / len(ys)
         model_booked = booked_per_day(rate.mean, rate.variance, n)
         sd = math.sqrt(max(rate.variance, 0.0))

@@ -5,9 +5,11 @@ store's roster and the aggregates:
 
 1. its doctor sessions' duty times from the roster (:mod:`polyslot.estimate.duty`), so the
    models written to ``model/`` are the ones every stage plans with;
-2. its booking model: late cancellations and the demand calibrated so that today's template
-   reproduces the bookings of the history (:mod:`polyslot.estimate.booking`);
-3. its queue discipline with the evidence (:mod:`polyslot.estimate.queue`).
+2. its whole-day doctor absences and the bookings they cost (:mod:`polyslot.estimate.absence`);
+3. its booking model: late cancellations and the demand calibrated so that today's template
+   reproduces the bookings of the history once the absences are accounted for
+   (:mod:`polyslot.estimate.booking`);
+4. its queue discipline with the evidence (:mod:`polyslot.estimate.queue`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 
 from polyslot.clinic_model import ClinicModel
 from polyslot.data.store import has_table
+from polyslot.estimate.absence import estimate_absence
 from polyslot.estimate.booking import calibrate_booking
 from polyslot.estimate.duty import roster_periods, sessions_from_roster
 from polyslot.estimate.queue import estimate_queue
@@ -60,7 +63,8 @@ def complete_models(
     con: Any, models: dict[str, ClinicModel], *, window: int = 84
 ) -> dict[str, ClinicModel]:
     """The models with duty times, booking model and queue discipline (module docstring)."""
-    periods = roster_periods(roster_frame(con))
+    roster = roster_frame(con)
+    periods = roster_periods(roster)
     cancel = _frame(
         con,
         "SELECT polyclinic_id, visit_type, sum(cancelled) AS c, sum(booked) AS b "
@@ -95,6 +99,11 @@ def complete_models(
             str(r.visit_type): float(r.c) / float(r.b) if float(r.b) else 0.0
             for r in c.itertuples(index=False)
         }
+        mine = daily[daily["polyclinic_id"] == pid]
+        if len(mine):
+            mine = mine.assign(d=pd.to_datetime(mine["d"]).dt.date)
+        staff = roster[roster["polyclinic_id"] == pid]
+        m = estimate_absence(m, staff, mine)
         m = calibrate_booking(m, daily, open_days, shares, window=window)
         o = over[over["polyclinic_id"] == pid]
         waited = int(o["w"].sum()) if len(o) else 0

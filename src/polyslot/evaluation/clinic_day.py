@@ -149,6 +149,7 @@ class _Packed:
     w_vt: np.ndarray
     max_patients: int
     names: tuple[str, ...]
+    doc_group: np.ndarray
 
 
 def _pack(day: ClinicDay) -> _Packed:
@@ -175,6 +176,7 @@ def _pack(day: ClinicDay) -> _Packed:
         off_cdf[i, oc.size - 1 :] = np.inf
         off_len[i] = oc.size
     slots = day.slots
+    doctors = list(day.doctors)
     w_rate = np.array([w.rate for w in day.walk_ins], dtype=np.float64)
     walk_cap = int(sum(w + 8.0 * math.sqrt(w) + 16.0 for w in w_rate.tolist()))
     return _Packed(
@@ -196,6 +198,7 @@ def _pack(day: ClinicDay) -> _Packed:
         w_vt=np.array([index[w.visit_type] for w in day.walk_ins], dtype=np.int64),
         max_patients=len(slots) + walk_cap + 1,
         names=names,
+        doc_group=np.array([doctors.index(s.doctor) for s in day.sessions], dtype=np.int64),
     )
 
 
@@ -271,6 +274,7 @@ def _simulate(day: ClinicDay, p: _Packed, seed: int, rep0: int, reps: int, keep:
                 kpi, hist, hour_wait, hour_count, keep,
                 rec["arrival"], rec["appointment"], rec["start"], rec["end"], rec["doctor"],
                 rec["visit_type"], rec["kind"], rec["n"],
+                p.doc_group, float(day.absence), float(day.absence_lost),
             )  # fmt: skip
 
         run_batches(batch, reps)

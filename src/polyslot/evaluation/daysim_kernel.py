@@ -48,6 +48,7 @@ __all__ = [
 #: Streams of the counter-based generator.
 STREAM_BOOK, STREAM_KEPT, STREAM_SHOW, STREAM_PUNCT, STREAM_SVC = 1, 2, 3, 4, 5
 STREAM_WCOUNT, STREAM_WTIME, STREAM_WSVC = 6, 7, 8
+STREAM_ABSENT, STREAM_LOST = 9, 10
 #: Walk-ins of one stream are keyed ``stream_index * WALK_KEY + k``.
 WALK_KEY = 4096
 
@@ -142,16 +143,66 @@ def _poisson(lam, u):
 
 
 @njit(cache=True)
+def _presence(seed, rep, absence, doc_group, start, end, gone, present):
+    """Which sessions are on duty in replication ``rep``: each doctor (group) is absent with
+    probability ``absence``; a session nobody present covers is kept (sessions in order)."""
+    ns = start.shape[0]
+    if absence <= 0.0:
+        for s in range(ns):
+            present[s] = True
+        return
+    b_abs = stream_base(seed, STREAM_ABSENT, rep)
+    for g in range(gone.shape[0]):
+        gone[g] = draw(b_abs, g) < absence
+    for s in range(ns):
+        present[s] = not gone[doc_group[s]]
+    for s in range(ns):
+        if present[s]:
+            continue
+        covered = False
+        for o in range(ns):
+            if present[o] and start[o] < end[s] and start[s] < end[o]:
+                covered = True
+                break
+        if not covered:
+            present[s] = True
+
+
+@njit(cache=True)
+def _stand_in(minute, j, present, start, end):
+    """The session on duty that takes slot ``j`` of an absent doctor: of the present sessions
+    covering ``minute`` (else of all present ones), the one of index ``j mod count``."""
+    ns = start.shape[0]
+    count = 0
+    for s in range(ns):
+        if present[s] and start[s] <= minute and minute < end[s]:
+            count += 1
+    covering = count > 0
+    if not covering:
+        for s in range(ns):
+            if present[s]:
+                count += 1
+    k = j % count
+    for s in range(ns):
+        if present[s] and (not covering or (start[s] <= minute and minute < end[s])):
+            if k == 0:
+                return s
+            k -= 1
+    return -1
+
+
+@njit(cache=True)
 def _sample(  # noqa: PLR0913
     seed, rep, slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
     svc_cdf, svc_len, off_val, off_cdf, off_len, slot_minutes,
     w_hour, w_rate, w_vt,
     arr, appt, svc, bsrv, vt, kind,
+    present, absence_lost, start, end,
 ):
     """Fill the patient arrays of one replication; return the number of patients.
 
     ``kind``: 0 booked and came, 1 booked and no-show (kept), 2 walk-in; slots not booked or
-    cancelled are not patients."""
+    cancelled are not patients, nor the lost patients of absent doctors (``present``)."""
     n = 0
     nslots = slot_minute.shape[0]
     b_book = stream_base(seed, STREAM_BOOK, rep)
@@ -159,14 +210,20 @@ def _sample(  # noqa: PLR0913
     b_show = stream_base(seed, STREAM_SHOW, rep)
     b_punct = stream_base(seed, STREAM_PUNCT, rep)
     b_svc = stream_base(seed, STREAM_SVC, rep)
+    b_lost = stream_base(seed, STREAM_LOST, rep)
     for j in range(nslots):
         if slot_book[j] < 1.0 and draw(b_book, j) >= slot_book[j]:
             continue
         if slot_kept[j] < 1.0 and draw(b_kept, j) >= slot_kept[j]:
             continue
+        sess = slot_session[j]
+        if not present[sess]:
+            if absence_lost > 0.0 and draw(b_lost, j) < absence_lost:
+                continue
+            sess = _stand_in(slot_minute[j], j, present, start, end)
         v = slot_vt[j]
         appt[n] = slot_minute[j]
-        bsrv[n] = slot_session[j]
+        bsrv[n] = sess
         vt[n] = v
         svc[n] = _inverse(svc_cdf[v], svc_len[v], draw(b_svc, j)) * slot_minutes
         if slot_show[j] > 0.0 and draw(b_show, j) < slot_show[j]:
@@ -244,10 +301,10 @@ def _shortest(t, alive, start, end, qn, busy_until, ns):
 
 
 @njit(cache=True)
-def _run_pooled(n, order, arr, svc, start, end, release, t_start, t_end, doc, ns):
+def _run_pooled(n, order, arr, svc, start, end, release, t_start, t_end, doc, ns, present):
     avail = start.copy()
     req = start.copy()
-    alive = np.ones(ns, dtype=np.bool_)
+    alive = present.copy()
     p = 0
     while True:
         s = _pick(avail, req, alive, ns)
@@ -280,12 +337,12 @@ def _run_pooled(n, order, arr, svc, start, end, release, t_start, t_end, doc, ns
 @njit(cache=True)
 def _run_per_doctor(  # noqa: PLR0913
     n, order, arr, svc, key, bsrv, as_walk, start, end, release, t_start, t_end, doc, ns,
-    qlist, qn, by_key,
+    qlist, qn, by_key, present,
 ):
     avail = start.copy()
     req = start.copy()
     busy_until = np.full(ns, -np.inf)
-    alive = np.ones(ns, dtype=np.bool_)
+    alive = present.copy()
     idle = np.zeros(ns, dtype=np.bool_)
     for s in range(ns):
         qn[s] = 0
@@ -357,6 +414,7 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
     w_hour, w_rate, w_vt, max_patients,
     kpi, hist, hour_wait, hour_count, keep_records,
     rec_arr, rec_appt, rec_start, rec_end, rec_doc, rec_vt, rec_kind, rec_n,
+    doc_group, absence, absence_lost,
 ):
     """Simulate replications ``rep0 + r_lo .. rep0 + r_hi - 1`` of one clinic day (rows
     ``r_lo .. r_hi - 1`` of the outputs; the GIL is released, so disjoint ranges run in
@@ -367,6 +425,8 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
     by hour of appointment (walk-ins: of arrival), and for the first ``keep_records`` replications the per-patient records.
 
     ``discipline``: 0 pooled, 1 per doctor in appointment order, 2 dedicated (arrival order).
+    ``doc_group``: the doctor of each session (whole-day absences with probability
+    ``absence``; an absent doctor's booked patient is lost with ``absence_lost``).
     """
     ns = start.shape[0]
     arr = np.empty(max_patients)
@@ -384,18 +444,27 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
     qlist = np.empty((ns, max_patients), dtype=np.int64)
     qn = np.zeros(ns, dtype=np.int64)
     waits = np.empty(max_patients)
-    close = -np.inf
-    duty = 0.0
+    ng = 1
     for s in range(ns):
-        duty += end[s] - start[s]
-        if end[s] > close:
-            close = end[s]
+        if doc_group[s] + 1 > ng:
+            ng = doc_group[s] + 1
+    gone = np.zeros(ng, dtype=np.bool_)
+    present = np.ones(ns, dtype=np.bool_)
     for r in range(r_lo, r_hi):
         rep = rep0 + r
+        _presence(seed, rep, absence, doc_group, start, end, gone, present)
+        close = -np.inf
+        duty = 0.0
+        for s in range(ns):
+            if present[s]:
+                duty += end[s] - start[s]
+                if end[s] > close:
+                    close = end[s]
         n = _sample(
             seed, rep, slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
             svc_cdf, svc_len, off_val, off_cdf, off_len, slot_minutes,
             w_hour, w_rate, w_vt, arr, appt, svc, bsrv, vt, kind,
+            present, absence_lost, start, end,
         )
         for s in range(ns):
             release[s] = end[s]
@@ -445,11 +514,12 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
             order[j + 1] = i
             tie[j + 1] = ti
         if discipline == 0:
-            _run_pooled(m, order, arr, svc, start, end, release, t_start, t_end, doc, ns)
+            _run_pooled(m, order, arr, svc, start, end, release, t_start, t_end, doc, ns,
+                        present)
         else:
             _run_per_doctor(
                 m, order, arr, svc, key, bsrv, as_walk, start, end, release, t_start, t_end,
-                doc, ns, qlist, qn, discipline == 1,
+                doc, ns, qlist, qn, discipline == 1, present,
             )
         # KPIs of the day
         wt = 0.0
@@ -506,7 +576,8 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
                 last = t_end[i]
         over_doc = 0.0
         for s in range(ns):
-            over_doc += doc_last[s] - end[s]
+            if present[s]:
+                over_doc += doc_last[s] - end[s]
         kpi[r, 0] = wt
         kpi[r, 1] = seen
         kpi[r, 2] = wtb

@@ -135,7 +135,7 @@ def _curves(model: ClinicModel, inp: WeekdayInputs, days: DaySettings, seed: int
     # slot_minutes of the PMF grid; the curves work in minutes
     return curves_for(
         mix / mix.sum(), p, inp.bucket_minutes, inp.servers, discipline, model.slot_minutes,
-        seed=seed,
+        seed=seed, absence=(model.absence.on(inp.weekday), model.absence.lost),
     )
 
 

@@ -14,7 +14,8 @@ waiting rows stay linear cuts.
 A bucket with ``s`` doctors (fractional when a session starts or ends inside it) uses the curve of
 ``c = max(1, round(s))`` doctors (1 for per-doctor queues) scaled to ``s``:
 ``W >= gamma * (rho f_c(L / rho))`` with ``rho = s / c``, which for ``c = 1`` is the
-one-doctor form ``s f_1(L / s)``.
+one-doctor form ``s f_1(L / s)``. The pooled curves carry the model's whole-day doctor absences
+(each of the ``c`` doctors absent with the weekday's rate, :attr:`ClinicModel.absence`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def pooled_curve(
     slot_minutes: float = 1.0,
     max_load_factor: float = 1.8,
     seed: int = 0,
+    absence: tuple[float, float] = (0.0, 0.0),
 ) -> WaitingCurve:
     """Total waiting minutes of ``n`` patients staggered evenly over one bucket served by
-    ``doctors`` doctors in one queue, for n = 0, 1, ... (lower convex hull)."""
+    ``doctors`` doctors in one queue, for n = 0, 1, ... (lower convex hull); ``absence`` is
+    (rate, share of an absent doctor's patients lost)."""
     if doctors <= 1:
         return waiting_curve(service_pmf, no_show, bucket_minutes, slot_minutes, max_load_factor)
     pmf = np.asarray(service_pmf, dtype=np.float64)
@@ -64,7 +67,7 @@ def pooled_curve(
     first = set(range(1, min(n_max, 2 * doctors) + 1))
     counts = sorted(first | set(range(2 * doctors, n_max + 1, step)) | {n_max})
     for n in counts:
-        day = bucket_day(pmf, no_show, bucket_minutes, doctors, n, int(slot_minutes))
+        day = bucket_day(pmf, no_show, bucket_minutes, doctors, n, int(slot_minutes), *absence)
         m = evaluate_clinic_day(
             day, seed=seed, method="simulation", replications=CURVE_REPLICATIONS
         )
@@ -89,8 +92,10 @@ def _cached_curve(
     doctors: int,
     slot_minutes: float,
     seed: int,
+    absence: tuple[float, float],
 ) -> WaitingCurve:
-    return pooled_curve(np.asarray(pmf), no_show, bucket_minutes, doctors, slot_minutes, seed=seed)
+    return pooled_curve(np.asarray(pmf), no_show, bucket_minutes, doctors, slot_minutes, seed=seed,
+                        absence=absence)
 
 
 def curves_for(
@@ -101,13 +106,15 @@ def curves_for(
     discipline: Discipline,
     slot_minutes: float = 1.0,
     seed: int = 0,
+    absence: tuple[float, float] = (0.0, 0.0),
 ) -> Mapping[int, WaitingCurve]:
-    """``{c: curve}`` for every doctor count the buckets of a weekday use."""
+    """``{c: curve}`` for every doctor count the buckets of a weekday use (``absence``: the
+    weekday's doctor absence rate and the share of an absent doctor's patients lost)."""
     counts = sorted({doctors_of(s, discipline) for s in servers if s > 0} or {1})
     pmf = tuple(float(p) for p in np.asarray(service_pmf, dtype=np.float64))
     # the frontier's points and the calibration rounds of a weekday ask for the same curves
     return {
         c: _cached_curve(pmf, float(no_show), int(bucket_minutes), c, float(slot_minutes),
-                         int(seed))
+                         int(seed), (round(float(absence[0]), 6), round(float(absence[1]), 6)))
         for c in counts
     }

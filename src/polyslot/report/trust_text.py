@@ -135,9 +135,14 @@ def clinic_trust(trust: Mapping[str, Any]) -> list[str]:
             f"days, the mean wait to {100 * float(model.get('relative_se') or 0):.1f}% "
             "(largest relative standard error)"
         )
+        absence = model.get("absence") or {}
+        away = (
+            f" Doctor absences: {absence.get('evidence')}."
+            if absence.get("rate") else ""
+        )
         lines += [
             f"**The clinic model:** queue `{model.get('discipline')}` "
-            f"({model.get('evidence')}); every KPI {precision}.",
+            f"({model.get('evidence')}); every KPI {precision}.{away}",
             "",
         ]
     lines += [

@@ -47,22 +47,33 @@ def day_replication(params: DayParams, seed: np.random.SeedSequence) -> dict[str
     return {**res.kpis, "_waits": np.asarray(res.records["wait"], float)[seen]}
 
 
+def _ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
+    """``sum(num) / sum(den)`` and the half-width of its 95% CI (delta method)."""
+    n = num.size
+    ratio = float(num.sum() / den.sum())
+    se = (
+        math.sqrt(float((num - ratio * den).var(ddof=1)) / n) / (den.sum() / n)
+        if n > 1
+        else math.inf
+    )
+    return ratio, 1.96 * se
+
+
 def _pooled(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Patient-weighted mean wait (with its 95% CI) and the pooled 90th percentile (smallest
-    wait with at least 90% of the waits at or below it), as the fast evaluator defines them."""
+    """Patient-weighted mean wait and utilisation over the replications (ratios of sums, with
+    their 95% CIs) and the pooled 90th percentile (smallest wait with at least 90% of the
+    waits at or below it), as the fast evaluator defines them."""
     seen = np.array([float(r["patients_seen"]) for r in records])
     total = np.array([float(r["wait_mean"]) * s if s else 0.0 for r, s in
                       zip(records, seen, strict=True)])
-    n = len(records)
     out: dict[str, float] = {}
     if seen.sum() > 0:
-        ratio = float(total.sum() / seen.sum())
-        se = (
-            math.sqrt(float((total - ratio * seen).var(ddof=1)) / n) / (seen.sum() / n)
-            if n > 1
-            else math.inf
-        )
-        out["wait_mean"], out["wait_mean_ci"] = ratio, 1.96 * se
+        out["wait_mean"], out["wait_mean_ci"] = _ratio(total, seen)
+    duty = np.array([float(r["duty_minutes"]) for r in records])
+    if duty.sum() > 0:
+        out["utilization_daily"] = float(np.mean([float(r["utilization"]) for r in records]))
+        busy = np.array([float(r["busy_minutes"]) for r in records])
+        out["utilization"], out["utilization_ci"] = _ratio(busy, duty)
     waits = np.concatenate([r["_waits"] for r in records]) if records else np.empty(0)
     if waits.size:
         out["wait_p90_pooled"] = float(np.quantile(waits, 0.9, method="inverted_cdf"))

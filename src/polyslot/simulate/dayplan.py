@@ -14,7 +14,10 @@ with the stream's rate, uniform within the hour. Consultation minutes come from 
 per patient through :class:`ServiceSampler`. Each kind of draw has its own random stream (derived
 from ``rng``), so two days simulated with the same seed share the walk-ins and their consultation
 times, and the patient of the i-th slot gets the same booking, no-show, punctuality and service
-draws (common random numbers).
+draws (common random numbers). Absences (:attr:`ClinicDay.absence`): each doctor is absent with
+that probability; a session nobody present covers is kept; an absent doctor's booked patient is
+lost with ``absence_lost``, else seen by the stand-in session the ClinicDay's rule names; only
+the sessions on duty are servers.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from scipy.special import ndtri
 from polyslot.day.spec import ClinicDay, VisitTypeSpec
 from polyslot.errors import InputError
 
-__all__ = ["Server", "DayPlan", "ServiceSampler", "servers_of", "sample_day"]
+__all__ = ["Server", "DayPlan", "ServiceSampler", "servers_of", "on_duty", "stand_in", "sample_day"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,32 @@ def servers_of(day: ClinicDay) -> tuple[Server, ...]:
     return tuple(Server(s.name, s.start, s.end) for s in day.sessions)
 
 
+def on_duty(day: ClinicDay, rng: np.random.Generator) -> list[bool]:
+    """Which sessions of ``day`` are on duty: each doctor absent with ``day.absence``; a
+    session nobody present covers is kept (in session order)."""
+    n = len(day.sessions)
+    if day.absence <= 0:
+        return [True] * n
+    gone = {d: bool(u < day.absence) for d, u in zip(day.doctors, rng.random(len(day.doctors)),
+                                                     strict=True)}
+    present = [not gone[s.doctor] for s in day.sessions]
+    for i, s in enumerate(day.sessions):
+        if not present[i] and not any(
+            present[o] and t.start < s.end and s.start < t.end
+            for o, t in enumerate(day.sessions)
+        ):
+            present[i] = True
+    return present
+
+
+def stand_in(day: ClinicDay, present: Sequence[bool], minute: float, rank: int) -> int:
+    """The session on duty that sees the patient of an absent doctor's slot of rank ``rank``:
+    of the present sessions covering ``minute`` (else of all present), index ``rank mod count``."""
+    cover = [i for i, s in enumerate(day.sessions) if present[i] and s.start <= minute < s.end]
+    pool = cover or [i for i in range(len(day.sessions)) if present[i]]
+    return pool[rank % len(pool)]
+
+
 def sample_day(
     day: ClinicDay,
     rng: np.random.Generator,
@@ -140,8 +169,7 @@ def sample_day(
     service: ServiceSampler | None = None,
 ) -> DayPlan:
     """Draw one day's patients of ``day`` (see the module docstring)."""
-    servers = servers_of(day)
-    if not servers:
+    if not day.sessions:
         raise InputError("no doctor session on this weekday", field="weekday", value=day.weekday)
     sampler = service or ServiceSampler(day.visit_types, day.slot_minutes)
     slots = day.slots
@@ -152,10 +180,24 @@ def sample_day(
     p = np.array([s.no_show for s in slots])
     # separate streams (common random numbers): the walk-ins and their consultation times do not
     # depend on the template; booked patient i's draws depend only on their slot's rank i
-    r_book, r_show, r_punct, r_walk, r_svc, r_wsvc = (
-        np.random.default_rng(int(x)) for x in rng.integers(0, 2**63 - 1, size=6)
+    r_book, r_show, r_punct, r_walk, r_svc, r_wsvc, r_abs, r_lost = (
+        np.random.default_rng(int(x)) for x in rng.integers(0, 2**63 - 1, size=8)
     )
     held = r_book.random(appt.size) < hold
+    present = on_duty(day, r_abs)
+    u_lost = r_lost.random(appt.size)
+    for j in range(appt.size):
+        if held[j] and not present[booked[j]]:
+            if u_lost[j] < day.absence_lost:
+                held[j] = False
+            else:
+                booked[j] = stand_in(day, present, appt[j], j)
+    # only the sessions on duty serve: renumber them
+    index = np.cumsum(present) - 1
+    servers = tuple(
+        Server(s.name, s.start, s.end) for s, on in zip(day.sessions, present, strict=True) if on
+    )
+    booked = index[booked] if booked.size else booked
     came = r_show.random(appt.size) >= p
     offset = np.zeros(appt.size)
     u_off = r_punct.random(appt.size)

@@ -26,7 +26,9 @@ def test_spark_plan_equals_local(spark, tmp_path):
         workers=1,
         simulate=SimulateSettings(min_replications=2, max_replications=3),
         sensitivity=SensitivitySettings(enabled=False),
-        optimize={"sequencing_max_iter": 0, "max_calibration_rounds": 1},
+        # node limits make the solves deterministic; the time limit is only a safety net (a
+        # loaded machine must not cut a solve short in one engine and not the other)
+        optimize={"sequencing_max_iter": 0, "max_calibration_rounds": 1, "time_limit": 120.0},
     )
     models = {model.polyclinic_id: model}
     loc, skip_l = plan_network(models, cfg, store, None)
