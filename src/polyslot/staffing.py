@@ -306,3 +306,8 @@ class StaffingResponse:
             str(data["polyclinic_id"]),
             tuple(WeekdayStaffing.from_dict(w) for w in data.get("weekdays", ())),
         )
+
+    def canonical(self) -> StaffingResponse:
+        """The response as its file holds it (KPIs rounded as written): a plan made from it
+        is the plan ``polyslot network`` makes from the file."""
+        return StaffingResponse.from_dict(self.to_dict())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from polyslot.network.outputs import (
 from polyslot.network.plan import ClinicInputs, plan_network
 from polyslot.network.respond import staffing_response
 from polyslot.network.roles import NetworkRole, network_roles
-from polyslot.network.step import INPUTS_FILE, inputs_document
+from polyslot.network.step import INPUTS_FILE, days_from_document, inputs_document
 from polyslot.report.export import read_template
 from polyslot.report.fhir import week_start_after
 from polyslot.report.network_section import splice_guide, splice_report
@@ -54,13 +54,6 @@ def _model(out: Path, pid: str) -> ClinicModel:
     if any(s.visit_type == ANY_VISIT_TYPE for s in model.current_template.slots):
         model = with_unreserved(model)  # as plan_polyclinic does
     return model
-
-
-def _days(raw: Mapping[str, Any]) -> dict[int, dict[str, tuple[float, float]]]:
-    return {
-        WEEKDAYS.index(d): {k: (_f(v[0]), _f(v[1])) for k, v in kp.items()}
-        for d, kp in raw.items()
-    }
 
 
 def _f(v: Any) -> float:
@@ -116,7 +109,7 @@ def load_clinics(out: Path) -> list[ClinicInputs]:
         rec = read_template(out / "templates" / f"{pid}.json")
         if pid in saved:
             s = saved[pid]
-            today, planned = _days(s["today"]), _days(s["recommended"])
+            today, planned = days_from_document(s["today"]), days_from_document(s["recommended"])
             heavy = tuple(WEEKDAYS.index(d) for d in s.get("overloaded", []))
         else:
             today = _from_comparison(out, pid, model, "current")
@@ -161,7 +154,7 @@ def _responses(
             got = list(pool.map(_respond, tasks))
     else:
         got = [_respond(t) for t in tasks]
-    return {r.polyclinic_id: r for r in got}
+    return {r.polyclinic_id: r.canonical() for r in got}
 
 
 def _week_start(out: Path, config: RunConfig) -> dt.date:

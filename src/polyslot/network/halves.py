@@ -35,7 +35,9 @@ def hhmm(minute: int) -> str:
     return f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"
 
 
-def half_sessions(sessions: Iterable[DoctorSession], weekday: int) -> dict[str, list[DoctorSession]]:
+def half_sessions(
+    sessions: Iterable[DoctorSession], weekday: int
+) -> dict[str, list[DoctorSession]]:
     """The doctor-sessions of ``weekday`` per half-day, each list in id order."""
     out: dict[str, list[DoctorSession]] = {h: [] for h in HALVES}
     for s in sessions:

@@ -76,9 +76,8 @@ def misses(p: StaffingPoint, w: WeekdayStaffing, target: float) -> list[str]:
     """What ``p`` misses of the hiring criteria (empty: meets them)."""
     miss = []
     if not serves_today(p.kpis["patients_served"], w.today["patients_served"]):
-        miss.append(
-            f"serves {p.value('patients_served'):.1f} patients, today {w.today['patients_served'][0]:.1f}"
-        )
+        today = w.today["patients_served"][0]
+        miss.append(f"serves {p.value('patients_served'):.1f} patients, today {today:.1f}")
     if p.value("overtime") > w.today["overtime"][0]:
         miss.append(f"overtime {p.value('overtime'):.0f} min, today {w.today['overtime'][0]:.0f}")
     if p.value("wait_mean") > target:

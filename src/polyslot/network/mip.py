@@ -95,15 +95,15 @@ class NetworkProblem:
     def pairs(self) -> list[tuple[str, str, int, str]]:
         """``(lender, borrower, weekday, half)`` a move may join."""
         out = []
-        for (l, d) in self.keys():
+        for lender, d in self.keys():
             for h in HALVES:
-                if not any(o.change(h) < 0 for o in self.of(l, d)):
+                if not any(o.change(h) < 0 for o in self.of(lender, d)):
                     continue
-                for (b, e) in self.keys():
+                for b, e in self.keys():
                     if e == d and any(o.change(h) > 0 for o in self.of(b, d)) and may_share(
-                        self.groups, l, b
+                        self.groups, lender, b
                     ):
-                        out.append((l, b, d, h))
+                        out.append((lender, b, d, h))
         return out
 
 
@@ -165,8 +165,8 @@ def solve_network(problem: NetworkProblem, solver: str = "highs") -> NetworkSolu
         for h in HALVES:
             if all(o.change(h) == 0 for o in opts):
                 continue
-            inflow = pulp.lpSum(v for (l, b, e, g), v in m.items() if (b, e, g) == (c, d, h))
-            outflow = pulp.lpSum(v for (l, b, e, g), v in m.items() if (l, e, g) == (c, d, h))
+            inflow = pulp.lpSum(v for (_, b, e, g), v in m.items() if (b, e, g) == (c, d, h))
+            outflow = pulp.lpSum(v for (a, _, e, g), v in m.items() if (a, e, g) == (c, d, h))
             prob += (
                 pulp.lpSum(o.change(h) * z[o] for o in opts) == inflow - outflow,
                 _name("flow", c, d, h),
@@ -199,8 +199,8 @@ def solve_network(problem: NetworkProblem, solver: str = "highs") -> NetworkSolu
         if rec.values.get(v.name, 0.0) > 0.5:
             chosen[(o.polyclinic_id, o.weekday)] = o
     moves = tuple(
-        Move(l, b, d, h, int(round(rec.values.get(v.name, 0.0))))
-        for (l, b, d, h), v in sorted(m.items(), key=lambda kv: (kv[0][2], kv[0][3], kv[0][0],
+        Move(a, b, d, h, int(round(rec.values.get(v.name, 0.0))))
+        for (a, b, d, h), v in sorted(m.items(), key=lambda kv: (kv[0][2], kv[0][3], kv[0][0],
                                                                   kv[0][1]))
         if rec.values.get(v.name, 0.0) > 0.5
     )
@@ -221,8 +221,10 @@ def check_solution(problem: NetworkProblem, solution: NetworkSolution) -> list[s
         if o.patient_shortfall > 0:
             bad.append(f"{c} {d}: borrows and serves fewer patients than today")
         for h in HALVES:
-            net = sum(m.count for m in solution.moves if (m.borrower, m.weekday, m.half) == (c, d, h))
-            net -= sum(m.count for m in solution.moves if (m.lender, m.weekday, m.half) == (c, d, h))
+            net = sum(m.count for m in solution.moves
+                      if (m.borrower, m.weekday, m.half) == (c, d, h))  # fmt: skip
+            net -= sum(m.count for m in solution.moves
+                       if (m.lender, m.weekday, m.half) == (c, d, h))  # fmt: skip
             if net != o.change(h):
                 bad.append(f"{c} {d} {h}: change {o.change(h)} but moves give {net}")
     for mv in solution.moves:

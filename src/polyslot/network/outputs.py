@@ -49,7 +49,7 @@ def roster_frame(plan: NetworkPlan, week_start: dt.date) -> pd.DataFrame:
     rows = []
     for pid in sorted(plan.sessions):
         for r in roster_rows(pid, plan.sessions[pid]):
-            day = week_start + dt.timedelta(days=int(r.pop("weekday")))
+            day = week_start + dt.timedelta(days=int(str(r.pop("weekday"))))
             rows.append({**r, "date": day.isoformat()})
     return pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
 

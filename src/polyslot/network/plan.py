@@ -148,7 +148,7 @@ def _detail_moves(
             lent.setdefault((pid, d, halves[sid]), []).append(sid)
         for s in p.added:
             hired.setdefault((pid, d, half_of(s)), []).append(s)
-    out = []
+    out: list[dict[str, Any]] = []
     for mv in solution.moves:
         for _ in range(mv.count):
             sid = lent[(mv.lender, mv.weekday, mv.half)].pop(0)
@@ -165,8 +165,8 @@ def _detail_moves(
                 "end_time": hhmm(new.end_minute),
                 "gain_per_session": round(gains[(mv.borrower, mv.weekday)] / max(p.change, 1), 3),
             })  # fmt: skip
-    out.sort(key=lambda m: (-m["gain_per_session"], WEEKDAYS.index(m["weekday"]), m["session"],
-                            m["from"], m["to"], m["doctor_session"]))
+    out.sort(key=lambda m: (-float(m["gain_per_session"]), WEEKDAYS.index(m["weekday"]),
+                            m["session"], m["from"], m["to"], m["doctor_session"]))
     for i, m in enumerate(out, start=1):
         m["order"] = i
     return out
@@ -199,8 +199,9 @@ def _after(
 def _target(clinics: Sequence[ClinicInputs], settings: NetworkSettings) -> float:
     if settings.target_wait_minutes is not None:
         return float(settings.target_wait_minutes)
-    waits = [week_kpis(c.planned).get("wait_mean", {}).get("mean") for c in clinics]
-    waits = [w for w in waits if w is not None]
+    waits = [
+        float(w["mean"]) for c in clinics if (w := week_kpis(c.planned).get("wait_mean"))
+    ]
     return float(statistics.median(waits)) if waits else float("inf")
 
 

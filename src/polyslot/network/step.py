@@ -25,7 +25,14 @@ from polyslot.network.roles import NetworkRole
 from polyslot.results import PolyclinicResult
 from polyslot.template import WEEKDAYS
 
-__all__ = ["with_staffing", "network_step", "inputs_document", "INPUTS_FILE"]
+__all__ = [
+    "with_staffing",
+    "network_step",
+    "inputs_document",
+    "days_from_document",
+    "canonical_inputs",
+    "INPUTS_FILE",
+]
 
 #: What the plan read of every polyclinic's run results (read back by ``polyslot network``).
 INPUTS_FILE = "inputs.json"
@@ -61,6 +68,34 @@ def inputs_document(clinics: Sequence[ClinicInputs]) -> dict[str, Any]:
     }, 12)
 
 
+def days_from_document(raw: Mapping[str, Any]) -> dict[int, dict[str, tuple[float, float]]]:
+    """``{weekday: {kpi: (mean, se)}}`` of an ``inputs.json`` entry."""
+    return {
+        WEEKDAYS.index(d): {k: (_f(v[0]), _f(v[1])) for k, v in kp.items()}
+        for d, kp in raw.items()
+    }
+
+
+def _f(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def canonical_inputs(clinics: Sequence[ClinicInputs]) -> list[ClinicInputs]:
+    """``clinics`` with their numbers as ``network/inputs.json`` and ``network/responses/``
+    hold them (rounded as written), so the plan of a run is the plan ``polyslot network OUT``
+    makes from its files, to the last digit."""
+    doc = inputs_document(clinics)["polyclinics"]
+    return [
+        dataclasses.replace(
+            c,
+            today=days_from_document(doc[c.polyclinic_id]["today"]),
+            planned=days_from_document(doc[c.polyclinic_id]["recommended"]),
+            staffing=c.staffing.canonical() if c.staffing else None,
+        )
+        for c in clinics
+    ]
+
+
 def network_step(
     results: Sequence[PolyclinicResult], config: RunConfig, out: Path, week_start: dt.date
 ) -> dict[str, Any]:
@@ -68,7 +103,7 @@ def network_step(
     ``[network] enabled = false``)."""
     if not config.network.enabled:
         return {}
-    clinics = [ClinicInputs.from_result(r) for r in results]
+    clinics = canonical_inputs([ClinicInputs.from_result(r) for r in results])
     plan = plan_network(clinics, config)
     doc = plan_document(plan)
     write_json(out / NETWORK_DIR / INPUTS_FILE, inputs_document(clinics))

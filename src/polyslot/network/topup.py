@@ -93,7 +93,7 @@ def top_up(
             continue
         role = NetworkRole((), tuple(days), settings.max_borrow, settings.max_lend,
                            float(settings.lender_tolerance))
-        extra = respond(c.model, c.recommended, c.today, c.planned, config, role)
+        extra = respond(c.model, c.recommended, c.today, c.planned, config, role).canonical()
         have = c.staffing.weekdays if c.staffing else ()
         staffing = StaffingResponse(c.polyclinic_id, (*have, *extra.weekdays))
         out.append(dataclasses.replace(c, staffing=staffing))

@@ -131,9 +131,10 @@ def _goal_lines(doc: Mapping[str, Any]) -> list[str]:
     g = doc.get("goals") or {}
     lines = []
     for pid, v in sorted((g.get("overloaded") or {}).items()):
+        kept = "kept" if v["patients_at_least_today"] else "fewer"
         lines.append(
             f"{pid}: patients a week {_fmt(v['patients_served_today'], 0)} today -> "
-            f"{_fmt(v['patients_served_network'], 0)} ({'kept' if v['patients_at_least_today'] else 'fewer'}); "
+            f"{_fmt(v['patients_served_network'], 0)} ({kept}); "
             f"overtime {_fmt(v['overtime_today'], 0)} -> {_fmt(v['overtime_network'], 0)} "
             f"({'lower' if v['overtime_below_today'] else 'not lower'}); mean wait "
             f"{_fmt(v['wait_network'])} min against {_fmt(v['wait_recommended'])} in its own plan "
