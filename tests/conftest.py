@@ -172,3 +172,10 @@ def network_run(tmp_path_factory) -> Path:
     assert all(not isinstance(r, str) for r in results), results
     write_network_outputs(results, {}, store, None, cfg, out, models)  # type: ignore[arg-type]
     return out
+
+
+@pytest.fixture(scope="session")
+def network_setup():
+    """Factory: ``network_inputs(out)`` (store, cut models and planning tasks of the small
+    network), for tests that plan it themselves (e.g. on Spark)."""
+    return network_inputs
