@@ -15,6 +15,10 @@ worker, on both engines), for the weekdays of the polyclinic's :class:`NetworkRo
   chained from the previous point's factor, five local-search moves a session, and a relative
   gap of at least :data:`GAP`, the accuracy the waiting cuts are calibrated to), its clinic day
   built and evaluated with the run's :class:`DaySettings` and the weekday's seed;
+* on a weekday it borrows, the most-staffed point is computed first; when its re-optimised
+  template serves fewer patients than today (it aims at today's throughput, so one with fewer
+  doctors would not serve more), the others are not re-optimised (the network plan could not
+  use them) and only today's template with their doctors is evaluated;
 * on a weekday it borrows, today's template with the added doctors is a point too (``template
   = "today"``: one evaluation, no optimisation): the added doctors work today's bookings, so it
   serves today's patients, where the re-optimised template may place its slots in hours with
@@ -40,6 +44,7 @@ from polyslot.config import OptimizeConfig, RunConfig
 from polyslot.errors import InfeasibleError, SolverError
 from polyslot.evaluation.day_settings import DaySettings, day_seed, polyclinic_seed
 from polyslot.network.halves import changed_model, session_counts
+from polyslot.network.hiring import patient_shortfall
 from polyslot.network.roles import NetworkRole
 from polyslot.results import PolyclinicResult
 from polyslot.staffing import (
@@ -142,11 +147,15 @@ class _Weekday:
         capacity = float(sum(s.end - s.start for s in day.sessions))
         return point_kpis(metrics, capacity), capacity
 
-    def point(self, am: int, pm: int) -> list[StaffingPoint] | str:
-        """The points of ``(am, pm)`` (re-optimised; borrowing: also today's template), or why
-        there is none."""
+    def point(self, am: int, pm: int, optimise: bool = True) -> list[StaffingPoint] | str:
+        """The points of ``(am, pm)`` (re-optimised unless ``optimise`` is False; borrowing:
+        also today's template), or why there is none."""
         d = self.weekday
         changed, added, removed = changed_model(self.model, d, am, pm)
+        today = tuple(s for s in self.model.current_template.slots if s.weekday == d)
+        if not optimise:
+            kept, _ = self._evaluate(changed, today, "today")
+            return [StaffingPoint(am, pm, kept, today, added, removed, (), "today")]
         rounds = FIRST_ROUNDS if self.first and self.gamma == 1.0 else 1
         cfg = response_config(self.config.optimize, rounds)
         try:
@@ -158,7 +167,6 @@ class _Weekday:
         kpis, _ = self._evaluate(changed, tuple(slots), "network")
         out = [StaffingPoint(am, pm, kpis, tuple(slots), added, removed, res.relaxation)]
         if am >= 0 and pm >= 0:
-            today = tuple(s for s in self.model.current_template.slots if s.weekday == d)
             kept, _ = self._evaluate(changed, today, "today")
             out.append(StaffingPoint(am, pm, kept, today, added, removed, (), "today"))
         return out
@@ -174,41 +182,76 @@ def _label(am: int, pm: int) -> str:
     return f"AM {am:+d}, PM {pm:+d}"
 
 
-def _weekday_points(
-    sweep: _Weekday, role: str, counts: dict[str, int], base: WeekdayStaffing
+def _lend_points(
+    sweep: _Weekday, counts: dict[str, int], base: WeekdayStaffing
 ) -> tuple[list[StaffingPoint], list[str]]:
-    """The points of one weekday and the notes of those not computed."""
-    limit = sweep.role.max_borrow if role == "borrow" else sweep.role.max_lend
+    """A lending weekday's points (fewest sessions first; a half-day's sweep ends at the first
+    point beyond the tolerance) and the notes of those not computed."""
     tol = sweep.role.lender_tolerance
     points: list[StaffingPoint] = []
     notes: list[str] = []
     stop = {"AM": math.inf, "PM": math.inf}  # |change| from which a half-day exceeds tolerance
     failed: set[tuple[int, int]] = set()
-    for am, pm in grid(role, counts, limit):
-        if role == "lend" and (abs(am) >= stop["AM"] or abs(pm) >= stop["PM"]):
+    for am, pm in grid("lend", counts, sweep.role.max_lend):
+        if abs(am) >= stop["AM"] or abs(pm) >= stop["PM"]:
             continue
-        if role == "lend" and am and pm and ((am, 0) in failed or (0, pm) in failed):
+        if am and pm and ((am, 0) in failed or (0, pm) in failed):
             continue
         got = sweep.point(am, pm)
         if isinstance(got, str):
             notes.append(got)
             failed.add((am, pm))
             continue
-        if role == "lend":
-            wait, over = base.lender_excess(got[0])
-            if wait > tol or over > tol:
-                notes.append(
-                    f"{WEEKDAYS[sweep.weekday]} {_label(am, pm)}: mean wait +{wait:.2f} min, "
-                    f"overtime +{over:.2f} min per doctor-session (lender_tolerance {tol:g})"
-                )
-                failed.add((am, pm))
-                if not pm:
-                    stop["AM"] = min(stop["AM"], abs(am))
-                if not am:
-                    stop["PM"] = min(stop["PM"], abs(pm))
-                continue
+        wait, over = base.lender_excess(got[0])
+        if wait > tol or over > tol:
+            notes.append(
+                f"{WEEKDAYS[sweep.weekday]} {_label(am, pm)}: mean wait +{wait:.2f} min, "
+                f"overtime +{over:.2f} min per doctor-session (lender_tolerance {tol:g})"
+            )
+            failed.add((am, pm))
+            if not pm:
+                stop["AM"] = min(stop["AM"], abs(am))
+            if not am:
+                stop["PM"] = min(stop["PM"], abs(pm))
+            continue
         points.extend(got)
     return points, notes
+
+
+def _borrow_points(
+    sweep: _Weekday, counts: dict[str, int], base: WeekdayStaffing
+) -> tuple[list[StaffingPoint], list[str]]:
+    """A borrowing weekday's points: the most-staffed one first; when its re-optimised template
+    already serves fewer patients than today (it aims at today's throughput, so one with fewer
+    doctors would not serve more), the others keep today's template only (the network MIP
+    could not use them: ``keep_patients``)."""
+    pairs = list(grid("borrow", counts, sweep.role.max_borrow))
+    if not pairs:
+        return [], []
+    found: dict[tuple[int, int], list[StaffingPoint]] = {}
+    notes: list[str] = []
+    top = pairs[-1]
+    got = sweep.point(*top)
+    optimise = True
+    if isinstance(got, str):
+        notes.append(got)
+    else:
+        found[top] = got
+        short = patient_shortfall(got[0].kpis["patients_served"], base.today["patients_served"])
+        if short > 0 and len(pairs) > 1:
+            optimise = False
+            notes.append(
+                f"{WEEKDAYS[sweep.weekday]}: fewer doctors not re-optimised (with "
+                f"{_label(*top)} the re-optimised template serves {short:.1f} patients a day "
+                "fewer than today); today's template with them is evaluated"
+            )
+    for am, pm in pairs[:-1]:
+        more = sweep.point(am, pm, optimise)
+        if isinstance(more, str):
+            notes.append(more)
+        else:
+            found[(am, pm)] = more
+    return [p for pair in pairs if pair in found for p in found[pair]], notes
 
 
 def staffing_response(
@@ -233,7 +276,7 @@ def staffing_response(
         base_point = StaffingPoint(0, 0, planned[d], slots)
         base = WeekdayStaffing(d, kind, counts, today[d], (base_point,))
         sweep = _Weekday(model, config, d, role, gamma)
-        points, notes = _weekday_points(sweep, kind, counts, base)
+        points, notes = (_borrow_points if kind == "borrow" else _lend_points)(sweep, counts, base)
         gamma = sweep.gamma
         out.append(dataclasses.replace(base, points=(base_point, *points), notes=tuple(notes)))
     return StaffingResponse(model.polyclinic_id, tuple(out))
