@@ -194,7 +194,8 @@ class WeekdayStaffing:
 
     ``sessions`` are today's doctor-sessions per half-day, ``today`` the KPIs of today's
     template, ``notes`` why a point was not computed (a lender's point beyond the tolerance, an
-    infeasible staffing).
+    infeasible staffing), ``driver`` whether the network plan asked for it on the driver (a
+    lender asked where the first ones fell short, :mod:`polyslot.network.topup`).
     """
 
     weekday: int
@@ -203,6 +204,7 @@ class WeekdayStaffing:
     today: Kpis
     points: tuple[StaffingPoint, ...]
     notes: tuple[str, ...] = ()
+    driver: bool = False
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -248,6 +250,7 @@ class WeekdayStaffing:
             "sessions": dict(self.sessions),
             "today": {k: [_r(v[0]), _r(v[1])] for k, v in self.today.items()},
             "notes": list(self.notes),
+            "driver": self.driver,
             "points": [p.to_dict() for p in self.points],
         }
 
@@ -265,6 +268,7 @@ class WeekdayStaffing:
             today={k: (_f(v[0]), _f(v[1])) for k, v in data["today"].items()},
             points=tuple(StaffingPoint.from_dict(p, d) for p in data["points"]),
             notes=tuple(data.get("notes", ())),
+            driver=bool(data.get("driver", False)),
         )
 
 

@@ -196,6 +196,19 @@ def _after(
     return tpl, tuple(sessions)
 
 
+def _driver_notes(clinics: Sequence[ClinicInputs]) -> tuple[str, ...]:
+    """One note per polyclinic asked on the driver (from the responses, so that ``polyslot
+    network OUT`` says the same as the run)."""
+    out = []
+    for c in clinics:
+        days = [WEEKDAYS[w.weekday] for w in (c.staffing.weekdays if c.staffing else ())
+                if w.driver]  # fmt: skip
+        if days:
+            out.append(f"{c.polyclinic_id} asked to lend on {', '.join(days)} (the lenders "
+                       "chosen from the history fell short)")
+    return tuple(out)
+
+
 def _target(clinics: Sequence[ClinicInputs], settings: NetworkSettings) -> float:
     if settings.target_wait_minutes is not None:
         return float(settings.target_wait_minutes)
@@ -228,8 +241,8 @@ def plan_network(clinics: Sequence[ClinicInputs], config: RunConfig) -> NetworkP
     problem = NetworkProblem(tuple(options), settings.groups, settings.max_moves_per_week,
                              settings.lender_tolerance)
     solution = solve_network(problem)
-    clinics, notes = top_up(clinics, problem, solution, config, staffing_response)
-    if notes:  # more lenders were asked: solve again with their points
+    clinics, asked = top_up(clinics, problem, solution, config, staffing_response)
+    if asked:  # more lenders were asked: solve again with their points
         options, points = _options(clinics, weights)
         problem = dataclasses.replace(problem, options=tuple(options))
         solution = solve_network(problem)
@@ -264,7 +277,7 @@ def plan_network(clinics: Sequence[ClinicInputs], config: RunConfig) -> NetworkP
         objective={"recommended": round(solution.baseline, 3),
                    "network": round(solution.objective, 3)},
         points=sum(c.staffing.points for c in clinics if c.staffing),
-        notes=tuple(notes),
+        notes=_driver_notes(clinics),
         staffing={c.polyclinic_id: c.staffing for c in clinics if c.staffing},
     )  # fmt: skip
     if moves:

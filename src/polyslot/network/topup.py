@@ -55,18 +55,17 @@ def top_up(
     solution: NetworkSolution,
     config: RunConfig,
     respond: Callable[..., StaffingResponse],
-) -> tuple[list, list[str]]:
-    """``clinics`` with the responses of the lenders asked for the shortfalls (unchanged when
-    none), and one note per lender asked."""
+) -> tuple[list, bool]:
+    """``clinics`` with the responses of the lenders asked for the shortfalls (their weekdays
+    marked ``driver``), and whether any was asked."""
     short = shortfalls(problem, solution)
     if not short or config.network.max_lend == 0:
-        return list(clinics), []
+        return list(clinics), False
     settings = config.network
     asked = {(c, d) for c, d in problem.keys()}
     borrowers = {d: [c for c, e in problem.keys() if e == d and any(
         o.am > 0 or o.pm > 0 for o in problem.of(c, d))] for d in {d for d, _ in short}}
     new: dict[str, list[int]] = {}
-    notes = []
     for d in sorted(borrowers):
         need = {h: short.get((d, h), 0) for h in HALVES}
         cands = [
@@ -95,16 +94,7 @@ def top_up(
                            float(settings.lender_tolerance))
         extra = respond(c.model, c.recommended, c.today, c.planned, config, role).canonical()
         have = c.staffing.weekdays if c.staffing else ()
-        staffing = StaffingResponse(c.polyclinic_id, (*have, *extra.weekdays))
-        out.append(dataclasses.replace(c, staffing=staffing))
-        notes.append(
-            f"{c.polyclinic_id} asked to lend on {', '.join(_day(d) for d in days)} "
-            "(the first lenders fell short)"
-        )
-    return out, notes
-
-
-def _day(d: int) -> str:
-    from polyslot.template import WEEKDAYS
-
-    return WEEKDAYS[d]
+        asked = tuple(dataclasses.replace(w, driver=True) for w in extra.weekdays)
+        out.append(dataclasses.replace(c, staffing=StaffingResponse(c.polyclinic_id,
+                                                                    (*have, *asked))))
+    return out, bool(new)
