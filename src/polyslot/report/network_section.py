@@ -93,8 +93,8 @@ def network_figure(doc: Mapping[str, Any]) -> go.Figure | None:
                        error_y={"type": "data", "array": hi, "arrayminus": lo}),
                 row=1, col=col,
             )  # fmt: skip
-    fig.update_layout(barmode="group", height=380, template="plotly_white",
-                      margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    fig.update_layout(barmode="group", height=400, template="plotly_white",
+                      margin={"l": 60, "r": 20, "t": 90, "b": 50},
                       title="Network plan: today, each polyclinic's own plan, the network plan")
     return fig
 
