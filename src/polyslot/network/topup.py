@@ -94,7 +94,7 @@ def top_up(
                            float(settings.lender_tolerance))
         extra = respond(c.model, c.recommended, c.today, c.planned, config, role).canonical()
         have = c.staffing.weekdays if c.staffing else ()
-        asked = tuple(dataclasses.replace(w, driver=True) for w in extra.weekdays)
+        marked = tuple(dataclasses.replace(w, driver=True) for w in extra.weekdays)
         out.append(dataclasses.replace(c, staffing=StaffingResponse(c.polyclinic_id,
-                                                                    (*have, *asked))))
+                                                                    (*have, *marked))))
     return out, bool(new)
