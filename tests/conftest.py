@@ -109,3 +109,73 @@ def revisit_store(tmp_path_factory):
     con.execute("CREATE TABLE attendances AS SELECT * FROM frame")
     con.close()
     return folder
+
+
+# -- a small network with an overloaded polyclinic: the network plan end to end ----------------
+
+#: Three polyclinics of the embedded sample (congested PC01, overloaded PC02, well-run PC03) x
+#: 6 weeks, planned on Monday and Tuesday only (the rest of the week is cut from the models so
+#: that the run takes about a minute); cheap settings elsewhere.
+NETWORK_RUN = {
+    "sample": {"polyclinics": 3, "days": 42},
+    "holdout_days": 0,
+    "workers": 1,
+    "simulate": {"min_replications": 3, "max_replications": 4},
+    "sensitivity": {"enabled": False},
+    "optimize": {"sequencing_max_iter": 5, "frontier_points": 3},
+    "capacity": {"enabled": False},
+}
+NETWORK_DAYS = (0, 1)
+
+
+def two_weekdays(model: ClinicModel, days: tuple[int, ...] = NETWORK_DAYS) -> ClinicModel:
+    """``model`` cut to ``days`` (its sessions, template and hours)."""
+    from polyslot.template import SlotTemplate
+
+    tpl = model.current_template
+    return dataclasses.replace(
+        model,
+        sessions=tuple(s for s in model.sessions if s.weekday in days),
+        current_template=SlotTemplate(
+            tpl.polyclinic_id, tuple(s for s in tpl.slots if s.weekday in days),
+            tpl.bucket_minutes, tpl.label,
+        ),
+        opening={d: v for d, v in model.opening.items() if d in days},
+    )
+
+
+def network_inputs(out: Path):
+    """Store, cut models and planning tasks of the small network, written under ``out``."""
+    from polyslot.config import load_config
+    from polyslot.runners.local import estimate_models, prepare_data
+    from polyslot.runners.steps import plan_tasks
+
+    cfg = load_config(overrides=NETWORK_RUN)
+    store = prepare_data(None, cfg, out)
+    models, cutoff = estimate_models(store, cfg, out)
+    models = {pid: two_weekdays(m) for pid, m in models.items()}
+    for pid, m in models.items():
+        m.to_json(out / "model" / f"{pid}.json")
+    return cfg, store, models, plan_tasks(models, cfg, store, cutoff)
+
+
+@pytest.fixture(scope="session")
+def network_run(tmp_path_factory) -> Path:
+    """A finished run of the small network with its network plan (``out/network/``): read-only
+    to the tests (copy it to change it)."""
+    from polyslot.runners.local import _plan_one
+    from polyslot.runners.steps import write_network_outputs
+
+    out = tmp_path_factory.mktemp("network") / "out"
+    cfg, store, models, tasks = network_inputs(out)
+    results = [_plan_one(t) for t in tasks.values()]
+    assert all(not isinstance(r, str) for r in results), results
+    write_network_outputs(results, {}, store, None, cfg, out, models)  # type: ignore[arg-type]
+    return out
+
+
+@pytest.fixture(scope="session")
+def network_setup():
+    """Factory: ``network_inputs(out)`` (store, cut models and planning tasks of the small
+    network), for tests that plan it themselves (e.g. on Spark)."""
+    return network_inputs

@@ -27,6 +27,7 @@ from polyslot.kpi_records import (
     aggregate_kpis,
     kpi_row,
 )
+from polyslot.staffing import StaffingResponse
 from polyslot.template import SlotTemplate
 
 __all__ = ["PolyclinicResult", "NetworkResult", "capacity_by_weekday"]
@@ -88,6 +89,10 @@ class PolyclinicResult:
     trust : mapping of str to object
         Verdict, reason, confidence, observed history, fidelity, source agreement and frontier
         (:func:`polyslot.analysis.trust.assess`); empty for results built without them.
+    staffing : StaffingResponse or None
+        The polyclinic's staffing response (its best template and KPIs with more or fewer
+        doctor-sessions on the weekdays it may borrow or lend on;
+        :mod:`polyslot.network.respond`), when the run's network plan needs it.
     """
 
     polyclinic_id: str
@@ -103,6 +108,7 @@ class PolyclinicResult:
     data_quality: Mapping[str, int] = field(default_factory=dict)
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     trust: Mapping[str, Any] = field(default_factory=dict)
+    staffing: StaffingResponse | None = None
 
     def __post_init__(self) -> None:
         pid = self.polyclinic_id
@@ -200,6 +206,9 @@ class NetworkResult:
     capacity : mapping of str to dict
         First-visit / revisit capacity section per polyclinic id (JSON-ready, made by
         ``polyslot.capacity.clinic_plans.plan_clinics``; empty when not computed).
+    network : mapping of str to object
+        The network plan (the ``network/plan.json`` document of
+        :mod:`polyslot.network.document`; empty when the run made none).
     """
 
     polyclinics: tuple[PolyclinicResult, ...]
@@ -207,6 +216,7 @@ class NetworkResult:
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     title: str = "polyslot: appointment-slot templates"
     capacity: Mapping[str, Any] = field(default_factory=dict)
+    network: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         items = tuple(sorted(self.polyclinics, key=lambda r: r.polyclinic_id))

@@ -29,6 +29,7 @@ BAD_INPUT = {
     "capacity": ["{tmp}/nope.json"],
     "run": ["--data", "{tmp}/nope.csv", "--out", "{tmp}/o"],
     "kpis": ["{tmp}/nope", "--polyclinic", "PC01", "--weekday", "Mon"],
+    "network": ["{tmp}/nope"],
     "studio": ["--out", "{tmp}/nope"],
     "version": ["--bogus"],
 }

@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "capacity",
     "run",
     "kpis",
+    "network",
     "studio",
 )
 

@@ -100,6 +100,12 @@ def register(app: typer.Typer) -> None:
             for t in tasks.values():
                 bar.update(t, completed=bar.tasks[t].total)
         _print_summary(outcome)
+        if "network/plan.json" in outcome.files:  # the network answer (issue 23)
+            import json
+
+            from polyslot.cli.network import print_plan
+
+            print_plan(json.loads(outcome.files["network/plan.json"].read_text(encoding="utf-8")))
         if outcome.summary.get("skipped") and not outcome.summary["network"].get("n_polyclinics"):
             why = "; ".join(
                 f"{s['polyclinic_id']}: {s['reason']}" for s in outcome.summary["skipped"]

@@ -6,6 +6,7 @@ the value and what is allowed."""
 from polyslot.config.optimize import OptimizeConfig
 from polyslot.config.run import (
     FidelitySettings,
+    NetworkSettings,
     RunConfig,
     SampleConfig,
     SensitivitySettings,
@@ -16,6 +17,7 @@ from polyslot.config.run import (
 
 __all__ = [
     "FidelitySettings",
+    "NetworkSettings",
     "OptimizeConfig",
     "RunConfig",
     "SampleConfig",

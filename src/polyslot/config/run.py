@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polyslot.config.network import NetworkSettings
 from polyslot.config.optimize import OptimizeConfig
 from polyslot.errors import ConfigError
 
@@ -35,6 +36,7 @@ def _parse_discipline(value: str) -> None:
 
 __all__ = [
     "FidelitySettings",
+    "NetworkSettings",
     "SampleConfig",
     "SimulateSettings",
     "SensitivitySettings",
@@ -190,7 +192,7 @@ class RunConfig:
         templates on; default the first Monday after the last date of the data.
     fhir_utc_offset : str
         UTC offset written with the FHIR slot times (``Z`` or ``+HH:MM``; default ``+00:00``).
-    sample, simulate, sensitivity, fidelity : section dataclasses
+    sample, simulate, sensitivity, fidelity, network : section dataclasses
     optimize : OptimizeConfig
         The ``[optimize]`` table, typed and validated when the configuration is read.
     estimate : dict
@@ -212,6 +214,7 @@ class RunConfig:
     simulate: SimulateSettings = field(default_factory=SimulateSettings)
     sensitivity: SensitivitySettings = field(default_factory=SensitivitySettings)
     fidelity: FidelitySettings = field(default_factory=FidelitySettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
     optimize: OptimizeConfig = field(default_factory=OptimizeConfig)
     estimate: dict[str, Any] = field(default_factory=dict)
     capacity: dict[str, Any] = field(default_factory=dict)
@@ -259,6 +262,7 @@ _SECTIONS: dict[str, type] = {
     "simulate": SimulateSettings,
     "sensitivity": SensitivitySettings,
     "fidelity": FidelitySettings,
+    "network": NetworkSettings,
     "optimize": OptimizeConfig,
 }
 

@@ -18,6 +18,7 @@ from polyslot.analysis.wording import change_words
 from polyslot.atomic import write_text
 from polyslot.kpi_records import SOURCE_PREFERENCE, WEEK
 from polyslot.report.capacity_section import capacity_guide_lines
+from polyslot.report.network_section import network_guide_lines
 from polyslot.report.summary import build_summary
 from polyslot.report.trust_text import clinic_trust, first_screen, rollout_ids
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -276,6 +277,7 @@ def build_guide(result: NetworkResult) -> str:
             f"{_fmt(100 * net['utilization_recommended'])} %.",
         ]
     lines.append("")
+    lines += network_guide_lines(dict(result.network))
     for res in result.polyclinics:
         lines += _polyclinic_section(res, table, order)
         lines += capacity_guide_lines(result.capacity.get(res.polyclinic_id))

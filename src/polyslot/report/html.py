@@ -1,6 +1,7 @@
 """``report.html``: one self-contained page (plotly.js embedded once, no network access).
 
-Network summary first, then one section per polyclinic (slot heatmaps, wait / queue /
+The network plan (doctor-sessions between polyclinics, when the run made one) first, the network
+summary next, then one section per polyclinic (slot heatmaps, wait / queue /
 utilisation by hour, KPI table with 95% CIs, sensitivity tornado and curves, booking envelope,
 data quality, assumptions), then the implementation guide. Figure ``div`` ids are fixed, so the
 same result renders to the same bytes.
@@ -27,6 +28,7 @@ from polyslot.report.capacity_section import capacity_context
 from polyslot.report.frontier_figure import frontier_figure
 from polyslot.report.guide import WEEKDAY_NAMES, build_guide
 from polyslot.report.markdown import markdown_to_html
+from polyslot.report.network_section import network_html
 from polyslot.report.summary import build_summary
 from polyslot.report.trust_text import clinic_trust, first_screen
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -178,6 +180,8 @@ def render_report(result: NetworkResult) -> str:
     comparison = compare_network(result)
     summary = build_summary(result)
     fig = _FigureWriter()
+    # the network plan's section comes first on the page: its figure (if any) carries plotly.js
+    network_plan = network_html(dict(result.network), fig)
     net_src = summary["network"].get("source") or SOURCE_PREFERENCE[0]
     network_fig = fig(F.network_figure(comparison, net_src), "fig-network")
     clinics = [_clinic_context(r, comparison, fig) for r in result.polyclinics]
@@ -207,6 +211,8 @@ def render_report(result: NetworkResult) -> str:
     ]
     return env.get_template("report.html.j2").render(
         title=result.title,
+        network_plan=network_plan,
+        has_network_plan=bool(result.network),
         network_id=NETWORK_ID,
         summary_rows=summary_rows,
         network_figure=network_fig,

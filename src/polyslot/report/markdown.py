@@ -1,5 +1,6 @@
 """A small Markdown-to-HTML converter for the subset :mod:`polyslot.report.guide` writes
-(headings, paragraphs, bullet and numbered lists, GitHub tables, ``**bold**`` and `` `code` ``),
+(headings, paragraphs, bullet and numbered lists, GitHub tables, ``**bold**`` and `` `code` ``,
+lines that are one HTML comment, passed through),
 so the guide can be a page of the report without another dependency."""
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ import html
 import re
 
 __all__ = ["markdown_to_html"]
+
+#: A line that is one HTML comment (``<!-- ... -->``): passed through unchanged.
+_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
 
 def _inline(text: str) -> str:
@@ -38,6 +42,10 @@ def markdown_to_html(text: str, *, heading_offset: int = 0) -> str:
         if not line.strip():
             i += 1
             continue
+        if _COMMENT.match(line):  # markers (e.g. the network plan's) pass through as they are
+            out.append(line.strip())
+            i += 1
+            continue
         m = re.match(r"(#{1,6}) (.*)", line)
         if m:
             level = min(6, len(m.group(1)) + heading_offset)
@@ -66,7 +74,10 @@ def markdown_to_html(text: str, *, heading_offset: int = 0) -> str:
         else:
             para = []
             while (
-                i < len(lines) and lines[i].strip() and not re.match(r"(#|\||- |\d+\. )", lines[i])
+                i < len(lines)
+                and lines[i].strip()
+                and not re.match(r"(#|\||- |\d+\. )", lines[i])
+                and not _COMMENT.match(lines[i])
             ):
                 para.append(lines[i])
                 i += 1

@@ -15,6 +15,7 @@ from polyslot.data.store import (
     write_training_store,
 )
 from polyslot.errors import InfeasibleError, SolverError
+from polyslot.network.step import with_staffing
 from polyslot.pipeline import plan_polyclinic
 from polyslot.results import PolyclinicResult
 from polyslot.runners.steps import (
@@ -57,11 +58,12 @@ def prepare_data(
 
 
 def _plan_one(args: PlanTask) -> PolyclinicResult | str:
-    model, config, days, quality, history = args
+    model, config, days, quality, history, role = args
     try:
-        return plan_polyclinic(
+        res = plan_polyclinic(
             model, config, holdout_days=days, data_quality=quality, history=history
         )
+        return with_staffing(res, config, role)  # its staffing response for the network plan
     except (InfeasibleError, SolverError) as exc:
         return str(exc).splitlines()[0]
 

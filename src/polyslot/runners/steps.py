@@ -31,6 +31,8 @@ from polyslot.data.store import (
     store_path,
 )
 from polyslot.errors import ConfigError
+from polyslot.network.roles import NetworkRole, network_roles
+from polyslot.network.step import network_step
 from polyslot.report.fhir import week_start_after
 from polyslot.report.run_kpis import RUN_CONFIG_FILE
 from polyslot.results import NetworkResult, PolyclinicResult
@@ -51,8 +53,9 @@ __all__ = [
 
 Progress = Callable[[str, int, int], None]
 #: One polyclinic's planning task: its model, the run configuration, its held-back days to
-#: replay and its quarantine counts per reason (the arguments of ``plan_polyclinic``).
-PlanTask = tuple[ClinicModel, RunConfig, list, dict, ObservedHistory | None]
+#: replay, its quarantine counts per reason, its observed history (the arguments of
+#: ``plan_polyclinic``) and its role in the network plan (None: it neither borrows nor lends).
+PlanTask = tuple[ClinicModel, RunConfig, list, dict, ObservedHistory | None, NetworkRole | None]
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,12 @@ def plan_tasks(
     """
     quality = quarantine_counts(store)
     histories = observed_history(store, cutoff)
+    # who borrows and lends on which weekday (only those compute staffing responses)
+    roles = (
+        network_roles(models, {p: histories.get(p) for p in models}, config.network)
+        if config.network.enabled
+        else {}
+    )
     att, ros = holdout_frames(store, cutoff) if cutoff else (None, None)
     tasks: dict[str, PlanTask] = {}
     for pid, model in sorted(models.items()):
@@ -118,7 +127,9 @@ def plan_tasks(
             and (ros["polyclinic_id"] == pid).any()
         ):
             days = history_days(att, ros, pid)
-        tasks[pid] = (model, config, days, quality.get(pid, {}), histories.get(pid))
+        tasks[pid] = (
+            model, config, days, quality.get(pid, {}), histories.get(pid), roles.get(pid)
+        )
     return tasks
 
 
@@ -188,6 +199,8 @@ def write_network_outputs(
         return RunOutcome(out, files, summary, skipped)
     write_json(out / RUN_CONFIG_FILE, config.to_dict())
     capacity = capacity_sections(store, models, config, out) if models else {}
+    week = config.fhir_week_start or week_start_after(last_date(store)).isoformat()
+    plan_doc = network_step(results, config, out, dt.date.fromisoformat(week))
     network = NetworkResult(
         tuple(results),
         data_quality=quarantine_counts(store).get("(missing)", {}),
@@ -196,17 +209,19 @@ def write_network_outputs(
             "holdout_from": str(cutoff) if cutoff else None,
             "skipped_polyclinics": dict(sorted(skipped.items())),
             "inferred": inferred_inputs(store),
-            "fhir_week_start": config.fhir_week_start
-            or week_start_after(last_date(store)).isoformat(),
+            "fhir_week_start": week,
             "fhir_utc_offset": config.fhir_utc_offset,
             "config": config.to_dict(),
         },
         capacity=capacity,
+        network=plan_doc,
     )
     files = write_deliverables(network, out)
     files.update(
         {f"capacity/{pid}.json": out / "capacity" / f"{pid}.json" for pid in sorted(capacity)}
     )
+    if plan_doc:
+        files["network/plan.json"] = out / "network" / "plan.json"
     summary = json.loads(Path(files["summary.json"]).read_text())
     return RunOutcome(out, files, summary, skipped)
 

@@ -25,6 +25,7 @@ from polyslot.errors import ConfigError
 from polyslot.studio.api_routes import router as api_router
 from polyslot.studio.http import MAX_FORM_BYTES, BadRequest, BodyTooLarge
 from polyslot.studio.kpi_format import fmt
+from polyslot.studio.network_routes import router as network_router
 from polyslot.studio.routes import router
 from polyslot.studio.run_data import StudioRun
 from polyslot.studio.scenario_routes import router as scenario_router
@@ -126,6 +127,7 @@ def create_app(
     app.state.templates = templates
     app.include_router(scenario_router)  # before the editor's /pc/{pid}/{day}
     app.include_router(api_router)
+    app.include_router(network_router)
     app.include_router(router)
     cache: dict[str, bytes] = {}
 

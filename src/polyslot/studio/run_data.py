@@ -7,7 +7,9 @@ What is read (all aggregates; nothing patient-level):
 * ``templates/<polyclinic_id>.json`` — the recommended template;
 * ``templates/current/<polyclinic_id>.json`` — the current template when the run wrote it,
   else the model's ``current_template``;
-* ``frontier/<polyclinic_id>.json`` — the trade-off frontier (optional).
+* ``frontier/<polyclinic_id>.json`` — the trade-off frontier (optional);
+* ``network/plan.json`` and ``network/templates/<polyclinic_id>.json`` — the network plan
+  (optional; read by :mod:`polyslot.studio.network`).
 
 The only folder the studio writes is ``studio/`` (saved scenarios, atomically; see
 :mod:`polyslot.studio.scenarios`).

@@ -47,6 +47,7 @@ class StudioState:
         self._index: OrderedDict[tuple, ModelIndex] = OrderedDict()
         self._days: OrderedDict[tuple, tuple[ClinicDay, DayMetrics]] = OrderedDict()
         self.jobs = SimJobs()
+        self.network: Any = None  # the network plan's page (polyslot.studio.network), on demand
         self.last_ms = 0.0
         self.warm_seconds = 0.0
 

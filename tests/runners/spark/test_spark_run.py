@@ -31,6 +31,7 @@ def test_same_recommendations_and_kpis(both) -> None:
         "templates/PC01.json",
         "guide.md",
         "comparison.csv",
+        "network/plan.json",
     ):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 

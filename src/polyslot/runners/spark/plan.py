@@ -1,9 +1,10 @@
 """Fan ``plan_polyclinic`` out over Spark: ``groupBy("polyclinic_id").applyInPandas``.
 
-Each polyclinic's task (its estimated model, the run configuration, its held-back days and its
-data-quality counts) travels as one pickled cell, so an executor receives only its own
-polyclinics; the result comes back as a pickled :class:`~polyslot.results.PolyclinicResult`
-(or the first line of an infeasibility diagnosis). The tidy result tables are written back as
+Each polyclinic's task (its estimated model, the run configuration, its held-back days, its
+data-quality counts, its history and its role in the network plan) travels as one pickled cell,
+so an executor receives only its own polyclinics; the result comes back as a pickled
+:class:`~polyslot.results.PolyclinicResult` with its staffing response (or the first line of an
+infeasibility diagnosis). The tidy result tables are written back as
 Parquet by :func:`write_result_tables`.
 """
 
@@ -33,15 +34,18 @@ Progress = Callable[[str, int, int], None]
 def _plan_group(pdf: pd.DataFrame) -> pd.DataFrame:
     """applyInPandas body: plan the polyclinic(s) of one group."""
     from polyslot.errors import InfeasibleError
+    from polyslot.network.step import with_staffing
     from polyslot.pipeline import plan_polyclinic
 
     out: list[tuple[str, bool, bytes | None, str | None]] = []
     for pid, blob in zip(pdf["polyclinic_id"], pdf["task"], strict=True):
-        model, config, days, quality, history = pickle.loads(blob)
+        model, config, days, quality, history, role = pickle.loads(blob)
         try:
             res = plan_polyclinic(
                 model, config, holdout_days=days, data_quality=quality, history=history
             )
+            # the staffing response for the network plan (the MIP runs on the driver)
+            res = with_staffing(res, config, role)
             out.append((pid, True, pickle.dumps(res, protocol=5), None))
         except InfeasibleError as exc:
             out.append((pid, False, None, str(exc).splitlines()[0]))
