@@ -9,8 +9,9 @@ every point (common random numbers, so the curves are smooth): mean wait of the 
 alters how many slots get booked through the one booking rule (:mod:`polyslot.day.booking`):
 slots nobody books stay empty. Re-optimisation runs the full optimizer on the perturbed model,
 restricted to ``reoptimise_weekdays`` (default: the busiest weekday) and to the ends of each
-parameter's range (its baseline is the recommended template itself), to bound the cost; the
-re-optimised rows therefore describe that weekday only.
+parameter's range (its baseline is the recommended template itself), with the frontier's node
+limit and at most two calibration rounds, to bound the cost; the re-optimised rows therefore
+describe that weekday only.
 
 Points are independent tasks run in a process pool; evaluations are cached by
 (policy, parameter, factor), so the baseline (factor 1) is computed once and shared by every
@@ -51,6 +52,8 @@ __all__ = ["SensitivityTask", "run_sensitivity", "restrict_weekdays", "break_eve
 #: Precision of each sweep point (common random numbers keep the differences sharper).
 SWEEP_REL_SE = 0.03
 SWEEP_ABS_SE = 0.1
+#: Calibration rounds of a re-optimised point's optimizer.
+SWEEP_CALIBRATION_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -243,10 +246,19 @@ def run_sensitivity(
             grid = getattr(settings, p)
             for f in sorted({min(grid), 1.0, max(grid)}):
                 tasks.append(SensitivityTask("reoptimised", p, float(f)))
+    opt = optimize or OptimizeConfig()
+    # a re-optimised point needs the template's KPIs, not its explanation: the frontier's node
+    # limit and at most two calibration rounds (each is re-evaluated by the one model anyway)
+    opt = dataclasses.replace(
+        opt,
+        node_limit=opt.frontier_node_limit if opt.node_limit is None
+        else min(opt.node_limit, opt.frontier_node_limit),
+        max_calibration_rounds=min(opt.max_calibration_rounds, SWEEP_CALIBRATION_ROUNDS),
+    )
     args = (
         model,
         recommended,
-        optimize or OptimizeConfig(),
+        opt,
         tuple(reoptimise_weekdays),
         days or DaySettings(),
         int(seed),

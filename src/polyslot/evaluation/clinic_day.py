@@ -7,8 +7,10 @@
 * **Simulated** otherwise: replications of the compiled clinic day
   (:mod:`polyslot.evaluation.daysim_kernel`) with counter-based common random numbers, in
   batches until the standard error of the mean wait is at most ``rel_se`` of it (or ``abs_se``
-  minutes), every KPI with its standard error. Two days evaluated with the same seed are paired
-  replication by replication (:func:`paired_difference`).
+  minutes), every KPI with its standard error. Replications come in antithetic pairs (the
+  second of a pair uses ``1 - u`` for every draw of the first): the standard errors are those of
+  the pairs' means, the independent observations. Two days evaluated with the same seed are
+  paired replication by replication (:func:`paired_difference`).
 
 KPIs (per day; minutes, patients): ``wait_mean`` (mean wait of the patients seen, the ratio of
 total wait to patients seen), ``wait_p90`` (the day's 90th-percentile wait, averaged over the
@@ -27,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -97,7 +100,8 @@ class Estimate:
 class DayMetrics:
     """KPIs of one ClinicDay.
 
-    ``per_rep`` holds one value per replication of the day-level totals (``wait_total``,
+    ``per_rep`` holds one value per antithetic pair of replications (the pair's mean) of the
+    day-level totals (``wait_total``,
     ``patients_seen``, ``busy``, ``duty``, ``idle``, ``overtime``, ``doctor_overtime`` ...) for
     paired comparisons; empty for an exact evaluation. ``by_hour`` is the mean wait by hour of
     the appointment (walk-ins: of their arrival). ``records`` (optional) are per-patient records
@@ -406,9 +410,22 @@ def _p90(hist: np.ndarray) -> Estimate:
     return Estimate(value, float(np.std(parts, ddof=1)) / math.sqrt(nb))
 
 
+def pair_means(x: np.ndarray) -> np.ndarray:
+    """The means of the antithetic pairs of replications (rows ``2i`` and ``2i + 1``): the
+    independent observations the standard errors are computed on (NaNs ignored in a pair)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < 2:
+        return x
+    n = x.shape[0] // 2 * 2
+    pairs = x[:n].reshape(n // 2, 2, *x.shape[1:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a pair with no value: NaN
+        return np.nanmean(pairs, axis=1)
+
+
 def _from_runs(day: ClinicDay, runs: _Runs, seed: int) -> DayMetrics:
     kpi = runs.kpi
-    col = {name: kpi[:, i] for name, i in k.KPI_INDEX.items()}
+    col = {name: pair_means(kpi[:, i]) for name, i in k.KPI_INDEX.items()}
     kpis = {
         "wait_mean": _ratio(col["wait_total"], col["patients_seen"]),
         "wait_p90": _mean(col["wait_p90"][np.isfinite(col["wait_p90"])]),
@@ -431,7 +448,7 @@ def _from_runs(day: ClinicDay, runs: _Runs, seed: int) -> DayMetrics:
 
 
 def _precise(runs: _Runs, rel_se: float, abs_se: float) -> bool:
-    est = _ratio(runs.kpi[:, 0], runs.kpi[:, 1])
+    est = _ratio(pair_means(runs.kpi[:, 0]), pair_means(runs.kpi[:, 1]))
     return est.se <= max(rel_se * abs(est.mean), abs_se)
 
 
@@ -484,7 +501,8 @@ def evaluate_clinic_day(
     if replications is not None:
         if replications < 1:
             raise InputError("must be >= 1", field="replications", value=replications)
-        runs = _simulate(day, packed, seed, 0, int(replications), records)
+        reps = int(replications) + int(replications) % 2  # whole antithetic pairs
+        runs = _simulate(day, packed, seed, 0, reps, records)
         return _from_runs(day, runs, seed)
     parts: list[_Runs] = []
     done = 0
@@ -497,7 +515,7 @@ def evaluate_clinic_day(
         if done >= max_replications or _precise(runs, rel_se, abs_se):
             return _from_runs(day, runs, seed)
         # next batch: as many as the current precision suggests (at least one batch)
-        est = _ratio(runs.kpi[:, 0], runs.kpi[:, 1])
+        est = _ratio(pair_means(runs.kpi[:, 0]), pair_means(runs.kpi[:, 1]))
         target = max(rel_se * abs(est.mean), abs_se)
         need = done * (est.se / target) ** 2 if target > 0 and math.isfinite(est.se) else done
         step = int(min(max_replications - done, max(BATCH, math.ceil((need - done) / BATCH)

@@ -5,7 +5,10 @@ those four numbers (SplitMix64's finaliser applied in turn), so the slot of rank
 same booking, no-show, punctuality and consultation uniforms in replication ``r`` whatever the
 rest of the template is, and the walk-ins of replication ``r`` are the same for every template:
 two templates evaluated with one seed are paired replication by replication (common random
-numbers) without sharing any generator state.
+numbers) without sharing any generator state. Replications come in antithetic pairs: ``2i + 1``
+uses ``1 - u`` wherever ``2i`` uses ``u`` (a busy day is paired with a quiet one; every KPI is
+monotone enough in the draws that the pair's mean varies less than one day's), so the
+standard errors are computed on the pairs' means (:mod:`polyslot.evaluation.clinic_day`).
 
 The queue follows the semantics of :mod:`polyslot.day.spec` (the SimPy simulator runs the same
 day): patients in order of arrival; ``pooled`` servers take the next patient in that order
@@ -112,6 +115,17 @@ def draw(base, key):
 
 
 @njit(cache=True)
+def _u(base, key, anti):
+    """The uniform of ``key``, or its antithetic ``1 - u`` (kept below 1) when ``anti``."""
+    u = draw(base, key)
+    if anti:
+        u = 1.0 - u
+        if u >= 1.0:
+            u = 0.9999999999999999
+    return u
+
+
+@njit(cache=True)
 def uniform(seed, stream, rep, key):
     """The uniform in [0, 1) of (seed, stream, replication, key)."""
     return draw(stream_base(seed, stream, rep), key)
@@ -143,7 +157,7 @@ def _poisson(lam, u):
 
 
 @njit(cache=True)
-def _presence(seed, rep, absence, doc_group, start, end, gone, present):
+def _presence(seed, rep, absence, doc_group, start, end, gone, present, anti):
     """Which sessions are on duty in replication ``rep``: each doctor (group) is absent with
     probability ``absence``; a session nobody present covers is kept (sessions in order)."""
     ns = start.shape[0]
@@ -153,7 +167,7 @@ def _presence(seed, rep, absence, doc_group, start, end, gone, present):
         return
     b_abs = stream_base(seed, STREAM_ABSENT, rep)
     for g in range(gone.shape[0]):
-        gone[g] = draw(b_abs, g) < absence
+        gone[g] = _u(b_abs, g, anti) < absence
     for s in range(ns):
         present[s] = not gone[doc_group[s]]
     for s in range(ns):
@@ -197,7 +211,7 @@ def _sample(  # noqa: PLR0913
     svc_cdf, svc_len, off_val, off_cdf, off_len, slot_minutes,
     w_hour, w_rate, w_vt,
     arr, appt, svc, bsrv, vt, kind,
-    present, absence_lost, start, end,
+    present, absence_lost, start, end, anti,
 ):
     """Fill the patient arrays of one replication; return the number of patients.
 
@@ -212,25 +226,25 @@ def _sample(  # noqa: PLR0913
     b_svc = stream_base(seed, STREAM_SVC, rep)
     b_lost = stream_base(seed, STREAM_LOST, rep)
     for j in range(nslots):
-        if slot_book[j] < 1.0 and draw(b_book, j) >= slot_book[j]:
+        if slot_book[j] < 1.0 and _u(b_book, j, anti) >= slot_book[j]:
             continue
-        if slot_kept[j] < 1.0 and draw(b_kept, j) >= slot_kept[j]:
+        if slot_kept[j] < 1.0 and _u(b_kept, j, anti) >= slot_kept[j]:
             continue
         sess = slot_session[j]
         if not present[sess]:
-            if absence_lost > 0.0 and draw(b_lost, j) < absence_lost:
+            if absence_lost > 0.0 and _u(b_lost, j, anti) < absence_lost:
                 continue
             sess = _stand_in(slot_minute[j], j, present, start, end)
         v = slot_vt[j]
         appt[n] = slot_minute[j]
         bsrv[n] = sess
         vt[n] = v
-        svc[n] = _inverse(svc_cdf[v], svc_len[v], draw(b_svc, j)) * slot_minutes
-        if slot_show[j] > 0.0 and draw(b_show, j) < slot_show[j]:
+        svc[n] = _inverse(svc_cdf[v], svc_len[v], _u(b_svc, j, anti)) * slot_minutes
+        if slot_show[j] > 0.0 and _u(b_show, j, anti) < slot_show[j]:
             arr[n] = np.inf
             kind[n] = 1
         else:
-            k = 0 if off_len[v] == 1 else _inverse(off_cdf[v], off_len[v], draw(b_punct, j))
+            k = 0 if off_len[v] == 1 else _inverse(off_cdf[v], off_len[v], _u(b_punct, j, anti))
             arr[n] = slot_minute[j] + off_val[v, k] * slot_minutes
             kind[n] = 0
         n += 1
@@ -240,15 +254,15 @@ def _sample(  # noqa: PLR0913
         b_time = stream_base(seed, STREAM_WTIME, rep)
         b_wsvc = stream_base(seed, STREAM_WSVC, rep)
         for w in range(nw):
-            count = _poisson(w_rate[w], draw(b_count, w))
+            count = _poisson(w_rate[w], _u(b_count, w, anti))
             v = w_vt[w]
             for k in range(count):
                 key = w * WALK_KEY + k
-                arr[n] = w_hour[w] * 60.0 + 60.0 * draw(b_time, key)
+                arr[n] = w_hour[w] * 60.0 + 60.0 * _u(b_time, key, anti)
                 appt[n] = np.nan
                 bsrv[n] = -1
                 vt[n] = v
-                svc[n] = _inverse(svc_cdf[v], svc_len[v], draw(b_wsvc, key)) * slot_minutes
+                svc[n] = _inverse(svc_cdf[v], svc_len[v], _u(b_wsvc, key, anti)) * slot_minutes
                 kind[n] = 2
                 n += 1
     return n
@@ -451,8 +465,10 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
     gone = np.zeros(ng, dtype=np.bool_)
     present = np.ones(ns, dtype=np.bool_)
     for r in range(r_lo, r_hi):
-        rep = rep0 + r
-        _presence(seed, rep, absence, doc_group, start, end, gone, present)
+        # antithetic pairs: replications 2i and 2i + 1 share their numbers, the second as 1 - u
+        rep = (rep0 + r) // 2
+        anti = (rep0 + r) % 2 == 1
+        _presence(seed, rep, absence, doc_group, start, end, gone, present, anti)
         close = -np.inf
         duty = 0.0
         for s in range(ns):
@@ -464,7 +480,7 @@ def simulate_range(  # noqa: PLR0913, PLR0915, C901
             seed, rep, slot_minute, slot_session, slot_vt, slot_book, slot_kept, slot_show,
             svc_cdf, svc_len, off_val, off_cdf, off_len, slot_minutes,
             w_hour, w_rate, w_vt, arr, appt, svc, bsrv, vt, kind,
-            present, absence_lost, start, end,
+            present, absence_lost, start, end, anti,
         )
         for s in range(ns):
             release[s] = end[s]
