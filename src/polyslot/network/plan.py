@@ -7,7 +7,8 @@ from a run's results or a finished run's files) and the run's configuration:
 1. the options of every polyclinic and weekday (its computed staffing points, valued by the
    per-polyclinic objective's weights) go to the network MIP (:mod:`polyslot.network.mip`);
    where the lenders chosen before planning fell short, more are asked once
-   (:mod:`polyslot.network.topup`) and the MIP is solved again;
+   (:mod:`polyslot.network.topup`) and the MIP is solved again (a plan redone from its files,
+   whose responses hold those lenders already, is solved once: the same plan);
 2. the chosen points become the network's templates and sessions; every move is one doctor of
    the lender's half-day (its last session in id order) working the borrower's hours;
 3. the hiring answer (:mod:`polyslot.network.hiring`) per overloaded polyclinic and weekday;
@@ -241,7 +242,11 @@ def plan_network(clinics: Sequence[ClinicInputs], config: RunConfig) -> NetworkP
     problem = NetworkProblem(tuple(options), settings.groups, settings.max_moves_per_week,
                              settings.lender_tolerance)
     solution = solve_network(problem)
-    clinics, asked = top_up(clinics, problem, solution, config, staffing_response)
+    # a plan redone from its files has its driver-asked lenders already: no second round
+    done = any(w.driver for c in clinics if c.staffing for w in c.staffing.weekdays)
+    asked = False
+    if not done:
+        clinics, asked = top_up(clinics, problem, solution, config, staffing_response)
     if asked:  # more lenders were asked: solve again with their points
         options, points = _options(clinics, weights)
         problem = dataclasses.replace(problem, options=tuple(options))
